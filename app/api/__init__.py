@@ -1,0 +1,11 @@
+"""REST API under /api/v1/ (DESIGN.md §9)."""
+from __future__ import annotations
+
+from .structure import EtablissementApi, OrganismeApi, ReseauApi, UtilisateurApi
+
+APIS = (ReseauApi, OrganismeApi, EtablissementApi, UtilisateurApi)
+
+
+def register_apis(appbuilder) -> None:
+    for api in APIS:
+        appbuilder.add_api(api)

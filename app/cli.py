@@ -1,0 +1,78 @@
+"""`flask clea ...`: init (schema, roles, référentiel), demo, create-user."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+@click.group()
+def clea():
+    """Administration de la plateforme CléA."""
+
+
+@clea.command("init")
+@with_appcontext
+def init_command():
+    """Crée ou met à jour le schéma, synchronise rôles et permissions, charge le référentiel."""
+    from flask_migrate import upgrade
+
+    from app.security.sync import sync_roles
+    from app.services.referentiel import load_referentiel
+
+    upgrade()
+    counts = sync_roles()
+    ref, created = load_referentiel(current_app.config["CLEA_REFERENTIEL_FILE"])
+    click.echo(f"Schéma à jour ; {len(counts)} rôles synchronisés ; référentiel {ref} "
+               f"{'chargé' if created else 'déjà présent'}.")
+
+
+@clea.command("demo")
+@with_appcontext
+def demo_command():
+    """Charge les données de démonstration et affiche les identifiants."""
+    from app.services.demo import load_demo
+
+    print_logins(load_demo())
+
+
+def print_logins(logins):
+    width = max(len(r) for r, _u, _p in logins)
+    click.echo("Identifiants de démonstration :")
+    click.echo(f"  {'Rôle'.ljust(width)}  {'Identifiant'.ljust(26)}  Mot de passe")
+    for role, username, password in logins:
+        click.echo(f"  {role.ljust(width)}  {username.ljust(26)}  {password}")
+
+
+@clea.command("create-user")
+@click.option("--username", required=True, help="Identifiant de connexion")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", "role", required=True, help='Nom du rôle, ex. "Administrateur réseau"')
+@click.option("--first-name", default=None)
+@click.option("--last-name", default=None)
+@click.option("--reseau", type=int, default=None, help="Id du réseau")
+@click.option("--organisme", type=int, default=None, help="Id de l'organisme")
+@click.option("--etablissement", type=int, default=None, help="Id de l'établissement")
+@click.option("--certificateur", type=int, default=None, help="Id du certificateur (Jury)")
+@with_appcontext
+def create_user_command(username, email, password, role, first_name, last_name, reseau,
+                        organisme, etablissement, certificateur):
+    """Crée un utilisateur avec son rôle et son périmètre."""
+    from app.extensions import db
+    from app.services import accounts
+    from app.services.errors import ServiceError
+
+    data = {"username": username, "email": email, "role": role,
+            "first_name": first_name or username, "last_name": last_name or username,
+            "reseau_id": reseau, "organisme_id": organisme, "etablissement_id": etablissement,
+            "certificateur_id": certificateur}
+    try:
+        user = accounts.create_user(data, by=None, password=password)
+    except ServiceError as error:
+        db.session.rollback()
+        click.echo(f"Erreur : {error.message}", err=True)
+        sys.exit(1)
+    click.echo(f"Utilisateur « {user.username} » créé avec le rôle « {user.role_label} ».")

@@ -1,0 +1,126 @@
+"""The permission matrix, as data: resource × role → rights (c, r, u, d).
+
+From this one table: `flask clea init` syncs the FAB permissions of each role, the menus are
+built, and tests/integration/test_authorization.py generates its cases. Which *rows* a role
+sees is the perimeter's job (security/perimeter.py), not this table's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from . import roles as R
+
+CREATE, READ, UPDATE, DELETE = "create", "read", "update", "delete"
+_LETTERS = {"c": CREATE, "r": READ, "u": UPDATE, "d": DELETE}
+
+# resource → {role code → rights}
+MATRIX: dict[str, dict[str, str]] = {
+    "Reseau": {
+        R.CERTIF_PRO.code: "cru",
+        R.ADMIN_RESEAU.code: "ru",
+        R.SUPERVISEUR_RESEAU.code: "ru",
+    },
+    "Organisme": {
+        R.CERTIF_PRO.code: "crud",
+        R.ADMIN_RESEAU.code: "cru",
+        R.SUPERVISEUR_RESEAU.code: "cru",
+        R.ADMIN_ORGANISME.code: "ru",
+        R.UTILISATEUR_ORGANISME.code: "r",
+        R.ADMIN_ETABLISSEMENT.code: "r",
+        R.UTILISATEUR_ETABLISSEMENT.code: "r",
+    },
+    "Etablissement": {
+        R.CERTIF_PRO.code: "crud",
+        R.ADMIN_RESEAU.code: "cru",
+        R.SUPERVISEUR_RESEAU.code: "cru",
+        R.ADMIN_ORGANISME.code: "cru",
+        R.UTILISATEUR_ORGANISME.code: "r",
+        R.ADMIN_ETABLISSEMENT.code: "ru",
+        R.UTILISATEUR_ETABLISSEMENT.code: "r",
+    },
+    "Utilisateur": {
+        R.CERTIF_PRO.code: "cru",
+        R.ADMIN_RESEAU.code: "cru",
+        R.SUPERVISEUR_RESEAU.code: "cru",
+        R.ADMIN_ORGANISME.code: "cru",
+        R.ADMIN_ETABLISSEMENT.code: "cru",
+    },
+    "EmailEnvoye": {
+        R.CERTIF_PRO.code: "r",
+    },
+    # Self-service screens every business role has (profile, password).
+    "Profil": {role.code: "ru" for role in R.ROLES},
+}
+
+
+def rights(role: R.RoleDef | None, resource: str) -> set[str]:
+    if role is None:
+        return set()
+    return {_LETTERS[c] for c in MATRIX.get(resource, {}).get(role.code, "")}
+
+
+def allowed(role: R.RoleDef | None, resource: str, right: str) -> bool:
+    return right in rights(role, resource)
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    name: str  # FAB menu name (permission key); stable, French
+    label: object
+    category: str
+    resource: str
+    icon: str
+
+
+CATEGORY_GESTION = "Gestion"
+CATEGORY_LABELS = {CATEGORY_GESTION: _l("Gestion")}
+
+MENU: tuple[MenuItem, ...] = (
+    MenuItem("Mon réseau", _l("Mon réseau"), CATEGORY_GESTION, "Reseau", "fa-sitemap"),
+    MenuItem("Mes organismes", _l("Mes organismes"), CATEGORY_GESTION, "Organisme", "fa-building"),
+    MenuItem("Mes établissements", _l("Mes établissements"), CATEGORY_GESTION, "Etablissement",
+             "fa-map-marker"),
+    MenuItem("Mes utilisateurs", _l("Mes utilisateurs"), CATEGORY_GESTION, "Utilisateur",
+             "fa-users"),
+    MenuItem("E-mails envoyés", _l("E-mails envoyés"), CATEGORY_GESTION, "EmailEnvoye",
+             "fa-envelope"),
+)
+
+
+def fab_permissions(role: R.RoleDef) -> set[tuple[str, str]]:
+    """The (permission, view_menu) pairs FAB needs for this role."""
+    pairs: set[tuple[str, str]] = set()
+    for resource in MATRIX:
+        for right in rights(role, resource):
+            pairs.add((f"can_{right}", resource))
+    categories = set()
+    for item in MENU:
+        if allowed(role, item.resource, READ):
+            pairs.add(("menu_access", item.name))
+            categories.add(item.category)
+    for category in categories:
+        pairs.add(("menu_access", category))
+    return pairs
+
+
+# HTTP method names of FAB views/APIs → our rights
+VIEW_METHOD_PERMISSIONS = {
+    "list": READ,
+    "show": READ,
+    "add": CREATE,
+    "edit": UPDATE,
+    "delete": DELETE,
+    "download": READ,
+    "action": UPDATE,
+    "action_post": UPDATE,
+}
+API_METHOD_PERMISSIONS = {
+    "get": READ,
+    "get_list": READ,
+    "info": READ,
+    "post": CREATE,
+    "put": UPDATE,
+    "delete": DELETE,
+}

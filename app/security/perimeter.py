@@ -1,0 +1,209 @@
+"""The perimeter (row-level security), in one place (DESIGN.md §4).
+
+`clause(model, user)` is the SQL condition that keeps the rows of `model` a user may see.
+Every list, show, edit, delete, action, download, API call, export and job goes through
+`scoped()` / `get_or_404()`; outside the perimeter the answer is 404, never the data.
+Every condition compares an indexed foreign key with a constant or a small subquery.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, TypeVar
+
+from flask_appbuilder.models.filters import BaseFilter
+from sqlalchemy import ColumnElement, false, or_, select, true
+from werkzeug.exceptions import NotFound
+
+from app.extensions import db
+from app.models import EmailMessage, Etablissement, Organisme, Reseau, Utilisateur
+
+from . import roles as R
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str  # national | reseau | organisme | etablissement | certificateur | none
+    id: Optional[int] = None
+
+
+NO_SCOPE = Scope("none")
+
+
+def scope_of(user: Any) -> Scope:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return NO_SCOPE
+    if R.is_technical_admin(user):
+        return Scope(R.NATIONAL)
+    role = R.role_of(user)
+    if role is None:
+        return NO_SCOPE
+    if role.scope == R.NATIONAL:
+        return Scope(R.NATIONAL)
+    target_id = {
+        R.RESEAU: user.reseau_id,
+        R.ORGANISME: user.organisme_id,
+        R.ETABLISSEMENT: user.etablissement_id,
+        R.CERTIFICATEUR: user.certificateur_id,
+    }[role.scope]
+    return Scope(role.scope, target_id) if target_id else NO_SCOPE
+
+
+# --- building blocks: the structures a scope covers --------------------------------------
+
+def organisme_ids(scope: Scope):
+    """A selectable of the organisme ids inside a (réseau/organisme/établissement) scope."""
+    if scope.kind == R.RESEAU:
+        return select(Organisme.id).where(Organisme.reseau_id == scope.id)
+    if scope.kind == R.ORGANISME:
+        return select(Organisme.id).where(Organisme.id == scope.id)
+    if scope.kind == R.ETABLISSEMENT:
+        return select(Etablissement.organisme_id).where(Etablissement.id == scope.id)
+    return select(Organisme.id).where(false())
+
+
+def etablissement_ids(scope: Scope):
+    if scope.kind == R.RESEAU:
+        return select(Etablissement.id).where(Etablissement.organisme_id.in_(organisme_ids(scope)))
+    if scope.kind == R.ORGANISME:
+        return select(Etablissement.id).where(Etablissement.organisme_id == scope.id)
+    if scope.kind == R.ETABLISSEMENT:
+        return select(Etablissement.id).where(Etablissement.id == scope.id)
+    return select(Etablissement.id).where(false())
+
+
+def etablissement_column_clause(column, scope: Scope) -> ColumnElement:
+    """For any table owned by an établissement (candidatures, habilitations, ...)."""
+    if scope.kind == R.NATIONAL:
+        return true()
+    if scope.kind == R.ETABLISSEMENT:
+        return column == scope.id
+    if scope.kind == R.ORGANISME:
+        return column.in_(etablissement_ids(scope))
+    if scope.kind == R.RESEAU:
+        return column.in_(etablissement_ids(scope))
+    return false()
+
+
+# --- one rule per model ----------------------------------------------------------------
+
+def _reseau(scope: Scope) -> ColumnElement:
+    if scope.kind == R.RESEAU:
+        return Reseau.id == scope.id
+    if scope.kind in (R.ORGANISME, R.ETABLISSEMENT):
+        return Reseau.id.in_(
+            select(Organisme.reseau_id).where(Organisme.id.in_(organisme_ids(scope)))
+        )
+    return false()
+
+
+def _organisme(scope: Scope) -> ColumnElement:
+    if scope.kind == R.RESEAU:
+        return Organisme.reseau_id == scope.id
+    if scope.kind == R.ORGANISME:
+        return Organisme.id == scope.id
+    if scope.kind == R.ETABLISSEMENT:
+        return Organisme.id.in_(organisme_ids(scope))
+    return false()
+
+
+def _etablissement(scope: Scope) -> ColumnElement:
+    if scope.kind == R.RESEAU:
+        return Etablissement.organisme_id.in_(organisme_ids(scope))
+    if scope.kind == R.ORGANISME:
+        return Etablissement.organisme_id == scope.id
+    if scope.kind == R.ETABLISSEMENT:
+        return Etablissement.id == scope.id
+    return false()
+
+
+def _utilisateur(scope: Scope) -> ColumnElement:
+    if scope.kind == R.RESEAU:
+        return or_(
+            Utilisateur.reseau_id == scope.id,
+            Utilisateur.organisme_id.in_(organisme_ids(scope)),
+            Utilisateur.etablissement_id.in_(etablissement_ids(scope)),
+        )
+    if scope.kind == R.ORGANISME:
+        return or_(
+            Utilisateur.organisme_id == scope.id,
+            Utilisateur.etablissement_id.in_(etablissement_ids(scope)),
+        )
+    if scope.kind == R.ETABLISSEMENT:
+        return Utilisateur.etablissement_id == scope.id
+    if scope.kind == R.CERTIFICATEUR:
+        return Utilisateur.certificateur_id == scope.id
+    return false()
+
+
+def _national_only(scope: Scope) -> ColumnElement:
+    return false()
+
+
+RULES: dict[type, Callable[[Scope], ColumnElement]] = {
+    Reseau: _reseau,
+    Organisme: _organisme,
+    Etablissement: _etablissement,
+    Utilisateur: _utilisateur,
+    EmailMessage: _national_only,
+}
+
+
+def register(model: type, rule: Callable[[Scope], ColumnElement]) -> None:
+    """Later aggregates (candidatures, habilitations, ...) register their rule here."""
+    RULES[model] = rule
+
+
+def clause(model: type, user: Any) -> ColumnElement:
+    scope = scope_of(user)
+    if scope.kind == R.NATIONAL:
+        return true()
+    if scope.kind == "none":
+        return false()
+    try:
+        rule = RULES[model]
+    except KeyError:  # a model without a rule is never readable below national level
+        return false()
+    return rule(scope)
+
+
+def scoped(query, model: type, user: Any):
+    """Filter a legacy Query or a 2.0 Select to the user's perimeter."""
+    return query.where(clause(model, user)) if hasattr(query, "where") else query.filter(
+        clause(model, user)
+    )
+
+
+def get_or_404(model: type[T], pk: Any, user: Any) -> T:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound()
+    item = db.session.execute(
+        select(model).where(model.id == pk).where(clause(model, user))
+    ).scalar_one_or_none()
+    if item is None:
+        raise NotFound()
+    return item
+
+
+def contains(user: Any, model: type, pk: Optional[int]) -> bool:
+    """Whether the row `model(pk)` lies inside the user's perimeter."""
+    if pk is None:
+        return False
+    return db.session.execute(
+        select(model.id).where(model.id == pk).where(clause(model, user))
+    ).first() is not None
+
+
+class PerimeterFilter(BaseFilter):
+    """FAB base filter applying the perimeter of the current user to a view's datamodel."""
+
+    name = "perimeter"
+    arg_name = "perimeter"
+
+    def apply(self, query, value):
+        from flask_login import current_user
+
+        return query.filter(clause(self.model, current_user))

@@ -1,0 +1,404 @@
+"""User accounts: creation with role and perimeter checks, invitation and reset links,
+suspension, profile, password policy and login lockout (guide §3, §5, §9)."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from typing import Any, Optional
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models import AccountToken, Certificateur, Etablissement, Organisme, Reseau, Utilisateur
+from app.security import perimeter
+from app.security import roles as R
+from app.security.access import ensure_can
+from app.security.matrix import CREATE, UPDATE
+
+from . import audit
+from .errors import ForbiddenError, RuleError
+from .mail import absolute_url, queue_email
+from .passwords import check_password
+from .structure import check_email
+
+INVITATION = "invitation"
+RESET = "reset"
+USERNAME_RE = re.compile(r"^[A-Za-z0-9._@-]{3,128}$")
+PROFILE_FIELDS = ("first_name", "last_name", "email", "telephone", "notifier_nouvelle_candidature")
+USER_FIELDS = ("username", "first_name", "last_name", "email", "telephone", "role",
+               "reseau_id", "organisme_id", "etablissement_id", "certificateur_id")
+SCOPE_FIELD = {
+    R.RESEAU: ("reseau_id", Reseau),
+    R.ORGANISME: ("organisme_id", Organisme),
+    R.ETABLISSEMENT: ("etablissement_id", Etablissement),
+    R.CERTIFICATEUR: ("certificateur_id", Certificateur),
+}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now()
+
+
+# --- checks ------------------------------------------------------------------------------
+
+def _role(value: Any) -> R.RoleDef:
+    if isinstance(value, R.RoleDef):
+        return value
+    role = R.find_role(str(value or ""))
+    if role is None:
+        raise RuleError(
+            _("Rôle inconnu : « %(role)s ». Rôles possibles : %(liste)s.",
+              role=value or "", liste=", ".join(r.name for r in R.ROLES)),
+            field="role",
+        )
+    return role
+
+
+def ensure_can_grant(by: Any, role: R.RoleDef) -> None:
+    if by is None:
+        return
+    if role not in R.grantable_roles(by):
+        raise ForbiddenError(
+            _("Vous ne pouvez pas attribuer le rôle « %(role)s » : seul un rôle identique "
+              "ou inférieur au vôtre peut être attribué.", role=role.label),
+            field="role",
+        )
+
+
+def ensure_can_manage(by: Any, target: Utilisateur) -> None:
+    """A manager acts on users of their perimeter whose role is not above theirs."""
+    if by is None:
+        return
+    perimeter.get_or_404(Utilisateur, target.id, by)
+    if R.is_technical_admin(target) and not R.is_technical_admin(by):
+        raise ForbiddenError(_("Ce compte technique ne peut pas être modifié ici."))
+    role = R.role_of(target)
+    if role is not None and role not in R.grantable_roles(by):
+        raise ForbiddenError(
+            _("Vous ne pouvez pas modifier un utilisateur dont le rôle est supérieur au vôtre."))
+
+
+def _perimeter_values(data: dict, role: R.RoleDef, by: Any) -> dict:
+    """The one perimeter column matching the role's scope, checked against `by`'s perimeter."""
+    values = {field: None for field, _model in SCOPE_FIELD.values()}
+    if role.scope == R.NATIONAL:
+        return values
+    field, model = SCOPE_FIELD[role.scope]
+    raw = data.get(field)
+    labels = {
+        R.RESEAU: _("le réseau"),
+        R.ORGANISME: _("l'organisme"),
+        R.ETABLISSEMENT: _("l'établissement"),
+        R.CERTIFICATEUR: _("le certificateur"),
+    }
+    if not raw:
+        raise RuleError(
+            _("Le rôle « %(role)s » demande de choisir %(cible)s de l'utilisateur.",
+              role=role.label, cible=labels[role.scope]),
+            field=field,
+        )
+    try:
+        target_id = int(raw)
+    except (TypeError, ValueError):
+        raise RuleError(_("Valeur invalide."), field=field)
+    exists = db.session.get(model, target_id) is not None
+    if not exists or (by is not None and not _within(by, model, target_id)):
+        raise RuleError(
+            _("%(cible)s choisi n'existe pas ou est hors de votre périmètre.",
+              cible=labels[role.scope].capitalize()),
+            field=field,
+        )
+    values[field] = target_id
+    return values
+
+
+def _within(by: Any, model: type, target_id: int) -> bool:
+    if model is Certificateur:
+        return perimeter.scope_of(by).kind == R.NATIONAL
+    return perimeter.contains(by, model, target_id)
+
+
+def _unique_login(username: str, email: str, exclude_id: Optional[int] = None) -> None:
+    query = select(Utilisateur.id).where(func.lower(Utilisateur.username) == username.lower())
+    if exclude_id:
+        query = query.where(Utilisateur.id != exclude_id)
+    if username and db.session.execute(query).first():
+        raise RuleError(_("Cet identifiant est déjà utilisé."), field="username")
+    query = select(Utilisateur.id).where(func.lower(Utilisateur.email) == email.lower())
+    if exclude_id:
+        query = query.where(Utilisateur.id != exclude_id)
+    if db.session.execute(query).first():
+        raise RuleError(_("Cette adresse e-mail est déjà utilisée par un autre compte."),
+                        field="email")
+
+
+def _identity(data: dict, current: Optional[Utilisateur] = None) -> dict:
+    clean = {}
+    for field, label in (("first_name", _("Prénom")), ("last_name", _("Nom"))):
+        if field in data or current is None:
+            value = (data.get(field) or "").strip()
+            if not value:
+                raise RuleError(_("Le champ « %(champ)s » est obligatoire.", champ=label),
+                                field=field)
+            clean[field] = value[:64]
+    if "email" in data or current is None:
+        email = check_email(data.get("email"), field="email")
+        if not email:
+            raise RuleError(_("Le champ « %(champ)s » est obligatoire.", champ=_("E-mail")),
+                            field="email")
+        clean["email"] = email
+    if "telephone" in data:
+        clean["telephone"] = (data.get("telephone") or "").strip() or None
+    return clean
+
+
+def _fab_role(role: R.RoleDef):
+    sm = current_app.appbuilder.sm
+    fab_role = sm.find_role(role.name)
+    if fab_role is None:
+        fab_role = sm.add_role(role.name)
+    return fab_role
+
+
+# --- tokens --------------------------------------------------------------------------
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token(user: Utilisateur, purpose: str) -> str:
+    """Create a single-use link; any earlier unused link of the same purpose stops working."""
+    db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.purpose == purpose,
+               AccountToken.used_at.is_(None))
+        .values(used_at=_now())
+    )
+    hours = current_app.config["CLEA_INVITATION_HOURS" if purpose == INVITATION
+                                else "CLEA_RESET_HOURS"]
+    token = secrets.token_urlsafe(32)
+    db.session.add(AccountToken(user_id=user.id, purpose=purpose, token_hash=_hash(token),
+                                expires_at=_now() + dt.timedelta(hours=hours)))
+    return token
+
+
+def find_valid_token(token: str) -> Optional[AccountToken]:
+    row = db.session.execute(
+        select(AccountToken).where(AccountToken.token_hash == _hash(token or ""))
+    ).scalar_one_or_none()
+    if row is None or row.used_at is not None or row.expires_at < _now():
+        return None
+    if not row.user.active:
+        return None
+    return row
+
+
+def _send_invitation(user: Utilisateur) -> None:
+    token = _new_token(user, INVITATION)
+    queue_email(
+        user.email, "invitation", _("Votre compte sur la plateforme CléA"),
+        rubrique="comptes", user=user, link=absolute_url(f"/compte/activer/{token}"),
+        hours=current_app.config["CLEA_INVITATION_HOURS"],
+    )
+
+
+def _send_reset(user: Utilisateur) -> None:
+    token = _new_token(user, RESET)
+    queue_email(
+        user.email, "reset", _("Réinitialisation de votre mot de passe CléA"),
+        rubrique="comptes", user=user, link=absolute_url(f"/compte/reinitialiser/{token}"),
+        hours=current_app.config["CLEA_RESET_HOURS"],
+    )
+
+
+# --- commands --------------------------------------------------------------------------
+
+def create_user(data: dict, by: Any, password: Optional[str] = None) -> Utilisateur:
+    """Create an account. Without `password` the user gets a first-connection e-mail."""
+    ensure_can(by, "Utilisateur", CREATE)
+    role = _role(data.get("role"))
+    ensure_can_grant(by, role)
+    username = (data.get("username") or "").strip()
+    if not USERNAME_RE.match(username):
+        raise RuleError(
+            _("Identifiant invalide : 3 à 128 caractères parmi lettres, chiffres et . _ @ -"),
+            field="username",
+        )
+    values = _identity(data)
+    _unique_login(username, values["email"])
+    values.update(_perimeter_values(data, role, by))
+    if password is not None:
+        check_password(password)
+    user = Utilisateur(
+        username=username,
+        active=True,
+        password=generate_password_hash(password or secrets.token_urlsafe(32)),
+        created_by_fk=getattr(by, "id", None),
+        **values,
+    )
+    user.roles = [_fab_role(role)]
+    db.session.add(user)
+    db.session.flush()
+    if password is None:
+        _send_invitation(user)
+    audit.record(by, "creer", user, f"role={role.code}")
+    db.session.commit()
+    return user
+
+
+def update_user(target: Utilisateur, data: dict, by: Any) -> Utilisateur:
+    ensure_can(by, "Utilisateur", UPDATE)
+    ensure_can_manage(by, target)
+    values = _identity(data, target)
+    _unique_login(target.username, values.get("email", target.email), exclude_id=target.id)
+    role = _role(data["role"]) if data.get("role") else target.role
+    if role is not None:
+        ensure_can_grant(by, role)
+        if any(f in data for f in ("role",) + tuple(f for f, _m in SCOPE_FIELD.values())):
+            merged = {f: data.get(f, getattr(target, f)) for f, _m in SCOPE_FIELD.values()}
+            values.update(_perimeter_values(merged, role, by))
+            target.roles = [_fab_role(role)]
+    for key, value in values.items():
+        setattr(target, key, value)
+    target.changed_on = _now()
+    audit.record(by, "modifier", target)
+    db.session.commit()
+    return target
+
+
+def set_active(target: Utilisateur, active: bool, by: Any) -> None:
+    """Suspend or reactivate an account."""
+    ensure_can(by, "Utilisateur", UPDATE)
+    ensure_can_manage(by, target)
+    if by is not None and target.id == by.id and not active:
+        raise RuleError(_("Vous ne pouvez pas suspendre votre propre compte."))
+    target.active = bool(active)
+    if active:
+        target.locked_until = None
+        target.fail_login_count = 0
+    audit.record(by, "activer" if active else "suspendre", target)
+    db.session.commit()
+
+
+def send_reset_email(target: Utilisateur, by: Any) -> None:
+    """A manager sends a reset link (the envelope button of guide's legend)."""
+    ensure_can(by, "Utilisateur", UPDATE)
+    ensure_can_manage(by, target)
+    if not target.active:
+        raise RuleError(_("Ce compte est suspendu : réactivez-le avant d'envoyer un lien."))
+    # A user who never set a password gets a new first-connection link instead.
+    if target.last_login is None:
+        _send_invitation(target)
+    else:
+        _send_reset(target)
+    audit.record(by, "envoyer_reinitialisation", target)
+    db.session.commit()
+
+
+def request_password_reset(login: str) -> None:
+    """"Mot de passe oublié": same outcome for the caller whether or not the login exists."""
+    login = (login or "").strip()
+    if not login:
+        return
+    user = db.session.execute(
+        select(Utilisateur).where(
+            (func.lower(Utilisateur.username) == login.lower())
+            | (func.lower(Utilisateur.email) == login.lower())
+        )
+    ).scalars().first()
+    if user is None or not user.active:
+        return
+    _send_reset(user)
+    audit.record(None, "demande_reinitialisation", user)
+    db.session.commit()
+
+
+def invalid_link_message() -> str:
+    return _("Ce lien n'est plus valide : il a expiré ou a déjà été utilisé. "
+             "Demandez un nouveau lien avec « Mot de passe oublié ».")
+
+
+def set_password_with_token(token: str, password: str, confirm: str) -> Utilisateur:
+    row = find_valid_token(token)
+    if row is None:
+        raise RuleError(invalid_link_message())
+    if password != confirm:
+        raise RuleError(_("Les deux mots de passe ne sont pas identiques."), field="confirm")
+    check_password(password)
+    # Mark the token used in the same statement that checks it is still unused (single use,
+    # even with two simultaneous submissions).
+    used = db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.id == row.id, AccountToken.used_at.is_(None))
+        .values(used_at=_now())
+    ).rowcount
+    if not used:
+        db.session.rollback()
+        raise RuleError(invalid_link_message())
+    user = row.user
+    user.password = generate_password_hash(password)
+    user.locked_until = None
+    user.fail_login_count = 0
+    audit.record(user, "definir_mot_de_passe", user, row.purpose)
+    db.session.commit()
+    return user
+
+
+def change_password(user: Utilisateur, current: str, new: str, confirm: str) -> None:
+    if not check_password_hash(user.password or "", current or ""):
+        raise RuleError(_("Mot de passe actuel incorrect."), field="current")
+    if new != confirm:
+        raise RuleError(_("Les deux mots de passe ne sont pas identiques."), field="confirm")
+    check_password(new)
+    user.password = generate_password_hash(new)
+    audit.record(user, "changer_mot_de_passe", user)
+    db.session.commit()
+
+
+def update_profile(user: Utilisateur, data: dict) -> Utilisateur:
+    data = {k: v for k, v in data.items() if k in PROFILE_FIELDS}
+    values = _identity(data, user)
+    if "email" in values:
+        _unique_login(user.username, values["email"], exclude_id=user.id)
+    role = user.role
+    if "notifier_nouvelle_candidature" in data:
+        if role is None or role.scope != R.RESEAU:
+            raise ForbiddenError(_("Seuls les administrateurs réseau choisissent d'être "
+                                   "notifiés des nouvelles candidatures."))
+        values["notifier_nouvelle_candidature"] = bool(data["notifier_nouvelle_candidature"])
+    for key, value in values.items():
+        setattr(user, key, value)
+    audit.record(user, "modifier_profil", user)
+    db.session.commit()
+    return user
+
+
+# --- login lockout ---------------------------------------------------------------------
+
+def is_locked(user: Optional[Utilisateur]) -> bool:
+    return bool(user and user.locked_until and user.locked_until > _now())
+
+
+def after_failed_login(user: Utilisateur) -> bool:
+    """Called after FAB counted a failure; locks the account at the threshold.
+    Returns True when the account is now locked."""
+    limit = current_app.config["CLEA_MAX_LOGIN_FAILURES"]
+    if (user.fail_login_count or 0) >= limit:
+        user.locked_until = _now() + dt.timedelta(
+            minutes=current_app.config["CLEA_LOCKOUT_MINUTES"])
+        user.fail_login_count = 0
+        audit.record(None, "verrouiller", user)
+        db.session.commit()
+        return True
+    return False
+
+
+def locked_message() -> str:
+    return _("Ce compte est temporairement verrouillé après %(n)d échecs de connexion. "
+             "Réessayez dans %(m)d minutes ou utilisez « Mot de passe oublié ».", n=current_app.config["CLEA_MAX_LOGIN_FAILURES"],
+             m=current_app.config["CLEA_LOCKOUT_MINUTES"])

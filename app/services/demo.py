@@ -1,0 +1,104 @@
+"""Demo data (`flask clea demo`): one réseau, 3 organismes, 6 établissements in 3 regions,
+the certificateurs, and one user per role. Idempotent."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from stdnum import luhn
+
+from app.extensions import db
+from app.models import (REGIONS, Branche, Certificateur, Etablissement, Organisme, Reseau,
+                        Utilisateur)
+from app.security import roles as R
+
+from . import accounts
+
+DEMO_PASSWORD = "CleaDemo2026!"
+
+
+def make_siren(seed: int) -> str:
+    base = f"{seed:08d}"
+    return base + luhn.calc_check_digit(base)
+
+
+def make_siret(siren: str, nic: int) -> str:
+    base = siren + f"{nic:04d}"
+    return base + luhn.calc_check_digit(base)
+
+
+ORGANISMES = [
+    ("FORMAPLUS", 81234567, [("FORMAPLUS Paris", "IDF", "Paris", "75011"),
+                             ("FORMAPLUS Créteil", "IDF", "Créteil", "94000")]),
+    ("LA BOETIE", 82345678, [("LA BOETIE Lyon", "ARA", "Lyon", "69003"),
+                             ("LA BOETIE Grenoble", "ARA", "Grenoble", "38000")]),
+    ("SAVOIRS DU SUD", 83456789, [("SAVOIRS DU SUD Toulouse", "OCC", "Toulouse", "31000"),
+                                  ("SAVOIRS DU SUD Montpellier", "OCC", "Montpellier", "34000")]),
+]
+
+DEMO_USERS = [
+    # (role, username, first name, last name, perimeter)
+    (R.CERTIF_PRO, "certifpro", "Claire", "Martin", None),
+    (R.ADMIN_RESEAU, "admin.reseau", "Rachid", "Benali", "reseau"),
+    (R.SUPERVISEUR_RESEAU, "superviseur.reseau", "Sophie", "Lefèvre", "reseau"),
+    (R.ADMIN_ORGANISME, "admin.organisme", "Olivier", "Dubois", "organisme"),
+    (R.UTILISATEUR_ORGANISME, "utilisateur.organisme", "Ursula", "Moreau", "organisme"),
+    (R.ADMIN_ETABLISSEMENT, "admin.etablissement", "Élodie", "Garnier", "etablissement"),
+    (R.UTILISATEUR_ETABLISSEMENT, "utilisateur.etablissement", "Ulysse", "Fournier",
+     "etablissement"),
+    (R.JURY, "jury", "Jacques", "Roux", "certificateur"),
+]
+
+
+def _get_or_create(model, defaults=None, **keys):
+    item = db.session.execute(select(model).filter_by(**keys)).scalar_one_or_none()
+    if item is None:
+        item = model(**keys, **(defaults or {}))
+        db.session.add(item)
+        db.session.flush()
+    return item
+
+
+def load_demo() -> list[tuple[str, str, str]]:
+    """Create the demo data; returns the logins as (role, username, password)."""
+    branche = _get_or_create(Branche, code="PROPRETE",
+                             defaults={"nom": "Propreté et services associés"})
+    _get_or_create(Certificateur, nom="Certif Pro", defaults={"type": "certif_pro"})
+    for code, name in REGIONS.items():
+        _get_or_create(Certificateur, nom=f"Transitions Pro {name}",
+                       defaults={"type": "transitions_pro", "region": code})
+    cpne = _get_or_create(Certificateur, nom="CPNE Propreté",
+                          defaults={"type": "cpne", "branche_id": branche.id})
+    reseau = _get_or_create(Reseau, nom="Réseau Avenir Formation", defaults={
+        "contact_nom": "Rachid Benali", "contact_email": "tete.reseau@avenir-formation.fr",
+        "contact_telephone": "01 23 45 67 89"})
+    first_org = first_etab = None
+    for raison, seed, etabs in ORGANISMES:
+        siren = make_siren(seed)
+        org = _get_or_create(Organisme, siren=siren, defaults={
+            "raison_sociale": raison, "reseau_id": reseau.id, "actif": True,
+            "nda": f"11{seed:09d}"[:11], "ville": etabs[0][2], "code_postal": etabs[0][3],
+            "adresse": "1 rue de la Formation", "contact_nom": "Direction",
+            "contact_email": f"contact@{raison.lower().replace(' ', '-')}.fr"})
+        first_org = first_org or org
+        for nic, (nom, region, ville, cp) in enumerate(etabs, start=1):
+            etab = _get_or_create(Etablissement, siret=make_siret(siren, nic * 10), defaults={
+                "organisme_id": org.id, "nom": nom, "region": region, "ville": ville,
+                "code_postal": cp, "adresse": f"{nic} avenue des Compétences", "actif": True})
+            first_etab = first_etab or etab
+    jury_cert = db.session.execute(
+        select(Certificateur).where(Certificateur.region == "IDF")).scalar_one()
+    db.session.commit()
+    targets = {"reseau": {"reseau_id": reseau.id}, "organisme": {"organisme_id": first_org.id},
+               "etablissement": {"etablissement_id": first_etab.id},
+               "certificateur": {"certificateur_id": jury_cert.id}, None: {}}
+    logins = []
+    for role, username, first, last, target in DEMO_USERS:
+        exists = db.session.execute(
+            select(Utilisateur).where(Utilisateur.username == username)).scalar_one_or_none()
+        if exists is None:
+            accounts.create_user({"username": username, "first_name": first, "last_name": last,
+                                  "email": f"{username}@demo.certificat-clea.fr",
+                                  "role": role.code, **targets[target]},
+                                 by=None, password=DEMO_PASSWORD)
+        logins.append((role.name, username, DEMO_PASSWORD))
+    _ = cpne
+    return logins

@@ -1,0 +1,53 @@
+"""What the home page shows a user: their role, perimeter, counts and warnings."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Etablissement, Organisme, Utilisateur
+from app.security import matrix, perimeter
+from app.security import roles as R
+
+from .structure import can_operate
+
+
+@dataclass
+class Accueil:
+    role: str
+    perimetre: str
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    links: list[matrix.MenuItem] = field(default_factory=list)
+
+
+def summary(user: Any) -> Accueil:
+    role = R.role_of(user)
+    result = Accueil(role=user.role_label, perimetre=user.perimetre_label or _("National"))
+    if role is None and not R.is_technical_admin(user):
+        result.warnings.append(_("Aucun rôle ne vous est attribué : contactez votre "
+                                 "administrateur."))
+        return result
+    for resource, label in (("Organisme", _("Organismes")),
+                            ("Etablissement", _("Établissements")),
+                            ("Utilisateur", _("Utilisateurs"))):
+        if matrix.allowed(role, resource, matrix.READ) or R.is_technical_admin(user):
+            model = {"Organisme": Organisme, "Etablissement": Etablissement,
+                     "Utilisateur": Utilisateur}[resource]
+            result.counts[label] = db.session.execute(
+                select(func.count()).select_from(model).where(perimeter.clause(model, user))
+            ).scalar_one()
+    result.links = [item for item in matrix.MENU
+                    if matrix.allowed(role, item.resource, matrix.READ)]
+    organisme = user.organisme or (user.etablissement.organisme if user.etablissement else None)
+    if organisme is not None:
+        reason = can_operate(organisme)
+        if reason:
+            result.warnings.append(reason)
+    if user.etablissement is not None and not user.etablissement.actif:
+        result.warnings.append(_("Votre établissement est inactif : il ne peut plus enregistrer "
+                                 "de candidatures."))
+    return result

@@ -1,0 +1,139 @@
+"""Account pages: "Mot de passe oublié", first connection and reset links (public), and the
+profile pop-up (personal data, password, notification choice)."""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.extensions import db
+from app.security import roles as R
+from app.services import accounts
+from app.services.errors import ServiceError
+
+
+class CompteView(BaseView):
+    """Public pages reached from the login page or from an e-mailed link."""
+
+    route_base = "/compte"
+    default_view = "mot_de_passe_oublie"
+
+    @expose("/mot-de-passe-oublie", methods=["GET", "POST"])
+    def mot_de_passe_oublie(self):
+        if request.method == "POST":
+            accounts.request_password_reset(request.form.get("login", ""))
+            flash(_("Si un compte correspond à cet identifiant, un e-mail contenant un lien de "
+                    "réinitialisation vient de lui être envoyé. Le lien est valable %(h)d heures "
+                    "et ne sert qu'une fois.", h=current_app.config["CLEA_RESET_HOURS"]), "info")
+            return redirect(url_for("AuthDBView.login"))
+        return self.render_template("clea/mot_de_passe_oublie.html")
+
+    def _set_password(self, token, purpose_title):
+        valid = accounts.find_valid_token(token) is not None
+        errors = {}
+        if request.method == "POST" and valid:
+            try:
+                accounts.set_password_with_token(token, request.form.get("password", ""),
+                                                 request.form.get("confirm", ""))
+            except ServiceError as error:
+                db.session.rollback()
+                errors[error.field or "password"] = error.message
+                valid = accounts.find_valid_token(token) is not None
+            else:
+                flash(_("Votre mot de passe est enregistré. Vous pouvez vous connecter."),
+                      "success")
+                return redirect(url_for("AuthDBView.login"))
+        status = 200 if valid else 410
+        return self.render_template("clea/definir_mot_de_passe.html", valid=valid,
+                                    errors=errors, page_title=purpose_title,
+                                    invalid_message=accounts.invalid_link_message()), status
+
+    @expose("/activer/<token>", methods=["GET", "POST"])
+    def activer(self, token):
+        return self._set_password(token, _("Activer mon compte"))
+
+    @expose("/reinitialiser/<token>", methods=["GET", "POST"])
+    def reinitialiser(self, token):
+        return self._set_password(token, _("Choisir un nouveau mot de passe"))
+
+
+class ProfilView(BaseView):
+    """The profile pop-up posts here; the same form is also a page (for errors, no JS)."""
+
+    route_base = "/profil"
+    default_view = "profil"
+    class_permission_name = "Profil"
+    method_permission_name = {"profil": "read", "enregistrer": "update",
+                              "mot_de_passe": "update"}
+
+    def _render(self, errors=None, tab="infos", status=200):
+        return self.render_template("clea/profil.html", errors=errors or {}, tab=tab,
+                                    is_reseau=_is_reseau(current_user)), status
+
+    @expose("/")
+    @has_access
+    def profil(self):
+        return self._render()
+
+    @expose("/enregistrer", methods=["POST"])
+    @has_access
+    def enregistrer(self):
+        data = {k: request.form.get(k, "") for k in ("first_name", "last_name", "email",
+                                                      "telephone")}
+        if _is_reseau(current_user):
+            data["notifier_nouvelle_candidature"] = bool(
+                request.form.get("notifier_nouvelle_candidature"))
+        try:
+            accounts.update_profile(current_user, data)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return self._render({error.field or "form": error.message}, status=400)
+        flash(_("Vos informations sont enregistrées."), "success")
+        return redirect(request.form.get("next") or url_for("ProfilView.profil"))
+
+    @expose("/mot-de-passe", methods=["POST"])
+    @has_access
+    def mot_de_passe(self):
+        try:
+            accounts.change_password(current_user, request.form.get("current", ""),
+                                     request.form.get("password", ""),
+                                     request.form.get("confirm", ""))
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return self._render({error.field or "password": error.message}, tab="password",
+                                status=400)
+        flash(_("Votre mot de passe est modifié."), "success")
+        return redirect(url_for("ProfilView.profil"))
+
+
+def _is_reseau(user) -> bool:
+    role = R.role_of(user)
+    return role is not None and role.scope == R.RESEAU
+
+
+def register_error_pages(app):
+    from flask import jsonify
+
+    def handler(code, message):
+        def handle(error):
+            if request.path.startswith("/api/"):
+                return jsonify(message=message()), code
+            return render_template("clea/erreur.html", code=code, message=message(),
+                                   base_template=app.appbuilder.base_template,
+                                   appbuilder=app.appbuilder), code
+        return handle
+
+    app.register_error_handler(404, handler(404, lambda: _("Page introuvable : elle n'existe "
+                                                           "pas ou n'est pas dans votre périmètre.")))
+    app.register_error_handler(403, handler(403, lambda: _("Accès refusé : votre rôle ne "
+                                                           "permet pas d'ouvrir cette page.")))
+    app.register_error_handler(410, handler(410, lambda: _("Ce lien n'est plus valide.")))
+    app.register_error_handler(429, handler(429, lambda: _("Trop de tentatives : patientez "
+                                                           "quelques secondes avant de réessayer.")))
+    app.register_error_handler(500, handler(500, lambda: _("Une erreur inattendue est survenue. "
+                                                           "Réessayez ; si elle persiste, "
+                                                           "contactez le support.")))

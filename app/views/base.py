@@ -1,0 +1,196 @@
+"""Base classes for generated CRUD screens: perimeter filter, matrix permissions, and
+create/update/delete routed through services (a refused input keeps the form and shows
+the French message next to the field)."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+from flask import abort, flash, request
+from flask_appbuilder import ModelView, expose
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.urltools import get_filter_args
+from flask_appbuilder.widgets import FormWidget
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.extensions import db
+from app.security.matrix import VIEW_METHOD_PERMISSIONS
+from app.security.perimeter import PerimeterFilter
+from app.services.errors import ServiceError
+
+
+class EagerInterface(SQLAInterface):
+    """SQLAInterface that eager-loads what a list shows (no query per row)."""
+
+    def __init__(self, obj, eager: Iterable = (), session=None):
+        super().__init__(obj, session)
+        self.eager = tuple(eager)
+
+    def apply_all(self, query, *args, **kwargs):
+        query = super().apply_all(query, *args, **kwargs)
+        return query.options(*self.eager) if self.eager else query
+
+
+class CleaFormWidget(FormWidget):
+    template = "clea/widgets/form.html"
+
+
+def yes_no(value: Any) -> str:
+    from flask_babel import gettext as _
+
+    return _("OUI") if value else _("NON")
+
+
+class ScopedModelView(ModelView):
+    """A CRUD screen on one matrix resource, limited to the user's perimeter."""
+
+    resource: str = ""
+    base_filters = [["id", PerimeterFilter, lambda: None]]
+    method_permission_name = VIEW_METHOD_PERMISSIONS
+    add_widget = CleaFormWidget
+    edit_widget = CleaFormWidget
+    page_size = 25
+    # Extra submit buttons on the add form: (value, label)
+    add_extra_buttons: tuple = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.resource:
+            cls.class_permission_name = cls.resource
+
+    # --- FAB routes that skip base_filters are closed ---------------------------------
+    @expose("/download/<string:filename>")
+    @has_access
+    def download(self, filename):
+        abort(404)
+
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    def action(self, name, pk):
+        abort(404)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        abort(404)
+
+    # --- hooks for subclasses ---------------------------------------------------------
+    def hidden_fields(self) -> set[str]:
+        """Form fields the current user must not see nor submit."""
+        return set()
+
+    def service_create(self, data: dict) -> Any:
+        raise AttributeError(f"{type(self).__name__} does not create")
+
+    def service_update(self, item: Any, data: dict) -> Any:
+        raise AttributeError(f"{type(self).__name__} does not update")
+
+    def service_delete(self, item: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} does not delete")
+
+    def form_data(self, form, exclude_cols: Iterable[str] = ()) -> dict:
+        hidden = self.hidden_fields()
+        data = {}
+        for name, field in form._fields.items():
+            if name == "csrf_token" or name in hidden:
+                continue
+            value = field.data
+            if hasattr(value, "id") and hasattr(value, "__table__"):
+                data[f"{name}_id"] = value.id
+            elif value is None and name in self.relation_fields():
+                data[f"{name}_id"] = None
+            else:
+                data[name] = value.strip() if isinstance(value, str) else value
+        return data
+
+    def relation_fields(self) -> set[str]:
+        return {c for c in (self.add_columns or []) + (self.edit_columns or [])
+                if self.datamodel.is_relation(c)}
+
+    @staticmethod
+    def _show_error(form, error: ServiceError) -> None:
+        db.session.rollback()
+        field = error.field
+        if field and field.endswith("_id") and field[:-3] in form._fields:
+            field = field[:-3]
+        if field and field in form._fields:
+            form[field].errors = list(form[field].errors or []) + [error.message]
+            flash(error.message, "danger")
+        else:
+            flash(error.message, "danger")
+
+    # --- FAB internals, routed through services ---------------------------------------
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        exclude_cols = list(exclude_cols or []) + sorted(self.hidden_fields())
+        widgets = super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
+        widgets["add"].template_args["extra_buttons"] = self.add_extra_buttons
+        return widgets
+
+    def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
+        exclude_cols = list(exclude_cols or []) + sorted(self.hidden_fields())
+        return super()._get_edit_widget(form, exclude_cols=exclude_cols, widgets=widgets)
+
+    def _add(self):
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.add_form.refresh()
+        self.prepare_form(form)
+        if request.method == "POST":
+            self._fill_form_exclude_cols(exclude_cols, form)
+            if form.validate():
+                try:
+                    self._created = self.service_create(self.form_data(form))
+                except ServiceError as error:
+                    self._show_error(form, error)
+                else:
+                    flash(str(self.add_row_message), "success")
+                    return None
+        return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+
+    def _edit(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        pk = self.datamodel.get_pk_value(item)
+        if request.method == "POST":
+            form = self.edit_form.refresh(request.form)
+            self.prepare_form(form, item)
+            form._id = pk
+            if form.validate():
+                try:
+                    self.service_update(item, self.form_data(form))
+                except ServiceError as error:
+                    self._show_error(form, error)
+                else:
+                    flash(str(self.edit_row_message), "success")
+                    return None
+        else:
+            form = self.edit_form.refresh(obj=item)
+            self.prepare_form(form, item)
+            self.prefill_form(form, pk)
+        widgets = self._get_edit_widget(form=form, exclude_cols=[])
+        return self._get_related_views_widgets(item, filters={}, orders={}, pages={},
+                                               page_sizes={}, widgets=widgets)
+
+    def _delete(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        try:
+            self.service_delete(item)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(str(self.delete_row_message), "success")
+        self.update_redirect()
+
+    def prepare_form(self, form, item: Optional[Any] = None) -> None:
+        """Set per-user choices on a form before it is validated or shown."""
+
+    add_row_message = _l("Enregistrement créé.")
+    edit_row_message = _l("Modifications enregistrées.")
+    delete_row_message = _l("Enregistrement supprimé.")
+
+    @property
+    def user(self):
+        return current_user._get_current_object()

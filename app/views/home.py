@@ -1,0 +1,24 @@
+"""Accueil: what the user can do from here, and why something is unavailable."""
+from __future__ import annotations
+
+from flask import redirect, url_for
+from flask_appbuilder import IndexView, expose
+from flask_login import current_user
+
+from app.services import home
+
+
+class AccueilView(IndexView):
+    index_template = "clea/accueil.html"
+
+    @expose("/")
+    def index(self):
+        if not current_user.is_authenticated:
+            return redirect(url_for("AuthDBView.login"))
+        from . import VIEW_OF_MENU
+
+        accueil = home.summary(current_user)
+        links = [(item, url_for(f"{VIEW_OF_MENU[item.name].__name__}.list"))
+                 for item in accueil.links]
+        return self.render_template(self.index_template, accueil=accueil, links=links,
+                                    appbuilder=self.appbuilder)
