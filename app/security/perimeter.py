@@ -189,12 +189,14 @@ def get_or_404(model: type[T], pk: Any, user: Any) -> T:
 
 
 def contains(user: Any, model: type, pk: Optional[int]) -> bool:
-    """Whether the row `model(pk)` lies inside the user's perimeter."""
+    """Whether the row `model(pk)` lies inside the user's perimeter.
+    `user=None` is the system (CLI, jobs): only existence is checked."""
     if pk is None:
         return False
-    return db.session.execute(
-        select(model.id).where(model.id == pk).where(clause(model, user))
-    ).first() is not None
+    query = select(model.id).where(model.id == pk)
+    if user is not None:
+        query = query.where(clause(model, user))
+    return db.session.execute(query).first() is not None
 
 
 class PerimeterFilter(BaseFilter):

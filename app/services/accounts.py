@@ -106,8 +106,7 @@ def _perimeter_values(data: dict, role: R.RoleDef, by: Any) -> dict:
         target_id = int(raw)
     except (TypeError, ValueError):
         raise RuleError(_("Valeur invalide."), field=field)
-    exists = db.session.get(model, target_id) is not None
-    if not exists or (by is not None and not _within(by, model, target_id)):
+    if not _within(by, model, target_id):
         raise RuleError(
             _("%(cible)s choisi n'existe pas ou est hors de votre périmètre.",
               cible=labels[role.scope].capitalize()),
@@ -118,8 +117,9 @@ def _perimeter_values(data: dict, role: R.RoleDef, by: Any) -> dict:
 
 
 def _within(by: Any, model: type, target_id: int) -> bool:
-    if model is Certificateur:
-        return perimeter.scope_of(by).kind == R.NATIONAL
+    if model is Certificateur and by is not None:
+        return (perimeter.scope_of(by).kind == R.NATIONAL
+                and perimeter.contains(None, model, target_id))
     return perimeter.contains(by, model, target_id)
 
 

@@ -260,7 +260,7 @@ def validate_etablissement(data: dict, by: Any, current: Optional[Etablissement]
         organisme_id = data.get("organisme_id")
         if not organisme_id:
             raise RuleError(_("Choisissez l'organisme de l'établissement."), field="organisme_id")
-        if not perimeter.contains(by, Organisme, int(organisme_id)) and by is not None:
+        if not perimeter.contains(by, Organisme, int(organisme_id)):
             raise RuleError(_("Organisme inconnu ou hors de votre périmètre."),
                             field="organisme_id")
         if current is not None and int(organisme_id) != current.organisme_id:

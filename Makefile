@@ -1,0 +1,44 @@
+# Plateforme CléA — the two set-up commands: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app run
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: run test install dev translations extract-messages clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.dev
+
+# Compile the French (and English) catalogues; .mo files are build products.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations
+
+# Refresh translations/messages.pot and merge it into the catalogues (developers).
+extract-messages: $(VENV)/.dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel update -N -i translations/messages.pot -d translations
+
+run: install translations
+	$(FLASK) clea init
+	$(FLASK) clea demo
+	@echo "Plateforme CléA : http://$(HOST):$(PORT)/"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: dev translations
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance/clea.db test-artifacts
