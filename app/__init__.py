@@ -54,10 +54,27 @@ def init_appbuilder(app: Flask) -> None:
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
         register_apis(appbuilder)
+        init_jwt_messages(appbuilder.sm.jwt_manager)
         # The REST API authenticates with JWT; CSRF applies to HTML forms only.
         for name, blueprint in app.blueprints.items():
             if name.endswith("Api") or name in ("SecurityApi", "OpenApi", "MenuApi"):
                 csrf.exempt(blueprint)
+
+
+def init_jwt_messages(jwt_manager) -> None:
+    """French JSON for missing, invalid or expired API tokens."""
+    from flask import jsonify
+    from flask_babel import gettext as _
+
+    def unauthorized(*_args):
+        return jsonify(message=_("Authentification requise.")), 401
+
+    def expired(*_args):
+        return jsonify(message=_("Jeton expiré : reconnectez-vous.")), 401
+
+    jwt_manager.unauthorized_loader(unauthorized)
+    jwt_manager.invalid_token_loader(unauthorized)
+    jwt_manager.expired_token_loader(expired)
 
 
 def init_security_headers(app: Flask) -> None:

@@ -162,12 +162,25 @@ def app(request, backend, tmp_path):
     """A fresh application on a fresh copy of the prepared database."""
     url, world = _clone(request, backend, tmp_path)
     application = make_test_app(url, TEST_WORLD=world, UPLOAD_DIR=str(tmp_path / "uploads"))
+    _isolate_requests(application)
     with application.app_context():
         yield application
         from app.extensions import db
 
         db.session.remove()
         db.engine.dispose()
+
+
+def _isolate_requests(application):
+    """Tests keep an app context pushed, which Flask reuses for requests: `g` (and the
+    logged-in user cached in it) would leak from one client to the next. Clear it first."""
+    from flask import g
+
+    def reset_user():
+        g.pop("_login_user", None)
+        g.pop("user", None)
+
+    application.before_request_funcs.setdefault(None, []).insert(0, reset_user)
 
 
 @pytest.fixture

@@ -39,8 +39,23 @@
         role.on("change", update);
         update();
     }
+    // Select2 names its combobox after the selected text only ("Select Value", "FORMAPLUS"):
+    // name it after the field's <label> too, for screen readers (axe: aria-input-field-name).
+    function labelSelect2() {
+        $("select.select2-hidden-accessible[id]").each(function () {
+            var label = $("label[for='" + this.id + "']").first();
+            var rendered = $("#select2-" + this.id + "-container");
+            if (!label.length || !rendered.length) { return; }
+            var labelId = label.attr("id") || (this.id + "-label");
+            label.attr("id", labelId);
+            rendered.attr("aria-labelledby", labelId);
+            rendered.closest(".select2-selection")
+                .attr("aria-labelledby", labelId + " " + rendered.attr("id"));
+        });
+    }
     $(function () {
         initAjaxSelects();
         initRoleScopes();
+        labelSelect2();  // after FAB's ab.js has turned .my_select2 into Select2
     });
 })(jQuery);

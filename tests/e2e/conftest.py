@@ -1,0 +1,151 @@
+"""Browser test harness: the real app on a live 127.0.0.1 port, driven by the system Chromium.
+
+One server per test session, initialised exactly like a laptop install (`flask clea init`
+then `flask clea demo`) on a throw-away SQLite database. Each test gets a fresh browser
+context (no shared cookies). Screenshots go to test-artifacts/screenshots/ (gitignored).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+DEMO_PASSWORD = "CleaDemo2026!"
+# Playwright's default 30 s hides hangs; a local page answers in well under a second.
+TIMEOUT_MS = 10_000
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/e2e is a browser test (`-m "not e2e"` skips them all)."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def _browser_required() -> bool:
+    return os.environ.get("CLEA_REQUIRE_BROWSER", "").strip().lower() in ("1", "true", "yes", "oui")
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """Base URL of the app served by werkzeug in a daemon thread; data = init + demo."""
+    import logging
+
+    from werkzeug.serving import make_server
+
+    from app import create_app
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per asset
+
+    tmp = Path(tempfile.mkdtemp(prefix="clea-e2e-"))
+    app = create_app(
+        "config.Config",
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp / 'e2e.db'}",
+        RATELIMIT_ENABLED=False,
+        AUTH_RATE_LIMITED=False,
+        UPLOAD_DIR=str(tmp / "uploads"),
+        UPLOAD_FOLDER=str(tmp / "uploads"),
+        MAIL_SERVER=None,
+    )
+    runner = app.test_cli_runner()
+    for args in (["clea", "init"], ["clea", "demo"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, f"flask {' '.join(args)} failed:\n{result.output}\n{result.exception!r}"
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="clea-e2e-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        with app.app_context():
+            from app.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium introuvable ({CHROMIUM}) : tests navigateur ignorés."
+        if _browser_required():
+            pytest.fail(message + " CLEA_REQUIRE_BROWSER=1 les rend obligatoires.")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh French-speaking browser context per test, rooted at the live server."""
+    context = browser.new_context(base_url=live_server, locale="fr-FR",
+                                  viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture
+def shoot(screenshot_dir):
+    """shoot(page, "name") saves a full-page PNG under test-artifacts/screenshots/."""
+    def _shoot(page, name: str) -> Path:
+        path = screenshot_dir / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+    return _shoot
+
+
+@pytest.fixture
+def sign_in():
+    """sign_in(page, username) logs in through the login page, as a user would, and waits for
+    the home page ("Bonjour ...")."""
+    from playwright.sync_api import expect
+
+    def _login(page, username: str, password: str = DEMO_PASSWORD) -> None:
+        page.goto("/login/")
+        page.locator("#username").fill(username)
+        page.locator("#password").fill(password)
+        page.get_by_role("button", name="Se connecter").click()
+        expect(page.locator("main h1")).to_contain_text("Bonjour")
+    return _login

@@ -1,0 +1,20 @@
+from stdnum import luhn
+
+def test_smoke(page, sign_in, shoot):
+    sign_in(page, "admin.reseau")
+    menu = page.locator("nav li.dropdown").filter(has=page.locator("> a.dropdown-toggle", has_text="Gestion"))
+    menu.locator("> a").click()
+    menu.get_by_role("link", name="Mes organismes").click()
+    print(page.url)
+    print(page.locator("main a.btn").evaluate_all("els => els.map(e => e.outerHTML.slice(0,300))")[:6])
+    page.locator("a[href*='/organismeview/add']").first.click()
+    page.on("response", lambda r: print("RESP", r.request.method, r.url, r.status) if "static" not in r.url else None)
+    page.on("console", lambda m: print("CONSOLE", m.text))
+    page.locator("#raison_sociale").fill("ORGANISME E2E")
+    page.locator("#siren").fill("732829320")
+    page.get_by_role("button", name="Créer et ajouter un établissement").click()
+    page.wait_for_timeout(3000)
+    print(page.url)
+    shoot(page, "tmp-etab-after-org")
+    print(page.locator("main").inner_html()[:2500])
+    print(page.locator(".clea-flashes").all_inner_texts(), page.locator(".help-block").all_inner_texts())
