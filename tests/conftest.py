@@ -177,8 +177,8 @@ def _isolate_requests(application):
     from flask import g
 
     def reset_user():
-        g.pop("_login_user", None)
-        g.pop("user", None)
+        for key in list(vars(g)):
+            g.pop(key, None)
 
     application.before_request_funcs.setdefault(None, []).insert(0, reset_user)
 

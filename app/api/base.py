@@ -7,11 +7,10 @@ from typing import Any
 from flask import request
 from flask_appbuilder.api import ModelRestApi
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from app.extensions import db
 from app.security.matrix import API_METHOD_PERMISSIONS
-from app.security.perimeter import PerimeterFilter
+from app.security.perimeter import PerimeterFilter, actor
 from app.services.errors import ServiceError
 
 
@@ -119,4 +118,4 @@ class ScopedModelRestApi(ModelRestApi):
 
     @property
     def user(self):
-        return current_user._get_current_object()
+        return actor()

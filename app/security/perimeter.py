@@ -206,6 +206,15 @@ class PerimeterFilter(BaseFilter):
     arg_name = "perimeter"
 
     def apply(self, query, value):
-        from flask_login import current_user
+        return query.filter(clause(self.model, actor()))
 
-        return query.filter(clause(self.model, current_user))
+
+def actor():
+    """The user of the current request: FAB sets g.user from the session, or from the JWT
+    for API calls (flask_login's current_user knows only the session)."""
+    from flask import g, has_request_context
+    from flask_login import current_user
+
+    if has_request_context() and getattr(g, "user", None) is not None:
+        return g.user
+    return current_user._get_current_object()

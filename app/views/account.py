@@ -27,7 +27,7 @@ class CompteView(BaseView):
             flash(_("Si un compte correspond à cet identifiant, un e-mail contenant un lien de "
                     "réinitialisation vient de lui être envoyé. Le lien est valable %(h)d heures "
                     "et ne sert qu'une fois.", h=current_app.config["CLEA_RESET_HOURS"]), "info")
-            return redirect(url_for("AuthDBView.login"))
+            return redirect(self.appbuilder.get_url_for_login)
         return self.render_template("clea/mot_de_passe_oublie.html")
 
     def _set_password(self, token, purpose_title):
@@ -44,7 +44,7 @@ class CompteView(BaseView):
             else:
                 flash(_("Votre mot de passe est enregistré. Vous pouvez vous connecter."),
                       "success")
-                return redirect(url_for("AuthDBView.login"))
+                return redirect(self.appbuilder.get_url_for_login)
         status = 200 if valid else 410
         return self.render_template("clea/definir_mot_de_passe.html", valid=valid,
                                     errors=errors, page_title=purpose_title,

@@ -14,7 +14,7 @@ class AccueilView(IndexView):
     @expose("/")
     def index(self):
         if not current_user.is_authenticated:
-            return redirect(url_for("AuthDBView.login"))
+            return redirect(self.appbuilder.get_url_for_login)
         from . import VIEW_OF_MENU
 
         accueil = home.summary(current_user)

@@ -60,6 +60,7 @@ def test_matrix(app, world, login, api_token, role, resource):
         check("UI add form", expected(role, resource, create), client.get(f"/{view}/add"))
     if api:
         base = f"/api/v1/{api}/"
+        client = app.test_client()  # the API with the JWT only, no session cookie
         check("API list", expected(role, resource, read), client.get(base, headers=headers))
         check("API get own", expected(role, resource, read),
               client.get(f"{base}{own}", headers=headers))
@@ -112,12 +113,12 @@ def test_closed_fab_routes_do_not_leak(app, world, login):
 
 def test_lists_show_only_the_perimeter(app, world, login):
     client = login(world.usernames["admin_reseau"])
-    page = client.get("/organismeview/list/").text
+    page = client.get("/organismeview/list/").get_data(as_text=True)
     assert "ORG_A1" in page and "ORG_A2" in page and "ORG_B1" not in page
     client = login(world.usernames["admin_etablissement"])
-    page = client.get("/etablissementview/list/").text
+    page = client.get("/etablissementview/list/").get_data(as_text=True)
     assert "ETAB_A1" in page and "ETAB_B1" not in page and "ETAB_A2" not in page
-    page = client.get("/utilisateurview/list/").text
+    page = client.get("/utilisateurview/list/").get_data(as_text=True)
     assert "utilisateur_etablissement_a" in page and "admin_reseau_a" not in page
 
 
