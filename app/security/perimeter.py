@@ -176,13 +176,16 @@ def scoped(query, model: type, user: Any):
 
 
 def get_or_404(model: type[T], pk: Any, user: Any) -> T:
+    """The row if it exists inside the user's perimeter, else 404.
+    `user=None` is the system (CLI, jobs)."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         raise NotFound()
-    item = db.session.execute(
-        select(model).where(model.id == pk).where(clause(model, user))
-    ).scalar_one_or_none()
+    query = select(model).where(model.id == pk)
+    if user is not None:
+        query = query.where(clause(model, user))
+    item = db.session.execute(query).scalar_one_or_none()
     if item is None:
         raise NotFound()
     return item

@@ -133,6 +133,7 @@ class ScopedModelView(ModelView):
         get_filter_args(self._filters, disallow_if_not_in_search=False)
         exclude_cols = self._filters.get_relation_cols()
         form = self.add_form.refresh()
+        self._drop_hidden(form)
         self.prepare_form(form)
         if request.method == "POST":
             self._fill_form_exclude_cols(exclude_cols, form)
@@ -153,6 +154,7 @@ class ScopedModelView(ModelView):
         pk = self.datamodel.get_pk_value(item)
         if request.method == "POST":
             form = self.edit_form.refresh(request.form)
+            self._drop_hidden(form)
             self.prepare_form(form, item)
             form._id = pk
             if form.validate():
@@ -165,6 +167,7 @@ class ScopedModelView(ModelView):
                     return None
         else:
             form = self.edit_form.refresh(obj=item)
+            self._drop_hidden(form)
             self.prepare_form(form, item)
             self.prefill_form(form, pk)
         widgets = self._get_edit_widget(form=form, exclude_cols=[])
@@ -183,6 +186,11 @@ class ScopedModelView(ModelView):
         else:
             flash(str(self.delete_row_message), "success")
         self.update_redirect()
+
+    def _drop_hidden(self, form) -> None:
+        for name in self.hidden_fields():
+            if name in form._fields:
+                del form[name]
 
     def prepare_form(self, form, item: Optional[Any] = None) -> None:
         """Set per-user choices on a form before it is validated or shown."""

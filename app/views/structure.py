@@ -6,7 +6,7 @@ from flask import redirect, request, url_for
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
-from wtforms import SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 
 from app.models import REGIONS, Etablissement, Organisme, Reseau
 from app.security.access import is_national
@@ -67,6 +67,7 @@ class EtablissementView(ScopedModelView):
             widget=Select2Widget(),
         ),
         "siret": StringField(_l("SIRET"), widget=BS3TextFieldWidget()),
+        "actif": BooleanField(_l("Actif"), default=True),
     }
     edit_form_extra_fields = add_form_extra_fields
     add_extra_buttons = (("autre", _l("Créer et ajouter un autre établissement")),)
@@ -126,7 +127,8 @@ class OrganismeView(ScopedModelView):
     formatters_columns = {"actif": yes_no}
     add_form_query_rel_fields = {"reseau": [["id", PerimeterFilter, None]]}
     edit_form_query_rel_fields = add_form_query_rel_fields
-    add_form_extra_fields = {"siren": StringField(_l("SIREN"), widget=BS3TextFieldWidget())}
+    add_form_extra_fields = {"siren": StringField(_l("SIREN"), widget=BS3TextFieldWidget()),
+                             "actif": BooleanField(_l("Actif"), default=True)}
     edit_form_extra_fields = add_form_extra_fields
     add_extra_buttons = (("etablissement", _l("Créer et ajouter un établissement")),)
 

@@ -120,6 +120,29 @@ def page(browser, live_server):
         context.close()
 
 
+@pytest.fixture
+def open_gestion():
+    """open_gestion(page) opens the "Gestion" dropdown of the main navigation and returns
+    its <li> (menu entries are its links)."""
+    from playwright.sync_api import expect
+
+    def _open(page):
+        menu = gestion_menu(page)
+        menu.locator("> a.dropdown-toggle").click()
+        expect(menu.locator("> .dropdown-menu")).to_be_visible()
+        return menu
+    return _open
+
+
+def main_nav(page):
+    return page.get_by_role("navigation", name="Navigation principale")
+
+
+def gestion_menu(page):
+    return main_nav(page).locator("li.dropdown").filter(
+        has=page.locator("> a.dropdown-toggle", has_text="Gestion"))
+
+
 @pytest.fixture(scope="session")
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
