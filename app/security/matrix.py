@@ -89,9 +89,13 @@ MENU: tuple[MenuItem, ...] = (
 )
 
 
+# FAB's own screens every business role may open: the API documentation.
+COMMON_FAB_PERMISSIONS = {("can_get", "OpenApi"), ("can_show", "SwaggerView")}
+
+
 def fab_permissions(role: R.RoleDef) -> set[tuple[str, str]]:
     """The (permission, view_menu) pairs FAB needs for this role."""
-    pairs: set[tuple[str, str]] = set()
+    pairs: set[tuple[str, str]] = set(COMMON_FAB_PERMISSIONS)
     for resource in MATRIX:
         for right in rights(role, resource):
             pairs.add((f"can_{right}", resource))
