@@ -117,7 +117,7 @@ def _apply(item: Any, values: dict) -> None:
 def validate_reseau(data: dict, current: Optional[Reseau] = None) -> dict:
     clean = _clean_common({k: v for k, v in data.items() if k in RESEAU_FIELDS})
     if "nom" in data or current is None:
-        nom = _required(data, "nom", _("Nom"))
+        nom = _required(data, "nom", _("Nom du réseau"))
         if db.session.execute(
             select(Reseau.id).where(func.lower(Reseau.nom) == nom.lower(),
                                     Reseau.id != (current.id if current else 0))
@@ -244,12 +244,6 @@ def delete_organisme(organisme: Organisme, by: Any) -> None:
 
 
 # --- Établissement ---------------------------------------------------------------------
-
-NAMING_HINT = (
-    "Bonne pratique : NOM DE L'ORGANISME suivi du nom de l'établissement ou de la ville du "
-    "site, par exemple « LA BOETIE Marseille »."
-)
-
 
 def validate_etablissement(data: dict, by: Any, current: Optional[Etablissement] = None) -> dict:
     data = {k: v for k, v in data.items() if k in ETABLISSEMENT_FIELDS}

@@ -33,7 +33,7 @@ class UtilisateurForm(DynamicForm):
     last_name = StringField(_l("Nom"), validators=[DataRequired()], widget=BS3TextFieldWidget())
     email = StringField(_l("E-mail"), validators=[DataRequired(), Email()],
                         widget=BS3TextFieldWidget(),
-                        description=_l("Le mail de première connexion est envoyé à cette adresse."))
+                        description=_l("L'e-mail de première connexion est envoyé à cette adresse."))
     telephone = StringField(_l("Téléphone"), validators=[Optional()], widget=BS3TextFieldWidget())
     role = SelectField(_l("Rôle"), validators=[DataRequired()], widget=Select2Widget(),
                        description=_l("Vous pouvez attribuer un rôle identique ou inférieur au "

@@ -8,7 +8,7 @@
             el.select2({
                 theme: "bootstrap",
                 allowClear: true,
-                placeholder: el.data("placeholder") || "",
+                placeholder: el.data("hint") || "",
                 minimumInputLength: 0,
                 ajax: {
                     url: el.data("url"),
