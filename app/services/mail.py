@@ -43,6 +43,10 @@ def queue_email(
         tentatives=0,
     )
     db.session.add(message)
+    if message.statut == "a_envoyer" and has_request_context():
+        from flask import g
+
+        g.clea_mail_queued = True  # delivered after the response's commit (app.init_mail)
     return message
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.extensions import mail as mail_ext
 from app.models import AccountToken, EmailMessage, Utilisateur
 from app.security import roles as R
 from app.services import accounts
@@ -238,3 +239,26 @@ def test_cli_create_user(app, world):
                                  "bad@of.fr", "--password", "Cli-Password-2026", "--role",
                                  "Empereur"])
     assert result.exit_code == 1 and "Rôle inconnu" in result.output
+
+
+def test_smtp_delivery_when_mail_server_is_set(app, world, monkeypatch):
+    sent = []
+    app.config["MAIL_SERVER"] = "smtp.test.invalid"
+    monkeypatch.setattr(mail_ext, "send", lambda message: sent.append(message))
+    app.test_client().post("/compte/mot-de-passe-oublie",
+                           data={"login": world.usernames["admin_etablissement"]})
+    db.session.expire_all()
+    row = db.session.execute(select(EmailMessage)).scalar_one()
+    assert row.statut == "envoye" and row.tentatives == 1
+    assert len(sent) == 1 and sent[0].recipients == ["admin_etablissement_a@test.fr"]
+
+    def refuse(message):
+        raise ConnectionRefusedError("SMTP indisponible")
+
+    monkeypatch.setattr(mail_ext, "send", refuse)
+    app.test_client().post("/compte/mot-de-passe-oublie",
+                           data={"login": world.usernames["admin_organisme"]})
+    db.session.expire_all()
+    failed = db.session.execute(select(EmailMessage).where(
+        EmailMessage.statut == "echec")).scalar_one()
+    assert "SMTP indisponible" in failed.derniere_erreur and failed.tentatives == 1
