@@ -27,7 +27,6 @@ CHROMIUM_ARGS = [
 ]
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-DEMO_PASSWORD = "CleaDemo2026!"
 # Playwright's default 30 s hides hangs; a local page answers in well under a second.
 TIMEOUT_MS = 10_000
 
@@ -38,6 +37,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so that `page` can save a screenshot on failure."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
 
 
 def _browser_required() -> bool:
@@ -105,8 +112,9 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
-    """A fresh French-speaking browser context per test, rooted at the live server."""
+def page(request, browser, live_server, screenshot_dir):
+    """A fresh French-speaking browser context per test, rooted at the live server.
+    A failed test leaves test-artifacts/screenshots/ECHEC-<test>.png behind."""
     context = browser.new_context(base_url=live_server, locale="fr-FR",
                                   viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
@@ -116,6 +124,10 @@ def page(browser, live_server):
     page.js_errors = errors
     try:
         yield page
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+            page.screenshot(path=str(screenshot_dir / f"ECHEC-{name}.png"), full_page=True)
     finally:
         context.close()
 
@@ -126,21 +138,14 @@ def open_gestion():
     its <li> (menu entries are its links)."""
     from playwright.sync_api import expect
 
+    from .ui import gestion_menu
+
     def _open(page):
         menu = gestion_menu(page)
         menu.locator("> a.dropdown-toggle").click()
         expect(menu.locator("> .dropdown-menu")).to_be_visible()
         return menu
     return _open
-
-
-def main_nav(page):
-    return page.get_by_role("navigation", name="Navigation principale")
-
-
-def gestion_menu(page):
-    return main_nav(page).locator("li.dropdown").filter(
-        has=page.locator("> a.dropdown-toggle", has_text="Gestion"))
 
 
 @pytest.fixture(scope="session")
@@ -164,6 +169,8 @@ def sign_in():
     """sign_in(page, username) logs in through the login page, as a user would, and waits for
     the home page ("Bonjour ...")."""
     from playwright.sync_api import expect
+
+    from app.services.demo import DEMO_PASSWORD
 
     def _login(page, username: str, password: str = DEMO_PASSWORD) -> None:
         page.goto("/login/")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from app.security import matrix
 from app.services.demo import DEMO_USERS
 
-from .conftest import gestion_menu, main_nav
+from .ui import gestion_menu, main_nav
 
 ACCOUNTS = [pytest.param(role, username, id=username) for role, username, *_ in DEMO_USERS]
 

@@ -1,0 +1,24 @@
+"""Locators and gestures shared by the browser tests (what a user looks at and does)."""
+from __future__ import annotations
+
+
+def main_nav(page):
+    """The top navigation bar (<nav aria-label="Navigation principale">)."""
+    return page.get_by_role("navigation", name="Navigation principale")
+
+
+def gestion_menu(page):
+    """The "Gestion" dropdown of the navigation bar (absent when the role has no menu)."""
+    return main_nav(page).locator("li.dropdown").filter(
+        has=page.locator("> a.dropdown-toggle", has_text="Gestion"))
+
+
+def panel_title(page):
+    """Title of the first panel of the page: "Mes organismes", "Créer un établissement"..."""
+    return page.locator("main .panel-heading .panel-title").first
+
+
+def choose_select2(page, field_id: str, option: str) -> None:
+    """Pick an option of a Select2 field the way a user does: open it, click the option."""
+    page.locator(f"#{field_id} + .select2 .select2-selection").click()
+    page.locator(".select2-results__option", has_text=option).click()
