@@ -113,8 +113,8 @@ class ScopedModelView(ModelView):
         if field and field.endswith("_id") and field[:-3] in form._fields:
             field = field[:-3]
         if field and field in form._fields:
+            # Shown next to the field (the input is kept); no duplicate banner.
             form[field].errors = list(form[field].errors or []) + [error.message]
-            flash(error.message, "danger")
         else:
             flash(error.message, "danger")
 

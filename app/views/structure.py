@@ -7,6 +7,7 @@ from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import DataRequired
 
 from app.models import REGIONS, Etablissement, Organisme, Reseau
 from app.security.access import is_national
@@ -54,8 +55,6 @@ class EtablissementView(ScopedModelView):
     description_columns = {
         "nom": _l("Bonne pratique : NOM DE L'ORGANISME suivi du nom de l'établissement ou de "
                   "la ville du site, par exemple « LA BOETIE Marseille »."),
-        "siret": _l("14 chiffres ; il commence par le SIREN de l'organisme."),
-        "actif": _l("Seul Certif Pro peut modifier le statut Actif."),
     }
     formatters_columns = {"actif": yes_no}
     add_form_query_rel_fields = {"organisme": [["id", PerimeterFilter, None]]}
@@ -65,9 +64,15 @@ class EtablissementView(ScopedModelView):
             _l("Région"),
             choices=[("", "—")] + list(REGIONS.items()),
             widget=Select2Widget(),
+            validators=[DataRequired()],
+            description=_l("Région du site : elle détermine le jury Transitions Pro compétent."),
         ),
-        "siret": StringField(_l("SIRET"), widget=BS3TextFieldWidget()),
-        "actif": BooleanField(_l("Actif"), default=True),
+        "siret": StringField(_l("SIRET"), widget=BS3TextFieldWidget(),
+                             validators=[DataRequired()],
+                             description=_l("14 chiffres ; il commence par le SIREN de "
+                                            "l'organisme.")),
+        "actif": BooleanField(_l("Actif"), default=True,
+                              description=_l("Seul Certif Pro peut modifier le statut Actif.")),
     }
     edit_form_extra_fields = add_form_extra_fields
     add_extra_buttons = (("autre", _l("Créer et ajouter un autre établissement")),)
@@ -118,17 +123,18 @@ class OrganismeView(ScopedModelView):
         "nda": _l("N° de déclaration d'activité (NDA)"),
         "reseau": _l("Réseau"),
     }
-    description_columns = {
-        "siren": _l("9 chiffres."),
-        "nda": _l("11 chiffres, facultatif."),
-        "actif": _l("Un organisme inactif ne peut plus enregistrer de candidatures ni compléter "
-                    "de dossiers. Seul Certif Pro peut modifier ce statut."),
-    }
+    description_columns = {"nda": _l("11 chiffres, facultatif.")}
     formatters_columns = {"actif": yes_no}
     add_form_query_rel_fields = {"reseau": [["id", PerimeterFilter, None]]}
     edit_form_query_rel_fields = add_form_query_rel_fields
-    add_form_extra_fields = {"siren": StringField(_l("SIREN"), widget=BS3TextFieldWidget()),
-                             "actif": BooleanField(_l("Actif"), default=True)}
+    add_form_extra_fields = {
+        "siren": StringField(_l("SIREN"), widget=BS3TextFieldWidget(),
+                             validators=[DataRequired()], description=_l("9 chiffres.")),
+        "actif": BooleanField(_l("Actif"), default=True,
+                              description=_l("Un organisme inactif ne peut plus enregistrer de "
+                                             "candidatures ni compléter de dossiers. Seul Certif "
+                                             "Pro peut modifier ce statut.")),
+    }
     edit_form_extra_fields = add_form_extra_fields
     add_extra_buttons = (("etablissement", _l("Créer et ajouter un établissement")),)
 
