@@ -6,7 +6,7 @@ from app.security import matrix
 from .account import CompteView, ProfilView, register_error_pages
 from .email import EmailEnvoyeView
 from .lookup import LookupView
-from .structure import EtablissementView, OrganismeView, ReseauView
+from .structure import EtablissementsOrganismeView, EtablissementView, OrganismeView, ReseauView
 from .utilisateur import UtilisateurView
 
 VIEW_OF_MENU = {
@@ -28,6 +28,7 @@ def register_views(appbuilder) -> None:
             category=item.category,
             category_label=matrix.CATEGORY_LABELS[item.category],
         )
+    appbuilder.add_view_no_menu(EtablissementsOrganismeView)
     appbuilder.add_view_no_menu(CompteView)
     appbuilder.add_view_no_menu(ProfilView)
     appbuilder.add_view_no_menu(LookupView)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
-from flask import abort, flash, request
+from flask import abort, flash, g, request
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
@@ -139,7 +139,7 @@ class ScopedModelView(ModelView):
             self._fill_form_exclude_cols(exclude_cols, form)
             if form.validate():
                 try:
-                    self._created = self.service_create(self.form_data(form))
+                    g.clea_created = self.service_create(self.form_data(form))
                 except ServiceError as error:
                     self._show_error(form, error)
                 else:

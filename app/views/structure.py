@@ -2,7 +2,7 @@
 l'établissement). Thin: every change goes through services.structure."""
 from __future__ import annotations
 
-from flask import redirect, request, url_for
+from flask import g, redirect, request, url_for
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
@@ -90,7 +90,7 @@ class EtablissementView(ScopedModelView):
         service.delete_etablissement(item, self.user)
 
     def post_add_redirect(self):
-        created = getattr(self, "_created", None)
+        created = g.get("clea_created")
         if created is not None and request.form.get("_then") == "autre":
             return redirect(url_for(f"{type(self).__name__}.add",
                                     _flt_0_organisme=created.organisme_id))
@@ -99,10 +99,16 @@ class EtablissementView(ScopedModelView):
         return super().post_add_redirect()
 
 
+class EtablissementsOrganismeView(EtablissementView):
+    """The "Établissements" rubrique of the fiche organisme (same rules, its own title)."""
+
+    list_title = _l("Établissements")
+
+
 class OrganismeView(ScopedModelView):
     resource = "Organisme"
     datamodel = EagerInterface(Organisme, eager=[joinedload(Organisme.reseau)])
-    related_views = [EtablissementView]
+    related_views = [EtablissementsOrganismeView]
     list_title = _l("Mes organismes")
     show_title = _l("Fiche organisme")
     add_title = _l("Créer un organisme")
@@ -151,7 +157,7 @@ class OrganismeView(ScopedModelView):
         service.delete_organisme(item, self.user)
 
     def post_add_redirect(self):
-        created = getattr(self, "_created", None)
+        created = g.get("clea_created")
         if created is not None and request.form.get("_then") == "etablissement":
             return redirect(url_for("EtablissementView.add", _flt_0_organisme=created.id))
         if created is not None:

@@ -1,7 +1,7 @@
 """Mes utilisateurs: list, create, edit, suspend/activate, send a reset e-mail (guide §9)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, g, redirect, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_appbuilder.forms import DynamicForm
@@ -122,7 +122,7 @@ class UtilisateurView(ScopedModelView):
         return accounts.update_user(item, data, self.user)
 
     def post_add_redirect(self):
-        created = getattr(self, "_created", None)
+        created = g.get("clea_created")
         if created is not None:
             flash(_("Un e-mail de première connexion a été envoyé à %(email)s.",
                     email=created.email), "info")

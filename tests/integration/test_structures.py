@@ -139,3 +139,14 @@ def test_list_pages_issue_bounded_queries(app, world, login, count_queries):
             counts.setdefault(view, []).append(counter.count)
     for view, (small, large) in counts.items():
         assert large == small, (view, small, large)
+
+
+def test_fiche_organisme_lists_its_etablissements_with_edit_button(app, world, login):
+    client = login(world.usernames["admin_organisme"])
+    page = T(client.get(f"/organismeview/show/{world.ids['org_a1']}"))
+    assert ">Établissements<" in page and "ETAB_A1" in page and "ETAB_A1B" in page
+    assert "ETAB_A2" not in page
+    assert f"/organismeview/edit/{world.ids['org_a1']}" in page and "Modifier" in page
+    page = T(login(world.usernames["utilisateur_organisme"]).get(
+        f"/organismeview/show/{world.ids['org_a1']}"))
+    assert f"/organismeview/edit/{world.ids['org_a1']}" not in page
