@@ -5,24 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from stdnum import luhn
 
 from app.extensions import db
 from app.models import Branche, Certificateur, Etablissement, Organisme, Reseau, Utilisateur
 from app.security import roles as R
 from app.services import accounts, structure
+from app.services.demo import make_siren, make_siret
 
 PASSWORD = "Test-Password-2026!"
 
 
-def siren(seed: int) -> str:
-    base = f"{seed:08d}"
-    return base + luhn.calc_check_digit(base)
-
-
-def siret(siren_: str, nic: int) -> str:
-    base = siren_ + f"{nic:04d}"
-    return base + luhn.calc_check_digit(base)
+siren = make_siren  # valid SIREN from an 8-digit seed
+siret = make_siret  # valid SIRET from a SIREN and an établissement number
 
 
 @dataclass

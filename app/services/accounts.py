@@ -198,22 +198,21 @@ def find_valid_token(token: str) -> Optional[AccountToken]:
     return row
 
 
-def _send_invitation(user: Utilisateur) -> None:
-    token = _new_token(user, INVITATION)
-    queue_email(
-        user.email, "invitation", _("Votre compte sur la plateforme CléA"),
-        rubrique="comptes", user=user, link=absolute_url(f"/compte/activer/{token}"),
-        hours=current_app.config["CLEA_INVITATION_HOURS"],
-    )
+LINKS = {
+    # purpose: (e-mail template, page, hours setting)
+    INVITATION: ("invitation", "/compte/activer/", "CLEA_INVITATION_HOURS"),
+    RESET: ("reset", "/compte/reinitialiser/", "CLEA_RESET_HOURS"),
+}
 
 
-def _send_reset(user: Utilisateur) -> None:
-    token = _new_token(user, RESET)
-    queue_email(
-        user.email, "reset", _("Réinitialisation de votre mot de passe CléA"),
-        rubrique="comptes", user=user, link=absolute_url(f"/compte/reinitialiser/{token}"),
-        hours=current_app.config["CLEA_RESET_HOURS"],
-    )
+def _send_link(user: Utilisateur, purpose: str) -> None:
+    """E-mail a single-use link: first connection ("invitation") or password reset."""
+    template, page, hours = LINKS[purpose]
+    subject = (_("Votre compte sur la plateforme CléA") if purpose == INVITATION
+               else _("Réinitialisation de votre mot de passe CléA"))
+    token = _new_token(user, purpose)
+    queue_email(user.email, template, subject, rubrique="comptes", user=user,
+                link=absolute_url(page + token), hours=current_app.config[hours])
 
 
 # --- commands --------------------------------------------------------------------------
@@ -245,7 +244,7 @@ def create_user(data: dict, by: Any, password: Optional[str] = None) -> Utilisat
     db.session.add(user)
     db.session.flush()
     if password is None:
-        _send_invitation(user)
+        _send_link(user, INVITATION)
     audit.record(by, "creer", user, f"role={role.code}")
     db.session.commit()
     return user
@@ -293,9 +292,9 @@ def send_reset_email(target: Utilisateur, by: Any) -> None:
         raise RuleError(_("Ce compte est suspendu : réactivez-le avant d'envoyer un lien."))
     # A user who never set a password gets a new first-connection link instead.
     if target.last_login is None:
-        _send_invitation(target)
+        _send_link(target, INVITATION)
     else:
-        _send_reset(target)
+        _send_link(target, RESET)
     audit.record(by, "envoyer_reinitialisation", target)
     db.session.commit()
 
@@ -313,7 +312,7 @@ def request_password_reset(login: str) -> None:
     ).scalars().first()
     if user is None or not user.active:
         return
-    _send_reset(user)
+    _send_link(user, RESET)
     audit.record(None, "demande_reinitialisation", user)
     db.session.commit()
 
