@@ -58,6 +58,10 @@ def test_matrix(app, world, login, api_token, role, resource):
                   client.post(f"/{view}/delete/{other}"))
     if resource != "EmailEnvoye":
         check("UI add form", expected(role, resource, create), client.get(f"/{view}/add"))
+    if resource == "Utilisateur" and role.scope != R.NATIONAL:
+        for action in ("suspendre", "activer", "reinitialiser"):
+            check(f"UI {action} other", expected(role, resource, update, other=True),
+                  client.post(f"/{view}/{action}/{other}"))
     if api:
         base = f"/api/v1/{api}/"
         client = app.test_client()  # the API with the JWT only, no session cookie
@@ -74,8 +78,25 @@ def test_matrix(app, world, login, api_token, role, resource):
             if resource != "Utilisateur":
                 check("API delete other", expected(role, resource, delete, other=True),
                       client.delete(f"{base}{other}", headers=headers))
+            else:
+                for action in ("suspendre", "activer", "reinitialiser"):
+                    check(f"API {action} other", expected(role, resource, update, other=True),
+                          client.post(f"{base}{other}/{action}", headers=headers))
     wrong = [c for c in checks if c[1] != c[2]]
     assert not wrong, "\n".join(f"{d}: attendu {w}, obtenu {g}" for d, w, g in wrong)
+
+
+@pytest.mark.parametrize("role", R.ROLES, ids=lambda r: r.code)
+def test_self_service_screens(app, world, login, role):
+    """Profile pop-up and search-as-you-type lookups: every role, as the matrix says."""
+    client = login(world.usernames[role.code])
+    want = 200 if matrix.allowed(role, "Profil", matrix.READ) else 403
+    assert client.get("/profil/").status_code == want
+    assert client.get("/lookup/organisme").status_code == want
+    want = 302 if matrix.allowed(role, "Profil", matrix.UPDATE) else 403
+    response = client.post("/profil/enregistrer", data={
+        "first_name": "Test", "last_name": role.code, "email": f"{role.code}_a@test.fr"})
+    assert response.status_code == want
 
 
 @pytest.mark.parametrize("resource", list(RESOURCES))
