@@ -20,7 +20,7 @@ class AjaxSelectWidget:
             name=field.name,
             class_="form-control clea-ajax-select",
             data_url=url_for("LookupView.lookup", kind=self.kind),
-            data_hint=_("Saisissez au moins 2 caractères pour rechercher"),
+            data_hint=_("Saisissez un nom pour rechercher"),
             **kwargs,
         )
         option = ""
