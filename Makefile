@@ -34,7 +34,9 @@ extract-messages: $(VENV)/.dev
 run: install translations
 	$(FLASK) clea init
 	$(FLASK) clea demo
-	@echo "Plateforme CléA : http://$(HOST):$(PORT)/"
+	@echo "Plateforme CléA : http://$(HOST):$(PORT)/ (Ctrl+C arrête le serveur et le planificateur)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(FLASK) clea scheduler & \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: dev translations

@@ -22,7 +22,6 @@ def create_app(config: Any = None, **overrides: Any) -> Flask:
     init_extensions(app)
     init_appbuilder(app)
     init_security_headers(app)
-    init_mail_delivery(app)
     init_cli(app)
     return app
 
@@ -98,23 +97,6 @@ def init_security_headers(app: Flask) -> None:
         },
         referrer_policy="same-origin",
     )
-
-
-def init_mail_delivery(app: Flask) -> None:
-    """With MAIL_SERVER set, e-mails queued by a request are sent once it has committed;
-    a failure stays recorded on the outbox row (statut "echec", derniere_erreur)."""
-    from flask import g
-
-    @app.teardown_request
-    def deliver_queued(_exc=None):
-        if g.pop("clea_mail_queued", False) and _exc is None:
-            from .services.mail import deliver_pending
-
-            try:
-                deliver_pending()
-            except Exception:  # never turn a done action into an error page
-                log.exception("E-mail delivery failed")
-                db.session.rollback()
 
 
 def init_cli(app: Flask) -> None:

@@ -76,3 +76,31 @@ def create_user_command(username, email, password, role, first_name, last_name, 
         click.echo(f"Erreur : {error.message}", err=True)
         sys.exit(1)
     click.echo(f"Utilisateur « {user.username} » créé avec le rôle « {user.role_label} ».")
+
+
+@clea.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Lance le processus des tâches planifiées (envoi des e-mails, ...)."""
+    from app.jobs.scheduler import JOBS, build_scheduler
+
+    scheduler = build_scheduler(current_app._get_current_object())
+    click.echo(f"Tâches planifiées : {', '.join(JOBS)}. Ctrl+C pour arrêter.")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+@clea.command("run-job")
+@click.argument("name")
+@with_appcontext
+def run_job_command(name):
+    """Exécute une fois une tâche planifiée (ex. envoyer_emails)."""
+    from app.jobs.scheduler import JOBS, run_job
+
+    if name not in JOBS:
+        click.echo(f"Erreur : tâche inconnue « {name} » ; tâches : {', '.join(JOBS)}", err=True)
+        sys.exit(1)
+    result = run_job(current_app._get_current_object(), name)
+    click.echo(f"Tâche {name} : {'déjà en cours ailleurs' if result is None else result}")

@@ -158,10 +158,17 @@ def world(app):
 
 
 @pytest.fixture
-def app(request, backend, tmp_path):
+def app_overrides():
+    """Extra configuration for the `app` fixture (override in a test module)."""
+    return {}
+
+
+@pytest.fixture
+def app(request, backend, tmp_path, app_overrides):
     """A fresh application on a fresh copy of the prepared database."""
     url, world = _clone(request, backend, tmp_path)
-    application = make_test_app(url, TEST_WORLD=world, UPLOAD_DIR=str(tmp_path / "uploads"))
+    application = make_test_app(url, TEST_WORLD=world, UPLOAD_DIR=str(tmp_path / "uploads"),
+                                TEST_DATABASE_URL=url, **app_overrides)
     _isolate_requests(application)
     with application.app_context():
         yield application
@@ -253,3 +260,32 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(
         f"PostgreSQL : {pg[0]} tests réussis, {pg[1]} en échec, {pg[2]} ignorés — "
         f"Chromium : {e2e[0]} tests réussis, {e2e[1]} en échec, {e2e[2]} ignorés")
+
+
+# --- a fake SMTP server ------------------------------------------------------------------
+
+class FakeSMTPHandler:
+    """Accepts messages, after refusing the next `fail` ones with a temporary error."""
+
+    def __init__(self):
+        self.messages = []
+        self.fail = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.fail > 0:
+            self.fail -= 1
+            return "451 4.3.0 Service temporairement indisponible"
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    handler = FakeSMTPHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()

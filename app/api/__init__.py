@@ -1,9 +1,10 @@
 """REST API under /api/v1/ (DESIGN.md §9)."""
 from __future__ import annotations
 
+from .notifications import ActualiteApi, NotificationApi
 from .structure import EtablissementApi, OrganismeApi, ReseauApi, UtilisateurApi
 
-APIS = (ReseauApi, OrganismeApi, EtablissementApi, UtilisateurApi)
+APIS = (ReseauApi, OrganismeApi, EtablissementApi, UtilisateurApi, NotificationApi, ActualiteApi)
 
 
 def register_apis(appbuilder) -> None:

@@ -50,8 +50,12 @@ MATRIX: dict[str, dict[str, str]] = {
     "EmailEnvoye": {
         R.CERTIF_PRO.code: "r",
     },
-    # Self-service screens every business role has (profile, password).
+    # News: Certif Pro writes them; every role reads the current ones.
+    "Actualite": {role.code: ("crud" if role is R.CERTIF_PRO else "r") for role in R.ROLES},
+    # Self-service screens every business role has (profile, password, support form).
     "Profil": {role.code: "ru" for role in R.ROLES},
+    # Each user's own notifications (the bell).
+    "Notification": {role.code: "ru" for role in R.ROLES},
 }
 
 
@@ -72,6 +76,7 @@ class MenuItem:
     category: str
     resource: str
     icon: str
+    right: str = READ  # the right on `resource` that shows the menu item
 
 
 CATEGORY_GESTION = "Gestion"
@@ -86,7 +91,13 @@ MENU: tuple[MenuItem, ...] = (
              "fa-users"),
     MenuItem("E-mails envoyés", _l("E-mails envoyés"), CATEGORY_GESTION, "EmailEnvoye",
              "fa-envelope"),
+    MenuItem("Actualités", _l("Actualités"), CATEGORY_GESTION, "Actualite", "fa-newspaper-o",
+             CREATE),
 )
+
+
+def menu_visible(role: R.RoleDef | None, item: MenuItem) -> bool:
+    return allowed(role, item.resource, item.right)
 
 
 # FAB's own screens every business role may open: the API documentation.
@@ -101,7 +112,7 @@ def fab_permissions(role: R.RoleDef) -> set[tuple[str, str]]:
             pairs.add((f"can_{right}", resource))
     categories = set()
     for item in MENU:
-        if allowed(role, item.resource, READ):
+        if menu_visible(role, item):
             pairs.add(("menu_access", item.name))
             categories.add(item.category)
     for category in categories:

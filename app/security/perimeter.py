@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, TypeVar
 
 from flask_appbuilder.models.filters import BaseFilter
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from werkzeug.exceptions import NotFound
 
 from app.extensions import db
-from app.models import EmailMessage, Etablissement, Organisme, Reseau, Utilisateur
+from app.models import Actualite, EmailMessage, Etablissement, Organisme, Reseau, Utilisateur
 
 from . import roles as R
 
@@ -141,12 +141,22 @@ def _national_only(scope: Scope) -> ColumnElement:
     return false()
 
 
+def _actualite_courante(scope: Scope) -> ColumnElement:
+    """Below Certif Pro, only the news in force today."""
+    import datetime as dt
+
+    today = dt.date.today()
+    return and_(Actualite.publie_le <= today,
+                or_(Actualite.expire_le.is_(None), Actualite.expire_le >= today))
+
+
 RULES: dict[type, Callable[[Scope], ColumnElement]] = {
     Reseau: _reseau,
     Organisme: _organisme,
     Etablissement: _etablissement,
     Utilisateur: _utilisateur,
     EmailMessage: _national_only,
+    Actualite: _actualite_courante,
 }
 
 

@@ -20,7 +20,7 @@ from app.security import roles as R
 from app.security.access import ensure_can
 from app.security.matrix import CREATE, UPDATE
 
-from . import audit
+from . import audit, notifications
 from .errors import ForbiddenError, RuleError
 from .mail import absolute_url, queue_email
 from .passwords import check_password
@@ -256,6 +256,7 @@ def update_user(target: Utilisateur, data: dict, by: Any) -> Utilisateur:
     values = _identity(data, target)
     _unique_login(target.username, values.get("email", target.email), exclude_id=target.id)
     role = _role(data["role"]) if data.get("role") else target.role
+    before = (target.role, target.perimetre_label)
     if role is not None:
         ensure_can_grant(by, role)
         if any(f in data for f in ("role",) + tuple(f for f, _m in SCOPE_FIELD.values())):
@@ -265,6 +266,16 @@ def update_user(target: Utilisateur, data: dict, by: Any) -> Utilisateur:
     for key, value in values.items():
         setattr(target, key, value)
     target.changed_on = _now()
+    db.session.flush()
+    db.session.refresh(target)
+    if (target.role, target.perimetre_label) != before:
+        notifications.notify(
+            [target], notifications.COMPTES, _("Votre rôle ou votre périmètre a changé"),
+            _("Votre rôle est désormais « %(role)s »%(perimetre)s. Modifié par %(par)s.",
+              role=target.role_label,
+              perimetre=f" ({target.perimetre_label})" if target.perimetre_label else "",
+              par=str(by) if by is not None else "Certif Pro"),
+            lien="/profil/")
     audit.record(by, "modifier", target)
     db.session.commit()
     return target
@@ -276,10 +287,16 @@ def set_active(target: Utilisateur, active: bool, by: Any) -> None:
     ensure_can_manage(by, target)
     if by is not None and target.id == by.id and not active:
         raise RuleError(_("Vous ne pouvez pas suspendre votre propre compte."))
+    was_active = bool(target.active)
     target.active = bool(active)
     if active:
         target.locked_until = None
         target.fail_login_count = 0
+        if not was_active:
+            notifications.notify([target], notifications.COMPTES,
+                                 _("Votre compte est réactivé"),
+                                 _("Vous pouvez de nouveau vous connecter à la plateforme CléA."),
+                                 lien="/")
     audit.record(by, "activer" if active else "suspendre", target)
     db.session.commit()
 

@@ -40,8 +40,7 @@ def summary(user: Any) -> Accueil:
             result.counts[label] = db.session.execute(
                 select(func.count()).select_from(model).where(perimeter.clause(model, user))
             ).scalar_one()
-    result.links = [item for item in matrix.MENU
-                    if matrix.allowed(role, item.resource, matrix.READ)]
+    result.links = [item for item in matrix.MENU if matrix.menu_visible(role, item)]
     organisme = user.organisme or (user.etablissement.organisme if user.etablissement else None)
     if organisme is not None:
         reason = can_operate(organisme)

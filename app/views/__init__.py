@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from app.security import matrix
 
-from .account import CompteView, ProfilView, register_error_pages
+from .account import CompteView, ProfilView, profile_context, register_error_pages
+from .actualites import ActualiteView
 from .email import EmailEnvoyeView
 from .lookup import LookupView
+from .notifications import NotificationsView, bell_context
+from .support import SupportView
 from .structure import EtablissementsOrganismeView, EtablissementView, OrganismeView, ReseauView
 from .utilisateur import UtilisateurView
 
@@ -15,6 +18,7 @@ VIEW_OF_MENU = {
     "Mes établissements": EtablissementView,
     "Mes utilisateurs": UtilisateurView,
     "E-mails envoyés": EmailEnvoyeView,
+    "Actualités": ActualiteView,
 }
 
 
@@ -32,6 +36,11 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(CompteView)
     appbuilder.add_view_no_menu(ProfilView)
     appbuilder.add_view_no_menu(LookupView)
+    appbuilder.add_view_no_menu(NotificationsView)
+    appbuilder.add_view_no_menu(SupportView)
     from flask import current_app
 
-    register_error_pages(current_app._get_current_object())
+    app = current_app._get_current_object()
+    register_error_pages(app)
+    app.context_processor(bell_context)
+    app.context_processor(profile_context)

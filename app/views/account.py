@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.security import roles as R
-from app.services import accounts
+from app.services import accounts, notifications
 from app.services.errors import ServiceError
 
 
@@ -66,11 +66,21 @@ class ProfilView(BaseView):
     default_view = "profil"
     class_permission_name = "Profil"
     method_permission_name = {"profil": "read", "enregistrer": "update",
-                              "mot_de_passe": "update"}
+                              "mot_de_passe": "update", "preferences": "update"}
 
     def _render(self, errors=None, tab="infos", status=200):
-        return self.render_template("clea/profil.html", errors=errors or {}, tab=tab,
-                                    is_reseau=_is_reseau(current_user)), status
+        return self.render_template("clea/profil.html", errors=errors or {}, tab=tab), status
+
+    @expose("/notifications", methods=["POST"])
+    @has_access
+    def preferences(self):
+        notifications.set_preferences(current_user, {
+            code: bool(request.form.get(f"email_{code}")) for code in notifications.RUBRIQUES})
+        if _is_reseau(current_user):
+            accounts.update_profile(current_user, {"notifier_nouvelle_candidature": bool(
+                request.form.get("notifier_nouvelle_candidature"))})
+        flash(_("Vos préférences de notification sont enregistrées."), "success")
+        return redirect(request.form.get("next") or url_for("ProfilView.profil"))
 
     @expose("/")
     @has_access
@@ -82,9 +92,6 @@ class ProfilView(BaseView):
     def enregistrer(self):
         data = {k: request.form.get(k, "") for k in ("first_name", "last_name", "email",
                                                       "telephone")}
-        if _is_reseau(current_user):
-            data["notifier_nouvelle_candidature"] = bool(
-                request.form.get("notifier_nouvelle_candidature"))
         try:
             accounts.update_profile(current_user, data)
         except ServiceError as error:
@@ -108,6 +115,15 @@ class ProfilView(BaseView):
                                 status=400)
         flash(_("Votre mot de passe est modifié."), "success")
         return redirect(url_for("ProfilView.profil"))
+
+
+def profile_context():
+    """What the profile pop-up of every page needs."""
+    if not getattr(current_user, "is_authenticated", False):
+        return {}
+    return {"clea_profile": {"is_reseau": _is_reseau(current_user),
+                             "preferences": notifications.preferences(current_user),
+                             "rubriques": notifications.RUBRIQUES}}
 
 
 def _is_reseau(user) -> bool:

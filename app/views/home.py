@@ -5,7 +5,7 @@ from flask import redirect, url_for
 from flask_appbuilder import IndexView, expose
 from flask_login import current_user
 
-from app.services import home
+from app.services import actualites, home
 
 
 class AccueilView(IndexView):
@@ -21,4 +21,5 @@ class AccueilView(IndexView):
         links = [(item, url_for(f"{VIEW_OF_MENU[item.name].__name__}.list"))
                  for item in accueil.links]
         return self.render_template(self.index_template, accueil=accueil, links=links,
+                                    actualites=actualites.current(),
                                     appbuilder=self.appbuilder)

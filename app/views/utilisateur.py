@@ -1,7 +1,7 @@
 """Mes utilisateurs: list, create, edit, suspend/activate, send a reset e-mail (guide §9)."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_appbuilder.forms import DynamicForm
@@ -101,8 +101,8 @@ class UtilisateurView(ScopedModelView):
     def prepare_form(self, form, item=None):
         form.role.choices = [("", "—")] + [(r.code, str(r.label))
                                             for r in R.grantable_roles(self.user)]
-        if isinstance(form.role.data, R.RoleDef):  # edit form filled from the user object
-            form.role.data = form.role.data.code
+        if item is not None and request.method == "GET":  # edit form filled from the user
+            form.role.data = item.role.code if item.role else ""
         for field in PERIMETER_FIELDS:
             form[field].label_text = lookup_label(field[:-3], form[field].data)
         # The page shows only the perimeter field that the chosen role needs (clea.js).

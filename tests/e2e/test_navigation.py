@@ -17,8 +17,7 @@ ACCOUNTS = [pytest.param(role, username, id=username) for role, username, *_ in 
 
 def menu_labels(role) -> tuple[list[str], list[str]]:
     """(labels the role must see in "Gestion", in menu order; labels it must not see)."""
-    shown = [str(item.label) for item in matrix.MENU
-             if matrix.allowed(role, item.resource, matrix.READ)]
+    shown = [str(item.label) for item in matrix.MENU if matrix.menu_visible(role, item)]
     hidden = [str(item.label) for item in matrix.MENU if str(item.label) not in shown]
     return shown, hidden
 

@@ -241,24 +241,8 @@ def test_cli_create_user(app, world):
     assert result.exit_code == 1 and "Rôle inconnu" in result.output
 
 
-def test_smtp_delivery_when_mail_server_is_set(app, world, monkeypatch):
-    sent = []
-    app.config["MAIL_SERVER"] = "smtp.test.invalid"
-    monkeypatch.setattr(mail_ext, "send", lambda message: sent.append(message))
-    app.test_client().post("/compte/mot-de-passe-oublie",
-                           data={"login": world.usernames["admin_etablissement"]})
-    db.session.expire_all()
-    row = db.session.execute(select(EmailMessage)).scalar_one()
-    assert row.statut == "envoye" and row.tentatives == 1
-    assert len(sent) == 1 and sent[0].recipients == ["admin_etablissement_a@test.fr"]
-
-    def refuse(message):
-        raise ConnectionRefusedError("SMTP indisponible")
-
-    monkeypatch.setattr(mail_ext, "send", refuse)
-    app.test_client().post("/compte/mot-de-passe-oublie",
-                           data={"login": world.usernames["admin_organisme"]})
-    db.session.expire_all()
-    failed = db.session.execute(select(EmailMessage).where(
-        EmailMessage.statut == "echec")).scalar_one()
-    assert "SMTP indisponible" in failed.derniere_erreur and failed.tentatives == 1
+def test_edit_form_shows_the_current_role_and_perimeter(app, world, login):
+    client = login(world.usernames["admin_organisme"])
+    page = T(client.get(f"/utilisateurview/edit/{world.ids['utilisateur_etablissement_a']}"))
+    assert '<option selected value="utilisateur_etablissement">' in page
+    assert 'selected>ETAB_A1</option>' in page

@@ -59,3 +59,12 @@
         labelSelect2();  // after FAB's ab.js has turned .my_select2 into Select2
     });
 })(jQuery);
+/* Notifications page: the "select all" checkbox. */
+(function ($) {
+    "use strict";
+    $(function () {
+        $("#clea-select-all").on("change", function () {
+            $("input.clea-select").prop("checked", this.checked);
+        });
+    });
+})(jQuery);

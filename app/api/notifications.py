@@ -1,0 +1,130 @@
+"""API: notification (list, mark read, bulk mark read) and actualite."""
+from __future__ import annotations
+
+from flask import request
+from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
+
+from app.models import Actualite
+from app.security.perimeter import actor
+from app.services import actualites, notifications
+
+from .base import ScopedModelRestApi
+
+
+def _dump(note) -> dict:
+    return {"id": note.id, "rubrique": note.rubrique,
+            "rubrique_libelle": notifications.rubrique_label(note.rubrique),
+            "titre": note.titre, "texte": note.texte, "lien": note.lien,
+            "created_on": note.created_on.isoformat(), "lu": note.lu}
+
+
+class NotificationApi(BaseApi):
+    resource_name = "notification"
+    class_permission_name = "Notification"
+    method_permission_name = {"liste": "read", "non_lues": "read", "lire": "update",
+                              "lire_une": "update"}
+    allow_browser_login = True
+    openapi_spec_tag = "Notifications"
+
+    def response_403(self):
+        return self.response(403, message=_("Votre rôle ne permet pas cette action."))
+
+    def response_401(self):
+        return self.response(401, message=_("Authentification requise."))
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    def liste(self):
+        """The user's notifications.
+        ---
+        get:
+          parameters:
+          - {in: query, name: rubrique, schema: {type: string}}
+          - {in: query, name: lu, schema: {type: string, enum: [oui, non]}}
+          - {in: query, name: page, schema: {type: integer}}
+          responses:
+            200:
+              description: notifications, newest first
+        """
+        lu = {"oui": True, "non": False}.get((request.args.get("lu") or "").lower())
+        total, rows = notifications.search(actor(), request.args.get("rubrique"), lu,
+                                           request.args.get("page", 0, type=int))
+        return self.response(200, count=total, result=[_dump(n) for n in rows])
+
+    @expose("/non-lues", methods=["GET"])
+    @protect()
+    @safe
+    def non_lues(self):
+        """Unread count (the bell).
+        ---
+        get:
+          responses:
+            200:
+              description: the number of unread notifications
+        """
+        return self.response(200, count=notifications.unread_count(actor()))
+
+    @expose("/<int:pk>/lire", methods=["POST"])
+    @protect()
+    @safe
+    def lire_une(self, pk):
+        """Mark one notification read.
+        ---
+        post:
+          responses:
+            200:
+              description: marked
+            404:
+              description: not one of the user's notifications
+        """
+        if not notifications.mark_read(actor(), [pk]):
+            from app.models import Notification
+            from app.extensions import db
+
+            note = db.session.get(Notification, pk)
+            if note is None or note.user_id != actor().id:
+                return self.response(404, message=_("Introuvable ou hors de votre périmètre."))
+        return self.response(200, message=_("Notification marquée comme lue."))
+
+    @expose("/lire", methods=["POST"])
+    @protect()
+    @safe
+    def lire(self):
+        """Mark several notifications read: {"ids": [..]} or {"toutes": true}.
+        ---
+        post:
+          responses:
+            200:
+              description: how many were marked
+        """
+        data = request.get_json(silent=True) or {}
+        if data.get("toutes"):
+            count = notifications.mark_all_read(actor())
+        else:
+            ids = data.get("ids")
+            if not isinstance(ids, list):
+                return self.response(400, message=_("Indiquez « ids » (liste) ou « toutes »."))
+            count = notifications.mark_read(actor(), ids)
+        return self.response(200, count=count)
+
+
+class ActualiteApi(ScopedModelRestApi):
+    resource = "Actualite"
+    datamodel = SQLAInterface(Actualite)
+    list_columns = ["id", "titre", "texte", "publie_le", "expire_le"]
+    show_columns = list_columns
+    add_columns = ["titre", "texte", "publie_le", "expire_le"]
+    edit_columns = add_columns
+    base_order = ("publie_le", "desc")
+
+    def service_create(self, data):
+        return actualites.create(data, self.user)
+
+    def service_update(self, item, data):
+        return actualites.update(item, data, self.user)
+
+    def service_delete(self, item):
+        actualites.delete(item, self.user)

@@ -1,0 +1,52 @@
+"""The scheduler process: APScheduler runs each job at its interval, inside the app context
+and under the job's database lock."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+from typing import Callable
+
+from flask import Flask
+
+from app.extensions import db
+
+from .locks import locked
+
+log = logging.getLogger(__name__)
+
+
+def envoyer_emails() -> int:
+    from app.services.mail import deliver_pending
+
+    return deliver_pending()
+
+
+# name → (function, interval in seconds)
+JOBS: dict[str, tuple[Callable[[], object], int]] = {
+    "envoyer_emails": (envoyer_emails, 30),
+}
+
+
+def run_job(app: Flask, name: str) -> object:
+    function, _interval = JOBS[name]
+    with app.app_context():
+        try:
+            with locked(name) as mine:
+                if not mine:
+                    log.info("Job %s already running elsewhere", name)
+                    return None
+                return function()
+        finally:
+            db.session.remove()
+
+
+def build_scheduler(app: Flask):
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(timezone="Europe/Paris")
+    start = dt.datetime.now(ZoneInfo("Europe/Paris"))
+    for name, (_function, interval) in JOBS.items():
+        scheduler.add_job(run_job, "interval", seconds=interval, args=[app, name], id=name,
+                          max_instances=1, coalesce=True, next_run_time=start)
+    return scheduler
