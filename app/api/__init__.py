@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from .notifications import ActualiteApi, NotificationApi
-from .structure import EtablissementApi, OrganismeApi, ReseauApi, UtilisateurApi
+from .structure import (EtablissementApi, HabilitationApi, OrganismeApi, ReseauApi,
+                        UtilisateurApi)
 
-APIS = (ReseauApi, OrganismeApi, EtablissementApi, UtilisateurApi, NotificationApi, ActualiteApi)
+APIS = (ReseauApi, OrganismeApi, EtablissementApi, UtilisateurApi, HabilitationApi,
+        NotificationApi, ActualiteApi)
 
 
 def register_apis(appbuilder) -> None:

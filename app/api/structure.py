@@ -1,4 +1,4 @@
-"""API resources reseau, organisme, etablissement, utilisateur (+ actions)."""
+"""API resources reseau, organisme, etablissement, utilisateur, habilitation (+ actions)."""
 from __future__ import annotations
 
 from flask import request
@@ -6,8 +6,8 @@ from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 
-from app.models import Etablissement, Organisme, Reseau, Utilisateur
-from app.services import accounts, structure
+from app.models import Etablissement, Habilitation, Organisme, Reseau, Utilisateur
+from app.services import accounts, habilitations, structure
 from app.services.errors import ServiceError
 
 from .base import ScopedModelRestApi
@@ -157,3 +157,62 @@ class UtilisateurApi(ScopedModelRestApi):
         """
         return self._action(pk, lambda u: accounts.send_reset_email(u, self.user),
                             _("E-mail de réinitialisation envoyé."))
+
+
+class HabilitationApi(ScopedModelRestApi):
+    resource = "Habilitation"
+    datamodel = SQLAInterface(Habilitation)
+    list_columns = ["id", "etablissement_id", "portee", "branche_id", "statut", "commentaire",
+                    "date_debut", "date_fin", "motif_rejet", "demande_le", "decide_le"]
+    show_columns = list_columns
+    add_columns = ["etablissement_id", "portee", "branche_id", "commentaire"]
+    edit_columns = add_columns
+    search_columns = ["statut", "portee", "etablissement_id"]
+    include_route_methods = {"get", "get_list", "info", "post", "decision", "renouveler"}
+    method_permission_name = {**ScopedModelRestApi.method_permission_name,
+                              "decision": "update", "renouveler": "create"}
+
+    def service_create(self, data):
+        return habilitations.demander(data, self.user)
+
+    def _command(self, pk, command):
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+        try:
+            item = command(item)
+        except ServiceError as error:
+            return self._refuse(error)
+        return self.response(200, id=item.id, result=self.show_model_schema.dump(item))
+
+    @expose("/<int:pk>/decision", methods=["POST"])
+    @protect()
+    @safe
+    def decision(self, pk):
+        """Decide a pending request: {"decision": "validee", "date_debut", "date_fin"} or
+        {"decision": "rejetee", "motif"}.
+        ---
+        post:
+          responses:
+            200:
+              description: decided
+            400:
+              description: refused (French message)
+            409:
+              description: already decided
+        """
+        data = request.get_json(silent=True) or {}
+        return self._command(pk, lambda hab: habilitations.decider(hab, data, self.user))
+
+    @expose("/<int:pk>/renouveler", methods=["POST"])
+    @protect()
+    @safe
+    def renouveler(self, pk):
+        """Ask for the renewal of an habilitation ending within 90 days.
+        ---
+        post:
+          responses:
+            200:
+              description: the new request
+        """
+        return self._command(pk, lambda hab: habilitations.renouveler(hab, self.user))

@@ -22,9 +22,16 @@ def envoyer_emails() -> int:
     return deliver_pending()
 
 
+def habilitations_echeances() -> dict:
+    from app.services.habilitations import echeances
+
+    return echeances()
+
+
 # name → (function, interval in seconds)
 JOBS: dict[str, tuple[Callable[[], object], int]] = {
     "envoyer_emails": (envoyer_emails, 30),
+    "habilitations_echeances": (habilitations_echeances, 6 * 3600),
 }
 
 

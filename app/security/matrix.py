@@ -50,6 +50,18 @@ MATRIX: dict[str, dict[str, str]] = {
     "EmailEnvoye": {
         R.CERTIF_PRO.code: "r",
     },
+    # Habilitation requests: asked by réseau/organisme admins, decided by Certif Pro (socle)
+    # or by the CPNE's jury (branche) — services.habilitations.peut_decider says which.
+    "Habilitation": {
+        R.CERTIF_PRO.code: "cru",
+        R.ADMIN_RESEAU.code: "cr",
+        R.SUPERVISEUR_RESEAU.code: "cr",
+        R.ADMIN_ORGANISME.code: "cr",
+        R.UTILISATEUR_ORGANISME.code: "r",
+        R.ADMIN_ETABLISSEMENT.code: "r",
+        R.UTILISATEUR_ETABLISSEMENT.code: "r",
+        R.JURY.code: "ru",
+    },
     # News: Certif Pro writes them; every role reads the current ones.
     "Actualite": {role.code: ("crud" if role is R.CERTIF_PRO else "r") for role in R.ROLES},
     # Self-service screens every business role has (profile, password, support form).
@@ -89,6 +101,8 @@ MENU: tuple[MenuItem, ...] = (
              "fa-map-marker"),
     MenuItem("Mes utilisateurs", _l("Mes utilisateurs"), CATEGORY_GESTION, "Utilisateur",
              "fa-users"),
+    MenuItem("Habilitations", _l("Habilitations"), CATEGORY_GESTION, "Habilitation",
+             "fa-certificate"),
     MenuItem("E-mails envoyés", _l("E-mails envoyés"), CATEGORY_GESTION, "EmailEnvoye",
              "fa-envelope"),
     MenuItem("Actualités", _l("Actualités"), CATEGORY_GESTION, "Actualite", "fa-newspaper-o",

@@ -15,7 +15,8 @@ from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from werkzeug.exceptions import NotFound
 
 from app.extensions import db
-from app.models import Actualite, EmailMessage, Etablissement, Organisme, Reseau, Utilisateur
+from app.models import (Actualite, Certificateur, EmailMessage, Etablissement, Habilitation,
+                        Organisme, Reseau, Utilisateur)
 
 from . import roles as R
 
@@ -150,6 +151,14 @@ def _actualite_courante(scope: Scope) -> ColumnElement:
                 or_(Actualite.expire_le.is_(None), Actualite.expire_le >= today))
 
 
+def _habilitation(scope: Scope) -> ColumnElement:
+    if scope.kind == R.CERTIFICATEUR:  # a CPNE's jury: the requests of its branche
+        return and_(Habilitation.portee == "branche", Habilitation.branche_id.in_(
+            select(Certificateur.branche_id).where(Certificateur.id == scope.id,
+                                                   Certificateur.type == "cpne")))
+    return etablissement_column_clause(Habilitation.etablissement_id, scope)
+
+
 RULES: dict[type, Callable[[Scope], ColumnElement]] = {
     Reseau: _reseau,
     Organisme: _organisme,
@@ -158,6 +167,9 @@ RULES: dict[type, Callable[[Scope], ColumnElement]] = {
     EmailMessage: _national_only,
     Actualite: _actualite_courante,
 }
+
+
+RULES[Habilitation] = _habilitation
 
 
 def register(model: type, rule: Callable[[Scope], ColumnElement]) -> None:

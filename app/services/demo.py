@@ -90,6 +90,7 @@ def load_demo() -> list[tuple[str, str, str]]:
     targets = {"reseau": {"reseau_id": reseau.id}, "organisme": {"organisme_id": first_org.id},
                "etablissement": {"etablissement_id": first_etab.id},
                "certificateur": {"certificateur_id": jury_cert.id}, None: {}}
+    _demo_habilitations()
     logins = []
     for role, username, first, last, target in DEMO_USERS:
         exists = db.session.execute(
@@ -102,3 +103,35 @@ def load_demo() -> list[tuple[str, str, str]]:
         logins.append((role.name, username, DEMO_PASSWORD))
     _ = cpne
     return logins
+
+
+def _demo_habilitations() -> None:
+    """A few habilitations in every state, so the screens show something real."""
+    import datetime as dt
+
+    from app.models import Habilitation
+
+    from . import habilitations
+
+    if db.session.execute(select(Habilitation.id)).first():
+        return
+    today = dt.date.today()
+    by_name = {e.nom: e for e in db.session.scalars(select(Etablissement))}
+
+    def request(nom, portee="national"):
+        return habilitations.demander({"etablissement_id": by_name[nom].id, "portee": portee},
+                                      by=None)
+
+    paris = request("FORMAPLUS Paris")
+    habilitations.decider(paris, {"decision": "validee",
+                                  "date_debut": today - dt.timedelta(days=300),
+                                  "date_fin": today + dt.timedelta(days=430)}, by=None)
+    lyon = request("LA BOETIE Lyon")
+    habilitations.decider(lyon, {"decision": "validee",
+                                 "date_debut": today - dt.timedelta(days=670),
+                                 "date_fin": today + dt.timedelta(days=60)}, by=None)
+    toulouse = request("SAVOIRS DU SUD Toulouse")
+    habilitations.decider(toulouse, {"decision": "rejetee",
+                                     "motif": "Dossier incomplet : attestation de l'évaluateur "
+                                              "manquante."}, by=None)
+    request("FORMAPLUS Créteil")

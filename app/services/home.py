@@ -46,6 +46,11 @@ def summary(user: Any) -> Accueil:
         reason = can_operate(organisme)
         if reason:
             result.warnings.append(reason)
+    from .habilitations import pourquoi_sans_habilitation
+
+    reason = pourquoi_sans_habilitation(user)
+    if reason:
+        result.warnings.append(reason)
     if user.etablissement is not None and not user.etablissement.actif:
         result.warnings.append(_("Votre établissement est inactif : il ne peut plus enregistrer "
                                  "de candidatures."))

@@ -6,6 +6,7 @@ from app.security import matrix
 from .account import CompteView, ProfilView, profile_context, register_error_pages
 from .actualites import ActualiteView
 from .email import EmailEnvoyeView
+from .habilitations import AnnuaireView, HabilitationsEtablissementView, HabilitationView
 from .lookup import LookupView
 from .notifications import NotificationsView, bell_context
 from .support import SupportView
@@ -17,6 +18,7 @@ VIEW_OF_MENU = {
     "Mes organismes": OrganismeView,
     "Mes établissements": EtablissementView,
     "Mes utilisateurs": UtilisateurView,
+    "Habilitations": HabilitationView,
     "E-mails envoyés": EmailEnvoyeView,
     "Actualités": ActualiteView,
 }
@@ -33,6 +35,8 @@ def register_views(appbuilder) -> None:
             category_label=matrix.CATEGORY_LABELS[item.category],
         )
     appbuilder.add_view_no_menu(EtablissementsOrganismeView)
+    appbuilder.add_view_no_menu(HabilitationsEtablissementView)
+    appbuilder.add_view_no_menu(AnnuaireView)
     appbuilder.add_view_no_menu(CompteView)
     appbuilder.add_view_no_menu(ProfilView)
     appbuilder.add_view_no_menu(LookupView)

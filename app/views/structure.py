@@ -3,6 +3,8 @@ l'établissement). Thin: every change goes through services.structure."""
 from __future__ import annotations
 
 from flask import g, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
@@ -11,10 +13,13 @@ from wtforms.validators import DataRequired
 
 from app.models import REGIONS, Etablissement, Organisme, Reseau
 from app.security.access import is_national
+from app.security import perimeter
 from app.security.perimeter import PerimeterFilter
+from app.services import habilitations
 from app.services import structure as service
 
 from .base import EagerInterface, ScopedModelView, yes_no
+from .habilitations import HabilitationsEtablissementView
 
 CONTACT_LABELS = {
     "contact_nom": _l("Contact (nom)"),
@@ -30,6 +35,7 @@ CONTACT_LABELS = {
 
 class EtablissementView(ScopedModelView):
     resource = "Etablissement"
+    related_views = [HabilitationsEtablissementView]
     datamodel = EagerInterface(Etablissement, eager=[joinedload(Etablissement.organisme)])
     list_title = _l("Mes établissements")
     show_title = _l("Visualiser l'établissement")
@@ -103,12 +109,24 @@ class EtablissementsOrganismeView(EtablissementView):
     """The "Établissements" rubrique of the fiche organisme (same rules, its own title)."""
 
     list_title = _l("Établissements")
+    related_views = []
 
 
 class OrganismeView(ScopedModelView):
     resource = "Organisme"
     datamodel = EagerInterface(Organisme, eager=[joinedload(Organisme.reseau)])
     related_views = [EtablissementsOrganismeView]
+    show_template = "clea/organisme_show.html"
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        organisme = perimeter.get_or_404(Organisme, pk, self.user)
+        widgets = self._show(organisme.id)
+        return self.render_template(
+            self.show_template, pk=organisme.id, title=self.show_title, widgets=widgets,
+            related_views=self._related_views,
+            habilitations=habilitations.par_organisme(organisme, self.user))
     list_title = _l("Mes organismes")
     show_title = _l("Fiche organisme")
     add_title = _l("Créer un organisme")

@@ -216,12 +216,11 @@ def test_profile_update_and_network_notification_choice(app, world, login):
     client = login(world.usernames["admin_reseau"])
     response = client.post("/profil/enregistrer", data={
         "first_name": "Rachid", "last_name": "Benali", "email": "rb@reseau.fr",
-        "telephone": "0102030405", "notifier_nouvelle_candidature": "1"},
-        follow_redirects=True)
+        "telephone": "0102030405"}, follow_redirects=True)
     assert "Vos informations sont enregistrées" in T(response)
     me = user(world.usernames["admin_reseau"])
     db.session.refresh(me)
-    assert me.email == "rb@reseau.fr" and me.notifier_nouvelle_candidature is True
+    assert me.email == "rb@reseau.fr" and me.telephone == "0102030405"
     taken = client.post("/profil/enregistrer", data={
         "first_name": "R", "last_name": "B", "email": "certif_pro_a@test.fr"})
     assert taken.status_code == 400 and "déjà utilisée" in T(taken)

@@ -1,0 +1,330 @@
+"""Habilitations (guide §12, §13): request, decision, validity, renewal, expiry.
+
+A request is addressed to Certif Pro (CléA socle) or to the CPNE of a branche (socle
+contextualisé). Certif Pro decides national requests, a Jury user of the branche's CPNE decides
+its branche's. An établissement is habilitated while a decision "validée" covers today."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable, Optional
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Branche, Certificateur, Etablissement, Organisme, Utilisateur
+from app.models.habilitation import (BRANCHE, EN_ATTENTE, EXPIREE, NATIONAL, REJETEE, VALIDEE,
+                                     Habilitation)
+from app.security import perimeter
+from app.security import roles as R
+from app.security.access import ensure_can
+from app.security.matrix import CREATE, UPDATE
+
+from . import audit, notifications
+from .errors import ConflictError, ForbiddenError, RuleError
+
+RENEWAL_WINDOW = dt.timedelta(days=90)
+REMINDERS = (90, 30)
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+# --- validity ------------------------------------------------------------------------------
+
+def valid_clause(today: Optional[dt.date] = None):
+    """SQL condition on Habilitation: a validated decision that covers today."""
+    today = today or _today()
+    return and_(Habilitation.statut == VALIDEE, Habilitation.date_debut <= today,
+                Habilitation.date_fin >= today)
+
+
+def est_habilite(etablissement_id: int, today: Optional[dt.date] = None) -> bool:
+    return db.session.execute(select(exists().where(
+        Habilitation.etablissement_id == etablissement_id, valid_clause(today)))).scalar()
+
+
+def etablissements_habilites(user: Any, today: Optional[dt.date] = None):
+    """A selectable of the ids of the user's établissements that hold a valid habilitation."""
+    return (select(Habilitation.etablissement_id)
+            .where(valid_clause(today))
+            .where(perimeter.etablissement_column_clause(Habilitation.etablissement_id,
+                                                         perimeter.scope_of(user))))
+
+
+def peut_evaluer(user: Any, today: Optional[dt.date] = None) -> bool:
+    """Whether the Évaluations and Formations tabs (and their actions) are open to a user:
+    at least one établissement of their perimeter holds a valid habilitation."""
+    scope = perimeter.scope_of(user)
+    if scope.kind == R.NATIONAL:
+        return True
+    if scope.kind not in (R.RESEAU, R.ORGANISME, R.ETABLISSEMENT):
+        return False
+    return db.session.execute(select(exists(etablissements_habilites(user, today)))).scalar()
+
+
+def pourquoi_sans_habilitation(user: Any) -> Optional[str]:
+    """The home page's explanation when the tabs are closed (None when they are open)."""
+    if peut_evaluer(user):
+        return None
+    scope = perimeter.scope_of(user)
+    if scope.kind == R.ETABLISSEMENT:
+        return _("Votre établissement n'a pas d'habilitation CléA valide : les onglets "
+                 "Évaluations et Formations ne sont pas disponibles. Votre administrateur peut "
+                 "la demander depuis « Visualiser l'établissement » → Habilitation(s) en cours.")
+    if scope.kind in (R.RESEAU, R.ORGANISME):
+        return _("Aucun établissement de votre périmètre n'a d'habilitation CléA valide : les "
+                 "onglets Évaluations et Formations ne sont pas disponibles. Faites une demande "
+                 "depuis « Visualiser l'établissement » → Habilitation(s) en cours.")
+    return None
+
+
+def renouvelable(hab: Habilitation, today: Optional[dt.date] = None) -> bool:
+    """"Renouveler" appears when an habilitation has ended or ends within 90 days."""
+    today = today or _today()
+    if hab.statut not in (VALIDEE, EXPIREE) or hab.date_fin is None:
+        return False
+    if hab.date_fin - today > RENEWAL_WINDOW:
+        return False
+    return not db.session.execute(select(exists().where(
+        Habilitation.etablissement_id == hab.etablissement_id,
+        Habilitation.portee == hab.portee, Habilitation.branche_key == hab.branche_key,
+        Habilitation.statut == EN_ATTENTE))).scalar()
+
+
+# --- who decides -----------------------------------------------------------------------------
+
+def decideurs(hab: Habilitation) -> list[Utilisateur]:
+    """Certif Pro for the socle; the Jury users of the branche's CPNE for a branche."""
+    if hab.portee == NATIONAL:
+        return notifications.certif_pro()
+    query = (select(Utilisateur).join(Certificateur, Utilisateur.certificateur_id ==
+                                      Certificateur.id)
+             .where(Certificateur.type == "cpne", Certificateur.branche_id == hab.branche_id,
+                    Utilisateur.active.is_(True)))
+    return list(db.session.scalars(query).unique())
+
+
+def peut_decider(user: Any, hab: Habilitation) -> bool:
+    if user is None or R.is_technical_admin(user):
+        return True
+    role = R.role_of(user)
+    if hab.portee == NATIONAL:
+        return role is R.CERTIF_PRO
+    return (role is R.JURY and user.certificateur is not None
+            and user.certificateur.type == "cpne"
+            and user.certificateur.branche_id == hab.branche_id)
+
+
+# --- commands --------------------------------------------------------------------------------
+
+def demander(data: dict, by: Any, renouvellement_de: Optional[Habilitation] = None
+             ) -> Habilitation:
+    """« Faire une demande »: addressed to Certif Pro, or to a CPNE for a branche."""
+    ensure_can(by, "Habilitation", CREATE)
+    etablissement_id = data.get("etablissement_id")
+    if not etablissement_id:
+        raise RuleError(_("Choisissez l'établissement."), field="etablissement_id")
+    etab = perimeter.get_or_404(Etablissement, etablissement_id, by)
+    if not etab.actif or not etab.organisme.actif:
+        raise RuleError(_("Un établissement ou un organisme inactif ne peut pas demander "
+                          "d'habilitation."))
+    portee = data.get("portee") or NATIONAL
+    if portee not in (NATIONAL, BRANCHE):
+        raise RuleError(_("Portée inconnue."), field="portee")
+    branche_id = None
+    if portee == BRANCHE:
+        branche_id = int(data.get("branche_id") or 0) or None
+        if branche_id is None or db.session.get(Branche, branche_id) is None:
+            raise RuleError(_("Choisissez la branche du socle contextualisé."),
+                            field="branche_id")
+    hab = Habilitation(etablissement_id=etab.id, portee=portee, branche_id=branche_id,
+                       branche_key=branche_id or 0, statut=EN_ATTENTE,
+                       commentaire=(data.get("commentaire") or "").strip() or None,
+                       demande_par_id=getattr(by, "id", None),
+                       renouvellement_de_id=renouvellement_de.id if renouvellement_de else None)
+    db.session.add(hab)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ConflictError(_("Une demande est déjà en attente pour cet établissement et "
+                              "cette portée."))
+    notifications.notify(
+        decideurs(hab), notifications.HABILITATION,
+        _("Nouvelle demande d'habilitation : %(etab)s", etab=etab.nom),
+        _("%(etab)s (%(org)s) demande une habilitation — %(portee)s.", etab=etab.nom,
+          org=etab.organisme.raison_sociale, portee=hab.portee_label),
+        lien=f"/habilitationview/show/{hab.id}")
+    audit.record(by, "demander_habilitation", hab)
+    db.session.commit()
+    return hab
+
+
+def renouveler(hab: Habilitation, by: Any) -> Habilitation:
+    perimeter.get_or_404(Habilitation, hab.id, by)
+    if not renouvelable(hab):
+        raise RuleError(_("Le renouvellement est possible à partir de 90 jours avant la fin de "
+                          "l'habilitation, sans autre demande en attente."))
+    return demander({"etablissement_id": hab.etablissement_id, "portee": hab.portee,
+                     "branche_id": hab.branche_id,
+                     "commentaire": _("Renouvellement de l'habilitation se terminant le "
+                                      "%(fin)s.", fin=hab.date_fin.strftime("%d/%m/%Y"))},
+                    by, renouvellement_de=hab)
+
+
+def decider(hab: Habilitation, data: dict, by: Any) -> Habilitation:
+    """Validate (with start and end dates) or reject (with a motive) a pending request."""
+    ensure_can(by, "Habilitation", UPDATE)
+    perimeter.get_or_404(Habilitation, hab.id, by)
+    if not peut_decider(by, hab):
+        raise ForbiddenError(_("Cette demande est décidée par Certif Pro ou par la CPNE de la "
+                               "branche concernée."))
+    decision = data.get("decision")
+    values: dict[str, Any] = {"decide_par_id": getattr(by, "id", None),
+                              "decide_le": dt.datetime.now()}
+    if decision == VALIDEE:
+        debut = _date(data.get("date_debut"), "date_debut", _("date de début"))
+        fin = _date(data.get("date_fin"), "date_fin", _("date de fin"))
+        if fin < debut:
+            raise RuleError(_("La date de fin doit être postérieure à la date de début."),
+                            field="date_fin")
+        values.update(statut=VALIDEE, date_debut=debut, date_fin=fin, motif_rejet=None)
+    elif decision == REJETEE:
+        motif = (data.get("motif") or "").strip()
+        if not motif:
+            raise RuleError(_("Indiquez le motif du rejet."), field="motif")
+        values.update(statut=REJETEE, motif_rejet=motif)
+    else:
+        raise RuleError(_("Choisissez « Valider » ou « Rejeter »."), field="decision")
+    # Only a request still pending is decided (two deciders at once: the second gets 409).
+    changed = db.session.execute(
+        update(Habilitation).where(Habilitation.id == hab.id, Habilitation.statut == EN_ATTENTE)
+        .values(**values)).rowcount
+    if not changed:
+        db.session.rollback()
+        raise ConflictError(_("Cette demande a déjà été décidée."))
+    db.session.refresh(hab)
+    _notify_decision(hab)
+    audit.record(by, "decider_habilitation", hab, decision)
+    db.session.commit()
+    return hab
+
+
+def _notify_decision(hab: Habilitation) -> None:
+    etab = hab.etablissement
+    if hab.statut == VALIDEE:
+        titre = _("Habilitation validée : %(etab)s", etab=etab.nom)
+        texte = _("L'habilitation de %(etab)s (%(portee)s) est valable du %(debut)s au "
+                  "%(fin)s.", etab=etab.nom, portee=hab.portee_label,
+                  debut=hab.date_debut.strftime("%d/%m/%Y"),
+                  fin=hab.date_fin.strftime("%d/%m/%Y"))
+    else:
+        titre = _("Habilitation rejetée : %(etab)s", etab=etab.nom)
+        texte = _("La demande d'habilitation de %(etab)s (%(portee)s) est rejetée. Motif : "
+                  "%(motif)s", etab=etab.nom, portee=hab.portee_label, motif=hab.motif_rejet)
+    notifications.notify(_interesses(hab), notifications.HABILITATION, titre, texte,
+                         lien=f"/habilitationview/show/{hab.id}")
+
+
+def _interesses(hab: Habilitation) -> list[Utilisateur]:
+    """The requester and the organisme's administrators."""
+    users = notifications.administrateurs_organisme(hab.etablissement.organisme)
+    if hab.demande_par is not None:
+        users.insert(0, hab.demande_par)
+    return users
+
+
+def _date(value: Any, field: str, label: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value or ""))
+    except ValueError:
+        raise RuleError(_("Indiquez la %(champ)s (AAAA-MM-JJ).", champ=label), field=field)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+def par_organisme(organisme: Organisme, by: Any) -> list[Habilitation]:
+    """« Habilitations » of the organisme page: every period of each établissement."""
+    perimeter.get_or_404(Organisme, organisme.id, by)
+    return list(db.session.scalars(
+        select(Habilitation).join(Etablissement)
+        .where(Etablissement.organisme_id == organisme.id)
+        .order_by(Etablissement.nom, Habilitation.date_debut.desc().nulls_last(),
+                  Habilitation.id.desc())))
+
+
+def annuaire(region: Optional[str] = None, ville: Optional[str] = None,
+             today: Optional[dt.date] = None, limit: int = 500) -> list[Etablissement]:
+    """Public directory: active établissements holding a valid habilitation (no personal data)."""
+    query = (select(Etablissement).join(Organisme)
+             .where(Etablissement.actif.is_(True), Organisme.actif.is_(True),
+                    Etablissement.id.in_(select(Habilitation.etablissement_id)
+                                         .where(valid_clause(today))))
+             .order_by(Etablissement.region, Etablissement.ville, Etablissement.nom))
+    if region:
+        query = query.where(Etablissement.region == region)
+    if ville:
+        query = query.where(Etablissement.ville.ilike(f"%{ville.strip()}%"))
+    return list(db.session.scalars(query.limit(limit)))
+
+
+# --- jobs ------------------------------------------------------------------------------------------
+
+def echeances(today: Optional[dt.date] = None) -> dict[str, int]:
+    """Daily job: remind 90 and 30 days before the end, then mark ended ones as expired.
+    Idempotent (flags on the row) and run under the job lock."""
+    today = today or _today()
+    counts = {"rappel_90": 0, "rappel_30": 0, "expirees": 0}
+    for days, flag in ((90, "rappel_90_envoye"), (30, "rappel_30_envoye")):
+        due = db.session.scalars(select(Habilitation).where(
+            Habilitation.statut == VALIDEE, getattr(Habilitation, flag).is_(False),
+            Habilitation.date_fin <= today + dt.timedelta(days=days),
+            Habilitation.date_fin >= today)).all()
+        for hab in due:
+            claimed = db.session.execute(
+                update(Habilitation).where(Habilitation.id == hab.id,
+                                           getattr(Habilitation, flag).is_(False))
+                .values({flag: True})).rowcount
+            if not claimed:
+                continue
+            if days == 90 and (hab.date_fin - today).days <= 30:
+                # Found late (e.g. first run): only the 30-day reminder is sent.
+                continue
+            notifications.notify(
+                _interesses(hab), notifications.HABILITATION,
+                _("Habilitation à renouveler : %(etab)s", etab=hab.etablissement.nom),
+                _("L'habilitation de %(etab)s (%(portee)s) se termine le %(fin)s. Demandez son "
+                  "renouvellement avec le bouton « Renouveler ».",
+                  etab=hab.etablissement.nom, portee=hab.portee_label,
+                  fin=hab.date_fin.strftime("%d/%m/%Y")),
+                lien=f"/etablissementview/show/{hab.etablissement_id}")
+            counts[f"rappel_{days}"] += 1
+        db.session.commit()
+    ended = db.session.scalars(select(Habilitation).where(
+        Habilitation.statut == VALIDEE, Habilitation.date_fin < today)).all()
+    for hab in ended:
+        changed = db.session.execute(
+            update(Habilitation).where(Habilitation.id == hab.id, Habilitation.statut == VALIDEE)
+            .values(statut=EXPIREE)).rowcount
+        if changed:
+            notifications.notify(
+                _interesses(hab), notifications.HABILITATION,
+                _("Habilitation expirée : %(etab)s", etab=hab.etablissement.nom),
+                _("L'habilitation de %(etab)s (%(portee)s) a pris fin le %(fin)s.",
+                  etab=hab.etablissement.nom, portee=hab.portee_label,
+                  fin=hab.date_fin.strftime("%d/%m/%Y")),
+                lien=f"/etablissementview/show/{hab.etablissement_id}")
+            counts["expirees"] += 1
+    db.session.commit()
+    return counts
+
+
+def branches() -> Iterable[Branche]:
+    return db.session.scalars(select(Branche).order_by(Branche.nom))

@@ -1,0 +1,148 @@
+"""Habilitations: the "Habilitation(s) en cours" tab of an établissement (« Faire une
+demande », « Renouveler », the motive behind the eye), the decision of Certif Pro or the CPNE,
+and the public directory of habilitated établissements."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2Widget
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
+from wtforms import SelectField, TextAreaField
+
+from app.extensions import db
+from app.models import REGIONS, Habilitation
+from app.models.habilitation import BRANCHE, EN_ATTENTE, NATIONAL
+from app.security import perimeter
+from app.services import habilitations as service
+from app.services.errors import ServiceError
+
+from .base import EagerInterface, ScopedModelView
+
+
+def _date(value):
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+class HabilitationView(ScopedModelView):
+    resource = "Habilitation"
+    datamodel = EagerInterface(Habilitation, eager=[joinedload(Habilitation.etablissement),
+                                                    joinedload(Habilitation.branche)])
+    list_title = _l("Habilitations")
+    show_title = _l("Demande d'habilitation")
+    add_title = _l("Faire une demande d'habilitation")
+    show_template = "clea/habilitation_show.html"
+    list_columns = ["etablissement", "portee_label", "statut_label", "date_debut", "date_fin",
+                    "demande_le"]
+    show_columns = ["etablissement", "portee_label", "statut_label", "commentaire",
+                    "demande_le", "date_debut", "date_fin", "motif_rejet", "decide_le"]
+    add_columns = ["etablissement", "portee", "branche", "commentaire"]
+    search_columns = ["statut", "portee", "date_fin"]
+    order_columns = ["statut", "date_debut", "date_fin", "demande_le"]
+    base_order = ("demande_le", "desc")
+    base_permissions = ["can_read", "can_create", "can_update"]
+    label_columns = {
+        "etablissement": _l("Établissement"), "portee": _l("Portée"),
+        "portee_label": _l("Portée"), "branche": _l("Branche"), "statut": _l("État"),
+        "statut_label": _l("État"), "commentaire": _l("Commentaire"),
+        "demande_le": _l("Demandée le"), "date_debut": _l("Début"), "date_fin": _l("Fin"),
+        "motif_rejet": _l("Motif du rejet"), "decide_le": _l("Décidée le"),
+    }
+    formatters_columns = {"date_debut": _date, "date_fin": _date}
+    add_form_query_rel_fields = {"etablissement": [["id", perimeter.PerimeterFilter, None]]}
+    add_form_extra_fields = {
+        "portee": SelectField(
+            _l("Portée"), widget=Select2Widget(),
+            choices=[(NATIONAL, _l("CléA socle — demande à Certif Pro")),
+                     (BRANCHE, _l("Socle contextualisé — demande à la CPNE d'une branche"))],
+            description=_l("Le socle contextualisé est habilité par la CPNE de la branche "
+                           "choisie ci-dessous.")),
+        "commentaire": TextAreaField(_l("Commentaire"), widget=BS3TextAreaFieldWidget()),
+    }
+
+    def service_create(self, data):
+        return service.demander(data, self.user)
+
+    def post_add_redirect(self):
+        created = g.get("clea_created")
+        if created is not None:
+            flash(_("Votre demande est envoyée ; vous serez notifié de la décision."), "info")
+            return redirect(url_for("EtablissementView.show", pk=created.etablissement_id,
+                                    _anchor="HabilitationsEtablissementView"))
+        return super().post_add_redirect()
+
+    def _act(self, pk, command, success):
+        hab = perimeter.get_or_404(Habilitation, pk, self.user)
+        try:
+            result = command(hab)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return redirect(url_for("HabilitationView.show", pk=hab.id))
+        flash(success, "success")
+        return redirect(url_for("HabilitationView.show", pk=result.id))
+
+    @expose("/decider/<int:pk>", methods=["POST"])
+    @has_access
+    def decider(self, pk):
+        form = {k: request.form.get(k) for k in ("decision", "date_debut", "date_fin", "motif")}
+        return self._act(pk, lambda hab: service.decider(hab, form, self.user),
+                         _("La décision est enregistrée et notifiée."))
+
+    @expose("/renouveler/<int:pk>", methods=["POST"])
+    @has_access
+    def renouveler(self, pk):
+        return self._act(pk, lambda hab: service.renouveler(hab, self.user),
+                         _("La demande de renouvellement est envoyée."))
+
+    method_permission_name = {**ScopedModelView.method_permission_name,
+                              "decider": "update", "renouveler": "create"}
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    def edit(self, pk):
+        abort(404)  # a request is decided (decider), never edited
+
+    @expose("/delete/<pk>", methods=["GET", "POST"])
+    def delete(self, pk):
+        abort(404)  # requests and decisions stay in the history
+
+    def show_extra(self, hab):
+        return {"peut_decider": hab.statut == EN_ATTENTE and service.peut_decider(self.user,
+                                                                                    hab),
+                "renouvelable": service.renouvelable(hab)}
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        hab = perimeter.get_or_404(Habilitation, pk, self.user)
+        widgets = self._show(hab.id)
+        return self.render_template(self.show_template, pk=hab.id, title=self.show_title,
+                                    widgets=widgets, related_views=self._related_views,
+                                    hab=hab, **self.show_extra(hab))
+
+
+class HabilitationsEtablissementView(HabilitationView):
+    """The "Habilitation(s) en cours" tab of « Visualiser l'établissement »."""
+
+    list_title = _l("Habilitation(s) en cours")
+    list_columns = ["portee_label", "statut_label", "date_debut", "date_fin", "demande_le"]
+    list_template = "appbuilder/general/model/list.html"
+
+
+class AnnuaireView(BaseView):
+    """« Annuaire des organismes habilités »: public, no personal data."""
+
+    route_base = "/annuaire"
+    default_view = "annuaire"
+
+    @expose("/")
+    def annuaire(self):
+        region = request.args.get("region") or None
+        ville = (request.args.get("ville") or "").strip() or None
+        if region and region not in REGIONS:
+            abort(404)
+        rows = service.annuaire(region, ville)
+        return self.render_template("clea/annuaire.html", rows=rows, regions=REGIONS,
+                                    region=region, ville=ville or "")
