@@ -97,7 +97,10 @@ class HabilitationView(ScopedModelView):
         return self._act(pk, lambda hab: service.renouveler(hab, self.user),
                          _("La demande de renouvellement est envoyée."))
 
+    # No generic edit/delete screens (decisions go through « décider »): their permission
+    # names are not granted to anyone, so FAB shows no button for them.
     method_permission_name = {**ScopedModelView.method_permission_name,
+                              "edit": "noedit", "delete": "nodelete",
                               "decider": "update", "renouveler": "create"}
 
     @expose("/edit/<pk>", methods=["GET", "POST"])

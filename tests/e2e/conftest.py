@@ -51,6 +51,15 @@ def _browser_required() -> bool:
     return os.environ.get("CLEA_REQUIRE_BROWSER", "").strip().lower() in ("1", "true", "yes", "oui")
 
 
+LIVE: dict = {}
+
+
+@pytest.fixture
+def live_app(live_server):
+    """The served application, to prepare data through the services as an admin would."""
+    return LIVE["app"]
+
+
 @pytest.fixture(scope="session")
 def live_server():
     """Base URL of the app served by werkzeug in a daemon thread; data = init + demo."""
@@ -77,6 +86,7 @@ def live_server():
         result = runner.invoke(args=args)
         assert result.exit_code == 0, f"flask {' '.join(args)} failed:\n{result.output}\n{result.exception!r}"
 
+    LIVE["app"] = app
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="clea-e2e-server", daemon=True)
     thread.start()

@@ -245,3 +245,12 @@ def test_public_directory(app, world):
     assert "@" not in page.split("<main")[1].split("</main>")[0]  # no e-mail, no contact
     assert "ETAB_A1" not in T(client.get("/annuaire/?region=OCC"))
     assert "ETAB_A1" in T(client.get("/annuaire/?region=IDF"))
+
+
+def test_decision_form_only_for_the_decider(app, world, login):
+    hab = ask(world)
+    page = T(login("certif_pro_a").get(f"/habilitationview/show/{hab.id}"))
+    assert "Décision" in page and "Rejeter" in page
+    assert f"/habilitationview/edit/{hab.id}" not in page
+    page = T(login("admin_organisme_a").get(f"/habilitationview/show/{hab.id}"))
+    assert "Rejeter" not in page and "En attente" in page
