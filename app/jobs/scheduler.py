@@ -28,10 +28,17 @@ def habilitations_echeances() -> dict:
     return echeances()
 
 
+def abandons_automatiques() -> int:
+    from app.services.candidatures import abandons_automatiques as run
+
+    return run()
+
+
 # name → (function, interval in seconds)
 JOBS: dict[str, tuple[Callable[[], object], int]] = {
     "envoyer_emails": (envoyer_emails, 30),
     "habilitations_echeances": (habilitations_echeances, 6 * 3600),
+    "abandons_automatiques": (abandons_automatiques, 24 * 3600),
 }
 
 

@@ -50,6 +50,17 @@ MATRIX: dict[str, dict[str, str]] = {
     "EmailEnvoye": {
         R.CERTIF_PRO.code: "r",
     },
+    # Candidatures (the Évaluations tab): data entry by every OF role; the tab itself also
+    # needs a valid habilitation (services.habilitations.peut_evaluer).
+    "Candidature": {
+        R.CERTIF_PRO.code: "crud",
+        R.ADMIN_RESEAU.code: "crud",
+        R.SUPERVISEUR_RESEAU.code: "r",
+        R.ADMIN_ORGANISME.code: "crud",
+        R.UTILISATEUR_ORGANISME.code: "crud",
+        R.ADMIN_ETABLISSEMENT.code: "crud",
+        R.UTILISATEUR_ETABLISSEMENT.code: "crud",
+    },
     # Habilitation requests: asked by réseau/organisme admins, decided by Certif Pro (socle)
     # or by the CPNE's jury (branche) — services.habilitations.peut_decider says which.
     "Habilitation": {
@@ -92,9 +103,14 @@ class MenuItem:
 
 
 CATEGORY_GESTION = "Gestion"
-CATEGORY_LABELS = {CATEGORY_GESTION: _l("Gestion")}
+CATEGORY_EVALUATIONS = "Évaluations"
+CATEGORY_LABELS = {CATEGORY_GESTION: _l("Gestion"), CATEGORY_EVALUATIONS: _l("Évaluations")}
 
 MENU: tuple[MenuItem, ...] = (
+    MenuItem("Dossiers", _l("Évaluations"), CATEGORY_EVALUATIONS, "Candidature",
+             "fa-folder-open"),
+    MenuItem("Candidatures abandonnées", _l("Candidatures abandonnées"), CATEGORY_EVALUATIONS,
+             "Candidature", "fa-archive"),
     MenuItem("Mon réseau", _l("Mon réseau"), CATEGORY_GESTION, "Reseau", "fa-sitemap"),
     MenuItem("Mes organismes", _l("Mes organismes"), CATEGORY_GESTION, "Organisme", "fa-building"),
     MenuItem("Mes établissements", _l("Mes établissements"), CATEGORY_GESTION, "Etablissement",

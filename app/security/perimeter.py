@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from werkzeug.exceptions import NotFound
 
 from app.extensions import db
-from app.models import (Actualite, Certificateur, EmailMessage, Etablissement, Habilitation,
+from app.models import (Actualite, Candidat, Candidature, Certificateur, EmailMessage, Etablissement, Habilitation,
                         Organisme, Reseau, Utilisateur)
 
 from . import roles as R
@@ -170,6 +170,18 @@ RULES: dict[type, Callable[[Scope], ColumnElement]] = {
 
 
 RULES[Habilitation] = _habilitation
+
+
+def _candidature(scope: Scope) -> ColumnElement:
+    return etablissement_column_clause(Candidature.etablissement_id, scope)
+
+
+def _candidat(scope: Scope) -> ColumnElement:
+    return Candidat.id.in_(select(Candidature.candidat_id).where(_candidature(scope)))
+
+
+RULES[Candidature] = _candidature
+RULES[Candidat] = _candidat
 
 
 def register(model: type, rule: Callable[[Scope], ColumnElement]) -> None:

@@ -40,7 +40,11 @@ def summary(user: Any) -> Accueil:
             result.counts[label] = db.session.execute(
                 select(func.count()).select_from(model).where(perimeter.clause(model, user))
             ).scalar_one()
-    result.links = [item for item in matrix.MENU if matrix.menu_visible(role, item)]
+    from .habilitations import peut_evaluer
+
+    tabs_open = peut_evaluer(user)
+    result.links = [item for item in matrix.MENU if matrix.menu_visible(role, item)
+                    and (tabs_open or item.category != matrix.CATEGORY_EVALUATIONS)]
     organisme = user.organisme or (user.etablissement.organisme if user.etablissement else None)
     if organisme is not None:
         reason = can_operate(organisme)

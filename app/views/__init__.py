@@ -5,6 +5,7 @@ from app.security import matrix
 
 from .account import CompteView, ProfilView, profile_context, register_error_pages
 from .actualites import ActualiteView
+from .candidatures import AbandonneesView, CandidatureView, DossiersView, RechercheView
 from .email import EmailEnvoyeView
 from .habilitations import AnnuaireView, HabilitationsEtablissementView, HabilitationView
 from .lookup import LookupView
@@ -14,6 +15,8 @@ from .structure import EtablissementsOrganismeView, EtablissementView, Organisme
 from .utilisateur import UtilisateurView
 
 VIEW_OF_MENU = {
+    "Dossiers": DossiersView,
+    "Candidatures abandonnées": AbandonneesView,
     "Mon réseau": ReseauView,
     "Mes organismes": OrganismeView,
     "Mes établissements": EtablissementView,
@@ -33,7 +36,10 @@ def register_views(appbuilder) -> None:
             icon=item.icon,
             category=item.category,
             category_label=matrix.CATEGORY_LABELS[item.category],
+            menu_cond=_evaluations_open if item.category == matrix.CATEGORY_EVALUATIONS else None,
         )
+    appbuilder.add_view_no_menu(CandidatureView)
+    appbuilder.add_view_no_menu(RechercheView)
     appbuilder.add_view_no_menu(EtablissementsOrganismeView)
     appbuilder.add_view_no_menu(HabilitationsEtablissementView)
     appbuilder.add_view_no_menu(AnnuaireView)
@@ -48,3 +54,11 @@ def register_views(appbuilder) -> None:
     register_error_pages(app)
     app.context_processor(bell_context)
     app.context_processor(profile_context)
+
+
+def _evaluations_open() -> bool:
+    """The Évaluations (and later Formations) tabs need a valid habilitation."""
+    from app.security.perimeter import actor
+    from app.services.habilitations import peut_evaluer
+
+    return peut_evaluer(actor())

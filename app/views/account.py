@@ -136,9 +136,10 @@ def register_error_pages(app):
 
     def handler(code, message):
         def handle(error):
+            text = getattr(error, "clea_message", None) or message()
             if request.path.startswith("/api/"):
-                return jsonify(message=message()), code
-            return render_template("clea/erreur.html", code=code, message=message(),
+                return jsonify(message=text), code
+            return render_template("clea/erreur.html", code=code, message=text,
                                    base_template=app.appbuilder.base_template,
                                    appbuilder=app.appbuilder), code
         return handle

@@ -18,7 +18,8 @@ class AccueilView(IndexView):
         from . import VIEW_OF_MENU
 
         accueil = home.summary(current_user)
-        links = [(item, url_for(f"{VIEW_OF_MENU[item.name].__name__}.list"))
+        links = [(item, url_for(f"{VIEW_OF_MENU[item.name].__name__}."
+                                f"{VIEW_OF_MENU[item.name].default_view}"))
                  for item in accueil.links]
         return self.render_template(self.index_template, accueil=accueil, links=links,
                                     actualites=actualites.current(),

@@ -52,6 +52,9 @@ def test_request_then_validation_opens_the_tabs(page, sign_in, live_app, shoot):
 
     sign_in(page, "ue.versailles", "Versailles-2026!")
     expect(page.locator("main")).to_contain_text(WARNING)
+    nav = page.get_by_role("navigation", name="Navigation principale")
+    expect(nav.get_by_role("button", name="Évaluations")).to_have_count(0)
+    assert page.goto("/evaluations/").status == 403
     page.locator("#clea-user-menu").click()
     page.get_by_role("link", name="Déconnexion").click()
 
@@ -72,6 +75,11 @@ def test_request_then_validation_opens_the_tabs(page, sign_in, live_app, shoot):
 
     sign_in(page, "ue.versailles", "Versailles-2026!")
     expect(page.locator("main")).not_to_contain_text(WARNING)
+    nav = page.get_by_role("navigation", name="Navigation principale")
+    nav.get_by_role("button", name="Évaluations").click()
+    nav.get_by_role("link", name="Évaluations", exact=True).click()
+    expect(panel_title(page)).to_have_text("Évaluations")
+    shoot(page, "onglet-evaluations")
     page.goto(etab_url)
     page.get_by_role("link", name="Habilitation(s) en cours").click()
     expect(page.locator("#HabilitationsEtablissementView")).to_contain_text("Validée")

@@ -15,11 +15,26 @@ from .ui import gestion_menu, main_nav
 ACCOUNTS = [pytest.param(role, username, id=username) for role, username, *_ in DEMO_USERS]
 
 
-def menu_labels(role) -> tuple[list[str], list[str]]:
-    """(labels the role must see in "Gestion", in menu order; labels it must not see)."""
-    shown = [str(item.label) for item in matrix.MENU if matrix.menu_visible(role, item)]
-    hidden = [str(item.label) for item in matrix.MENU if str(item.label) not in shown]
+def menu_labels(role, category=matrix.CATEGORY_GESTION) -> tuple[list[str], list[str]]:
+    """(labels the role must see in a category, in menu order; labels it must not see)."""
+    items = [item for item in matrix.MENU if item.category == category]
+    shown = [str(item.label) for item in items if matrix.menu_visible(role, item)]
+    hidden = [str(item.label) for item in items if str(item.label) not in shown]
     return shown, hidden
+
+
+def tabs_open(live_app, username) -> bool:
+    """Whether the user's perimeter holds a valid habilitation (Évaluations tab)."""
+    with live_app.app_context():
+        from app.extensions import db
+        from app.models import Utilisateur
+        from app.services.habilitations import peut_evaluer
+
+        user = db.session.query(Utilisateur).filter_by(username=username).one()
+        try:
+            return peut_evaluer(user)
+        finally:
+            db.session.remove()
 
 
 def test_login_page_is_french(page, shoot):
@@ -34,7 +49,8 @@ def test_login_page_is_french(page, shoot):
 
 
 @pytest.mark.parametrize("role, username", ACCOUNTS)
-def test_menu_follows_the_matrix_and_logout(page, sign_in, open_gestion, shoot, role, username):
+def test_menu_follows_the_matrix_and_logout(page, sign_in, open_gestion, shoot, role, username,
+                                            live_app):
     sign_in(page, username)
     expect(page.locator("main h1")).to_contain_text("Bonjour")
     expect(page.locator("main")).to_contain_text(f"Vous êtes connecté en tant que {role.name}")
@@ -50,6 +66,15 @@ def test_menu_follows_the_matrix_and_logout(page, sign_in, open_gestion, shoot, 
         expect(nav).not_to_contain_text("Gestion")
     for label in hidden:
         expect(nav).not_to_contain_text(label)
+    evaluations = nav.locator("li.dropdown").filter(
+        has=page.locator("> a.dropdown-toggle", has_text="Évaluations"))
+    shown_eval, _hidden = menu_labels(role, matrix.CATEGORY_EVALUATIONS)
+    if shown_eval and tabs_open(live_app, username):
+        evaluations.locator("> a.dropdown-toggle").click()
+        expect(evaluations.locator("> .dropdown-menu > li > a")).to_have_text(shown_eval)
+        evaluations.locator("> a.dropdown-toggle").click()
+    else:
+        expect(evaluations).to_have_count(0)
     shoot(page, f"accueil-{username}")
 
     page.locator("#clea-user-menu").click()

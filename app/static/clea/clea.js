@@ -68,3 +68,12 @@
         });
     });
 })(jQuery);
+/* Forms that need a confirmation (the bin). */
+(function ($) {
+    "use strict";
+    $(function () {
+        $("form.clea-confirm").on("submit", function (event) {
+            if (!window.confirm($(this).data("confirm"))) { event.preventDefault(); }
+        });
+    });
+})(jQuery);

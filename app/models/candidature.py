@@ -1,0 +1,135 @@
+"""Candidats (the person) and candidatures (one certification path, managed by one
+établissement), with the history of every status change."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from flask_appbuilder import Model
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+                        text)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .structure import Branche, Etablissement
+
+# Statuses (DESIGN §5)
+ATTENTE_EVAL_PREALABLE = "attente_eval_prealable"
+ATTENTE_EVAL_FINALE = "attente_eval_finale"
+A_ENVOYER = "a_envoyer"
+ATTENTE_JURY = "attente_jury"
+ATTENTE_CERTIFICATION = "attente_certification"
+ATTENTE_COMPLEMENT = "attente_complement"
+COMPLETEE = "completee"
+CERTIFIEE = "certifiee"
+NON_CERTIFIEE = "non_certifiee"
+ABANDONNEE = "abandonnee"
+CLOSED = (ABANDONNEE, NON_CERTIFIEE)  # a person may start a new path after these
+
+
+class Candidat(Model):
+    """The person. Identity key (normalised nom de naissance + prénom + date de naissance) is
+    unique: the same person exists once nationally."""
+
+    __tablename__ = "candidat"
+    __table_args__ = (
+        Index("ix_candidat_recherche", "recherche",
+              postgresql_ops={"recherche": "text_pattern_ops"}),
+        Index("ix_candidat_recherche_usage", "recherche_usage",
+              postgresql_ops={"recherche_usage": "text_pattern_ops"}),
+        Index("ix_candidat_recherche_prenom", "recherche_prenom",
+              postgresql_ops={"recherche_prenom": "text_pattern_ops"}),
+        {"extend_existing": True},
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    civilite: Mapped[str] = mapped_column(String(5))
+    nom_naissance: Mapped[str] = mapped_column(String(100))
+    nom_usage: Mapped[Optional[str]] = mapped_column(String(100))
+    prenoms: Mapped[str] = mapped_column(String(150))
+    date_naissance: Mapped[dt.date] = mapped_column(Date)
+    commune_naissance: Mapped[Optional[str]] = mapped_column(String(120))
+    departement_naissance: Mapped[Optional[str]] = mapped_column(String(3))
+    pays_naissance: Mapped[Optional[str]] = mapped_column(String(80))
+    email: Mapped[Optional[str]] = mapped_column(String(320))
+    telephone: Mapped[Optional[str]] = mapped_column(String(30))
+    adresse: Mapped[Optional[str]] = mapped_column(String(255))
+    code_postal: Mapped[Optional[str]] = mapped_column(String(10))
+    ville: Mapped[Optional[str]] = mapped_column(String(120))
+    # Search keys, normalised in Python (accents and case removed): "nom prenom" (birth and
+    # usage names) and "prenom nom"; each has a prefix index (text_pattern_ops).
+    cle_identite: Mapped[str] = mapped_column(String(300), unique=True)
+    recherche: Mapped[str] = mapped_column(String(300))
+    recherche_usage: Mapped[Optional[str]] = mapped_column(String(300))
+    recherche_prenom: Mapped[str] = mapped_column(String(300))  # "prenom nom"
+    created_on: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    candidatures: Mapped[list["Candidature"]] = relationship(back_populates="candidat")
+
+    @property
+    def nom_complet(self) -> str:
+        usage = f" ({self.nom_usage})" if self.nom_usage else ""
+        return f"{self.nom_naissance.upper()}{usage} {self.prenoms}"
+
+    def __str__(self) -> str:
+        return self.nom_complet
+
+
+class Candidature(Model):
+    __tablename__ = "candidature"
+    __table_args__ = (
+        # A person has at most one live candidature, and is certified at most once.
+        Index("uq_candidature_vivante", "candidat_id", unique=True,
+              postgresql_where=text("statut NOT IN ('abandonnee', 'non_certifiee')"),
+              sqlite_where=text("statut NOT IN ('abandonnee', 'non_certifiee')")),
+        Index("uq_candidature_certifiee", "candidat_id", unique=True,
+              postgresql_where=text("statut = 'certifiee'"),
+              sqlite_where=text("statut = 'certifiee'")),
+        Index("ix_candidature_etab_statut", "etablissement_id", "statut", "updated_on"),
+        {"extend_existing": True},
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidat_id: Mapped[int] = mapped_column(ForeignKey("candidat.id"), index=True)
+    etablissement_id: Mapped[int] = mapped_column(ForeignKey("etablissement.id"), index=True)
+    statut: Mapped[str] = mapped_column(String(30), default=ATTENTE_EVAL_PREALABLE, index=True)
+    statut_avant_abandon: Mapped[Optional[str]] = mapped_column(String(30))
+    type_public: Mapped[Optional[str]] = mapped_column(String(40))
+    statut_inscription: Mapped[str] = mapped_column(String(40))
+    branche_id: Mapped[Optional[int]] = mapped_column(ForeignKey("branche.id"))
+    socle_contextualise: Mapped[bool] = mapped_column(Boolean, default=False)
+    niveau_formation: Mapped[Optional[int]] = mapped_column(Integer)
+    origine_demarche: Mapped[Optional[str]] = mapped_column(String(60))
+    objectif_pro: Mapped[str] = mapped_column(Text)
+    objectif_extra_pro: Mapped[str] = mapped_column(Text)
+    certificat_papier: Mapped[bool] = mapped_column(Boolean, default=False)
+    date_prealable: Mapped[Optional[dt.date]] = mapped_column(Date, index=True)
+    motif_abandon: Mapped[Optional[str]] = mapped_column(String(40))
+    motif_abandon_texte: Mapped[Optional[str]] = mapped_column(Text)
+    created_on: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    updated_on: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now,
+                                                    index=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL"))
+
+    candidat: Mapped[Candidat] = relationship(back_populates="candidatures")
+    etablissement: Mapped[Etablissement] = relationship()
+    branche: Mapped[Optional[Branche]] = relationship()
+    historique: Mapped[list["HistoriqueStatut"]] = relationship(
+        order_by="HistoriqueStatut.id", back_populates="candidature",
+        cascade="all, delete-orphan")
+
+    def __str__(self) -> str:
+        return f"{self.candidat} — {self.etablissement}"
+
+
+class HistoriqueStatut(Model):
+    """Every status change of a candidature: who, when, from, to, motive."""
+
+    __tablename__ = "historique_statut"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidature_id: Mapped[int] = mapped_column(
+        ForeignKey("candidature.id", ondelete="CASCADE"), index=True)
+    de: Mapped[Optional[str]] = mapped_column(String(30))
+    vers: Mapped[str] = mapped_column(String(30))
+    motif: Mapped[Optional[str]] = mapped_column(Text)
+    par_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    le: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    candidature: Mapped[Candidature] = relationship(back_populates="historique")
+    par = relationship("Utilisateur")

@@ -1,0 +1,528 @@
+"""Candidatures (guide §6, §7, §14–§16): creation after the national search and the duplicate
+checks, the status machine with its history, abandonment and réintégration, deletion.
+
+Every status change goes through `transition()`: it checks the move is allowed, writes the
+history row (who, when, from, to, motive) and is the only place that sets `statut`."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from rapidfuzz import fuzz
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Branche, Etablissement
+from app.models import candidature as C
+from app.models.candidature import Candidat, Candidature, HistoriqueStatut
+from app.security import perimeter
+from app.security import roles as R
+from app.security.access import ensure_can
+from app.security.matrix import CREATE, DELETE, UPDATE
+
+from . import audit, notifications
+from .errors import ConflictError, ForbiddenError, RuleError
+from .habilitations import est_habilite
+from .structure import check_email
+
+STATUTS = {
+    C.ATTENTE_EVAL_PREALABLE: _l("En attente d'évaluation préalable"),
+    C.ATTENTE_EVAL_FINALE: _l("En attente d'évaluation finale"),
+    C.A_ENVOYER: _l("A envoyer en certification"),
+    C.ATTENTE_JURY: _l("En attente de jury"),
+    C.ATTENTE_CERTIFICATION: _l("En attente de certification"),
+    C.ATTENTE_COMPLEMENT: _l("En attente de complément"),
+    C.COMPLETEE: _l("Candidature complétée"),
+    C.CERTIFIEE: _l("Certifiée"),
+    C.NON_CERTIFIEE: _l("Non certifiée"),
+    C.ABANDONNEE: _l("Candidature abandonnée"),
+}
+# The moves of the status machine (DESIGN §5). Abandonment and réintégration are handled
+# below (réintégrer returns to the status before the abandonment).
+TRANSITIONS = {
+    C.ATTENTE_EVAL_PREALABLE: {C.ATTENTE_EVAL_FINALE, C.A_ENVOYER, C.ABANDONNEE},
+    C.ATTENTE_EVAL_FINALE: {C.ATTENTE_EVAL_FINALE, C.A_ENVOYER, C.ABANDONNEE},
+    C.A_ENVOYER: {C.ATTENTE_JURY, C.ATTENTE_EVAL_PREALABLE, C.ATTENTE_EVAL_FINALE,
+                  C.ABANDONNEE},
+    C.ATTENTE_JURY: {C.ATTENTE_CERTIFICATION, C.A_ENVOYER},
+    C.ATTENTE_CERTIFICATION: {C.CERTIFIEE, C.NON_CERTIFIEE, C.ATTENTE_COMPLEMENT, C.A_ENVOYER},
+    C.ATTENTE_COMPLEMENT: {C.COMPLETEE},
+    C.COMPLETEE: {C.ATTENTE_CERTIFICATION, C.ATTENTE_JURY},
+    C.CERTIFIEE: set(),
+    C.NON_CERTIFIEE: {C.ATTENTE_EVAL_FINALE},
+    C.ABANDONNEE: set(),
+}
+ABANDONABLE = {C.ATTENTE_EVAL_PREALABLE, C.ATTENTE_EVAL_FINALE, C.A_ENVOYER}
+NON_TRANSFERABLE = {C.ATTENTE_JURY, C.ATTENTE_CERTIFICATION, C.ATTENTE_COMPLEMENT, C.COMPLETEE,
+                    C.CERTIFIEE}
+AUTO_ABANDON_AFTER = dt.timedelta(days=5 * 365 + 1)  # 5 years after the préalable
+
+CIVILITES = {"M.": _l("Monsieur"), "Mme": _l("Madame")}
+TYPES_PUBLIC = {
+    "demandeur_emploi": _l("Demandeur d'emploi"),
+    "salarie": _l("Salarié"),
+    "jeune_16_25": _l("Jeune de 16 à 25 ans"),
+    "travailleur_handicape": _l("Travailleur handicapé"),
+    "detenu": _l("Personne placée sous main de justice"),
+    "autre": _l("Autre"),
+}
+STATUTS_INSCRIPTION = {
+    "salarie": _l("Salarié"),
+    "demandeur_emploi": _l("Demandeur d'emploi"),
+    "independant": _l("Travailleur indépendant"),
+    "autre": _l("Autre"),
+}
+NIVEAUX = {n: _l("Niveau %(n)d (EQF)", n=n) for n in range(1, 9)}
+ORIGINES = {
+    "france_travail": _l("France Travail"),
+    "mission_locale": _l("Mission locale"),
+    "cap_emploi": _l("Cap emploi"),
+    "employeur": _l("Employeur"),
+    "opco": _l("OPCO"),
+    "transitions_pro": _l("Transitions Pro"),
+    "initiative_personnelle": _l("Initiative personnelle"),
+    "autre": _l("Autre prescripteur"),
+}
+MOTIFS_ABANDON = {
+    "emploi": _l("Reprise d'emploi"),
+    "sante": _l("Raisons de santé"),
+    "demenagement": _l("Déménagement"),
+    "desinteret": _l("Perte de motivation"),
+    "injoignable": _l("Candidat injoignable"),
+    "autre": _l("Autre motif"),
+    "automatique": _l("Abandon automatique : plus de 5 ans après l'évaluation préalable"),
+}
+OBJECTIF_MIN = 30  # characters: the guide warns the jury may refuse a thin dossier
+
+
+def statut_label(code: Optional[str]) -> str:
+    return str(STATUTS.get(code or "", code or ""))
+
+
+# --- normalisation and search -------------------------------------------------------------------
+
+def normalize(text: Optional[str]) -> str:
+    """Accent- and case-insensitive key: « Élodie  D'Arc » → "elodie d arc"."""
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return re.sub(r"[^a-z0-9]+", " ", text).strip()
+
+
+def _premier_prenom(prenoms: str) -> str:
+    return normalize(prenoms).split(" ")[0] if normalize(prenoms) else ""
+
+
+def cle_identite(nom_naissance: str, prenoms: str, date_naissance: dt.date) -> str:
+    return f"{normalize(nom_naissance)}|{_premier_prenom(prenoms)}|{date_naissance.isoformat()}"
+
+
+def _cles_recherche(candidat: Candidat) -> None:
+    nom, prenoms = normalize(candidat.nom_naissance), normalize(candidat.prenoms)
+    candidat.recherche = f"{nom} {prenoms}"
+    candidat.recherche_usage = (f"{normalize(candidat.nom_usage)} {prenoms}"
+                                if candidat.nom_usage else None)
+    candidat.recherche_prenom = f"{prenoms} {nom}"
+
+
+SEARCH_LIMIT = 50
+
+
+@dataclass
+class Resultat:
+    candidat: Candidat
+    candidature: Optional[Candidature]
+    dans_perimetre: bool
+
+
+def rechercher(terme: str, user: Any) -> list[Resultat]:
+    """National search by name (the magnifier): accent- and case-insensitive prefix on
+    "nom prénom" (birth or usage name). More than 50 hits → RuleError "trop large"."""
+    key = normalize(terme)
+    if len(key) < 2:
+        raise RuleError(_("Saisissez au moins 2 lettres du nom."), field="q")
+    pattern = key.replace("%", "").replace("_", " ") + "%"
+    candidats = db.session.scalars(
+        select(Candidat).where(or_(Candidat.recherche.like(pattern),
+                                   Candidat.recherche_usage.like(pattern),
+                                   Candidat.recherche_prenom.like(pattern)))
+        .order_by(Candidat.recherche, Candidat.id).limit(SEARCH_LIMIT + 1)).all()
+    if len(candidats) > SEARCH_LIMIT:
+        raise RuleError(_("Recherche trop large, précisez."), field="q")
+    results = []
+    for candidat in candidats:
+        current = _derniere_candidature(candidat)
+        inside = current is not None and perimeter.contains(user, Candidature, current.id)
+        results.append(Resultat(candidat, current, inside))
+    return results
+
+
+def _derniere_candidature(candidat: Candidat) -> Optional[Candidature]:
+    return db.session.scalars(select(Candidature).where(Candidature.candidat_id == candidat.id)
+                              .order_by(Candidature.id.desc()).limit(1)).first()
+
+
+# --- creation ---------------------------------------------------------------------------------------
+
+IDENTITY_FIELDS = ("civilite", "nom_naissance", "nom_usage", "prenoms", "date_naissance",
+                   "commune_naissance", "departement_naissance", "pays_naissance", "email",
+                   "telephone", "adresse", "code_postal", "ville")
+DOSSIER_FIELDS = ("type_public", "statut_inscription", "branche_id", "socle_contextualise",
+                  "niveau_formation", "origine_demarche", "objectif_pro", "objectif_extra_pro",
+                  "certificat_papier")
+
+
+class HomonymeError(ConflictError):
+    """A near-duplicate exists: the user must confirm it is another person."""
+
+    def __init__(self, message: str, homonymes: list[Candidat]):
+        super().__init__(message)
+        self.homonymes = homonymes
+
+
+def _required(data: dict, field: str, label: str) -> str:
+    value = data.get(field)
+    value = value.strip() if isinstance(value, str) else value
+    if value in (None, ""):
+        raise RuleError(_("Le champ « %(champ)s » est obligatoire.", champ=label), field=field)
+    return value
+
+
+def _as_date(value: Any, field: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise RuleError(_("Date invalide : %(v)s (format attendu AAAA-MM-JJ).", v=value),
+                        field=field)
+
+
+def valider_identite(data: dict) -> dict:
+    clean = {"civilite": _required(data, "civilite", _("Civilité"))}
+    if clean["civilite"] not in CIVILITES:
+        raise RuleError(_("Civilité inconnue."), field="civilite")
+    clean["nom_naissance"] = _required(data, "nom_naissance", _("Nom de naissance"))[:100]
+    clean["prenoms"] = _required(data, "prenoms", _("Prénom(s)"))[:150]
+    naissance = _as_date(_required(data, "date_naissance", _("Date de naissance")),
+                         "date_naissance")
+    today = dt.date.today()
+    if naissance > today - dt.timedelta(days=16 * 365) or naissance.year < 1900:
+        raise RuleError(_("Date de naissance invalide : le candidat doit avoir au moins 16 "
+                          "ans."), field="date_naissance")
+    clean["date_naissance"] = naissance
+    if not (data.get("commune_naissance") or data.get("pays_naissance")):
+        raise RuleError(_("Indiquez la commune (et le département) de naissance, ou le pays "
+                          "de naissance."), field="commune_naissance")
+    dep = (data.get("departement_naissance") or "").strip().upper()
+    if dep and not re.fullmatch(r"(0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[1-6])", dep):
+        raise RuleError(_("Département de naissance invalide (ex. 75, 2A, 971)."),
+                        field="departement_naissance")
+    for key in ("nom_usage", "commune_naissance", "pays_naissance", "telephone", "adresse",
+                "ville"):
+        clean[key] = (data.get(key) or "").strip() or None
+    clean["departement_naissance"] = dep or None
+    clean["email"] = check_email(data.get("email"), field="email")
+    cp = (data.get("code_postal") or "").strip()
+    if cp and not re.fullmatch(r"\d{5}", cp):
+        raise RuleError(_("Code postal invalide : 5 chiffres attendus."), field="code_postal")
+    clean["code_postal"] = cp or None
+    return clean
+
+
+def valider_dossier(data: dict) -> dict:
+    clean: dict[str, Any] = {}
+    type_public = data.get("type_public") or None
+    if type_public and type_public not in TYPES_PUBLIC:
+        raise RuleError(_("Type de public inconnu."), field="type_public")
+    clean["type_public"] = type_public
+    statut = _required(data, "statut_inscription", _("Statut à l'inscription"))
+    if statut not in STATUTS_INSCRIPTION:
+        raise RuleError(_("Statut à l'inscription inconnu."), field="statut_inscription")
+    clean["statut_inscription"] = statut
+    branche_id = int(data.get("branche_id") or 0) or None
+    socle = bool(data.get("socle_contextualise"))
+    if statut != "salarie" and (branche_id or socle):
+        raise RuleError(_("La branche délégataire et le socle contextualisé ne concernent que "
+                          "les salariés."), field="branche_id")
+    if socle and not branche_id:
+        raise RuleError(_("Choisissez la branche délégataire du socle contextualisé."),
+                        field="branche_id")
+    if branche_id and db.session.get(Branche, branche_id) is None:
+        raise RuleError(_("Branche inconnue."), field="branche_id")
+    clean.update(branche_id=branche_id, socle_contextualise=socle)
+    niveau = data.get("niveau_formation")
+    if niveau not in (None, ""):
+        try:
+            niveau = int(niveau)
+        except (TypeError, ValueError):
+            niveau = 0
+        if niveau not in NIVEAUX:
+            raise RuleError(_("Niveau de formation : choisissez un niveau de 1 à 8."),
+                            field="niveau_formation")
+        clean["niveau_formation"] = niveau
+    else:
+        clean["niveau_formation"] = None
+    origine = data.get("origine_demarche") or None
+    if origine and origine not in ORIGINES:
+        raise RuleError(_("Origine de la démarche inconnue."), field="origine_demarche")
+    clean["origine_demarche"] = origine
+    for field, label in (("objectif_pro", _("Objectifs de projet professionnel")),
+                         ("objectif_extra_pro", _("Objectifs de projet extra-professionnel"))):
+        value = _required(data, field, label)
+        if len(value) < OBJECTIF_MIN:
+            raise RuleError(
+                _("« %(champ)s » : décrivez les motivations du candidat, les éléments "
+                  "déclencheurs et les perspectives (au moins %(n)d caractères). Un dossier "
+                  "insuffisamment renseigné peut être refusé par le jury.",
+                  champ=label, n=OBJECTIF_MIN), field=field)
+        clean[field] = value
+    clean["certificat_papier"] = bool(data.get("certificat_papier"))
+    return clean
+
+
+def peut_creer(etablissement: Etablissement) -> Optional[str]:
+    """Why this établissement cannot register a candidature (None when it can)."""
+    if not etablissement.organisme.actif:
+        return _("L'organisme est inactif : il ne peut plus enregistrer de candidatures.")
+    if not etablissement.actif:
+        return _("L'établissement est inactif : il ne peut plus enregistrer de candidatures.")
+    if not est_habilite(etablissement.id):
+        return _("L'établissement n'a pas d'habilitation CléA valide.")
+    return None
+
+
+def homonymes(identite: dict) -> list[Candidat]:
+    """Near-duplicates: same birth date and a close name (rapidfuzz), or same name and
+    first name born another day."""
+    nom, prenom = normalize(identite["nom_naissance"]), _premier_prenom(identite["prenoms"])
+    same_day = db.session.scalars(select(Candidat).where(
+        Candidat.date_naissance == identite["date_naissance"])).all()
+    close = [c for c in same_day
+             if fuzz.ratio(f"{nom} {prenom}", f"{normalize(c.nom_naissance)} "
+                                               f"{_premier_prenom(c.prenoms)}") >= 80]
+    same_name = db.session.scalars(select(Candidat).where(
+        Candidat.recherche.like(f"{nom} {prenom}%")).limit(10)).all()
+    seen, result = set(), []
+    for c in close + list(same_name):
+        if c.id not in seen:
+            seen.add(c.id)
+            result.append(c)
+    return result
+
+
+def creer(data: dict, by: Any, confirmer_homonymes: bool = False) -> Candidature:
+    """« Proposer une candidature »: refuses an exact duplicate (rattachement instead),
+    asks confirmation for a near-duplicate, then creates the person and the dossier."""
+    ensure_can(by, "Candidature", CREATE)
+    if not data.get("etablissement_id"):
+        raise RuleError(_("Choisissez l'établissement qui gère le dossier."),
+                        field="etablissement_id")
+    etab = perimeter.get_or_404(Etablissement, data["etablissement_id"], by)
+    reason = peut_creer(etab)
+    if reason:
+        raise RuleError(reason, field="etablissement_id")
+    identite = valider_identite(data)
+    dossier = valider_dossier(data)
+    cle = cle_identite(identite["nom_naissance"], identite["prenoms"], identite["date_naissance"])
+    existing = db.session.scalars(select(Candidat).where(Candidat.cle_identite == cle)).first()
+    if existing is not None:
+        raise ConflictError(_("Ce candidat existe déjà sur la plateforme (même nom de naissance, "
+                              "prénom et date de naissance). Recherchez-le avec la loupe et, "
+                              "s'il dépend d'un autre établissement, demandez le rattachement "
+                              "du dossier."), field="nom_naissance")
+    proches = homonymes(identite)
+    if proches and not confirmer_homonymes:
+        raise HomonymeError(_("Des candidats proches existent déjà : vérifiez qu'il ne s'agit "
+                              "pas de la même personne, puis confirmez."), proches)
+    candidat = Candidat(**identite, cle_identite=cle)
+    _cles_recherche(candidat)
+    candidature = Candidature(candidat=candidat, etablissement_id=etab.id,
+                              statut=C.ATTENTE_EVAL_PREALABLE,
+                              created_by_id=getattr(by, "id", None), **dossier)
+    db.session.add_all([candidat, candidature])
+    try:
+        db.session.flush()  # the unique indexes decide between two simultaneous creations
+    except IntegrityError:
+        db.session.rollback()
+        raise ConflictError(_("Ce candidat vient d'être enregistré par ailleurs : recherchez-le "
+                              "avec la loupe."), field="nom_naissance")
+    _historique(candidature, None, C.ATTENTE_EVAL_PREALABLE, by, _("Création du dossier"))
+    notifications.notify(
+        notifications.reseau_abonnes_nouvelle_candidature(etab),
+        notifications.NOUVELLE_CANDIDATURE,
+        _("Nouvelle candidature : %(nom)s", nom=candidat.nom_complet),
+        _("%(etab)s a enregistré la candidature de %(nom)s.", etab=etab.nom,
+          nom=candidat.nom_complet),
+        lien=f"/candidatureview/show/{candidature.id}")
+    audit.record(by, "creer", candidature)
+    db.session.commit()
+    return candidature
+
+
+# --- the status machine -----------------------------------------------------------------------------
+
+def _historique(candidature: Candidature, de: Optional[str], vers: str, by: Any,
+                motif: Optional[str] = None) -> None:
+    db.session.add(HistoriqueStatut(candidature=candidature, de=de, vers=vers,
+                                    motif=str(motif) if motif else None,
+                                    par_id=getattr(by, "id", None)))
+
+
+def transition(candidature: Candidature, vers: str, by: Any, motif: Optional[str] = None
+               ) -> None:
+    """The only place that changes a status: checked against TRANSITIONS (or the
+    abandonment rules), done with a compare-and-set (a concurrent change gets a 409), and
+    written in the history. The caller commits."""
+    de = candidature.statut
+    allowed = TRANSITIONS.get(de, set())
+    if vers not in allowed and not (vers == C.ABANDONNEE and de in ABANDONABLE):
+        raise RuleError(_("Changement de statut impossible : « %(de)s » → « %(vers)s ».",
+                          de=statut_label(de), vers=statut_label(vers)))
+    now = dt.datetime.now()
+    changed = db.session.execute(
+        update(Candidature).where(Candidature.id == candidature.id, Candidature.statut == de)
+        .values(statut=vers, updated_on=now)).rowcount
+    if not changed:
+        db.session.rollback()
+        raise ConflictError(_("Le dossier vient d'être modifié par ailleurs : rechargez la "
+                              "page."))
+    db.session.refresh(candidature)
+    _historique(candidature, de, vers, by, motif)
+
+
+def abandonner(candidature: Candidature, motif: str, texte: str, by: Any) -> None:
+    """« Déclarer l'abandon », with a motive from the list plus free text."""
+    ensure_can(by, "Candidature", UPDATE)
+    perimeter.get_or_404(Candidature, candidature.id, by)
+    if motif not in MOTIFS_ABANDON or motif == "automatique":
+        raise RuleError(_("Choisissez le motif de l'abandon."), field="motif")
+    texte = (texte or "").strip()
+    if motif == "autre" and not texte:
+        raise RuleError(_("Précisez le motif de l'abandon."), field="texte")
+    if candidature.statut not in ABANDONABLE:
+        raise RuleError(_("Un dossier envoyé en certification ou déjà décidé ne peut pas être "
+                          "déclaré abandonné."))
+    _abandon(candidature, motif, texte, by)
+    audit.record(by, "abandonner", candidature, motif)
+    db.session.commit()
+
+
+def _abandon(candidature: Candidature, motif: str, texte: Optional[str], by: Any) -> None:
+    avant = candidature.statut
+    label = str(MOTIFS_ABANDON[motif]) + (f" — {texte}" if texte else "")
+    transition(candidature, C.ABANDONNEE, by, label)
+    candidature.statut_avant_abandon = avant
+    candidature.motif_abandon = motif
+    candidature.motif_abandon_texte = texte or None
+
+
+def reintegrer(candidature: Candidature, by: Any) -> None:
+    """The green « Réintégrer » button: back to the status it had before the abandonment."""
+    ensure_can(by, "Candidature", UPDATE)
+    perimeter.get_or_404(Candidature, candidature.id, by)
+    if candidature.statut != C.ABANDONNEE:
+        raise RuleError(_("Seul un dossier abandonné peut être réintégré."))
+    if not candidature.etablissement.organisme.actif:
+        raise RuleError(_("L'organisme est inactif : il ne peut plus compléter de dossiers."))
+    vers = candidature.statut_avant_abandon or C.ATTENTE_EVAL_PREALABLE
+    de = candidature.statut
+    try:
+        changed = db.session.execute(
+            update(Candidature).where(Candidature.id == candidature.id,
+                                      Candidature.statut == de)
+            .values(statut=vers, updated_on=dt.datetime.now(), statut_avant_abandon=None,
+                    motif_abandon=None, motif_abandon_texte=None)).rowcount
+    except IntegrityError:
+        db.session.rollback()
+        raise ConflictError(_("Ce candidat a déjà un autre dossier en cours : il ne peut pas "
+                              "être réintégré."))
+    if not changed:
+        db.session.rollback()
+        raise ConflictError(_("Le dossier vient d'être modifié par ailleurs : rechargez la "
+                              "page."))
+    db.session.refresh(candidature)
+    _historique(candidature, de, vers, by, _("Réintégration"))
+    audit.record(by, "reintegrer", candidature)
+    db.session.commit()
+
+
+def supprimer(candidature: Candidature, by: Any) -> None:
+    """The bin: only while nothing was done on the dossier (no finalized evaluation)."""
+    ensure_can(by, "Candidature", DELETE)
+    perimeter.get_or_404(Candidature, candidature.id, by)
+    if candidature.statut != C.ATTENTE_EVAL_PREALABLE or candidature.date_prealable:
+        raise RuleError(_("Ce dossier a déjà une évaluation finalisée : il ne peut plus être "
+                          "supprimé. Déclarez plutôt son abandon."))
+    candidat = candidature.candidat
+    audit.record(by, "supprimer", candidature, candidat.nom_complet)
+    db.session.delete(candidature)
+    db.session.flush()
+    if not db.session.execute(select(exists().where(Candidature.candidat_id == candidat.id))
+                              ).scalar():
+        db.session.delete(candidat)
+    db.session.commit()
+
+
+def abandons_automatiques(today: Optional[dt.date] = None) -> int:
+    """Job: a dossier whose préalable is more than 5 years old is abandoned (idempotent)."""
+    today = today or dt.date.today()
+    limit = today - AUTO_ABANDON_AFTER
+    ids = db.session.scalars(select(Candidature.id).where(
+        Candidature.statut.in_(ABANDONABLE), Candidature.date_prealable.is_not(None),
+        Candidature.date_prealable <= limit)).all()
+    count = 0
+    for candidature_id in ids:
+        candidature = db.session.get(Candidature, candidature_id)
+        try:
+            _abandon(candidature, "automatique", None, None)
+        except (RuleError, ConflictError):
+            db.session.rollback()
+            continue
+        db.session.commit()
+        count += 1
+    return count
+
+
+def mise_a_jour(candidature: Candidature, data: dict, by: Any) -> Candidature:
+    """The pencil: identity and dossier fields; nothing changes once sent (below Adm. réseau)."""
+    ensure_can(by, "Candidature", UPDATE)
+    perimeter.get_or_404(Candidature, candidature.id, by)
+    if candidature.statut in NON_TRANSFERABLE | {C.ABANDONNEE, C.NON_CERTIFIEE}:
+        role = R.role_of(by) if by is not None else R.CERTIF_PRO
+        if role is None or (role.level or 0) < R.ADMIN_RESEAU.level:
+            raise ForbiddenError(_("Ce dossier ne peut plus être modifié à votre niveau."))
+    identite = valider_identite({**{f: getattr(candidature.candidat, f) for f in IDENTITY_FIELDS},
+                                 **{k: v for k, v in data.items() if k in IDENTITY_FIELDS}})
+    dossier = valider_dossier({**{f: getattr(candidature, f) for f in DOSSIER_FIELDS},
+                               **{k: v for k, v in data.items() if k in DOSSIER_FIELDS}})
+    cle = cle_identite(identite["nom_naissance"], identite["prenoms"], identite["date_naissance"])
+    if cle != candidature.candidat.cle_identite and db.session.execute(select(exists().where(
+            Candidat.cle_identite == cle, Candidat.id != candidature.candidat_id))).scalar():
+        raise ConflictError(_("Un autre candidat a déjà cette identité."), field="nom_naissance")
+    candidat = candidature.candidat
+    for key, value in identite.items():
+        setattr(candidat, key, value)
+    candidat.cle_identite = cle
+    _cles_recherche(candidat)
+    for key, value in dossier.items():
+        setattr(candidature, key, value)
+    candidature.updated_on = dt.datetime.now()
+    audit.record(by, "modifier", candidature)
+    db.session.commit()
+    return candidature
+
+
+def compter_par_statut(user: Any) -> dict[str, int]:
+    """Dashboard counts, one grouped query on indexed columns."""
+    rows = db.session.execute(
+        select(Candidature.statut, func.count()).where(perimeter.clause(Candidature, user))
+        .group_by(Candidature.statut)).all()
+    return {statut: count for statut, count in rows}

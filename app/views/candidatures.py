@@ -1,0 +1,341 @@
+"""The Évaluations tab (guide §7, §14–§17): the dossiers list with its filters and the eye /
+pencil / bin icons, abandoned dossiers with « Réintégrer », « Proposer une candidature » (after
+the duplicate checks), the page CANDIDAT with its history and « Déclarer l'abandon », and the
+national search of the header. Custom views over services.candidatures; the tab needs a valid
+habilitation (services.habilitations.peut_evaluer)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import Forbidden
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import Optional as Opt
+
+from app.extensions import db
+from app.models import Branche, Etablissement
+from app.models import candidature as C
+from app.models.candidature import Candidat, Candidature
+from app.security import matrix, perimeter
+from app.security.perimeter import actor
+from app.services import candidatures as service
+from app.services.errors import ServiceError
+from app.services.habilitations import etablissements_habilites, peut_evaluer
+
+PAGE_SIZE = 25
+
+
+class OngletFerme(Forbidden):
+    """The Évaluations tab without a valid habilitation: 403 with the reason."""
+
+
+def require_tab():
+    user = actor()
+    if not peut_evaluer(user):
+        error = OngletFerme()
+        error.clea_message = _("Les onglets Évaluations et Formations ne sont ouverts qu'aux "
+                               "établissements disposant d'une habilitation CléA valide.")
+        raise error
+
+
+def _choices(mapping, empty=True):
+    items = [(str(k), str(v)) for k, v in mapping.items()]
+    return ([("", "—")] if empty else []) + items
+
+
+class CandidatureForm(FlaskForm):
+    etablissement_id = SelectField(_l("Établissement"), coerce=str)
+    civilite = SelectField(_l("Civilité"))
+    nom_naissance = StringField(_l("Nom de naissance"))
+    nom_usage = StringField(_l("Nom d'usage"), validators=[Opt()])
+    prenoms = StringField(_l("Prénom(s)"))
+    date_naissance = DateField(_l("Date de naissance"), validators=[Opt()])
+    commune_naissance = StringField(_l("Commune de naissance"), validators=[Opt()])
+    departement_naissance = StringField(_l("Département de naissance"), validators=[Opt()])
+    pays_naissance = StringField(_l("Pays de naissance (si né hors de France)"),
+                                 validators=[Opt()])
+    email = StringField(_l("E-mail"), validators=[Opt()])
+    telephone = StringField(_l("Téléphone"), validators=[Opt()])
+    adresse = StringField(_l("Adresse postale"), validators=[Opt()])
+    code_postal = StringField(_l("Code postal"), validators=[Opt()])
+    ville = StringField(_l("Ville"), validators=[Opt()])
+    type_public = SelectField(_l("Type de public"), validators=[Opt()])
+    statut_inscription = SelectField(_l("Statut à l'inscription"))
+    branche_id = SelectField(_l("Branche délégataire"), validators=[Opt()])
+    socle_contextualise = BooleanField(_l("Socle contextualisé (habilitation de branche)"))
+    niveau_formation = SelectField(_l("Niveau de formation (EQF)"), validators=[Opt()])
+    origine_demarche = SelectField(_l("Origine de la démarche (prescripteur)"),
+                                   validators=[Opt()])
+    objectif_pro = TextAreaField(_l("Objectifs de projet professionnel"))
+    objectif_extra_pro = TextAreaField(_l("Objectifs de projet extra-professionnel"))
+    certificat_papier = BooleanField(_l("Certificat papier souhaité"))
+    confirmer_homonymes = BooleanField(_l("Je confirme qu'il s'agit d'une autre personne"))
+
+    REQUIRED = ("etablissement_id", "civilite", "nom_naissance", "prenoms", "date_naissance",
+                "statut_inscription", "objectif_pro", "objectif_extra_pro")
+
+    def fill_choices(self, user):
+        etabs = db.session.scalars(
+            select(Etablissement).where(perimeter.clause(Etablissement, user))
+            .where(Etablissement.id.in_(etablissements_habilites(user)))
+            .order_by(Etablissement.nom).limit(500)).all()
+        self.etablissement_id.choices = [("", "—")] + [(str(e.id), e.nom) for e in etabs]
+        self.civilite.choices = _choices(service.CIVILITES)
+        self.type_public.choices = _choices(service.TYPES_PUBLIC)
+        self.statut_inscription.choices = _choices(service.STATUTS_INSCRIPTION)
+        self.branche_id.choices = [("", "—")] + [
+            (str(b.id), b.nom) for b in db.session.scalars(select(Branche).order_by(Branche.nom))]
+        self.niveau_formation.choices = _choices(service.NIVEAUX)
+        self.origine_demarche.choices = _choices(service.ORIGINES)
+        if len(etabs) == 1 and not self.etablissement_id.data:
+            self.etablissement_id.data = str(etabs[0].id)
+
+    def values(self) -> dict:
+        return {name: field.data for name, field in self._fields.items()
+                if name not in ("csrf_token", "confirmer_homonymes")}
+
+
+def _filters_from_request(user):
+    args = request.args
+    query = (select(Candidature).join(Candidat)
+             .where(perimeter.clause(Candidature, user)))
+    etab = args.get("etablissement", type=int)
+    if etab:
+        query = query.where(Candidature.etablissement_id == etab)
+    statut = args.get("statut")
+    if statut in service.STATUTS:
+        query = query.where(Candidature.statut == statut)
+    for name, op in (("du", ">="), ("au", "<=")):
+        raw = args.get(name)
+        if raw:
+            try:
+                day = dt.date.fromisoformat(raw)
+            except ValueError:
+                continue
+            column = Candidature.created_on
+            query = query.where(column >= dt.datetime.combine(day, dt.time.min) if op == ">="
+                                else column <= dt.datetime.combine(day, dt.time.max))
+    nom = service.normalize(args.get("nom"))
+    if nom:
+        query = query.where((Candidat.recherche.like(nom + "%"))
+                            | (Candidat.recherche_usage.like(nom + "%"))
+                            | (Candidat.recherche_prenom.like(nom + "%")))
+    return query
+
+
+class _DossiersBase(BaseView):
+    class_permission_name = "Candidature"
+    method_permission_name = {"liste": "read"}
+    default_view = "liste"
+    abandonnees = False
+    page_title = _l("Évaluations")
+
+    @expose("/")
+    @has_access
+    def liste(self):
+        require_tab()
+        user = actor()
+        query = _filters_from_request(user)
+        if self.abandonnees:
+            query = query.where(Candidature.statut == C.ABANDONNEE)
+        elif request.args.get("statut") not in service.STATUTS:
+            query = query.where(Candidature.statut != C.ABANDONNEE)
+        page = max(request.args.get("page", 0, type=int), 0)
+        total = db.session.execute(select(func.count()).select_from(query.subquery())
+                                   ).scalar_one()
+        rows = db.session.scalars(
+            query.options(joinedload(Candidature.candidat),
+                          joinedload(Candidature.etablissement))
+            .order_by(Candidature.updated_on.desc(), Candidature.id.desc())
+            .offset(page * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        etabs = db.session.execute(
+            select(Etablissement.id, Etablissement.nom)
+            .where(perimeter.clause(Etablissement, user)).order_by(Etablissement.nom)
+            .limit(500)).all()
+        role = matrix.rights(user.role, "Candidature") if user.role else {"create", "update",
+                                                                           "delete"}
+        return self.render_template(
+            "clea/candidatures/liste.html", rows=rows, total=total, page=page,
+            page_size=PAGE_SIZE, etabs=etabs, statuts=service.STATUTS, args=request.args,
+            abandonnees=self.abandonnees, title=self.page_title, label=service.statut_label,
+            droits=role, motifs=service.MOTIFS_ABANDON)
+
+
+class DossiersView(_DossiersBase):
+    route_base = "/evaluations"
+
+
+class AbandonneesView(_DossiersBase):
+    route_base = "/evaluations/abandonnees"
+    abandonnees = True
+    page_title = _l("Candidatures abandonnées")
+
+
+class CandidatureView(BaseView):
+    """The dossier: create, page CANDIDAT, edit, abandon, réintégrer, delete."""
+
+    route_base = "/candidature"
+    class_permission_name = "Candidature"
+    method_permission_name = {"nouvelle": "create", "fiche": "read", "modifier": "update",
+                              "abandonner": "update", "reintegrer": "update",
+                              "supprimer": "delete"}
+
+    def _form(self, obj=None):
+        form = CandidatureForm(obj=obj)
+        form.fill_choices(actor())
+        return form
+
+    @expose("/nouvelle", methods=["GET", "POST"])
+    @has_access
+    def nouvelle(self):
+        """« Proposer une candidature » (dashboard) / « Ajouter » (Évaluations tab)."""
+        require_tab()
+        form = self._form()
+        homonymes = []
+        if request.method == "GET":
+            for key in ("nom_naissance", "prenoms"):
+                if request.args.get(key):
+                    form[key].data = request.args[key]
+        if request.method == "POST" and form.validate():
+            try:
+                created = service.creer(form.values(), actor(),
+                                        confirmer_homonymes=form.confirmer_homonymes.data)
+            except service.HomonymeError as error:
+                db.session.rollback()
+                homonymes = error.homonymes
+                flash(error.message, "warning")
+            except ServiceError as error:
+                db.session.rollback()
+                _field_error(form, error)
+            else:
+                flash(_("Le dossier de %(nom)s est créé.", nom=created.candidat.nom_complet),
+                      "success")
+                return redirect(url_for("CandidatureView.fiche", pk=created.id))
+        return self.render_template("clea/candidatures/formulaire.html", form=form,
+                                    homonymes=homonymes, required=CandidatureForm.REQUIRED,
+                                    title=_("Proposer une candidature"), candidature=None)
+
+    @expose("/<int:pk>")
+    @has_access
+    def fiche(self, pk):
+        candidature = perimeter.get_or_404(Candidature, pk, actor())
+        user = actor()
+        droits = (matrix.rights(user.role, "Candidature") if user.role
+                  else {"create", "read", "update", "delete"})
+        return self.render_template(
+            "clea/candidatures/fiche.html", c=candidature, candidat=candidature.candidat,
+            label=service.statut_label, motifs=service.MOTIFS_ABANDON, droits=droits,
+            listes=service, abandonnable=candidature.statut in service.ABANDONABLE,
+            supprimable=(candidature.statut == C.ATTENTE_EVAL_PREALABLE
+                         and not candidature.date_prealable))
+
+    @expose("/<int:pk>/modifier", methods=["GET", "POST"])
+    @has_access
+    def modifier(self, pk):
+        require_tab()
+        candidature = perimeter.get_or_404(Candidature, pk, actor())
+        form = self._form(obj=None)
+        if request.method == "GET":
+            for name in service.IDENTITY_FIELDS:
+                form[name].data = getattr(candidature.candidat, name)
+            for name in service.DOSSIER_FIELDS:
+                value = getattr(candidature, name)
+                form[name].data = value if isinstance(value, bool) else (
+                    "" if value is None else str(value))
+            form.etablissement_id.data = str(candidature.etablissement_id)
+        elif form.validate():
+            values = form.values()
+            values.pop("etablissement_id", None)
+            try:
+                service.mise_a_jour(candidature, values, actor())
+            except ServiceError as error:
+                db.session.rollback()
+                _field_error(form, error)
+            else:
+                flash(_("Modifications enregistrées."), "success")
+                return redirect(url_for("CandidatureView.fiche", pk=candidature.id))
+        return self.render_template("clea/candidatures/formulaire.html", form=form, homonymes=[],
+                                    required=CandidatureForm.REQUIRED, candidature=candidature,
+                                    title=_("Modifier le dossier"))
+
+    def _act(self, pk, command, message):
+        candidature = perimeter.get_or_404(Candidature, pk, actor())
+        try:
+            command(candidature)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(message, "success")
+        return redirect(request.form.get("next") or url_for("CandidatureView.fiche",
+                                                              pk=candidature.id))
+
+    @expose("/<int:pk>/abandonner", methods=["POST"])
+    @has_access
+    def abandonner(self, pk):
+        require_tab()
+        return self._act(pk, lambda c: service.abandonner(
+            c, request.form.get("motif", ""), request.form.get("texte", ""), actor()),
+            _("L'abandon du dossier est enregistré."))
+
+    @expose("/<int:pk>/reintegrer", methods=["POST"])
+    @has_access
+    def reintegrer(self, pk):
+        require_tab()
+        return self._act(pk, lambda c: service.reintegrer(c, actor()),
+                         _("Le dossier est réintégré."))
+
+    @expose("/<int:pk>/supprimer", methods=["POST"])
+    @has_access
+    def supprimer(self, pk):
+        require_tab()
+        candidature = perimeter.get_or_404(Candidature, pk, actor())
+        try:
+            service.supprimer(candidature, actor())
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return redirect(url_for("CandidatureView.fiche", pk=pk))
+        flash(_("Le dossier est supprimé."), "success")
+        return redirect(url_for("DossiersView.liste"))
+
+
+class RechercheView(BaseView):
+    """The magnifier of the header: national search by name, minimal identity fields."""
+
+    route_base = "/recherche"
+    default_view = "recherche"
+    class_permission_name = "Candidature"
+    method_permission_name = {"recherche": "read"}
+
+    @expose("/")
+    @has_access
+    def recherche(self):
+        terme = (request.args.get("q") or "").strip()
+        results, message = [], None
+        if terme:
+            try:
+                results = service.rechercher(terme, actor())
+            except ServiceError as error:
+                message = error.message
+            else:
+                if not results:
+                    message = _("Aucun candidat.")
+        return self.render_template("clea/candidatures/recherche.html", terme=terme,
+                                    results=results, message=message,
+                                    label=service.statut_label,
+                                    peut_creer=peut_evaluer(actor()))
+
+
+def _field_error(form, error: ServiceError) -> None:
+    if error.field and error.field in form._fields:
+        form[error.field].errors = list(form[error.field].errors or []) + [error.message]
+    else:
+        flash(error.message, "danger")
