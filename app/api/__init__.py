@@ -1,12 +1,13 @@
 """REST API under /api/v1/ (DESIGN.md §9)."""
 from __future__ import annotations
 
+from .candidatures import CandidatApi, CandidatureApi, RechercheApi
 from .notifications import ActualiteApi, NotificationApi
 from .structure import (EtablissementApi, HabilitationApi, OrganismeApi, ReseauApi,
                         UtilisateurApi)
 
 APIS = (ReseauApi, OrganismeApi, EtablissementApi, UtilisateurApi, HabilitationApi,
-        NotificationApi, ActualiteApi)
+        NotificationApi, ActualiteApi, CandidatureApi, CandidatApi, RechercheApi)
 
 
 def register_apis(appbuilder) -> None:

@@ -34,7 +34,8 @@ class ScopedModelRestApi(ModelRestApi):
         super().__init_subclass__(**kwargs)
         if cls.resource:
             cls.class_permission_name = cls.resource
-            cls.resource_name = cls.resource.lower()
+            if "resource_name" not in cls.__dict__:
+                cls.resource_name = cls.resource.lower()
         if getattr(cls, "datamodel", None) is not None and "list_columns" in cls.__dict__:
             model = cls.datamodel.obj
             cls.list_model_schema = schema_for(model, cls.list_columns)

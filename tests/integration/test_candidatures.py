@@ -327,3 +327,41 @@ def test_matrix_for_the_evaluations_tab(app, ready, login, role_code):
                            data={"motif": "emploi"}).status_code == want
         want = 404 if "delete" in rights else 403
         assert client.post(f"/candidature/{other.id}/supprimer").status_code == want
+
+
+def test_api_candidature_and_search(app, world, api_token):
+    client = app.test_client()
+    headers = api_token("utilisateur_etablissement_a")
+    # Without a valid habilitation, every endpoint behind the tab is closed.
+    response = client.get("/api/v1/candidature/", headers=headers)
+    assert response.status_code == 403 and "habilitation CléA valide" in response.json["message"]
+    assert client.post("/api/v1/candidature/", json=dossier(world),
+                       headers=headers).status_code == 403
+    habiliter(world, "etab_a1", "etab_b1")
+    response = client.post("/api/v1/candidature/", json=dossier(world), headers=headers)
+    assert response.status_code == 201, response.json
+    pk = response.json["id"]
+    assert response.json["result"]["statut"] == "attente_eval_prealable"
+    again = client.post("/api/v1/candidature/", json=dossier(world), headers=headers)
+    assert again.status_code == 409 and "existe déjà" in again.json["message"]
+    near = dossier(world, nom_naissance="Duprey")
+    assert client.post("/api/v1/candidature/", json=near, headers=headers).status_code == 409
+    assert client.post("/api/v1/candidature/", json={**near, "confirmer_homonymes": True},
+                       headers=headers).status_code == 201
+    bad = client.post(f"/api/v1/candidature/{pk}/abandonner", json={"motif": "x"},
+                      headers=headers)
+    assert bad.status_code == 400 and "motif" in bad.json["message"]
+    ok = client.post(f"/api/v1/candidature/{pk}/abandonner", json={"motif": "sante"},
+                     headers=headers)
+    assert ok.status_code == 200 and ok.json["result"]["statut"] == "abandonnee"
+    ok = client.post(f"/api/v1/candidature/{pk}/reintegrer", headers=headers)
+    assert ok.json["result"]["statut"] == "attente_eval_prealable"
+    found = client.get("/api/v1/recherche/?q=Dupré Élodie", headers=headers).json
+    assert found["count"] == 1 and found["result"][0]["dans_perimetre"] is True
+    other = client.get("/api/v1/recherche/?q=DUPRE elodie",
+                       headers=api_token("utilisateur_etablissement_b")).json
+    assert other["result"][0]["dans_perimetre"] is False
+    assert other["result"][0]["candidature_id"] is None
+    assert client.get(f"/api/v1/candidature/{pk}",
+                      headers=api_token("utilisateur_etablissement_b")).status_code == 404
+    assert client.get("/api/v1/recherche/?q=e", headers=headers).status_code == 400

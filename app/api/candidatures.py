@@ -1,0 +1,157 @@
+"""API: candidature (+ /abandonner, /reintegrer), candidat (read), and the national search.
+The same services as the Évaluations tab; closed without a valid habilitation."""
+from __future__ import annotations
+
+from flask import request
+from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
+
+from app.models.candidature import Candidat, Candidature
+from app.security.perimeter import actor
+from app.services import candidatures as service
+from app.services.errors import ServiceError
+from app.services.habilitations import peut_evaluer
+
+from .base import ScopedModelRestApi
+
+
+class _TabGate:
+    """Every endpoint answers 403 without a valid habilitation (the Évaluations tab)."""
+
+    def _closed(self):
+        if not peut_evaluer(actor()):
+            return self.response(403, message=_("Les onglets Évaluations et Formations ne sont "
+                                                "ouverts qu'aux établissements disposant d'une "
+                                                "habilitation CléA valide."))
+        return None
+
+
+class CandidatureApi(_TabGate, ScopedModelRestApi):
+    resource = "Candidature"
+    datamodel = SQLAInterface(Candidature)
+    list_columns = ["id", "candidat_id", "etablissement_id", "statut", "type_public",
+                    "statut_inscription", "branche_id", "socle_contextualise",
+                    "niveau_formation", "origine_demarche", "objectif_pro",
+                    "objectif_extra_pro", "certificat_papier", "date_prealable",
+                    "motif_abandon", "created_on", "updated_on"]
+    show_columns = list_columns
+    add_columns = list_columns[1:]
+    edit_columns = add_columns
+    search_columns = ["statut", "etablissement_id", "created_on"]
+    include_route_methods = {"get", "get_list", "info", "post", "abandonner", "reintegrer"}
+    method_permission_name = {**ScopedModelRestApi.method_permission_name,
+                              "abandonner": "update", "reintegrer": "update"}
+
+    def get_headless(self, pk, **kwargs):
+        return self._closed() or super().get_headless(pk, **kwargs)
+
+    def get_list_headless(self, **kwargs):
+        return self._closed() or super().get_list_headless(**kwargs)
+
+    def post_headless(self):
+        return self._closed() or super().post_headless()
+
+    def service_create(self, data):
+        data = dict(data)
+        confirm = bool(data.pop("confirmer_homonymes", False))
+        return service.creer(data, self.user, confirmer_homonymes=confirm)
+
+    def _command(self, pk, command):
+        closed = self._closed()
+        if closed:
+            return closed
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+        try:
+            command(item)
+        except ServiceError as error:
+            return self._refuse(error)
+        return self.response(200, id=item.id, result=self.show_model_schema.dump(item))
+
+    @expose("/<int:pk>/abandonner", methods=["POST"])
+    @protect()
+    @safe
+    def abandonner(self, pk):
+        """Declare the abandonment: {"motif": code, "texte": "..."}.
+        ---
+        post:
+          responses:
+            200:
+              description: abandoned
+        """
+        data = request.get_json(silent=True) or {}
+        return self._command(pk, lambda c: service.abandonner(
+            c, data.get("motif", ""), data.get("texte", ""), self.user))
+
+    @expose("/<int:pk>/reintegrer", methods=["POST"])
+    @protect()
+    @safe
+    def reintegrer(self, pk):
+        """Return an abandoned dossier to the status it had.
+        ---
+        post:
+          responses:
+            200:
+              description: reinstated
+        """
+        return self._command(pk, lambda c: service.reintegrer(c, self.user))
+
+
+class CandidatApi(_TabGate, ScopedModelRestApi):
+    resource = "Candidature"  # same rights as the dossiers
+    resource_name = "candidat"
+    datamodel = SQLAInterface(Candidat)
+    list_columns = ["id", "civilite", "nom_naissance", "nom_usage", "prenoms", "date_naissance",
+                    "commune_naissance", "departement_naissance", "pays_naissance", "email",
+                    "telephone", "adresse", "code_postal", "ville"]
+    show_columns = list_columns
+    include_route_methods = {"get", "get_list", "info"}
+
+    def get_headless(self, pk, **kwargs):
+        return self._closed() or super().get_headless(pk, **kwargs)
+
+    def get_list_headless(self, **kwargs):
+        return self._closed() or super().get_list_headless(**kwargs)
+
+
+class RechercheApi(BaseApi):
+    resource_name = "recherche"
+    class_permission_name = "Candidature"
+    method_permission_name = {"recherche": "read"}
+    allow_browser_login = True
+
+    def response_403(self):
+        return self.response(403, message=_("Votre rôle ne permet pas cette action."))
+
+    def response_401(self):
+        return self.response(401, message=_("Authentification requise."))
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    def recherche(self):
+        """National search by name: ?q=… (minimal identity fields).
+        ---
+        get:
+          parameters:
+          - {in: query, name: q, schema: {type: string}, required: true}
+          responses:
+            200:
+              description: hits (at most 50)
+            400:
+              description: too broad or too short
+        """
+        try:
+            results = service.rechercher(request.args.get("q", ""), actor())
+        except ServiceError as error:
+            return self.response(error.status, message=error.message)
+        return self.response(200, count=len(results), result=[{
+            "nom_naissance": r.candidat.nom_naissance, "nom_usage": r.candidat.nom_usage,
+            "prenoms": r.candidat.prenoms,
+            "date_naissance": r.candidat.date_naissance.isoformat(),
+            "etablissement": r.candidature.etablissement.nom if r.candidature else None,
+            "statut": r.candidature.statut if r.candidature else None,
+            "candidature_id": r.candidature.id if r.dans_perimetre else None,
+            "dans_perimetre": r.dans_perimetre} for r in results])
