@@ -1,13 +1,14 @@
 """REST API under /api/v1/ (DESIGN.md §9)."""
 from __future__ import annotations
 
-from .candidatures import CandidatApi, CandidatureApi, RechercheApi
+from .candidatures import CandidatApi, CandidatureApi, RattachementApi, RechercheApi
 from .notifications import ActualiteApi, NotificationApi
 from .structure import (EtablissementApi, HabilitationApi, OrganismeApi, ReseauApi,
                         UtilisateurApi)
 
 APIS = (ReseauApi, OrganismeApi, EtablissementApi, UtilisateurApi, HabilitationApi,
-        NotificationApi, ActualiteApi, CandidatureApi, CandidatApi, RechercheApi)
+        NotificationApi, ActualiteApi, CandidatureApi, CandidatApi, RechercheApi,
+        RattachementApi)
 
 
 def register_apis(appbuilder) -> None:

@@ -8,8 +8,10 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 
 from app.models.candidature import Candidat, Candidature
+from app.models.rattachement import Rattachement
 from app.security.perimeter import actor
 from app.services import candidatures as service
+from app.services import rattachements
 from app.services.errors import ServiceError
 from app.services.habilitations import peut_evaluer
 
@@ -155,3 +157,43 @@ class RechercheApi(BaseApi):
             "statut": r.candidature.statut if r.candidature else None,
             "candidature_id": r.candidature.id if r.dans_perimetre else None,
             "dans_perimetre": r.dans_perimetre} for r in results])
+
+
+class RattachementApi(ScopedModelRestApi):
+    resource = "Rattachement"
+    datamodel = SQLAInterface(Rattachement)
+    list_columns = ["id", "candidature_id", "etablissement_origine_id", "etablissement_cible_id",
+                    "motif", "motif_texte", "statut", "motif_refus", "demande_le", "decide_le"]
+    show_columns = list_columns
+    add_columns = ["candidature_id", "etablissement_cible_id", "motif", "motif_texte"]
+    edit_columns = add_columns
+    include_route_methods = {"get", "get_list", "info", "post", "decision"}
+    method_permission_name = {**ScopedModelRestApi.method_permission_name, "decision": "update"}
+
+    def service_create(self, data):
+        return rattachements.demander(data.get("candidature_id"), data, self.user)
+
+    @expose("/<int:pk>/decision", methods=["POST"])
+    @protect()
+    @safe
+    def decision(self, pk):
+        """Certif Pro accepts ({"decision": "acceptee"}) or refuses ({"decision": "refusee",
+        "motif_refus": "..."}) a request.
+        ---
+        post:
+          responses:
+            200:
+              description: decided
+        """
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+        data = request.get_json(silent=True) or {}
+        if data.get("decision") not in ("acceptee", "refusee"):
+            return self.response(400, message=_("Indiquez « decision » : acceptee ou refusee."))
+        try:
+            item = rattachements.decider(item, data["decision"] == "acceptee",
+                                         data.get("motif_refus", ""), self.user)
+        except ServiceError as error:
+            return self._refuse(error)
+        return self.response(200, id=item.id, result=self.show_model_schema.dump(item))

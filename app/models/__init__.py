@@ -2,6 +2,7 @@
 from .audit import AuditLog  # noqa: F401
 from .candidature import Candidat, Candidature, HistoriqueStatut  # noqa: F401
 from .habilitation import Habilitation  # noqa: F401
+from .rattachement import Rattachement  # noqa: F401
 from .notification import (Actualite, EmailMessage, JobLock, Notification,  # noqa: F401
                            PreferenceNotification)
 from .referentiel import Critere, Domaine, Referentiel, SousDomaine  # noqa: F401

@@ -50,6 +50,15 @@ MATRIX: dict[str, dict[str, str]] = {
     "EmailEnvoye": {
         R.CERTIF_PRO.code: "r",
     },
+    # Demandes de rattachement: asked by those who manage dossiers, decided by Certif Pro.
+    "Rattachement": {
+        R.CERTIF_PRO.code: "ru",
+        R.ADMIN_RESEAU.code: "cr",
+        R.ADMIN_ORGANISME.code: "cr",
+        R.UTILISATEUR_ORGANISME.code: "cr",
+        R.ADMIN_ETABLISSEMENT.code: "cr",
+        R.UTILISATEUR_ETABLISSEMENT.code: "cr",
+    },
     # Candidatures (the Évaluations tab): data entry by every OF role; the tab itself also
     # needs a valid habilitation (services.habilitations.peut_evaluer).
     "Candidature": {
@@ -119,6 +128,8 @@ MENU: tuple[MenuItem, ...] = (
              "fa-users"),
     MenuItem("Habilitations", _l("Habilitations"), CATEGORY_GESTION, "Habilitation",
              "fa-certificate"),
+    MenuItem("Mes demandes de rattachement", _l("Mes demandes de rattachement"),
+             CATEGORY_GESTION, "Rattachement", "fa-key"),
     MenuItem("E-mails envoyés", _l("E-mails envoyés"), CATEGORY_GESTION, "EmailEnvoye",
              "fa-envelope"),
     MenuItem("Actualités", _l("Actualités"), CATEGORY_GESTION, "Actualite", "fa-newspaper-o",

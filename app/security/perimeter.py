@@ -16,7 +16,7 @@ from werkzeug.exceptions import NotFound
 
 from app.extensions import db
 from app.models import (Actualite, Candidat, Candidature, Certificateur, EmailMessage, Etablissement, Habilitation,
-                        Organisme, Reseau, Utilisateur)
+                        Organisme, Rattachement, Reseau, Utilisateur)
 
 from . import roles as R
 
@@ -181,6 +181,15 @@ def _candidat(scope: Scope) -> ColumnElement:
 
 
 RULES[Candidature] = _candidature
+
+
+def _rattachement(scope: Scope) -> ColumnElement:
+    """Requests made for, or about, an établissement of the perimeter."""
+    return or_(etablissement_column_clause(Rattachement.etablissement_cible_id, scope),
+               etablissement_column_clause(Rattachement.etablissement_origine_id, scope))
+
+
+RULES[Rattachement] = _rattachement
 RULES[Candidat] = _candidat
 
 

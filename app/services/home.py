@@ -22,6 +22,11 @@ class Accueil:
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     links: list[matrix.MenuItem] = field(default_factory=list)
+    # The dashboard of the dossiers (guide §6), when the Évaluations tab is open.
+    dossiers: dict[str, int] = field(default_factory=dict)
+    derniers: list = field(default_factory=list)
+    certifies: list = field(default_factory=list)
+    peut_proposer: bool = False
 
 
 def summary(user: Any) -> Accueil:
@@ -43,6 +48,9 @@ def summary(user: Any) -> Accueil:
     from .habilitations import peut_evaluer
 
     tabs_open = peut_evaluer(user)
+    if tabs_open and (matrix.allowed(role, "Candidature", matrix.READ)
+                      or R.is_technical_admin(user)):
+        _tableau_de_bord(result, user, role)
     result.links = [item for item in matrix.MENU if matrix.menu_visible(role, item)
                     and (tabs_open or item.category != matrix.CATEGORY_EVALUATIONS)]
     organisme = user.organisme or (user.etablissement.organisme if user.etablissement else None)
@@ -59,3 +67,29 @@ def summary(user: Any) -> Accueil:
         result.warnings.append(_("Votre établissement est inactif : il ne peut plus enregistrer "
                                  "de candidatures."))
     return result
+
+
+def _tableau_de_bord(result: Accueil, user: Any, role) -> None:
+    from sqlalchemy.orm import joinedload
+
+    from app.models import candidature as C
+    from app.models.candidature import Candidature
+
+    from .candidatures import compter_par_statut
+
+    counts = compter_par_statut(user)
+    result.dossiers = {
+        _("En attente d'une évaluation préalable"): counts.get(C.ATTENTE_EVAL_PREALABLE, 0),
+        _("En attente d'une évaluation finale"): counts.get(C.ATTENTE_EVAL_FINALE, 0),
+        _("En attente d'affectation à un jury"): counts.get(C.ATTENTE_JURY, 0),
+    }
+    base = (select(Candidature).where(perimeter.clause(Candidature, user))
+            .options(joinedload(Candidature.candidat), joinedload(Candidature.etablissement)))
+    result.derniers = list(db.session.scalars(
+        base.where(Candidature.statut != C.ABANDONNEE)
+        .order_by(Candidature.updated_on.desc()).limit(10)))
+    result.certifies = list(db.session.scalars(
+        base.where(Candidature.statut == C.CERTIFIEE)
+        .order_by(Candidature.updated_on.desc()).limit(10)))
+    result.peut_proposer = matrix.allowed(role, "Candidature", matrix.CREATE) or \
+        R.is_technical_admin(user)

@@ -9,6 +9,7 @@ from .candidatures import AbandonneesView, CandidatureView, DossiersView, Recher
 from .email import EmailEnvoyeView
 from .habilitations import AnnuaireView, HabilitationsEtablissementView, HabilitationView
 from .lookup import LookupView
+from .rattachements import RattachementsView
 from .notifications import NotificationsView, bell_context
 from .support import SupportView
 from .structure import EtablissementsOrganismeView, EtablissementView, OrganismeView, ReseauView
@@ -22,6 +23,7 @@ VIEW_OF_MENU = {
     "Mes établissements": EtablissementView,
     "Mes utilisateurs": UtilisateurView,
     "Habilitations": HabilitationView,
+    "Mes demandes de rattachement": RattachementsView,
     "E-mails envoyés": EmailEnvoyeView,
     "Actualités": ActualiteView,
 }

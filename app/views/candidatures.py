@@ -331,7 +331,9 @@ class RechercheView(BaseView):
         return self.render_template("clea/candidatures/recherche.html", terme=terme,
                                     results=results, message=message,
                                     label=service.statut_label,
-                                    peut_creer=peut_evaluer(actor()))
+                                    peut_creer=peut_evaluer(actor()),
+                                    can_rattacher=self.appbuilder.sm.has_access(
+                                        "can_create", "Rattachement"))
 
 
 def _field_error(form, error: ServiceError) -> None:

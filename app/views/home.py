@@ -6,6 +6,7 @@ from flask_appbuilder import IndexView, expose
 from flask_login import current_user
 
 from app.services import actualites, home
+from app.services.candidatures import statut_label
 
 
 class AccueilView(IndexView):
@@ -23,4 +24,5 @@ class AccueilView(IndexView):
                  for item in accueil.links]
         return self.render_template(self.index_template, accueil=accueil, links=links,
                                     actualites=actualites.current(),
+                                    statut_label=statut_label,
                                     appbuilder=self.appbuilder)

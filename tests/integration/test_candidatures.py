@@ -158,7 +158,7 @@ def test_national_search(app, ready, login):
         page = T(client.get(f"/recherche/?q={term}"))
         assert "DUPRÉ" in page and "Consulter" in page, term
     page = T(client.get("/recherche/?q=lea"))
-    assert "MARTIN" in page and "Hors de votre périmètre" in page and "ETAB_B1" in page
+    assert "MARTIN" in page and "Demander le rattachement" in page and "ETAB_B1" in page
     assert "Aucun candidat." in T(client.get("/recherche/?q=zzz"))
     for i in range(51):
         db.session.add(Candidat(civilite="M.", nom_naissance="Durand", prenoms=f"P{i}",
@@ -365,3 +365,32 @@ def test_api_candidature_and_search(app, world, api_token):
     assert client.get(f"/api/v1/candidature/{pk}",
                       headers=api_token("utilisateur_etablissement_b")).status_code == 404
     assert client.get("/api/v1/recherche/?q=e", headers=headers).status_code == 400
+
+
+def test_dashboard(app, ready, login):
+    a = service.creer(dossier(ready), user("utilisateur_etablissement_a"))
+    b = service.creer(dossier(ready, nom_naissance="Martin", prenoms="Léa",
+                              date_naissance="1990-01-01"), user("utilisateur_etablissement_a"))
+    service.transition(b, "attente_eval_finale", None)
+    c = service.creer(dossier(ready, nom_naissance="Petit", prenoms="Jean",
+                              date_naissance="1975-03-03"), user("utilisateur_etablissement_a"))
+    for status in ("a_envoyer", "attente_jury"):
+        service.transition(c, status, None)
+    db.session.commit()
+    page = T(login("utilisateur_etablissement_a").get("/"))
+    assert "Tableau de bord" in page and "Proposer une candidature" in page
+    import re
+
+    def stat(label):
+        match = re.search(r'clea-stat-value">(\d+)</span>\s*<span class="clea-stat-label">'
+                          + re.escape(label), page)
+        return int(match.group(1))
+
+    assert stat("En attente d'une évaluation préalable") == 1
+    assert stat("En attente d'une évaluation finale") == 1
+    assert stat("En attente d'affectation à un jury") == 1
+    latest = page.index("PETIT Jean"), page.index("MARTIN Léa"), page.index("DUPRÉ Élodie")
+    assert latest[0] < latest[1] < latest[2]  # newest change first
+    assert "Aucune candidature certifiée pour le moment." in page
+    other = T(login("utilisateur_etablissement_b").get("/"))
+    assert "PETIT Jean" not in other

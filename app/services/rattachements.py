@@ -1,0 +1,135 @@
+"""Demandes de rattachement (guide §16): an établissement asks Certif Pro for the management of
+a dossier found by the national search outside its perimeter; accepting moves the dossier (its
+documents and history follow it) to the requester's établissement."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Etablissement
+from app.models.candidature import Candidature
+from app.models.rattachement import ACCEPTEE, EN_ATTENTE, REFUSEE, Rattachement
+from app.security import perimeter
+from app.security.access import ensure_can
+from app.security.matrix import CREATE, UPDATE
+
+from . import audit, notifications
+from .candidatures import NON_TRANSFERABLE, _historique, statut_label
+from .errors import ConflictError, RuleError
+
+MOTIFS = {
+    "demenagement": _l("Déménagement du candidat"),
+    "fermeture": _l("Fermeture d'établissement"),
+    "choix_beneficiaire": _l("Choix motivé du bénéficiaire"),
+    "autre": _l("Autre"),
+}
+STATUTS = {EN_ATTENTE: _l("En attente"), ACCEPTEE: _l("Acceptée"), REFUSEE: _l("Refusée")}
+
+
+def _transferable(candidature: Candidature) -> None:
+    if candidature.statut in NON_TRANSFERABLE:
+        raise RuleError(_("Un dossier au statut « %(statut)s » ne peut pas être rattaché à un "
+                          "autre établissement.", statut=statut_label(candidature.statut)))
+
+
+def demander(candidature_id: Any, data: dict, by: Any) -> Rattachement:
+    """The key icon of a search hit: ask for a dossier managed elsewhere."""
+    ensure_can(by, "Rattachement", CREATE)
+    candidature = db.session.get(Candidature, int(candidature_id or 0))
+    if candidature is None:
+        raise RuleError(_("Dossier introuvable."))
+    cible = perimeter.get_or_404(Etablissement, data.get("etablissement_cible_id"), by) \
+        if data.get("etablissement_cible_id") else None
+    if cible is None:
+        raise RuleError(_("Choisissez l'établissement qui reprendra le dossier."),
+                        field="etablissement_cible_id")
+    if candidature.etablissement_id == cible.id:
+        raise RuleError(_("Ce dossier est déjà géré par cet établissement."))
+    _transferable(candidature)
+    motif = data.get("motif")
+    if motif not in MOTIFS:
+        raise RuleError(_("Choisissez le motif de la demande."), field="motif")
+    texte = (data.get("motif_texte") or "").strip()
+    if not texte:
+        raise RuleError(_("Expliquez la demande en quelques mots."), field="motif_texte")
+    demande = Rattachement(candidature_id=candidature.id,
+                           etablissement_origine_id=candidature.etablissement_id,
+                           etablissement_cible_id=cible.id, motif=motif, motif_texte=texte,
+                           statut=EN_ATTENTE, demande_par_id=getattr(by, "id", None))
+    db.session.add(demande)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ConflictError(_("Une demande de rattachement est déjà en attente pour ce "
+                              "dossier."))
+    notifications.notify(
+        notifications.certif_pro(), notifications.RATTACHEMENT,
+        _("Demande de rattachement : %(nom)s", nom=candidature.candidat.nom_complet),
+        _("%(cible)s demande le rattachement du dossier de %(nom)s (géré par %(origine)s).",
+          cible=cible.nom, nom=candidature.candidat.nom_complet,
+          origine=candidature.etablissement.nom),
+        lien=f"/rattachements/{demande.id}")
+    audit.record(by, "demander_rattachement", demande)
+    db.session.commit()
+    return demande
+
+
+def decider(demande: Rattachement, accepter: bool, motif_refus: str, by: Any) -> Rattachement:
+    """Certif Pro accepts (the dossier moves) or refuses with a motive."""
+    ensure_can(by, "Rattachement", UPDATE)
+    perimeter.get_or_404(Rattachement, demande.id, by)
+    if demande.statut != EN_ATTENTE:
+        raise ConflictError(_("Cette demande a déjà été traitée."))
+    candidature = demande.candidature
+    values = {"decide_par_id": getattr(by, "id", None), "decide_le": dt.datetime.now()}
+    if accepter:
+        _transferable(candidature)  # checked again: the dossier may have moved on meanwhile
+        values["statut"] = ACCEPTEE
+    else:
+        motif_refus = (motif_refus or "").strip()
+        if not motif_refus:
+            raise RuleError(_("Indiquez le motif du refus."), field="motif_refus")
+        values.update(statut=REFUSEE, motif_refus=motif_refus)
+    changed = db.session.execute(
+        update(Rattachement).where(Rattachement.id == demande.id,
+                                   Rattachement.statut == EN_ATTENTE).values(**values)).rowcount
+    if not changed:
+        db.session.rollback()
+        raise ConflictError(_("Cette demande a déjà été traitée."))
+    if accepter:
+        moved = db.session.execute(
+            update(Candidature)
+            .where(Candidature.id == candidature.id,
+                   Candidature.statut.not_in(NON_TRANSFERABLE),
+                   Candidature.etablissement_id == demande.etablissement_origine_id)
+            .values(etablissement_id=demande.etablissement_cible_id,
+                    updated_on=dt.datetime.now())).rowcount
+        if not moved:
+            db.session.rollback()
+            raise ConflictError(_("Le dossier a changé entre-temps : il ne peut plus être "
+                                  "rattaché."))
+        db.session.refresh(candidature)
+        _historique(candidature, candidature.statut, candidature.statut, by,
+                    _("Rattachement : dossier transféré de %(origine)s à %(cible)s",
+                      origine=demande.etablissement_origine.nom,
+                      cible=demande.etablissement_cible.nom))
+    db.session.refresh(demande)
+    titre = (_("Rattachement accepté : %(nom)s", nom=candidature.candidat.nom_complet)
+             if accepter else
+             _("Rattachement refusé : %(nom)s", nom=candidature.candidat.nom_complet))
+    texte = (_("Le dossier est désormais géré par %(cible)s.", cible=demande.etablissement_cible.nom)
+             if accepter else _("Motif du refus : %(motif)s", motif=demande.motif_refus))
+    notifications.notify([demande.demande_par] if demande.demande_par else [],
+                         notifications.RATTACHEMENT, titre, texte,
+                         lien=(f"/candidature/{candidature.id}" if accepter
+                               else f"/rattachements/{demande.id}"))
+    audit.record(by, "decider_rattachement", demande, "acceptee" if accepter else "refusee")
+    db.session.commit()
+    return demande

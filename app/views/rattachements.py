@@ -1,0 +1,96 @@
+"""« Mes demandes de rattachement »: the key icon's form, the list, Certif Pro's decision."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from sqlalchemy import case, select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import Etablissement
+from app.models.candidature import Candidature
+from app.models.rattachement import Rattachement
+from app.security import perimeter
+from app.security.perimeter import actor
+from app.services import rattachements as service
+from app.services.errors import ServiceError
+
+
+class RattachementsView(BaseView):
+    route_base = "/rattachements"
+    default_view = "liste"
+    class_permission_name = "Rattachement"
+    method_permission_name = {"liste": "read", "fiche": "read", "demander": "create",
+                              "decider": "update"}
+
+    @expose("/")
+    @has_access
+    def liste(self):
+        user = actor()
+        rows = db.session.scalars(
+            select(Rattachement).where(perimeter.clause(Rattachement, user))
+            .options(joinedload(Rattachement.candidature).joinedload(Candidature.candidat),
+                     joinedload(Rattachement.etablissement_origine),
+                     joinedload(Rattachement.etablissement_cible))
+            .order_by(case((Rattachement.statut == "en_attente", 0), else_=1),
+                      Rattachement.demande_le.desc()).limit(200)).all()
+        return self.render_template("clea/rattachements/liste.html", rows=rows,
+                                    motifs=service.MOTIFS, statuts=service.STATUTS)
+
+    @expose("/<int:pk>")
+    @has_access
+    def fiche(self, pk):
+        demande = perimeter.get_or_404(Rattachement, pk, actor())
+        peut_decider = (demande.statut == "en_attente"
+                        and self.appbuilder.sm.has_access("can_update", "Rattachement"))
+        return self.render_template("clea/rattachements/fiche.html", d=demande,
+                                    motifs=service.MOTIFS, statuts=service.STATUTS,
+                                    peut_decider=peut_decider)
+
+    @expose("/demander/<int:candidature_id>", methods=["GET", "POST"])
+    @has_access
+    def demander(self, candidature_id):
+        user = actor()
+        candidature = db.session.get(Candidature, candidature_id)
+        if candidature is None:
+            abort(404)
+        etabs = db.session.execute(
+            select(Etablissement.id, Etablissement.nom)
+            .where(perimeter.clause(Etablissement, user), Etablissement.actif.is_(True))
+            .order_by(Etablissement.nom).limit(500)).all()
+        errors, form = {}, {"etablissement_cible_id": str(etabs[0][0]) if len(etabs) == 1
+                            else ""}
+        if request.method == "POST":
+            form = {k: request.form.get(k, "") for k in ("etablissement_cible_id", "motif",
+                                                         "motif_texte")}
+            try:
+                demande = service.demander(candidature.id, form, user)
+            except ServiceError as error:
+                db.session.rollback()
+                errors[error.field or "form"] = error.message
+                flash(error.message, "danger")
+            else:
+                flash(_("Votre demande de rattachement est envoyée à Certif Pro ; vous serez "
+                        "notifié de sa réponse."), "success")
+                return redirect(url_for("RattachementsView.fiche", pk=demande.id))
+        # Minimal identity only: the dossier is outside the requester's perimeter.
+        return self.render_template("clea/rattachements/demander.html", c=candidature,
+                                    etabs=etabs, motifs=service.MOTIFS, errors=errors,
+                                    form=form)
+
+    @expose("/<int:pk>/decider", methods=["POST"])
+    @has_access
+    def decider(self, pk):
+        demande = perimeter.get_or_404(Rattachement, pk, actor())
+        accepter = request.form.get("decision") == "accepter"
+        try:
+            service.decider(demande, accepter, request.form.get("motif_refus", ""), actor())
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(_("Demande acceptée : le dossier est transféré.") if accepter
+                  else _("Demande refusée."), "success")
+        return redirect(url_for("RattachementsView.fiche", pk=pk))
