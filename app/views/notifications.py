@@ -75,8 +75,11 @@ def bell_context():
     if not getattr(current_user, "is_authenticated", False):
         return {}
     user = actor()
+    from flask import current_app
+
     try:
-        return {"clea_bell": {"count": service.unread_count(user),
+        return {"clea_search": current_app.appbuilder.sm.has_access("can_read", "Candidature"),
+                "clea_bell": {"count": service.unread_count(user),
                               "latest": service.latest_unread(user),
                               "label": service.rubrique_label}}
     except Exception:  # the bell never breaks a page
