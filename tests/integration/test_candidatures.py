@@ -394,3 +394,14 @@ def test_dashboard(app, ready, login):
     assert "Aucune candidature certifiée pour le moment." in page
     other = T(login("utilisateur_etablissement_b").get("/"))
     assert "PETIT Jean" not in other
+
+
+def test_list_icons(app, ready, login):
+    c = service.creer(dossier(ready), user("utilisateur_etablissement_a"))
+    page = T(login("utilisateur_etablissement_a").get("/evaluations/"))
+    for url in (f"/candidature/{c.id}", f"/candidature/{c.id}/modifier",
+                f"/candidature/{c.id}/supprimer"):
+        assert url in page
+    assert "Supprimer définitivement ce dossier ?" in page
+    page = T(login("superviseur_reseau_a").get("/evaluations/"))
+    assert f"/candidature/{c.id}/supprimer" not in page  # read-only role
