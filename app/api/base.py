@@ -23,7 +23,17 @@ def schema_for(model: type, fields: list[str]):
     return type(f"{model.__name__}Schema", (SQLAlchemyAutoSchema,), {"Meta": meta})()
 
 
-class ScopedModelRestApi(ModelRestApi):
+class FrenchResponses:
+    """French JSON for FAB's own refusals (missing token, missing permission)."""
+
+    def response_401(self):
+        return self.response(401, message=_("Authentification requise."))
+
+    def response_403(self):
+        return self.response(403, message=_("Votre rôle ne permet pas cette action."))
+
+
+class ScopedModelRestApi(FrenchResponses, ModelRestApi):
     resource: str = ""
     base_filters = [["id", PerimeterFilter, lambda: None]]
     method_permission_name = API_METHOD_PERMISSIONS
@@ -46,12 +56,6 @@ class ScopedModelRestApi(ModelRestApi):
     # --- French refusals ---------------------------------------------------------------
     def response_400(self, message: str | None = None):
         return self.response(400, message=message or _("Requête invalide."))
-
-    def response_401(self):
-        return self.response(401, message=_("Authentification requise."))
-
-    def response_403(self):
-        return self.response(403, message=_("Votre rôle ne permet pas cette action."))
 
     def response_404(self):
         return self.response(404, message=_("Introuvable ou hors de votre périmètre."))
@@ -78,6 +82,17 @@ class ScopedModelRestApi(ModelRestApi):
 
     def service_delete(self, item: Any) -> None:
         raise ServiceError(_("Suppression impossible par l'API."))
+
+    def _command(self, pk, command):
+        """A workflow action on one row of the perimeter: `command(item)` returns the row."""
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+        try:
+            item = command(item) or item
+        except ServiceError as error:
+            return self._refuse(error)
+        return self.response(200, id=item.id, result=self.show_model_schema.dump(item))
 
     def _json(self):
         if not request.is_json or not isinstance(request.json, dict):

@@ -15,7 +15,7 @@ from app.services import rattachements
 from app.services.errors import ServiceError
 from app.services.habilitations import peut_evaluer
 
-from .base import ScopedModelRestApi
+from .base import FrenchResponses, ScopedModelRestApi
 
 
 class _TabGate:
@@ -60,17 +60,7 @@ class CandidatureApi(_TabGate, ScopedModelRestApi):
         return service.creer(data, self.user, confirmer_homonymes=confirm)
 
     def _command(self, pk, command):
-        closed = self._closed()
-        if closed:
-            return closed
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is None:
-            return self.response_404()
-        try:
-            command(item)
-        except ServiceError as error:
-            return self._refuse(error)
-        return self.response(200, id=item.id, result=self.show_model_schema.dump(item))
+        return self._closed() or super()._command(pk, command)
 
     @expose("/<int:pk>/abandonner", methods=["POST"])
     @protect()
@@ -118,17 +108,11 @@ class CandidatApi(_TabGate, ScopedModelRestApi):
         return self._closed() or super().get_list_headless(**kwargs)
 
 
-class RechercheApi(BaseApi):
+class RechercheApi(FrenchResponses, BaseApi):
     resource_name = "recherche"
     class_permission_name = "Candidature"
     method_permission_name = {"recherche": "read"}
     allow_browser_login = True
-
-    def response_403(self):
-        return self.response(403, message=_("Votre rôle ne permet pas cette action."))
-
-    def response_401(self):
-        return self.response(401, message=_("Authentification requise."))
 
     @expose("/", methods=["GET"])
     @protect()

@@ -10,7 +10,7 @@ from app.models import Actualite
 from app.security.perimeter import actor
 from app.services import actualites, notifications
 
-from .base import ScopedModelRestApi
+from .base import FrenchResponses, ScopedModelRestApi
 
 
 def _dump(note) -> dict:
@@ -20,19 +20,13 @@ def _dump(note) -> dict:
             "created_on": note.created_on.isoformat(), "lu": note.lu}
 
 
-class NotificationApi(BaseApi):
+class NotificationApi(FrenchResponses, BaseApi):
     resource_name = "notification"
     class_permission_name = "Notification"
     method_permission_name = {"liste": "read", "non_lues": "read", "lire": "update",
                               "lire_une": "update"}
     allow_browser_login = True
     openapi_spec_tag = "Notifications"
-
-    def response_403(self):
-        return self.response(403, message=_("Votre rôle ne permet pas cette action."))
-
-    def response_401(self):
-        return self.response(401, message=_("Authentification requise."))
 
     @expose("/", methods=["GET"])
     @protect()

@@ -175,16 +175,6 @@ class HabilitationApi(ScopedModelRestApi):
     def service_create(self, data):
         return habilitations.demander(data, self.user)
 
-    def _command(self, pk, command):
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is None:
-            return self.response_404()
-        try:
-            item = command(item)
-        except ServiceError as error:
-            return self._refuse(error)
-        return self.response(200, id=item.id, result=self.show_model_schema.dump(item))
-
     @expose("/<int:pk>/decision", methods=["POST"])
     @protect()
     @safe

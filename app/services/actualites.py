@@ -14,23 +14,13 @@ from app.security.access import ensure_can
 from app.security.matrix import CREATE, DELETE, UPDATE
 
 from . import audit
+from .dates import parse_date
 from .errors import RuleError
 
 FIELDS = ("titre", "texte", "publie_le", "expire_le")
 
 
-def _date(value: Any, field: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise RuleError(_("Date invalide : %(v)s (format attendu AAAA-MM-JJ).", v=value),
-                        field=field)
+_date = parse_date
 
 
 def validate(data: dict, current: Actualite | None = None) -> dict:

@@ -27,6 +27,7 @@ from app.security.access import ensure_can
 from app.security.matrix import CREATE, DELETE, UPDATE
 
 from . import audit, notifications
+from .dates import parse_date
 from .errors import ConflictError, ForbiddenError, RuleError
 from .habilitations import est_habilite
 from .structure import check_email
@@ -194,15 +195,7 @@ def _required(data: dict, field: str, label: str) -> str:
 
 
 def _as_date(value: Any, field: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise RuleError(_("Date invalide : %(v)s (format attendu AAAA-MM-JJ).", v=value),
-                        field=field)
+    return parse_date(value, field)
 
 
 def valider_identite(data: dict) -> dict:

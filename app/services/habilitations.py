@@ -22,6 +22,7 @@ from app.security.access import ensure_can
 from app.security.matrix import CREATE, UPDATE
 
 from . import audit, notifications
+from .dates import parse_date
 from .errors import ConflictError, ForbiddenError, RuleError
 
 RENEWAL_WINDOW = dt.timedelta(days=90)
@@ -238,14 +239,11 @@ def _interesses(hab: Habilitation) -> list[Utilisateur]:
 
 
 def _date(value: Any, field: str, label: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value or ""))
-    except ValueError:
-        raise RuleError(_("Indiquez la %(champ)s (AAAA-MM-JJ).", champ=label), field=field)
+    message = _("Indiquez la %(champ)s (AAAA-MM-JJ).", champ=label)
+    day = parse_date(value, field, message)
+    if day is None:
+        raise RuleError(message, field=field)
+    return day
 
 
 # --- reading -------------------------------------------------------------------------------------
