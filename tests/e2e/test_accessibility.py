@@ -17,6 +17,17 @@ PAGES = [
     pytest.param("admin.reseau", "/organismeview/list/", id="liste-organismes"),
     pytest.param("admin.reseau", "/organismeview/add", id="formulaire-organisme"),
     pytest.param("admin.reseau", "/etablissementview/add", id="formulaire-etablissement"),
+    # Notification centre, habilitations, the Évaluations tab and the public directory.
+    pytest.param("admin.organisme", "/notifications/?lu=tous", id="notifications"),
+    pytest.param("admin.organisme", "/profil/", id="profil"),
+    pytest.param("admin.organisme", "/aide/", id="aide-contact"),
+    pytest.param("certifpro", "/habilitationview/list/", id="habilitations"),
+    pytest.param("certifpro", "/habilitationview/show/4", id="decision-habilitation"),
+    pytest.param("utilisateur.organisme", "/evaluations/", id="evaluations"),
+    pytest.param("utilisateur.organisme", "/candidature/nouvelle", id="proposer-candidature"),
+    pytest.param("utilisateur.organisme", "/recherche/?q=du", id="recherche"),
+    pytest.param("utilisateur.organisme", "/rattachements/", id="rattachements"),
+    pytest.param(None, "/annuaire/", id="annuaire"),
 ]
 
 
