@@ -1,0 +1,113 @@
+"""Documents (DESIGN §6): ≤ 4 Mo each, type checked from the content, stored outside static/
+under a generated name; a refused upload stores nothing and says why in French."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import uuid
+from pathlib import Path
+from typing import Any, Optional
+
+import filetype
+from flask import current_app
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.models.candidature import Candidature
+from app.models.evaluation import Document
+
+from . import audit
+from .errors import RuleError, ServiceError
+
+MAX_BYTES = 4 * 1024 * 1024
+# extension detected from the content → (MIME type, label)
+ALLOWED = {
+    "pdf": "application/pdf",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "odt": "application/vnd.oasis.opendocument.text",
+}
+NATURES = ("matrice", "attestation", "piece")
+
+
+class FileTooLarge(ServiceError):
+    status = 413
+
+
+def safe_name(name: str) -> str:
+    """The name shown to users: no directories, no control characters, at most 200 chars."""
+    base = os.path.basename((name or "").replace("\\", "/")).strip()
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '/\\:*?"<>|')
+    return (base or "document")[:200]
+
+
+def detect(content: bytes) -> Optional[str]:
+    kind = filetype.guess(content)
+    if kind is None:
+        return None
+    if kind.extension in ALLOWED:
+        return kind.extension
+    if kind.extension == "zip" and b"mimetypeapplication/vnd.oasis.opendocument.text" in \
+            content[:200]:
+        return "odt"
+    return None
+
+
+def storage_dir() -> Path:
+    path = Path(current_app.config["UPLOAD_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def enregistrer(candidature: Candidature, nom: str, content: bytes, by: Any, nature: str = "piece",
+                evaluation_id: Optional[int] = None, formation_id: Optional[int] = None
+                ) -> Document:
+    """Check then store one file (the caller has checked the perimeter and the rules)."""
+    nom = safe_name(nom)
+    if nature not in NATURES:
+        raise RuleError(_("Nature de document inconnue."))
+    if len(content) == 0:
+        raise RuleError(_("Le fichier « %(nom)s » est vide.", nom=nom), field="fichier")
+    if len(content) > MAX_BYTES:
+        raise FileTooLarge(_("Le fichier « %(nom)s » dépasse la taille maximale de 4 Mo "
+                             "(%(taille)s Mo).", nom=nom,
+                             taille=f"{len(content) / 1024 / 1024:.1f}".replace(".", ",")),
+                           field="fichier")
+    extension = detect(content)
+    if extension is None:
+        raise RuleError(_("Le fichier « %(nom)s » n'est pas d'un type accepté : PDF, JPEG, PNG, "
+                          "XLSX, DOCX ou ODT (le contenu du fichier est vérifié, pas seulement "
+                          "son nom).", nom=nom), field="fichier")
+    stored = f"{uuid.uuid4().hex}.{extension}"
+    path = storage_dir() / stored
+    path.write_bytes(content)
+    document = Document(candidature_id=candidature.id, evaluation_id=evaluation_id,
+                        formation_id=formation_id, nature=nature, nom_original=nom,
+                        nom_stockage=stored, type_mime=ALLOWED[extension], taille=len(content),
+                        sha256=hashlib.sha256(content).hexdigest(),
+                        created_by_id=getattr(by, "id", None))
+    db.session.add(document)
+    try:
+        db.session.flush()
+        audit.record(by, "deposer_document", document, nom)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        path.unlink(missing_ok=True)  # nothing half-written
+        raise
+    return document
+
+
+def chemin(document: Document) -> Path:
+    return storage_dir() / document.nom_stockage
+
+
+def supprimer(document: Document, by: Any) -> None:
+    """Deleting keeps the row (history): the file disappears from the dossier."""
+    document.supprime_le = dt.datetime.now()
+    document.supprime_par_id = getattr(by, "id", None)
+    audit.record(by, "supprimer_document", document, document.nom_original)
+    db.session.commit()
