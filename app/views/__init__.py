@@ -7,6 +7,7 @@ from .account import CompteView, ProfilView, profile_context, register_error_pag
 from .actualites import ActualiteView
 from .candidatures import AbandonneesView, CandidatureView, DossiersView, RechercheView
 from .email import EmailEnvoyeView
+from .evaluations import EvaluationView
 from .habilitations import AnnuaireView, HabilitationsEtablissementView, HabilitationView
 from .lookup import LookupView
 from .rattachements import RattachementsView
@@ -41,6 +42,7 @@ def register_views(appbuilder) -> None:
             menu_cond=_evaluations_open if item.category == matrix.CATEGORY_EVALUATIONS else None,
         )
     appbuilder.add_view_no_menu(CandidatureView)
+    appbuilder.add_view_no_menu(EvaluationView)
     appbuilder.add_view_no_menu(RechercheView)
     appbuilder.add_view_no_menu(EtablissementsOrganismeView)
     appbuilder.add_view_no_menu(HabilitationsEtablissementView)

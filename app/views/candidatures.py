@@ -23,6 +23,7 @@ from app.extensions import db
 from app.models import Branche, Etablissement
 from app.models import candidature as C
 from app.models.candidature import Candidat, Candidature
+from app.models.evaluation import Evaluation
 from app.security import matrix, perimeter
 from app.security.perimeter import actor
 from app.services import candidatures as service
@@ -233,6 +234,9 @@ class CandidatureView(BaseView):
             "clea/candidatures/fiche.html", c=candidature, candidat=candidature.candidat,
             label=service.statut_label, motifs=service.MOTIFS_ABANDON, droits=droits,
             listes=service, abandonnable=candidature.statut in service.ABANDONABLE,
+            evaluations=sorted(db.session.scalars(select(Evaluation).where(
+                Evaluation.candidature_id == candidature.id)), key=lambda e: e.id),
+            tab_open=peut_evaluer(user),
             supprimable=(candidature.statut == C.ATTENTE_EVAL_PREALABLE
                          and not candidature.date_prealable))
 

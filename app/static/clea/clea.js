@@ -77,3 +77,14 @@
         });
     });
 })(jQuery);
+/* Evaluation grid: the running "n / 28 acquis". */
+(function ($) {
+    "use strict";
+    $(function () {
+        var grid = $("#clea-grille");
+        if (!grid.length) { return; }
+        grid.on("change", "input[type=radio]", function () {
+            $("#clea-compteur").text(grid.find("input.clea-acquis:checked").length);
+        });
+    });
+})(jQuery);
