@@ -120,6 +120,8 @@ MENU: tuple[MenuItem, ...] = (
              "fa-folder-open"),
     MenuItem("Candidatures abandonnées", _l("Candidatures abandonnées"), CATEGORY_EVALUATIONS,
              "Candidature", "fa-archive"),
+    MenuItem("Formations", _l("Formations"), CATEGORY_EVALUATIONS, "Candidature",
+             "fa-graduation-cap"),
     MenuItem("Mon réseau", _l("Mon réseau"), CATEGORY_GESTION, "Reseau", "fa-sitemap"),
     MenuItem("Mes organismes", _l("Mes organismes"), CATEGORY_GESTION, "Organisme", "fa-building"),
     MenuItem("Mes établissements", _l("Mes établissements"), CATEGORY_GESTION, "Etablissement",

@@ -8,6 +8,7 @@ from .actualites import ActualiteView
 from .candidatures import AbandonneesView, CandidatureView, DossiersView, RechercheView
 from .email import EmailEnvoyeView
 from .evaluations import EvaluationView
+from .formations import FormationsListeView, FormationsView
 from .habilitations import AnnuaireView, HabilitationsEtablissementView, HabilitationView
 from .lookup import LookupView
 from .rattachements import RattachementsView
@@ -19,6 +20,7 @@ from .utilisateur import UtilisateurView
 VIEW_OF_MENU = {
     "Dossiers": DossiersView,
     "Candidatures abandonnées": AbandonneesView,
+    "Formations": FormationsListeView,
     "Mon réseau": ReseauView,
     "Mes organismes": OrganismeView,
     "Mes établissements": EtablissementView,
@@ -43,6 +45,7 @@ def register_views(appbuilder) -> None:
         )
     appbuilder.add_view_no_menu(CandidatureView)
     appbuilder.add_view_no_menu(EvaluationView)
+    appbuilder.add_view_no_menu(FormationsView)
     appbuilder.add_view_no_menu(RechercheView)
     appbuilder.add_view_no_menu(EtablissementsOrganismeView)
     appbuilder.add_view_no_menu(HabilitationsEtablissementView)

@@ -137,6 +137,7 @@ class _DossiersBase(BaseView):
     default_view = "liste"
     abandonnees = False
     page_title = _l("Évaluations")
+    lien = "CandidatureView.fiche"  # where the eye of a row leads
 
     @expose("/")
     @has_access
@@ -166,7 +167,8 @@ class _DossiersBase(BaseView):
             "clea/candidatures/liste.html", rows=rows, total=total, page=page,
             page_size=PAGE_SIZE, etabs=etabs, statuts=service.STATUTS, args=request.args,
             abandonnees=self.abandonnees, title=self.page_title, label=service.statut_label,
-            droits=role, motifs=service.MOTIFS_ABANDON)
+            droits=role, motifs=service.MOTIFS_ABANDON, lien=self.lien,
+            formations=self.lien != "CandidatureView.fiche")
 
 
 class DossiersView(_DossiersBase):

@@ -76,3 +76,36 @@ def test_grid_journey_over_http(app, world, login):
     assert "L'évaluation est rouverte." in T(response)
     db.session.refresh(cand)
     assert cand.statut == "attente_eval_prealable"
+
+
+def test_formations_tab(app, world, login):
+    habiliter(world, "etab_a1", "etab_b1")
+    cand = candidatures.creer(dossier(world), user("utilisateur_etablissement_a"))
+    client = login("utilisateur_etablissement_a")
+    listing = T(client.get("/formations/"))
+    assert f"/formations/dossier/{cand.id}" in listing and "ouvrez son onglet" in listing
+    page = T(client.get(f"/formations/dossier/{cand.id}"))
+    assert "Aucune formation enregistrée" in page
+    bad = client.post(f"/formations/dossier/{cand.id}/ajouter", data={
+        "intitule": "Numérique", "organisme_formateur": "OF", "formateur": "Paul",
+        "date_debut": "2026-10-10", "date_fin": "2026-10-01", "duree_heures": "7",
+        "modalite": "distanciel"})
+    assert bad.status_code == 400 and "postérieure à la date de début" in T(bad)
+    assert 'value="Numérique"' in T(bad)
+    ok = client.post(f"/formations/dossier/{cand.id}/ajouter", data={
+        "intitule": "Numérique", "organisme_formateur": "OF", "formateur": "Paul",
+        "date_debut": "2026-10-01", "date_fin": "2026-10-10", "duree_heures": "7,5",
+        "modalite": "distanciel"}, follow_redirects=True)
+    assert "Joignez maintenant l'attestation" in T(ok) and "aucune : joignez" in T(ok)
+    from app.models.evaluation import Formation
+
+    formation = db.session.execute(select(Formation)).scalar_one()
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    response = client.post(f"/formations/dossier/attestation/{formation.id}", data={
+        "fichier": (io.BytesIO(pdf), "attestation.pdf")}, content_type="multipart/form-data",
+        follow_redirects=True)
+    assert "Fichier « attestation.pdf » déposé." in T(response)
+    assert "aucune : joignez" not in T(response)
+    other = login("utilisateur_etablissement_b")
+    assert other.get(f"/formations/dossier/{cand.id}").status_code == 404
+    assert other.post(f"/formations/dossier/attestation/{formation.id}").status_code == 404
