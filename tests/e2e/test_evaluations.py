@@ -1,0 +1,74 @@
+"""A full préalable filled with the keyboard only, the matrice downloaded then uploaded,
+the evaluation finalized (Validé, 28 / 28); axe on the grid."""
+from __future__ import annotations
+
+import io
+
+from axe_playwright_python.sync_playwright import Axe
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from .ui import panel_title
+
+
+def test_keyboard_prealable_matrice_finalize(page, sign_in, live_app, shoot, tmp_path):
+    with live_app.app_context():
+        from app.extensions import db
+        from app.models import Etablissement
+        from app.services import candidatures
+
+        paris = db.session.query(Etablissement).filter_by(nom="FORMAPLUS Paris").one()
+        cand = candidatures.creer({
+            "etablissement_id": paris.id, "civilite": "Mme", "nom_naissance": "Roussel",
+            "prenoms": "Inès", "date_naissance": "1979-11-02", "commune_naissance": "Lille",
+            "statut_inscription": "demandeur_emploi",
+            "objectif_pro": "Retrouver un emploi stable dans l'aide à domicile.",
+            "objectif_extra_pro": "Accompagner ses enfants dans leur scolarité."}, by=None)
+        pk = cand.id
+        db.session.remove()
+
+    sign_in(page, "utilisateur.etablissement")
+    page.goto(f"/candidature/{pk}")
+    page.once("dialog", lambda dialog: dialog.accept())  # the preventive message, then OK
+    page.get_by_role("button", name="Ajouter une évaluation").click()
+    expect(panel_title(page)).to_contain_text("Évaluation préalable")
+
+    # Keyboard only: open every fold, choose "Acquis" with the space bar.
+    for summary in page.locator("details.clea-domaine > summary").all():
+        if summary.locator("xpath=..").get_attribute("open") is None:
+            summary.focus()
+            page.keyboard.press("Enter")
+    radios = page.locator("input.clea-acquis")
+    expect(radios).to_have_count(28)
+    for i in range(28):
+        radios.nth(i).focus()
+        page.keyboard.press("Space")
+    expect(page.locator("#clea-compteur")).to_have_text("28")
+    page.locator("#evaluateur").focus()
+    page.keyboard.type("Jeanne Évaluatrice")
+    page.locator("#date_evaluation").fill("2026-11-20")
+    shoot(page, "grille-evaluation")
+    results = Axe().run(page)
+    blocking = [v["id"] for v in results.response["violations"]
+                if v["impact"] in ("serious", "critical")]
+    assert blocking == []
+    page.get_by_role("button", name="Enregistrer et reprendre plus tard").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".clea-flashes")).to_contain_text("vous pourrez la reprendre plus tard")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger la matrice").click()
+    path = tmp_path / "matrice.xlsx"
+    download.value.save_as(path)
+    ident = load_workbook(io.BytesIO(path.read_bytes()))["Candidat"]
+    assert ident["B4"].value == "Roussel"
+    page.locator("#nature").select_option("matrice")
+    page.locator("#fichier").set_input_files(str(path))
+    page.get_by_role("button", name="Déposer").click()
+    expect(page.locator(".clea-flashes")).to_contain_text("déposé")
+    page.get_by_role("button", name="Finaliser l'évaluation").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".clea-flashes")).to_contain_text("Évaluation finalisée : Validé.")
+    expect(page.locator("main")).to_contain_text("A envoyer en certification")
+    shoot(page, "dossier-apres-finalisation")
+    assert page.js_errors == []
