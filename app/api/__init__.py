@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from .candidatures import CandidatApi, CandidatureApi, RattachementApi, RechercheApi
+from .evaluations import DocumentApi, EvaluationApi, FormationApi
 from .notifications import ActualiteApi, NotificationApi
 from .structure import (EtablissementApi, HabilitationApi, OrganismeApi, ReseauApi,
                         UtilisateurApi)
 
 APIS = (ReseauApi, OrganismeApi, EtablissementApi, UtilisateurApi, HabilitationApi,
         NotificationApi, ActualiteApi, CandidatureApi, CandidatApi, RechercheApi,
-        RattachementApi)
+        RattachementApi, EvaluationApi, FormationApi, DocumentApi)
 
 
 def register_apis(appbuilder) -> None:

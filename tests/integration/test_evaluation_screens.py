@@ -109,3 +109,50 @@ def test_formations_tab(app, world, login):
     other = login("utilisateur_etablissement_b")
     assert other.get(f"/formations/dossier/{cand.id}").status_code == 404
     assert other.post(f"/formations/dossier/attestation/{formation.id}").status_code == 404
+
+
+def test_api_evaluation_formation_document(app, world, api_token):
+    habiliter(world, "etab_a1")
+    cand = candidatures.creer(dossier(world), user("utilisateur_etablissement_a"))
+    client = app.test_client()
+    headers = api_token("utilisateur_etablissement_a")
+    created = client.post("/api/v1/evaluation/", json={"candidature_id": cand.id},
+                          headers=headers)
+    assert created.status_code == 201, created.json
+    pk = created.json["id"]
+    lines = client.get(f"/api/v1/evaluation/{pk}/resultats", headers=headers).json["result"]
+    assert len(lines) == 28 and lines[0]["code"] == "1.1"
+    body = {"version": 1, "evaluateur": "Jeanne", "date_evaluation": "2026-11-20",
+            "resultats": {str(line["sous_domaine_id"]): {"acquis": True} for line in lines}}
+    assert client.put(f"/api/v1/evaluation/{pk}", json=body, headers=headers).status_code == 200
+    stale = client.put(f"/api/v1/evaluation/{pk}", json=body, headers=headers)
+    assert stale.status_code == 409 and "par quelqu'un d'autre" in stale.json["message"]
+    missing = client.post(f"/api/v1/evaluation/{pk}/finaliser", headers=headers)
+    assert missing.status_code == 400 and "matrice" in missing.json["message"]
+    big = client.post("/api/v1/document/", headers=headers, content_type="multipart/form-data",
+                      data={"candidature_id": str(cand.id), "evaluation_id": str(pk),
+                            "nature": "matrice",
+                            "fichier": (io.BytesIO(b"%PDF-1.4" + b"0" * (4 * 1024 * 1024)),
+                                        "m.pdf")})
+    assert big.status_code == 413 and "4 Mo" in big.json["message"]
+    up = client.post("/api/v1/document/", headers=headers, content_type="multipart/form-data",
+                     data={"candidature_id": str(cand.id), "evaluation_id": str(pk),
+                           "nature": "matrice", "fichier": (io.BytesIO(xlsx()), "m.xlsx")})
+    assert up.status_code == 201, up.json
+    downloaded = client.get(f"/api/v1/document/{up.json['id']}/fichier", headers=headers)
+    assert downloaded.status_code == 200 and downloaded.data[:2] == b"PK"
+    done = client.post(f"/api/v1/evaluation/{pk}/finaliser", headers=headers)
+    assert done.status_code == 200 and done.json["result"]["resultat"] == "valide"
+    assert client.post(f"/api/v1/evaluation/{pk}/rouvrir",
+                       headers=headers).status_code == 403
+    assert client.post(f"/api/v1/evaluation/{pk}/rouvrir",
+                       headers=api_token("admin_organisme_a")).status_code == 200
+    formation = client.post("/api/v1/formation/", headers=headers, json={
+        "candidature_id": cand.id, "intitule": "Écrits", "organisme_formateur": "OF",
+        "formateur": "Jeanne", "date_debut": "2026-11-01", "date_fin": "2026-11-05",
+        "duree_heures": 10, "modalite": "mixte"})
+    assert formation.status_code == 400 and "évaluateur" in formation.json["message"]
+    other = api_token("admin_reseau_b")
+    assert client.get(f"/api/v1/evaluation/{pk}", headers=other).status_code in (403, 404)
+    assert client.get(f"/api/v1/document/{up.json['id']}/fichier",
+                      headers=other).status_code in (403, 404)

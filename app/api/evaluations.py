@@ -1,0 +1,193 @@
+"""API: evaluation (+ /finaliser, /rouvrir, PUT saves a draft with its version), formation, and
+document (multipart upload, download). Same services and gate as the screens."""
+from __future__ import annotations
+
+from flask import request, send_file
+from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
+from sqlalchemy import and_, select
+
+from app.extensions import db
+from app.models.candidature import Candidature
+from app.models.evaluation import Document, Evaluation, Formation
+from app.security import perimeter
+from app.services import documents, evaluations
+from app.services.errors import RuleError, ServiceError
+
+from .base import ScopedModelRestApi
+from .candidatures import _TabGate
+
+
+def _dossier_filter(model):
+    """Rows whose dossier is inside the perimeter (evaluations, formations, documents)."""
+    class DossierFilter(perimeter.PerimeterFilter):
+        def apply(self, query, value):
+            user = perimeter.actor()
+            return query.filter(model.candidature_id.in_(
+                select(Candidature.id).where(perimeter.clause(Candidature, user))))
+    return DossierFilter
+
+
+class _DossierApi(_TabGate, ScopedModelRestApi):
+    resource = "Candidature"
+
+    def get_headless(self, pk, **kwargs):
+        return self._closed() or super().get_headless(pk, **kwargs)
+
+    def get_list_headless(self, **kwargs):
+        return self._closed() or super().get_list_headless(**kwargs)
+
+    def post_headless(self):
+        return self._closed() or super().post_headless()
+
+    def put_headless(self, pk):
+        return self._closed() or super().put_headless(pk)
+
+    def _command(self, pk, command):
+        return self._closed() or super()._command(pk, command)
+
+    def _candidature(self, data):
+        return perimeter.get_or_404(Candidature, data.get("candidature_id"), self.user)
+
+
+class EvaluationApi(_DossierApi):
+    resource_name = "evaluation"
+    datamodel = SQLAInterface(Evaluation)
+    base_filters = [["id", _dossier_filter(Evaluation), lambda: None]]
+    list_columns = ["id", "candidature_id", "referentiel_id", "type", "statut", "resultat",
+                    "evaluateur", "date_evaluation", "version", "finalisee_le"]
+    show_columns = list_columns
+    add_columns = ["candidature_id"]
+    edit_columns = ["evaluateur", "date_evaluation", "version"]
+    include_route_methods = {"get", "get_list", "info", "post", "put", "finaliser", "rouvrir",
+                             "resultats"}
+    method_permission_name = {**ScopedModelRestApi.method_permission_name,
+                              "finaliser": "update", "rouvrir": "update", "resultats": "read"}
+
+    def service_create(self, data):
+        return evaluations.creer(self._candidature(data), self.user)
+
+    def service_update(self, item, data):
+        """PUT: {"version", "evaluateur", "date_evaluation", "resultats": {id: {...}}}."""
+        return evaluations.enregistrer(item, data, self.user)
+
+    @expose("/<int:pk>/resultats", methods=["GET"])
+    @protect()
+    @safe
+    def resultats(self, pk):
+        """The 28 lines of the grid.
+        ---
+        get:
+          responses:
+            200:
+              description: one line per sous-domaine
+        """
+        closed = self._closed()
+        if closed:
+            return closed
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+        return self.response(200, result=[{
+            "sous_domaine_id": r.sous_domaine_id, "code": r.sous_domaine.code,
+            "acquis": r.acquis, "commentaire": r.commentaire}
+            for r in sorted(item.resultats, key=lambda r: r.sous_domaine.code)])
+
+    @expose("/<int:pk>/finaliser", methods=["POST"])
+    @protect()
+    @safe
+    def finaliser(self, pk):
+        """Finalize a draft (refused with the list of what is missing).
+        ---
+        post:
+          responses:
+            200:
+              description: finalized
+        """
+        return self._command(pk, lambda e: evaluations.finaliser(e, self.user))
+
+    @expose("/<int:pk>/rouvrir", methods=["POST"])
+    @protect()
+    @safe
+    def rouvrir(self, pk):
+        """Reopen (Administrateur organisme and above, before sending).
+        ---
+        post:
+          responses:
+            200:
+              description: reopened
+        """
+        return self._command(pk, lambda e: evaluations.rouvrir(e, self.user))
+
+
+class FormationApi(_DossierApi):
+    resource_name = "formation"
+    datamodel = SQLAInterface(Formation)
+    base_filters = [["id", _dossier_filter(Formation), lambda: None]]
+    list_columns = ["id", "candidature_id", "intitule", "organisme_formateur", "formateur",
+                    "date_debut", "date_fin", "duree_heures", "modalite"]
+    show_columns = list_columns
+    add_columns = list_columns[1:]
+    edit_columns = add_columns
+    include_route_methods = {"get", "get_list", "info", "post"}
+
+    def service_create(self, data):
+        return evaluations.ajouter_formation(self._candidature(data), data, self.user)
+
+
+class DocumentApi(_DossierApi):
+    resource_name = "document"
+    datamodel = SQLAInterface(Document)
+    base_filters = [["id", _dossier_filter(Document), lambda: None]]
+    list_columns = ["id", "candidature_id", "evaluation_id", "formation_id", "nature",
+                    "nom_original", "type_mime", "taille", "created_on"]
+    show_columns = list_columns
+    include_route_methods = {"get", "get_list", "info", "post", "fichier"}
+    method_permission_name = {**ScopedModelRestApi.method_permission_name, "fichier": "read"}
+
+    def post_headless(self):
+        """Multipart: fichier, candidature_id, nature, evaluation_id | formation_id."""
+        closed = self._closed()
+        if closed:
+            return closed
+        fichier = request.files.get("fichier")
+        if fichier is None or not fichier.filename:
+            return self.response(400, message=_("Joignez le fichier (champ « fichier »)."))
+        try:
+            candidature = self._candidature(request.form)
+            evaluation_id = request.form.get("evaluation_id", type=int)
+            formation_id = request.form.get("formation_id", type=int)
+            for model, ident in ((Evaluation, evaluation_id), (Formation, formation_id)):
+                if ident and db.session.execute(select(model.id).where(and_(
+                        model.id == ident, model.candidature_id == candidature.id))).first() \
+                        is None:
+                    raise RuleError(_("Cet élément n'appartient pas au dossier."))
+            document = documents.enregistrer(candidature, fichier.filename, fichier.read(),
+                                             self.user, nature=request.form.get("nature",
+                                                                                "piece"),
+                                             evaluation_id=evaluation_id,
+                                             formation_id=formation_id)
+        except ServiceError as error:
+            return self._refuse(error)
+        return self.response(201, id=document.id, result=self.show_model_schema.dump(document))
+
+    @expose("/<int:pk>/fichier", methods=["GET"])
+    @protect()
+    @safe
+    def fichier(self, pk):
+        """Download the file.
+        ---
+        get:
+          responses:
+            200:
+              description: the file
+        """
+        closed = self._closed()
+        if closed:
+            return closed
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None or item.supprime_le is not None:
+            return self.response_404()
+        return send_file(documents.chemin(item), as_attachment=True,
+                         download_name=item.nom_original, mimetype=item.type_mime)
