@@ -122,3 +122,4 @@ class Document(Model):
     supprime_le: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     supprime_par_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("ab_user.id", ondelete="SET NULL"))
+    evaluation: Mapped[Optional[Evaluation]] = relationship(foreign_keys=[evaluation_id])

@@ -50,6 +50,9 @@ MATRIX: dict[str, dict[str, str]] = {
     "EmailEnvoye": {
         R.CERTIF_PRO.code: "r",
     },
+    "Referentiel": {
+        R.CERTIF_PRO.code: "r",
+    },
     # Demandes de rattachement: asked by those who manage dossiers, decided by Certif Pro.
     "Rattachement": {
         R.CERTIF_PRO.code: "ru",
@@ -134,6 +137,7 @@ MENU: tuple[MenuItem, ...] = (
              CATEGORY_GESTION, "Rattachement", "fa-key"),
     MenuItem("E-mails envoyés", _l("E-mails envoyés"), CATEGORY_GESTION, "EmailEnvoye",
              "fa-envelope"),
+    MenuItem("Référentiel", _l("Référentiel"), CATEGORY_GESTION, "Referentiel", "fa-book"),
     MenuItem("Actualités", _l("Actualités"), CATEGORY_GESTION, "Actualite", "fa-newspaper-o",
              CREATE),
 )

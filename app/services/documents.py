@@ -106,8 +106,25 @@ def chemin(document: Document) -> Path:
 
 
 def supprimer(document: Document, by: Any) -> None:
-    """Deleting keeps the row (history): the file disappears from the dossier."""
+    """Deleting keeps the row and writes it in the dossier's history; the file disappears
+    from the dossier."""
+    from app.security import perimeter
+    from app.security.access import ensure_can
+    from app.security.matrix import UPDATE
+
+    from .candidatures import _historique
+
+    ensure_can(by, "Candidature", UPDATE)
+    candidature = perimeter.get_or_404(Candidature, document.candidature_id, by)
+    if document.supprime_le is not None:
+        raise RuleError(_("Ce document est déjà supprimé."))
+    if document.evaluation_id and document.evaluation and \
+            document.evaluation.statut != "en_cours":
+        raise RuleError(_("Ce document appartient à une évaluation finalisée : il ne peut plus "
+                          "être supprimé."))
     document.supprime_le = dt.datetime.now()
     document.supprime_par_id = getattr(by, "id", None)
+    _historique(candidature, candidature.statut, candidature.statut, by,
+                _("Document supprimé : %(nom)s", nom=document.nom_original))
     audit.record(by, "supprimer_document", document, document.nom_original)
     db.session.commit()

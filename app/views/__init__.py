@@ -12,6 +12,7 @@ from .formations import FormationsListeView, FormationsView
 from .habilitations import AnnuaireView, HabilitationsEtablissementView, HabilitationView
 from .lookup import LookupView
 from .rattachements import RattachementsView
+from .referentiel import ReferentielView
 from .notifications import NotificationsView, bell_context
 from .support import SupportView
 from .structure import EtablissementsOrganismeView, EtablissementView, OrganismeView, ReseauView
@@ -29,6 +30,7 @@ VIEW_OF_MENU = {
     "Mes demandes de rattachement": RattachementsView,
     "E-mails envoyés": EmailEnvoyeView,
     "Actualités": ActualiteView,
+    "Référentiel": ReferentielView,
 }
 
 

@@ -23,10 +23,11 @@ from app.extensions import db
 from app.models import Branche, Etablissement
 from app.models import candidature as C
 from app.models.candidature import Candidat, Candidature
-from app.models.evaluation import Evaluation
+from app.models.evaluation import Document, Evaluation
 from app.security import matrix, perimeter
 from app.security.perimeter import actor
 from app.services import candidatures as service
+from app.services import documents
 from app.services.errors import ServiceError
 from app.services.habilitations import etablissements_habilites, peut_evaluer
 
@@ -188,7 +189,46 @@ class CandidatureView(BaseView):
     class_permission_name = "Candidature"
     method_permission_name = {"nouvelle": "create", "fiche": "read", "modifier": "update",
                               "abandonner": "update", "reintegrer": "update",
-                              "supprimer": "delete"}
+                              "supprimer": "delete", "deposer": "update",
+                              "supprimer_document": "update"}
+
+    @expose("/<int:pk>/documents", methods=["POST"])
+    @has_access
+    def deposer(self, pk):
+        """« Ajout de documents accompagnants » on the dossier."""
+        require_tab()
+        candidature = perimeter.get_or_404(Candidature, pk, actor())
+        fichiers = [f for f in request.files.getlist("fichier") if f and f.filename]
+        if not fichiers:
+            flash(_("Choisissez un fichier à déposer."), "danger")
+        for fichier in fichiers:
+            try:
+                documents.enregistrer(candidature, fichier.filename, fichier.read(), actor())
+            except ServiceError as error:
+                db.session.rollback()
+                flash(error.message, "danger")
+            else:
+                flash(_("Fichier « %(nom)s » déposé.", nom=documents.safe_name(fichier.filename)),
+                      "success")
+        return redirect(url_for("CandidatureView.fiche", pk=pk, _anchor="documents"))
+
+    @expose("/document/<int:doc_id>/supprimer", methods=["POST"])
+    @has_access
+    def supprimer_document(self, doc_id):
+        require_tab()
+        document = db.session.get(Document, doc_id)
+        if document is None:
+            abort(404)
+        try:
+            documents.supprimer(document, actor())
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(_("Le document est supprimé ; sa suppression figure dans l'historique."),
+                  "success")
+        return redirect(url_for("CandidatureView.fiche", pk=document.candidature_id,
+                                _anchor="documents"))
 
     def _form(self, obj=None):
         form = CandidatureForm(obj=obj)
@@ -239,6 +279,9 @@ class CandidatureView(BaseView):
             evaluations=sorted(db.session.scalars(select(Evaluation).where(
                 Evaluation.candidature_id == candidature.id)), key=lambda e: e.id),
             tab_open=peut_evaluer(user),
+            documents=list(db.session.scalars(select(Document).where(
+                Document.candidature_id == candidature.id, Document.supprime_le.is_(None))
+                .order_by(Document.id))),
             supprimable=(candidature.statut == C.ATTENTE_EVAL_PREALABLE
                          and not candidature.date_prealable))
 

@@ -156,3 +156,28 @@ def test_api_evaluation_formation_document(app, world, api_token):
     assert client.get(f"/api/v1/evaluation/{pk}", headers=other).status_code in (403, 404)
     assert client.get(f"/api/v1/document/{up.json['id']}/fichier",
                       headers=other).status_code in (403, 404)
+
+
+def test_dossier_documents_and_deletion_in_history(app, world, login):
+    habiliter(world, "etab_a1")
+    cand = candidatures.creer(dossier(world), user("utilisateur_etablissement_a"))
+    client = login("utilisateur_etablissement_a")
+    response = client.post(f"/candidature/{cand.id}/documents", data={
+        "fichier": [(io.BytesIO(b"%PDF-1.4\n%%EOF"), "piece-identite.pdf"),
+                    (io.BytesIO(b"MZ" + b"\0" * 50), "virus.pdf")]},
+        content_type="multipart/form-data", follow_redirects=True)
+    page = T(response)
+    assert "Fichier « piece-identite.pdf » déposé." in page
+    assert "Le fichier « virus.pdf » n'est pas d'un type accepté" in page
+    doc = db.session.execute(select(Document)).scalar_one()
+    response = client.post(f"/candidature/document/{doc.id}/supprimer", follow_redirects=True)
+    page = T(response)
+    assert "sa suppression figure dans l'historique" in page
+    assert "Document supprimé : piece-identite.pdf" in page
+    assert client.get(f"/evaluation/document/{doc.id}").status_code == 404
+
+
+def test_referentiel_for_certif_pro(app, world, login):
+    page = T(login("certif_pro_a").get("/referentiel/"))
+    assert "Référentiel CléA" in page and "1.1.1" in page and page.count("<details") == 7
+    assert login("admin_reseau_a").get("/referentiel/").status_code == 403
