@@ -60,8 +60,9 @@ def test_keyboard_prealable_matrice_finalize(page, sign_in, live_app, shoot, tmp
         page.get_by_role("link", name="Télécharger la matrice").click()
     path = tmp_path / "matrice.xlsx"
     download.value.save_as(path)
-    ident = load_workbook(io.BytesIO(path.read_bytes()))["Candidat"]
-    assert ident["B4"].value == "Roussel"
+    workbook = load_workbook(io.BytesIO(path.read_bytes()))
+    assert workbook["Candidat"]["B4"].value == "Roussel"
+    render_matrice(page.context.new_page(), workbook, shoot)
     page.locator("#nature").select_option("matrice")
     page.locator("#fichier").set_input_files(str(path))
     page.get_by_role("button", name="Déposer").click()
@@ -72,3 +73,31 @@ def test_keyboard_prealable_matrice_finalize(page, sign_in, live_app, shoot, tmp
     expect(page.locator("main")).to_contain_text("A envoyer en certification")
     shoot(page, "dossier-apres-finalisation")
     assert page.js_errors == []
+
+
+def render_matrice(viewer, workbook, shoot):
+    """Keep a picture of the downloaded matrice: its sheets drawn as HTML tables from the
+    .xlsx itself (cells, bold headers, column widths), screenshotted as a test artifact."""
+    from html import escape
+
+    parts = ["<html lang='fr'><body style='font-family: Arial; font-size: 12px'>"]
+    for ws in workbook.worksheets[:3]:
+        parts.append(f"<h2>{escape(ws.title)}</h2><table border='1' cellspacing='0' "
+                     "cellpadding='3' style='border-collapse: collapse'>")
+        widths = [ws.column_dimensions[c].width or 10 for c in "ABCDEFG"]
+        for row in ws.iter_rows():
+            parts.append("<tr>")
+            for cell, width in zip(row, widths):
+                style = f"width:{int(width * 7)}px;vertical-align:top"
+                if cell.font and cell.font.bold:
+                    style += ";font-weight:bold"
+                if cell.fill and cell.fill.fgColor and cell.fill.fgColor.rgb not in (None,
+                                                                                      "00000000"):
+                    style += ";background:#004b87;color:#fff"
+                parts.append(f"<td style='{style}'>{escape(str(cell.value or ''))}</td>")
+            parts.append("</tr>")
+        parts.append("</table>")
+    parts.append("</body></html>")
+    viewer.set_content("".join(parts))
+    shoot(viewer, "matrice-rendue")
+    viewer.close()
