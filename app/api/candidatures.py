@@ -28,6 +28,21 @@ class _TabGate:
                                                 "habilitation CléA valide."))
         return None
 
+    def get_headless(self, pk, **kwargs):
+        return self._closed() or super().get_headless(pk, **kwargs)
+
+    def get_list_headless(self, **kwargs):
+        return self._closed() or super().get_list_headless(**kwargs)
+
+    def post_headless(self):
+        return self._closed() or super().post_headless()
+
+    def put_headless(self, pk):
+        return self._closed() or super().put_headless(pk)
+
+    def _command(self, pk, command):
+        return self._closed() or super()._command(pk, command)
+
 
 class CandidatureApi(_TabGate, ScopedModelRestApi):
     resource = "Candidature"
@@ -45,22 +60,10 @@ class CandidatureApi(_TabGate, ScopedModelRestApi):
     method_permission_name = {**ScopedModelRestApi.method_permission_name,
                               "abandonner": "update", "reintegrer": "update"}
 
-    def get_headless(self, pk, **kwargs):
-        return self._closed() or super().get_headless(pk, **kwargs)
-
-    def get_list_headless(self, **kwargs):
-        return self._closed() or super().get_list_headless(**kwargs)
-
-    def post_headless(self):
-        return self._closed() or super().post_headless()
-
     def service_create(self, data):
         data = dict(data)
         confirm = bool(data.pop("confirmer_homonymes", False))
         return service.creer(data, self.user, confirmer_homonymes=confirm)
-
-    def _command(self, pk, command):
-        return self._closed() or super()._command(pk, command)
 
     @expose("/<int:pk>/abandonner", methods=["POST"])
     @protect()
@@ -100,12 +103,6 @@ class CandidatApi(_TabGate, ScopedModelRestApi):
                     "telephone", "adresse", "code_postal", "ville"]
     show_columns = list_columns
     include_route_methods = {"get", "get_list", "info"}
-
-    def get_headless(self, pk, **kwargs):
-        return self._closed() or super().get_headless(pk, **kwargs)
-
-    def get_list_headless(self, **kwargs):
-        return self._closed() or super().get_list_headless(**kwargs)
 
 
 class RechercheApi(FrenchResponses, BaseApi):

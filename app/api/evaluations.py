@@ -32,21 +32,6 @@ def _dossier_filter(model):
 class _DossierApi(_TabGate, ScopedModelRestApi):
     resource = "Candidature"
 
-    def get_headless(self, pk, **kwargs):
-        return self._closed() or super().get_headless(pk, **kwargs)
-
-    def get_list_headless(self, **kwargs):
-        return self._closed() or super().get_list_headless(**kwargs)
-
-    def post_headless(self):
-        return self._closed() or super().post_headless()
-
-    def put_headless(self, pk):
-        return self._closed() or super().put_headless(pk)
-
-    def _command(self, pk, command):
-        return self._closed() or super()._command(pk, command)
-
     def _candidature(self, data):
         return perimeter.get_or_404(Candidature, data.get("candidature_id"), self.user)
 

@@ -198,18 +198,9 @@ class CandidatureView(BaseView):
         """« Ajout de documents accompagnants » on the dossier."""
         require_tab()
         candidature = perimeter.get_or_404(Candidature, pk, actor())
-        fichiers = [f for f in request.files.getlist("fichier") if f and f.filename]
-        if not fichiers:
-            flash(_("Choisissez un fichier à déposer."), "danger")
-        for fichier in fichiers:
-            try:
-                documents.enregistrer(candidature, fichier.filename, fichier.read(), actor())
-            except ServiceError as error:
-                db.session.rollback()
-                flash(error.message, "danger")
-            else:
-                flash(_("Fichier « %(nom)s » déposé.", nom=documents.safe_name(fichier.filename)),
-                      "success")
+        from .evaluations import deposer_fichiers
+
+        deposer_fichiers(candidature)
         return redirect(url_for("CandidatureView.fiche", pk=pk, _anchor="documents"))
 
     @expose("/document/<int:doc_id>/supprimer", methods=["POST"])

@@ -8,7 +8,6 @@ from flask import abort, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from app.extensions import db
 from app.models.candidature import Candidature
@@ -19,6 +18,24 @@ from app.services import documents, evaluations, matrice
 from app.services.errors import ServiceError
 
 from .candidatures import require_tab
+
+
+def deposer_fichiers(candidature, nature="piece", evaluation_id=None, formation_id=None):
+    """Store every file of the request's « fichier » field, one French message per file."""
+    fichiers = [f for f in request.files.getlist("fichier") if f and f.filename]
+    if not fichiers:
+        flash(_("Choisissez un fichier à déposer."), "danger")
+    for fichier in fichiers:
+        try:
+            documents.enregistrer(candidature, fichier.filename, fichier.read(), actor(),
+                                  nature=nature, evaluation_id=evaluation_id,
+                                  formation_id=formation_id)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(_("Fichier « %(nom)s » déposé.", nom=documents.safe_name(fichier.filename)),
+                  "success")
 
 
 def _evaluation(pk) -> Evaluation:
@@ -140,20 +157,8 @@ class EvaluationView(BaseView):
     def deposer(self, pk):
         require_tab()
         evaluation = _evaluation(pk)
-        fichiers = [f for f in request.files.getlist("fichier") if f and f.filename]
-        if not fichiers:
-            flash(_("Choisissez un fichier à déposer."), "danger")
         nature = "matrice" if request.form.get("nature") == "matrice" else "piece"
-        for fichier in fichiers:
-            try:
-                documents.enregistrer(evaluation.candidature, fichier.filename, fichier.read(),
-                                      actor(), nature=nature, evaluation_id=evaluation.id)
-            except ServiceError as error:
-                db.session.rollback()
-                flash(error.message, "danger")
-            else:
-                flash(_("Fichier « %(nom)s » déposé.", nom=documents.safe_name(fichier.filename)),
-                      "success")
+        deposer_fichiers(evaluation.candidature, nature, evaluation_id=evaluation.id)
         return redirect(url_for("EvaluationView.grille", pk=pk, _anchor="documents"))
 
     @expose("/document/<int:pk>")

@@ -14,10 +14,11 @@ from app.models.candidature import Candidature
 from app.models.evaluation import Formation
 from app.security import perimeter
 from app.security.perimeter import actor
-from app.services import documents, evaluations
+from app.services import evaluations
 from app.services.errors import ServiceError
 
 from .candidatures import _DossiersBase, require_tab
+from .evaluations import deposer_fichiers
 
 
 class FormationsListeView(_DossiersBase):
@@ -75,17 +76,5 @@ class FormationsView(BaseView):
         if formation is None:
             return redirect(url_for("FormationsListeView.liste"))
         candidature = perimeter.get_or_404(Candidature, formation.candidature_id, actor())
-        fichiers = [f for f in request.files.getlist("fichier") if f and f.filename]
-        if not fichiers:
-            flash(_("Choisissez un fichier à déposer."), "danger")
-        for fichier in fichiers:
-            try:
-                documents.enregistrer(candidature, fichier.filename, fichier.read(), actor(),
-                                      nature="attestation", formation_id=formation.id)
-            except ServiceError as error:
-                db.session.rollback()
-                flash(error.message, "danger")
-            else:
-                flash(_("Fichier « %(nom)s » déposé.", nom=documents.safe_name(fichier.filename)),
-                      "success")
+        deposer_fichiers(candidature, "attestation", formation_id=formation.id)
         return redirect(url_for("FormationsView.dossier", pk=candidature.id))
