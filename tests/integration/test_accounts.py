@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.extensions import mail as mail_ext
 from app.models import AccountToken, EmailMessage, Utilisateur
 from app.security import roles as R
 from app.services import accounts

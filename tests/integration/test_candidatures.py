@@ -368,7 +368,7 @@ def test_api_candidature_and_search(app, world, api_token):
 
 
 def test_dashboard(app, ready, login):
-    a = service.creer(dossier(ready), user("utilisateur_etablissement_a"))
+    service.creer(dossier(ready), user("utilisateur_etablissement_a"))
     b = service.creer(dossier(ready, nom_naissance="Martin", prenoms="Léa",
                               date_naissance="1990-01-01"), user("utilisateur_etablissement_a"))
     service.transition(b, "attente_eval_finale", None)

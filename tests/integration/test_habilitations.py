@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Branche, Certificateur, Notification
 from app.models.habilitation import EXPIREE, REJETEE, VALIDEE, Habilitation
-from app.security import roles as R
 from app.services import accounts, habilitations
 from app.services.errors import ConflictError, ForbiddenError, RuleError
 from tests.conftest import BACKENDS

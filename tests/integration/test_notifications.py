@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Actualite, EmailMessage, Etablissement, Notification, Organisme
+from app.models import EmailMessage, Etablissement, Notification, Organisme
 from app.security import roles as R
 from app.services import accounts, actualites, notifications
 from app.services.errors import RuleError

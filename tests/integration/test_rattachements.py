@@ -2,7 +2,6 @@
 its history moving, refusals at request and decision time, notifications."""
 from __future__ import annotations
 
-import datetime as dt
 import html
 
 import pytest
