@@ -34,11 +34,21 @@ def abandons_automatiques() -> int:
     return run()
 
 
+def affectation_jurys() -> int:
+    from app.extensions import db
+    from app.services.certification import assigner_en_attente
+
+    count = assigner_en_attente()
+    db.session.commit()
+    return count
+
+
 # name → (function, interval in seconds)
 JOBS: dict[str, tuple[Callable[[], object], int]] = {
     "envoyer_emails": (envoyer_emails, 30),
     "habilitations_echeances": (habilitations_echeances, 6 * 3600),
     "abandons_automatiques": (abandons_automatiques, 24 * 3600),
+    "affectation_jurys": (affectation_jurys, 3600),
 }
 
 

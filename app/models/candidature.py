@@ -107,10 +107,18 @@ class Candidature(Model):
                                                     index=True)
     created_by_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("ab_user.id", ondelete="SET NULL"))
+    # Certification: the jury it was routed to, when, and the session it is assigned to.
+    certificateur_id: Mapped[Optional[int]] = mapped_column(ForeignKey("certificateur.id"),
+                                                            index=True)
+    envoye_le: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    session_jury_id: Mapped[Optional[int]] = mapped_column(ForeignKey("session_jury.id"),
+                                                           index=True)
 
     candidat: Mapped[Candidat] = relationship(back_populates="candidatures")
     etablissement: Mapped[Etablissement] = relationship()
     branche: Mapped[Optional[Branche]] = relationship()
+    certificateur = relationship("Certificateur")
+    session_jury = relationship("SessionJury")
     historique: Mapped[list["HistoriqueStatut"]] = relationship(
         order_by="HistoriqueStatut.id", back_populates="candidature",
         cascade="all, delete-orphan")
