@@ -27,6 +27,7 @@ from app.models.evaluation import Document, Evaluation
 from app.security import matrix, perimeter
 from app.security.perimeter import actor
 from app.services import candidatures as service
+from app.services import certification
 from app.services import documents
 from app.services.errors import ServiceError
 from app.services.habilitations import etablissements_habilites, peut_evaluer
@@ -190,7 +191,21 @@ class CandidatureView(BaseView):
     method_permission_name = {"nouvelle": "create", "fiche": "read", "modifier": "update",
                               "abandonner": "update", "reintegrer": "update",
                               "supprimer": "delete", "deposer": "update",
-                              "supprimer_document": "update"}
+                              "supprimer_document": "update", "envoyer": "update",
+                              "annuler_envoi": "update"}
+
+    @expose("/<int:pk>/envoyer", methods=["POST"])
+    @has_access
+    def envoyer(self, pk):
+        """« Envoyer en certification » (after the check list shown on the page)."""
+        return self._act(pk, lambda c: certification.envoyer_en_certification(c, actor()),
+                         _("Le dossier est envoyé en certification."))
+
+    @expose("/<int:pk>/annuler-envoi", methods=["POST"])
+    @has_access
+    def annuler_envoi(self, pk):
+        return self._act(pk, lambda c: certification.annuler_envoi(c, actor()),
+                         _("L'envoi en certification est annulé."))
 
     @expose("/<int:pk>/documents", methods=["POST"])
     @has_access
@@ -270,6 +285,9 @@ class CandidatureView(BaseView):
             evaluations=sorted(db.session.scalars(select(Evaluation).where(
                 Evaluation.candidature_id == candidature.id)), key=lambda e: e.id),
             tab_open=peut_evaluer(user),
+            manquants=(certification.champs_manquants(candidature)
+                       if candidature.statut == C.A_ENVOYER else []),
+            peut_annuler=certification.peut_annuler_envoi(user),
             documents=list(db.session.scalars(select(Document).where(
                 Document.candidature_id == candidature.id, Document.supprime_le.is_(None))
                 .order_by(Document.id))),

@@ -18,8 +18,8 @@ TODAY = dt.date.today()
 
 
 def a_envoyer(world, etab="etab_a1", **over):
-    data = dossier(world, etab=etab, email="elodie@exemple.fr", adresse="3 rue Haute",
-                   code_postal="75011", ville="Paris", **over)
+    data = dossier(world, etab=etab, **{"email": "elodie@exemple.fr", "adresse": "3 rue Haute",
+                                        "code_postal": "75011", "ville": "Paris", **over})
     c = candidatures.creer(data, user("utilisateur_etablissement_a" if etab.startswith("etab_a")
                                       else "utilisateur_etablissement_b"), True)
     candidatures.transition(c, "a_envoyer", None, "Évaluation validée (test)")
@@ -115,3 +115,30 @@ def test_cancel_send(app, ready, who, allowed):
     else:
         with pytest.raises(ForbiddenError, match="annuler un envoi"):
             certification.annuler_envoi(c, user(who))
+
+
+def test_send_and_cancel_screens(app, ready, login):
+    import html
+
+    c = a_envoyer(ready, email="", adresse="")
+    client = login("utilisateur_etablissement_a")
+    page = html.unescape(client.get(f"/candidature/{c.id}").get_data(as_text=True))
+    assert "Complétez avant l'envoi : adresse e-mail, adresse postale." in page
+    assert "Envoyer en certification</button>" not in page
+    candidatures.mise_a_jour(c, {"email": "e@x.fr", "adresse": "1 rue"},
+                             user("utilisateur_etablissement_a"))
+    page = html.unescape(client.get(f"/candidature/{c.id}").get_data(as_text=True))
+    assert "Envoyer en certification</button>" in page
+    response = client.post(f"/candidature/{c.id}/envoyer", follow_redirects=True)
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Le dossier est envoyé en certification." in page
+    assert "en attente d'affectation à un jury" in page and "Annuler l'envoi" not in page
+    refused = client.post(f"/candidature/{c.id}/annuler-envoi", follow_redirects=True)
+    assert "Seuls l'administrateur réseau et Certif Pro" in html.unescape(
+        refused.get_data(as_text=True))
+    admin = login("admin_reseau_a")
+    assert "Annuler l'envoi" in html.unescape(
+        admin.get(f"/candidature/{c.id}").get_data(as_text=True))
+    admin.post(f"/candidature/{c.id}/annuler-envoi")
+    db.session.refresh(c)
+    assert c.statut == "a_envoyer"
