@@ -19,16 +19,6 @@ from .base import ScopedModelRestApi
 from .candidatures import _TabGate
 
 
-def _dossier_filter(model):
-    """Rows whose dossier is inside the perimeter (evaluations, formations, documents)."""
-    class DossierFilter(perimeter.PerimeterFilter):
-        def apply(self, query, value):
-            user = perimeter.actor()
-            return query.filter(model.candidature_id.in_(
-                select(Candidature.id).where(perimeter.clause(Candidature, user))))
-    return DossierFilter
-
-
 class _DossierApi(_TabGate, ScopedModelRestApi):
     resource = "Candidature"
 
@@ -39,7 +29,6 @@ class _DossierApi(_TabGate, ScopedModelRestApi):
 class EvaluationApi(_DossierApi):
     resource_name = "evaluation"
     datamodel = SQLAInterface(Evaluation)
-    base_filters = [["id", _dossier_filter(Evaluation), lambda: None]]
     list_columns = ["id", "candidature_id", "referentiel_id", "type", "statut", "resultat",
                     "evaluateur", "date_evaluation", "version", "finalisee_le"]
     show_columns = list_columns
@@ -109,7 +98,6 @@ class EvaluationApi(_DossierApi):
 class FormationApi(_DossierApi):
     resource_name = "formation"
     datamodel = SQLAInterface(Formation)
-    base_filters = [["id", _dossier_filter(Formation), lambda: None]]
     list_columns = ["id", "candidature_id", "intitule", "organisme_formateur", "formateur",
                     "date_debut", "date_fin", "duree_heures", "modalite"]
     show_columns = list_columns
@@ -124,7 +112,6 @@ class FormationApi(_DossierApi):
 class DocumentApi(_DossierApi):
     resource_name = "document"
     datamodel = SQLAInterface(Document)
-    base_filters = [["id", _dossier_filter(Document), lambda: None]]
     list_columns = ["id", "candidature_id", "evaluation_id", "formation_id", "nature",
                     "nom_original", "type_mime", "taille", "created_on"]
     show_columns = list_columns

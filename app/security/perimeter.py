@@ -17,6 +17,7 @@ from werkzeug.exceptions import NotFound
 from app.extensions import db
 from app.models import (Actualite, Candidat, Candidature, Certificateur, EmailMessage, Etablissement, Habilitation,
                         Organisme, Rattachement, Reseau, Utilisateur)
+from app.models.evaluation import Document, Evaluation, Formation
 
 from . import roles as R
 
@@ -190,6 +191,17 @@ def _rattachement(scope: Scope) -> ColumnElement:
 
 
 RULES[Rattachement] = _rattachement
+
+
+def _dossier_owned(model: type) -> Callable[[Scope], ColumnElement]:
+    """Evaluations, formations and documents: visible with their dossier."""
+    def rule(scope: Scope) -> ColumnElement:
+        return model.candidature_id.in_(select(Candidature.id).where(_candidature(scope)))
+    return rule
+
+
+for _model in (Evaluation, Formation, Document):
+    RULES[_model] = _dossier_owned(_model)
 RULES[Candidat] = _candidat
 
 

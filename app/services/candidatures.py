@@ -448,11 +448,16 @@ def reintegrer(candidature: Candidature, by: Any) -> None:
     db.session.commit()
 
 
+def supprimable(candidature: Candidature) -> bool:
+    """The bin: only while nothing was done on the dossier (no finalized evaluation)."""
+    return candidature.statut == C.ATTENTE_EVAL_PREALABLE and not candidature.date_prealable
+
+
 def supprimer(candidature: Candidature, by: Any) -> None:
     """The bin: only while nothing was done on the dossier (no finalized evaluation)."""
     ensure_can(by, "Candidature", DELETE)
     perimeter.get_or_404(Candidature, candidature.id, by)
-    if candidature.statut != C.ATTENTE_EVAL_PREALABLE or candidature.date_prealable:
+    if not supprimable(candidature):
         raise RuleError(_("Ce dossier a déjà une évaluation finalisée : il ne peut plus être "
                           "supprimé. Déclarez plutôt son abandon."))
     candidat = candidature.candidat

@@ -105,6 +105,13 @@ def chemin(document: Document) -> Path:
     return storage_dir() / document.nom_stockage
 
 
+def supprimable(document: Document) -> bool:
+    """A document of a finalized evaluation is part of it and stays."""
+    return document.supprime_le is None and not (
+        document.evaluation_id and document.evaluation
+        and document.evaluation.statut != "en_cours")
+
+
 def supprimer(document: Document, by: Any) -> None:
     """Deleting keeps the row and writes it in the dossier's history; the file disappears
     from the dossier."""
@@ -118,8 +125,7 @@ def supprimer(document: Document, by: Any) -> None:
     candidature = perimeter.get_or_404(Candidature, document.candidature_id, by)
     if document.supprime_le is not None:
         raise RuleError(_("Ce document est déjà supprimé."))
-    if document.evaluation_id and document.evaluation and \
-            document.evaluation.statut != "en_cours":
+    if not supprimable(document):
         raise RuleError(_("Ce document appartient à une évaluation finalisée : il ne peut plus "
                           "être supprimé."))
     document.supprime_le = dt.datetime.now()

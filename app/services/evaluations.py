@@ -63,6 +63,18 @@ def _formation_avec_attestation_depuis(candidature: Candidature, depuis: dt.date
                        Document.supprime_le.is_(None))))).scalar()
 
 
+def peut_ajouter(candidature: Candidature) -> bool:
+    """« Ajouter une évaluation » is offered: the dossier waits for one and has no draft."""
+    return candidature.statut in OUVERTS and not db.session.execute(select(exists().where(
+        Evaluation.candidature_id == candidature.id, Evaluation.statut == EN_COURS))).scalar()
+
+
+def rouvrable(evaluation: Evaluation) -> bool:
+    """A finalized evaluation of a dossier not sent yet (the role is checked apart)."""
+    return (evaluation.statut == FINALISEE
+            and evaluation.candidature.statut in (C.A_ENVOYER, C.ATTENTE_EVAL_FINALE))
+
+
 def creer(candidature: Candidature, by: Any) -> Evaluation:
     """« Ajouter une évaluation »: the préalable first; a finale only after a "Non validé"
     one and a formation with an attestation recorded since."""
@@ -226,7 +238,7 @@ def rouvrir(evaluation: Evaluation, by: Any) -> Evaluation:
     candidature = evaluation.candidature
     if evaluation.statut != FINALISEE or derniere_finalisee(candidature).id != evaluation.id:
         raise RuleError(_("Seule la dernière évaluation finalisée peut être rouverte."))
-    if candidature.statut not in (C.A_ENVOYER, C.ATTENTE_EVAL_FINALE):
+    if not rouvrable(evaluation):
         raise RuleError(_("Le dossier a été envoyé en certification : l'évaluation ne peut plus "
                           "être rouverte."))
     try:

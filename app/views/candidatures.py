@@ -28,7 +28,7 @@ from app.security import matrix, perimeter
 from app.security.perimeter import actor
 from app.services import candidatures as service
 from app.services import certification
-from app.services import documents
+from app.services import documents, evaluations
 from app.services.errors import ServiceError
 from app.services.habilitations import etablissements_habilites, peut_evaluer
 
@@ -170,6 +170,7 @@ class _DossiersBase(BaseView):
             page_size=PAGE_SIZE, etabs=etabs, statuts=service.STATUTS, args=request.args,
             abandonnees=self.abandonnees, title=self.page_title, label=service.statut_label,
             droits=role, motifs=service.MOTIFS_ABANDON, lien=self.lien,
+            supprimable=service.supprimable,
             formations=self.lien != "CandidatureView.fiche")
 
 
@@ -291,8 +292,9 @@ class CandidatureView(BaseView):
             documents=list(db.session.scalars(select(Document).where(
                 Document.candidature_id == candidature.id, Document.supprime_le.is_(None))
                 .order_by(Document.id))),
-            supprimable=(candidature.statut == C.ATTENTE_EVAL_PREALABLE
-                         and not candidature.date_prealable))
+            supprimable=service.supprimable(candidature),
+            peut_ajouter_evaluation=evaluations.peut_ajouter(candidature),
+            document_supprimable=documents.supprimable)
 
     @expose("/<int:pk>/modifier", methods=["GET", "POST"])
     @has_access

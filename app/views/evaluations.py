@@ -39,11 +39,7 @@ def deposer_fichiers(candidature, nature="piece", evaluation_id=None, formation_
 
 
 def _evaluation(pk) -> Evaluation:
-    evaluation = db.session.get(Evaluation, pk)
-    if evaluation is None:
-        abort(404)
-    perimeter.get_or_404(Candidature, evaluation.candidature_id, actor())
-    return evaluation
+    return perimeter.get_or_404(Evaluation, pk, actor())
 
 
 class EvaluationView(BaseView):
@@ -79,7 +75,8 @@ class EvaluationView(BaseView):
         return self.render_template(
             "clea/evaluations/grille.html", e=evaluation, c=evaluation.candidature,
             resultats=par_sous_domaine, acquis=acquis, saisis=saisis, total=total,
-            saisie=saisie or {}, peut_rouvrir=evaluations.peut_rouvrir(actor())), status
+            saisie=saisie or {}, peut_rouvrir=evaluations.peut_rouvrir(actor()),
+            rouvrable=evaluations.rouvrable(evaluation)), status
 
     def _form_data(self, evaluation):
         resultats = {}
@@ -164,9 +161,8 @@ class EvaluationView(BaseView):
     @expose("/document/<int:pk>")
     @has_access
     def document(self, pk):
-        document = db.session.get(Document, pk)
-        if document is None or document.supprime_le is not None:
+        document = perimeter.get_or_404(Document, pk, actor())
+        if document.supprime_le is not None:
             abort(404)
-        perimeter.get_or_404(Candidature, document.candidature_id, actor())
         return send_file(documents.chemin(document), as_attachment=True,
                          download_name=document.nom_original, mimetype=document.type_mime)
