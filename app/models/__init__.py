@@ -3,7 +3,8 @@ from .audit import AuditLog  # noqa: F401
 from .candidature import Candidat, Candidature, HistoriqueStatut  # noqa: F401
 from .evaluation import Document, Evaluation, Formation, ResultatEvaluation  # noqa: F401
 from .habilitation import Habilitation  # noqa: F401
-from .jury import MembreJury, SessionJury  # noqa: F401
+from .jury import (Certificat, CompteurCertificat, DecisionJury, EnvoiCertificat,  # noqa: F401
+                   LotEnvoi, MembreJury, SessionJury)
 from .rattachement import Rattachement  # noqa: F401
 from .notification import (Actualite, EmailMessage, JobLock, Notification,  # noqa: F401
                            PreferenceNotification)

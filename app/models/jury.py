@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .structure import Certificateur
@@ -24,6 +24,9 @@ class SessionJury(Model):
     lieu: Mapped[Optional[str]] = mapped_column(String(200))
     statut: Mapped[str] = mapped_column(String(12), default=PREPARATION, index=True)
     created_on: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    close_le: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # The procès-verbal PDF, generated when the session is closed (storage name in UPLOAD_DIR)
+    proces_verbal: Mapped[Optional[str]] = mapped_column(String(80))
     certificateur: Mapped[Certificateur] = relationship()
     membres: Mapped[list["MembreJury"]] = relationship(back_populates="session",
                                                       cascade="all, delete-orphan")
@@ -40,3 +43,92 @@ class MembreJury(Model):
     nom: Mapped[str] = mapped_column(String(150))
     college: Mapped[str] = mapped_column(String(12))
     session: Mapped[SessionJury] = relationship(back_populates="membres")
+
+
+CERTIFIEE, NON_CERTIFIEE, COMPLEMENT = "certifiee", "non_certifiee", "complement"
+
+
+class DecisionJury(Model):
+    """One decision of a jury on a dossier: Certifiée, Non certifiée (motive) or Demande de
+    compléments (text); the OF's answer to a complement request is stored on the same row."""
+
+    __tablename__ = "decision_jury"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidature_id: Mapped[int] = mapped_column(
+        ForeignKey("candidature.id", ondelete="CASCADE", name="fk_decision_candidature"),
+        index=True)
+    session_jury_id: Mapped[int] = mapped_column(
+        ForeignKey("session_jury.id", name="fk_decision_session"), index=True)
+    decision: Mapped[str] = mapped_column(String(15))
+    motif: Mapped[Optional[str]] = mapped_column(Text)
+    par_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL", name="fk_decision_par"))
+    le: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    reponse: Mapped[Optional[str]] = mapped_column(Text)
+    repondu_le: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    repondu_par_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL", name="fk_decision_repondu_par"))
+    session: Mapped[SessionJury] = relationship()
+    par = relationship("Utilisateur", foreign_keys=[par_id])
+    repondu_par = relationship("Utilisateur", foreign_keys=[repondu_par_id])
+
+
+class CompteurCertificat(Model):
+    """The last certificate number of a year: incremented in the deciding transaction, so a
+    rolled-back decision gives its number back (no gap) and two decisions never share one."""
+
+    __tablename__ = "compteur_certificat"
+    annee: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    dernier: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Certificat(Model):
+    __tablename__ = "certificat"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    numero: Mapped[str] = mapped_column(String(20), unique=True)
+    candidature_id: Mapped[int] = mapped_column(
+        ForeignKey("candidature.id", ondelete="CASCADE", name="fk_certificat_candidature"),
+        unique=True)
+    session_jury_id: Mapped[int] = mapped_column(
+        ForeignKey("session_jury.id", name="fk_certificat_session"), index=True)
+    certificateur_id: Mapped[int] = mapped_column(
+        ForeignKey("certificateur.id", name="fk_certificat_certificateur"))
+    date_jury: Mapped[dt.date] = mapped_column(Date)
+    # A signed PDF uploaded by the jury replaces the generated one (storage name)
+    fichier_signe: Mapped[Optional[str]] = mapped_column(String(80))
+    signe_le: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    created_on: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    candidature = relationship("Candidature")
+    certificateur: Mapped[Certificateur] = relationship()
+    session: Mapped[SessionJury] = relationship()
+    envois: Mapped[list["EnvoiCertificat"]] = relationship(
+        back_populates="certificat", order_by="EnvoiCertificat.id")
+
+
+class LotEnvoi(Model):
+    """A batch of paper certificates posted the same day by Certif Pro."""
+
+    __tablename__ = "lot_envoi"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    date_envoi: Mapped[dt.date] = mapped_column(Date)
+    par_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL", name="fk_lot_envoi_par"))
+    created_on: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    par = relationship("Utilisateur")
+
+
+class EnvoiCertificat(Model):
+    """One posting of a paper certificate: date and the address used (copied, so a later
+    change of the candidate's address does not rewrite history)."""
+
+    __tablename__ = "envoi_certificat"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    certificat_id: Mapped[int] = mapped_column(
+        ForeignKey("certificat.id", ondelete="CASCADE", name="fk_envoi_certificat"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot_envoi.id", name="fk_envoi_lot"),
+                                        index=True)
+    date_envoi: Mapped[dt.date] = mapped_column(Date)
+    adresse: Mapped[str] = mapped_column(Text)
+    created_on: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    certificat: Mapped[Certificat] = relationship(back_populates="envois")
+    lot: Mapped[LotEnvoi] = relationship()

@@ -85,6 +85,16 @@ MATRIX: dict[str, dict[str, str]] = {
         R.UTILISATEUR_ETABLISSEMENT.code: "r",
         R.JURY.code: "ru",
     },
+    # Certification (guide §7, §18–§20): every role reads the juries' calendar; Certif Pro and
+    # the juries manage sessions and record decisions; Certif Pro records certificate shipments.
+    "Calendrier": {role.code: "r" for role in R.ROLES},
+    "SessionJury": {
+        R.CERTIF_PRO.code: "cru",
+        R.JURY.code: "cru",
+    },
+    "EnvoiCertificat": {
+        R.CERTIF_PRO.code: "cr",
+    },
     # News: Certif Pro writes them; every role reads the current ones.
     "Actualite": {role.code: ("crud" if role is R.CERTIF_PRO else "r") for role in R.ROLES},
     # Self-service screens every business role has (profile, password, support form).
@@ -116,7 +126,9 @@ class MenuItem:
 
 CATEGORY_GESTION = "Gestion"
 CATEGORY_EVALUATIONS = "Évaluations"
-CATEGORY_LABELS = {CATEGORY_GESTION: _l("Gestion"), CATEGORY_EVALUATIONS: _l("Évaluations")}
+CATEGORY_CERTIFICATION = "Certification"
+CATEGORY_LABELS = {CATEGORY_GESTION: _l("Gestion"), CATEGORY_EVALUATIONS: _l("Évaluations"),
+                   CATEGORY_CERTIFICATION: _l("Certification")}
 
 MENU: tuple[MenuItem, ...] = (
     MenuItem("Dossiers", _l("Évaluations"), CATEGORY_EVALUATIONS, "Candidature",
@@ -125,6 +137,12 @@ MENU: tuple[MenuItem, ...] = (
              "Candidature", "fa-archive"),
     MenuItem("Formations", _l("Formations"), CATEGORY_EVALUATIONS, "Candidature",
              "fa-graduation-cap"),
+    MenuItem("Calendrier des jurys", _l("Calendrier des jurys"), CATEGORY_CERTIFICATION,
+             "Calendrier", "fa-calendar"),
+    MenuItem("Sessions de jury", _l("Sessions de jury"), CATEGORY_CERTIFICATION, "SessionJury",
+             "fa-gavel"),
+    MenuItem("Envois de certificats", _l("Envois de certificats"), CATEGORY_CERTIFICATION,
+             "EnvoiCertificat", "fa-truck"),
     MenuItem("Mon réseau", _l("Mon réseau"), CATEGORY_GESTION, "Reseau", "fa-sitemap"),
     MenuItem("Mes organismes", _l("Mes organismes"), CATEGORY_GESTION, "Organisme", "fa-building"),
     MenuItem("Mes établissements", _l("Mes établissements"), CATEGORY_GESTION, "Etablissement",

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import (Actualite, Candidat, Candidature, Certificateur, EmailMessage, Etablissement, Habilitation,
                         Organisme, Rattachement, Reseau, Utilisateur)
 from app.models.evaluation import Document, Evaluation, Formation
+from app.models.jury import Certificat, DecisionJury, SessionJury
 
 from . import roles as R
 
@@ -174,6 +175,8 @@ RULES[Habilitation] = _habilitation
 
 
 def _candidature(scope: Scope) -> ColumnElement:
+    if scope.kind == R.CERTIFICATEUR:  # a jury: the dossiers sent to it
+        return Candidature.certificateur_id == scope.id
     return etablissement_column_clause(Candidature.etablissement_id, scope)
 
 
@@ -200,9 +203,19 @@ def _dossier_owned(model: type) -> Callable[[Scope], ColumnElement]:
     return rule
 
 
-for _model in (Evaluation, Formation, Document):
+for _model in (Evaluation, Formation, Document, Certificat, DecisionJury):
     RULES[_model] = _dossier_owned(_model)
 RULES[Candidat] = _candidat
+
+
+def _session_jury(scope: Scope) -> ColumnElement:
+    """A jury sees its own sessions; the OF read the calendar of every jury (dates, place)."""
+    if scope.kind == R.CERTIFICATEUR:
+        return SessionJury.certificateur_id == scope.id
+    return true()
+
+
+RULES[SessionJury] = _session_jury
 
 
 def register(model: type, rule: Callable[[Scope], ColumnElement]) -> None:

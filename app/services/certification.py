@@ -5,23 +5,30 @@ CPNE, assignment to the next open session of that jury (also when a session open
 from __future__ import annotations
 
 import datetime as dt
+import io
+import uuid
 from typing import Any, Optional
 
+from flask import current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from flask_babel import ngettext
+from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, func, or_, select, update
 
 from app.extensions import db
-from app.models import Certificateur
+from app.models import Certificateur, Etablissement
 from app.models import candidature as C
-from app.models.candidature import Candidature
-from app.models.jury import CLOSE, EMPLOYEURS, OUVERTE, PREPARATION, SALARIES, MembreJury, SessionJury
+from app.models.candidature import Candidat, Candidature
+from app.models.jury import (CERTIFIEE, CLOSE, COMPLEMENT, EMPLOYEURS, NON_CERTIFIEE, OUVERTE,
+                             PREPARATION, SALARIES, Certificat, CompteurCertificat, DecisionJury,
+                             EnvoiCertificat, LotEnvoi, MembreJury, SessionJury)
 from app.security import perimeter
 from app.security import roles as R
 from app.security.access import ensure_can
-from app.security.matrix import UPDATE
+from app.security.matrix import CREATE, UPDATE
 
-from . import audit, notifications
+from . import audit, documents, notifications, pdf
 from .candidatures import transition
 from .dates import parse_date
 from .errors import ForbiddenError, RuleError
@@ -96,8 +103,21 @@ def prochaine_session(certificateur_id: int, today: Optional[dt.date] = None
 
 
 def affecter_session(candidature: Candidature, today: Optional[dt.date] = None) -> bool:
-    """Assign a dossier waiting for a jury to the next open session (the caller commits)."""
-    if candidature.statut != C.ATTENTE_JURY or candidature.certificateur_id is None:
+    """Assign a dossier waiting for a jury to the next open session (the caller commits).
+    A « Candidature complétée » keeps its status and goes before the next session."""
+    if candidature.certificateur_id is None:
+        return False
+    if candidature.statut == C.COMPLETEE and candidature.session_jury_id is None:
+        session = prochaine_session(candidature.certificateur_id, today)
+        if session is None:
+            return False
+        candidature.session_jury_id = session.id
+        _informer(candidature, _("Dossier complété présenté au jury : %(nom)s",
+                                 nom=candidature.candidat.nom_complet),
+                  _("Session du %(date)s (%(jury)s).", date=session.date_session.strftime(
+                      "%d/%m/%Y"), jury=session.certificateur.nom))
+        return True
+    if candidature.statut != C.ATTENTE_JURY:
         return False
     session = prochaine_session(candidature.certificateur_id, today)
     if session is None:
@@ -146,12 +166,17 @@ def _informer(candidature: Candidature, titre: str, texte: str) -> None:
         notifications.CERTIFICATION, titre, texte, lien=f"/candidature/{candidature.id}")
 
 
-def _peut_gerer_sessions(by: Any, certificateur: Certificateur) -> None:
+def peut_gerer_sessions(by: Any, certificateur_id: int) -> bool:
+    """Certif Pro, or the certificateur's own jury."""
     if by is None or R.is_technical_admin(by) or R.role_of(by) is R.CERTIF_PRO:
-        return
-    if R.role_of(by) is R.JURY and by.certificateur_id == certificateur.id:
-        return
-    raise ForbiddenError(_("Seuls Certif Pro et le certificateur gèrent ses sessions de jury."))
+        return True
+    return R.role_of(by) is R.JURY and by.certificateur_id == certificateur_id
+
+
+def _peut_gerer_sessions(by: Any, certificateur: Certificateur) -> None:
+    if not peut_gerer_sessions(by, certificateur.id):
+        raise ForbiddenError(_("Seuls Certif Pro et le certificateur gèrent ses sessions de "
+                               "jury."))
 
 
 def creer_session(data: dict, by: Any) -> SessionJury:
@@ -188,6 +213,22 @@ def creer_session(data: dict, by: Any) -> SessionJury:
     return session
 
 
+def ajouter_membre(session: SessionJury, nom: str, college: str, by: Any) -> MembreJury:
+    """Members are added while the session is being prepared."""
+    _peut_gerer_sessions(by, session.certificateur)
+    if session.statut != PREPARATION:
+        raise RuleError(_("Les membres ne se modifient que pendant la préparation de la session."))
+    nom = (nom or "").strip()
+    if not nom or college not in (EMPLOYEURS, SALARIES):
+        raise RuleError(_("Chaque membre a un nom et un collège (employeurs ou salariés)."),
+                        field="membres")
+    membre = MembreJury(session_id=session.id, nom=nom[:150], college=college)
+    db.session.add(membre)
+    audit.record(by, "ajouter_membre_jury", session, nom)
+    db.session.commit()
+    return membre
+
+
 def ouvrir_session(session: SessionJury, by: Any) -> int:
     """Open a paritaire session; the dossiers waiting for this jury are assigned to it.
     Returns how many were assigned."""
@@ -213,15 +254,370 @@ def ouvrir_session(session: SessionJury, by: Any) -> int:
 def assigner_en_attente(certificateur_id: Optional[int] = None) -> int:
     """Assign every dossier « en attente d'affectation à un jury » that now has an open session
     (called when a session opens, and by the scheduler). The caller commits."""
-    query = select(Candidature).where(Candidature.statut == C.ATTENTE_JURY)
+    query = select(Candidature).where(or_(
+        Candidature.statut == C.ATTENTE_JURY,
+        and_(Candidature.statut == C.COMPLETEE, Candidature.session_jury_id.is_(None))))
     if certificateur_id is not None:
         query = query.where(Candidature.certificateur_id == certificateur_id)
     return sum(1 for c in db.session.scalars(query.order_by(Candidature.envoye_le)).all()
                if affecter_session(c))
 
 
+def dossiers_de_session(session: SessionJury) -> list[Candidature]:
+    """The dossiers a session examines: assigned to it and awaiting a decision, or decided
+    in it (by its decisions)."""
+    decided = select(DecisionJury.candidature_id).where(DecisionJury.session_jury_id == session.id)
+    return list(db.session.scalars(
+        select(Candidature).where(or_(Candidature.session_jury_id == session.id,
+                                      Candidature.id.in_(decided)))
+        .options(joinedload(Candidature.candidat), joinedload(Candidature.etablissement))
+        .order_by(Candidature.envoye_le, Candidature.id)).unique())
+
+
+EN_EXAMEN = (C.ATTENTE_CERTIFICATION, C.COMPLETEE)
+
+
+def en_attente_de_decision(candidature: Candidature, session: SessionJury) -> bool:
+    return candidature.session_jury_id == session.id and candidature.statut in EN_EXAMEN
+
+
 def cloturer_session(session: SessionJury, by: Any) -> None:
+    """Close a session once every dossier has its decision; the procès-verbal is generated
+    and kept with the session."""
     _peut_gerer_sessions(by, session.certificateur)
+    if session.statut != OUVERTE:
+        raise RuleError(_("Seule une session ouverte peut être clôturée."))
+    restants = sum(1 for c in dossiers_de_session(session) if en_attente_de_decision(c, session))
+    if restants:
+        raise RuleError(ngettext(
+            "%(num)d dossier attend encore sa décision : statuez avant de clôturer la session.",
+            "%(num)d dossiers attendent encore leur décision : statuez avant de clôturer la "
+            "session.", restants))
     session.statut = CLOSE
+    session.close_le = dt.datetime.now()
+    content = _proces_verbal_pdf(session)
+    stored = f"pv-{uuid.uuid4().hex}.pdf"
+    path = documents.storage_dir() / stored
+    path.write_bytes(content)
+    session.proces_verbal = stored
     audit.record(by, "cloturer_session_jury", session)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _proces_verbal_pdf(session: SessionJury) -> bytes:
+    decisions = db.session.scalars(
+        select(DecisionJury).where(DecisionJury.session_jury_id == session.id)
+        .options(joinedload(DecisionJury.candidature)).order_by(DecisionJury.id)).all()
+    numeros = dict(db.session.execute(select(Certificat.candidature_id, Certificat.numero).where(
+        Certificat.session_jury_id == session.id)).all())
+    lignes = [pdf.LigneProcesVerbal(
+        candidat=d.candidature.candidat.nom_complet, etablissement=d.candidature.etablissement.nom,
+        decision=str(DECISIONS[d.decision]),
+        detail=numeros.get(d.candidature_id, "") if d.decision == CERTIFIEE else (d.motif or ""))
+        for d in decisions]
+    return pdf.proces_verbal(
+        certificateur=session.certificateur.nom, date_session=session.date_session,
+        mode=str(MODES[session.mode]), lieu=session.lieu or "",
+        membres=[(m.nom, str(COLLEGES[m.college])) for m in session.membres], lignes=lignes,
+        close_le=session.close_le)
+
+
+def proces_verbal(session: SessionJury) -> Optional[bytes]:
+    if not session.proces_verbal:
+        return None
+    return (documents.storage_dir() / session.proces_verbal).read_bytes()
+
+
+# --- decisions -----------------------------------------------------------------------------
+
+DECISIONS = {CERTIFIEE: _l("Certifiée"), NON_CERTIFIEE: _l("Non certifiée"),
+             COMPLEMENT: _l("Demande de compléments")}
+MODES = {"presentiel": _l("présentiel"), "distanciel": _l("distanciel")}
+COLLEGES = {EMPLOYEURS: _l("collège employeurs"), SALARIES: _l("collège salariés")}
+STATUT_DE_DECISION = {CERTIFIEE: C.CERTIFIEE, NON_CERTIFIEE: C.NON_CERTIFIEE,
+                      COMPLEMENT: C.ATTENTE_COMPLEMENT}
+
+
+def decider(candidature: Candidature, decision: str, motif: str, by: Any) -> DecisionJury:
+    """A jury's decision on a dossier of one of its open sessions: Certifiée (a certificate
+    number is taken), Non certifiée (motive required) or Demande de compléments (text)."""
+    perimeter.get_or_404(Candidature, candidature.id, by)
+    session = candidature.session_jury
+    if session is None or candidature.statut not in EN_EXAMEN:
+        raise RuleError(_("Ce dossier n'attend pas de décision du jury."))
+    _peut_gerer_sessions(by, session.certificateur)
+    if session.statut != OUVERTE:
+        raise RuleError(_("La session du %(date)s n'est pas ouverte : aucune décision ne peut y "
+                          "être enregistrée.", date=session.date_session.strftime("%d/%m/%Y")))
+    if decision not in DECISIONS:
+        raise RuleError(_("Choisissez la décision : Certifiée, Non certifiée ou Demande de "
+                          "compléments."), field="decision")
+    motif = (motif or "").strip()
+    if decision == NON_CERTIFIEE and not motif:
+        raise RuleError(_("Indiquez le motif de la non-certification."), field="motif")
+    if decision == COMPLEMENT and not motif:
+        raise RuleError(_("Précisez les compléments demandés à l'organisme."), field="motif")
+    date_jury = session.date_session.strftime("%d/%m/%Y")
+    transition(candidature, STATUT_DE_DECISION[decision], by,
+               _("Décision du jury du %(date)s : %(decision)s", date=date_jury,
+                 decision=DECISIONS[decision]) + (f" — {motif}" if motif else ""))
+    row = DecisionJury(candidature_id=candidature.id, session_jury_id=session.id,
+                       decision=decision, motif=motif or None, par_id=getattr(by, "id", None))
+    db.session.add(row)
+    nom = candidature.candidat.nom_complet
+    if decision == CERTIFIEE:
+        certificat = Certificat(numero=_numero_suivant(session.date_session.year),
+                                candidature_id=candidature.id, session_jury_id=session.id,
+                                certificateur_id=session.certificateur_id,
+                                date_jury=session.date_session)
+        db.session.add(certificat)
+        _informer(candidature, _("Candidature certifiée : %(nom)s", nom=nom),
+                  _("Certifié(e) par le jury du %(date)s, certificat n° %(numero)s.",
+                    date=date_jury, numero=certificat.numero))
+    elif decision == NON_CERTIFIEE:
+        _informer(candidature, _("Candidature non certifiée : %(nom)s", nom=nom),
+                  _("Décision du jury du %(date)s. Motif : %(motif)s", date=date_jury,
+                    motif=motif))
+    else:
+        candidature.session_jury_id = None
+        _informer(candidature, _("Compléments demandés par le jury : %(nom)s", nom=nom),
+                  _("Le jury du %(date)s demande : %(motif)s", date=date_jury, motif=motif))
+    db.session.flush()
+    audit.record(by, "decision_jury", candidature, decision)
     db.session.commit()
+    return row
+
+
+def _numero_suivant(annee: int) -> str:
+    """CLEA-YYYY-NNNNNN: the year's counter row is incremented inside the deciding transaction
+    (row lock until commit), so numbers are unique and a rolled-back decision leaves no gap."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(CompteurCertificat).values(annee=annee, dernier=0)
+                       .on_conflict_do_nothing(index_elements=["annee"]))
+    dernier = db.session.execute(
+        update(CompteurCertificat).where(CompteurCertificat.annee == annee)
+        .values(dernier=CompteurCertificat.dernier + 1)
+        .returning(CompteurCertificat.dernier)).scalar_one()
+    return f"CLEA-{annee}-{dernier:06d}"
+
+
+def grille(evaluation) -> list[tuple[Any, list[tuple[Any, Optional[bool]]]]]:
+    """The results of an evaluation by domaine, for the jury's read-only view."""
+    from app.models.referentiel import Domaine, SousDomaine
+
+    acquis = {r.sous_domaine_id: r.acquis for r in evaluation.resultats}
+    domaines = db.session.scalars(select(Domaine).join(SousDomaine).where(
+        SousDomaine.id.in_(list(acquis) or [0])).options(joinedload(Domaine.sous_domaines))
+        .order_by(Domaine.ordre)).unique().all()
+    return [(d, [(sd, acquis.get(sd.id)) for sd in d.sous_domaines]) for d in domaines]
+
+
+def derniere_decision(candidature: Candidature) -> Optional[DecisionJury]:
+    return db.session.scalars(select(DecisionJury).where(
+        DecisionJury.candidature_id == candidature.id).order_by(DecisionJury.id.desc())
+        .limit(1)).first()
+
+
+def decisions(candidature: Candidature) -> list[DecisionJury]:
+    return list(db.session.scalars(select(DecisionJury).where(
+        DecisionJury.candidature_id == candidature.id).order_by(DecisionJury.id)))
+
+
+def completer(candidature: Candidature, reponse: str, by: Any) -> Candidature:
+    """The OF answers a complement request (« Candidature complétée »): the dossier goes back
+    before the jury, at its next open session."""
+    ensure_can(by, "Candidature", UPDATE)
+    perimeter.get_or_404(Candidature, candidature.id, by)
+    if candidature.statut != C.ATTENTE_COMPLEMENT:
+        raise RuleError(_("Le jury n'a pas demandé de compléments pour ce dossier."))
+    reponse = (reponse or "").strip()
+    if len(reponse) < 10:
+        raise RuleError(_("Décrivez les compléments apportés (10 caractères au moins) ; "
+                          "déposez les pièces dans les documents du dossier."), field="reponse")
+    demande = derniere_decision(candidature)
+    demande.reponse = reponse
+    demande.repondu_le = dt.datetime.now()
+    demande.repondu_par_id = getattr(by, "id", None)
+    transition(candidature, C.COMPLETEE, by, _("Compléments apportés : %(texte)s", texte=reponse))
+    candidature.session_jury_id = None
+    affecter_session(candidature)
+    notifications.notify(jurys(candidature.certificateur_id), notifications.CERTIFICATION,
+                         _("Candidature complétée : %(nom)s", nom=candidature.candidat.nom_complet),
+                         reponse, lien=f"/jury/dossier/{candidature.id}")
+    audit.record(by, "completer_candidature", candidature)
+    db.session.commit()
+    return candidature
+
+
+def jurys(certificateur_id: Optional[int]) -> list:
+    from app.models import Utilisateur
+
+    return [u for u in db.session.scalars(select(Utilisateur).where(
+        Utilisateur.certificateur_id == certificateur_id, Utilisateur.active.is_(True)))
+        if R.role_of(u) is R.JURY]
+
+
+# --- certificates ---------------------------------------------------------------------------
+
+def certificat_de(candidature: Candidature) -> Optional[Certificat]:
+    return db.session.scalars(select(Certificat).where(
+        Certificat.candidature_id == candidature.id)).first()
+
+
+def url_verification(numero: str) -> str:
+    base = current_app.config.get("CLEA_PUBLIC_URL") or request.host_url
+    return f"{base.rstrip('/')}/verifier/{numero}"
+
+
+def certificat_pdf(certificat: Certificat) -> bytes:
+    """The signed PDF the jury uploaded, else the generated certificate."""
+    if certificat.fichier_signe:
+        return (documents.storage_dir() / certificat.fichier_signe).read_bytes()
+    candidat = certificat.candidature.candidat
+    lieu = ", ".join(p for p in (candidat.commune_naissance, candidat.pays_naissance) if p)
+    return pdf.certificat(pdf.DonneesCertificat(
+        numero=certificat.numero, civilite=candidat.civilite, nom=candidat.nom_naissance.upper(),
+        prenoms=candidat.prenoms, date_naissance=candidat.date_naissance, lieu_naissance=lieu,
+        date_jury=certificat.date_jury, certificateur=certificat.certificateur.nom,
+        url_verification=url_verification(certificat.numero)))
+
+
+def deposer_certificat_signe(certificat: Certificat, nom: str, content: bytes, by: Any) -> None:
+    """The jury replaces the generated certificate by its signed PDF (checked by content)."""
+    perimeter.get_or_404(Certificat, certificat.id, by)
+    _peut_gerer_sessions(by, certificat.certificateur)
+    if len(content) > documents.MAX_BYTES:
+        raise documents.FileTooLarge(_("Le fichier dépasse la taille maximale de 4 Mo."),
+                                     field="fichier")
+    if not content or documents.detect(content) != "pdf":
+        raise RuleError(_("Le certificat signé doit être un fichier PDF (le contenu du fichier "
+                          "est vérifié, pas seulement son nom)."), field="fichier")
+    stored = f"certificat-{uuid.uuid4().hex}.pdf"
+    path = documents.storage_dir() / stored
+    path.write_bytes(content)
+    previous = certificat.fichier_signe
+    certificat.fichier_signe = stored
+    certificat.signe_le = dt.datetime.now()
+    audit.record(by, "deposer_certificat_signe", certificat, documents.safe_name(nom))
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        path.unlink(missing_ok=True)
+        raise
+    if previous:
+        (documents.storage_dir() / previous).unlink(missing_ok=True)
+
+
+def verifier(numero: str) -> Optional[dict]:
+    """The public check: whether the number exists, with the holder's name and the date only."""
+    numero = (numero or "").strip().upper()
+    if len(numero) > 20:
+        return None
+    row = db.session.execute(
+        select(Certificat.numero, Certificat.date_jury, Candidat.prenoms, Candidat.nom_naissance)
+        .join(Candidature, Candidature.id == Certificat.candidature_id)
+        .join(Candidat, Candidat.id == Candidature.candidat_id)
+        .where(Certificat.numero == numero, Candidature.statut == C.CERTIFIEE)).first()
+    if row is None:
+        return None
+    return {"numero": row.numero, "date": row.date_jury,
+            "nom": f"{row.prenoms} {row.nom_naissance.upper()}"}
+
+
+# --- the Certification tab -------------------------------------------------------------------
+
+def calendrier(by: Any, today: Optional[dt.date] = None) -> tuple[list[SessionJury],
+                                                                 list[SessionJury]]:
+    """The last and next sessions of the user's juries: every jury nationally for Certif Pro,
+    its own for a jury, and for an OF the Transitions Pro of its établissements' regions and
+    the CPNE."""
+    today = today or dt.date.today()
+    query = select(SessionJury).where(SessionJury.statut != PREPARATION,
+                                      perimeter.clause(SessionJury, by))
+    scope = perimeter.scope_of(by)
+    if scope.kind not in (R.NATIONAL, R.CERTIFICATEUR):
+        regions = select(Etablissement.region).where(perimeter.clause(Etablissement, by))
+        query = query.where(SessionJury.certificateur_id.in_(select(Certificateur.id).where(or_(
+            Certificateur.type == "cpne", Certificateur.region.in_(regions)))))
+    query = query.options(joinedload(SessionJury.certificateur))
+    passees = db.session.scalars(query.where(SessionJury.date_session < today)
+                                 .order_by(SessionJury.date_session.desc()).limit(5)).all()
+    prochaines = db.session.scalars(query.where(SessionJury.date_session >= today)
+                                    .order_by(SessionJury.date_session).limit(20)).all()
+    return list(passees), list(prochaines)
+
+
+# --- shipments of paper certificates -----------------------------------------------------------
+
+def a_expedier_query():
+    """Certificates asked on paper and never posted."""
+    return (select(Certificat).join(Candidature, Candidature.id == Certificat.candidature_id)
+            .where(Candidature.certificat_papier.is_(True), Candidature.statut == C.CERTIFIEE,
+                   ~Certificat.envois.any())
+            .options(joinedload(Certificat.candidature).joinedload(Candidature.candidat))
+            .order_by(Certificat.numero))
+
+
+def adresse_postale(candidature: Candidature) -> str:
+    c = candidature.candidat
+    return "\n".join(p for p in (f"{c.civilite} {c.prenoms} {c.nom_naissance.upper()}",
+                                  c.adresse or "", f"{c.code_postal or ''} {c.ville or ''}".strip())
+                     if p)
+
+
+def enregistrer_envois(certificat_ids: list[int], date_envoi: Any, by: Any) -> LotEnvoi:
+    """Certif Pro records a batch of posted certificates: date, and the address used."""
+    ensure_can(by, "EnvoiCertificat", CREATE)
+    jour = parse_date(date_envoi, "date_envoi")
+    if jour is None:
+        raise RuleError(_("Indiquez la date d'envoi."), field="date_envoi")
+    if jour > dt.date.today():
+        raise RuleError(_("La date d'envoi ne peut pas être dans le futur."), field="date_envoi")
+    ids = sorted({int(i) for i in certificat_ids if str(i).isdigit()})
+    if not ids:
+        raise RuleError(_("Cochez au moins un certificat à envoyer."), field="certificats")
+    certificats = db.session.scalars(select(Certificat).where(Certificat.id.in_(ids))
+                                     .options(joinedload(Certificat.candidature))).unique().all()
+    if len(certificats) != len(ids):
+        raise RuleError(_("Un des certificats cochés n'existe pas."), field="certificats")
+    sans_papier = [c.numero for c in certificats if not c.candidature.certificat_papier]
+    if sans_papier:
+        raise RuleError(_("Pas de certificat papier demandé pour : %(numeros)s.",
+                          numeros=", ".join(sans_papier)), field="certificats")
+    lot = LotEnvoi(date_envoi=jour, par_id=getattr(by, "id", None))
+    db.session.add(lot)
+    db.session.flush()
+    for certificat in certificats:
+        db.session.add(EnvoiCertificat(certificat_id=certificat.id, lot_id=lot.id, date_envoi=jour,
+                                       adresse=adresse_postale(certificat.candidature)))
+    audit.record(by, "enregistrer_envois", lot, str(len(certificats)))
+    db.session.commit()
+    return lot
+
+
+def export_adresses(certificats: list[Certificat]) -> bytes:
+    """The address labels of a batch as .xlsx (write-only: constant memory)."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Adresses"))
+    sheet.append([_("N° de certificat"), _("Civilité"), _("Prénom(s)"), _("Nom"), _("Adresse"),
+                  _("Code postal"), _("Ville"), _("Date du jury")])
+    for certificat in certificats:
+        c = certificat.candidature.candidat
+        sheet.append([certificat.numero, c.civilite, c.prenoms, c.nom_naissance.upper(),
+                      c.adresse or "", c.code_postal or "", c.ville or "",
+                      certificat.date_jury.strftime("%d/%m/%Y")])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

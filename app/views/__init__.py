@@ -5,6 +5,7 @@ from app.security import matrix
 
 from .account import CompteView, ProfilView, profile_context, register_error_pages
 from .actualites import ActualiteView
+from .certification import CalendrierView, EnvoisView, SessionsJuryView, VerifierView
 from .candidatures import AbandonneesView, CandidatureView, DossiersView, RechercheView
 from .email import EmailEnvoyeView
 from .evaluations import EvaluationView
@@ -31,6 +32,9 @@ VIEW_OF_MENU = {
     "E-mails envoyés": EmailEnvoyeView,
     "Actualités": ActualiteView,
     "Référentiel": ReferentielView,
+    "Calendrier des jurys": CalendrierView,
+    "Sessions de jury": SessionsJuryView,
+    "Envois de certificats": EnvoisView,
 }
 
 
@@ -52,6 +56,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(EtablissementsOrganismeView)
     appbuilder.add_view_no_menu(HabilitationsEtablissementView)
     appbuilder.add_view_no_menu(AnnuaireView)
+    appbuilder.add_view_no_menu(VerifierView)
     appbuilder.add_view_no_menu(CompteView)
     appbuilder.add_view_no_menu(ProfilView)
     appbuilder.add_view_no_menu(LookupView)

@@ -193,7 +193,8 @@ class CandidatureView(BaseView):
                               "abandonner": "update", "reintegrer": "update",
                               "supprimer": "delete", "deposer": "update",
                               "supprimer_document": "update", "envoyer": "update",
-                              "annuler_envoi": "update"}
+                              "annuler_envoi": "update", "completer": "update",
+                              "certificat": "read"}
 
     @expose("/<int:pk>/envoyer", methods=["POST"])
     @has_access
@@ -207,6 +208,29 @@ class CandidatureView(BaseView):
     def annuler_envoi(self, pk):
         return self._act(pk, lambda c: certification.annuler_envoi(c, actor()),
                          _("L'envoi en certification est annulé."))
+
+    @expose("/<int:pk>/completer", methods=["POST"])
+    @has_access
+    def completer(self, pk):
+        """« Candidature complétée »: the answer to the jury's complement request."""
+        return self._act(pk, lambda c: certification.completer(c, request.form.get("reponse", ""),
+                                                               actor()),
+                         _("Le dossier complété retourne devant le jury."))
+
+    @expose("/<int:pk>/certificat")
+    @has_access
+    def certificat(self, pk):
+        import io
+
+        from flask import send_file
+
+        candidature = perimeter.get_or_404(Candidature, pk, actor())
+        certificat = certification.certificat_de(candidature)
+        if certificat is None:
+            abort(404)
+        return send_file(io.BytesIO(certification.certificat_pdf(certificat)),
+                         mimetype="application/pdf", as_attachment=True,
+                         download_name=f"{certificat.numero}.pdf")
 
     @expose("/<int:pk>/documents", methods=["POST"])
     @has_access
@@ -289,6 +313,9 @@ class CandidatureView(BaseView):
             manquants=(certification.champs_manquants(candidature)
                        if candidature.statut == C.A_ENVOYER else []),
             peut_annuler=certification.peut_annuler_envoi(user),
+            decisions=certification.decisions(candidature),
+            decision_labels=certification.DECISIONS,
+            certificat=certification.certificat_de(candidature),
             documents=list(db.session.scalars(select(Document).where(
                 Document.candidature_id == candidature.id, Document.supprime_le.is_(None))
                 .order_by(Document.id))),

@@ -1,0 +1,133 @@
+"""The PDF documents of certification (DESIGN §7), drawn with reportlab: the certificate (identity,
+jury date, certificateur, verification URL and its QR code) and a session's procès-verbal (the
+list of decisions). Plain data in, bytes out; the callers check rights and perimeter."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+from flask_babel import gettext as _
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.pdfgen import canvas
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+BLEU = colors.HexColor("#1d4f91")
+
+
+def _date(value: Optional[dt.date]) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+@dataclass
+class DonneesCertificat:
+    numero: str
+    civilite: str
+    nom: str
+    prenoms: str
+    date_naissance: dt.date
+    lieu_naissance: str
+    date_jury: dt.date
+    certificateur: str
+    url_verification: str
+
+
+def certificat(d: DonneesCertificat) -> bytes:
+    buffer = io.BytesIO()
+    width, height = landscape(A4)
+    pdf = canvas.Canvas(buffer, pagesize=(width, height))
+    pdf.setTitle(_("Certificat CléA %(numero)s", numero=d.numero))
+    pdf.setAuthor(d.certificateur)
+    pdf.setStrokeColor(BLEU)
+    pdf.setLineWidth(4)
+    pdf.rect(1 * cm, 1 * cm, width - 2 * cm, height - 2 * cm)
+    pdf.setFillColor(BLEU)
+    pdf.setFont("Helvetica-Bold", 34)
+    pdf.drawCentredString(width / 2, height - 4 * cm, _("Certificat CléA"))
+    pdf.setFont("Helvetica", 14)
+    pdf.drawCentredString(width / 2, height - 5 * cm,
+                          _("Socle de connaissances et de compétences professionnelles"))
+    pdf.setFillColor(colors.black)
+    pdf.setFont("Helvetica", 13)
+    pdf.drawCentredString(width / 2, height - 7 * cm,
+                          _("Le jury %(jury)s atteste que", jury=d.certificateur))
+    pdf.setFont("Helvetica-Bold", 24)
+    pdf.drawCentredString(width / 2, height - 8.4 * cm, f"{d.civilite} {d.prenoms} {d.nom}".strip())
+    pdf.setFont("Helvetica", 13)
+    naissance = _("né(e) le %(date)s", date=_date(d.date_naissance))
+    if d.lieu_naissance:
+        naissance += " " + _("à %(lieu)s", lieu=d.lieu_naissance)
+    pdf.drawCentredString(width / 2, height - 9.4 * cm, naissance)
+    pdf.drawCentredString(width / 2, height - 10.8 * cm, _(
+        "a obtenu la certification CléA, délivrée par le jury du %(date)s.",
+        date=_date(d.date_jury)))
+    pdf.setFont("Helvetica-Bold", 13)
+    pdf.drawString(2 * cm, 4.2 * cm, _("Certificat n° %(numero)s", numero=d.numero))
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(2 * cm, 3.4 * cm, _("Vérifiez ce certificat :"))
+    pdf.drawString(2 * cm, 2.8 * cm, d.url_verification)
+    pdf.drawString(2 * cm, 2.2 * cm, _("Délivré par %(jury)s", jury=d.certificateur))
+    qr = QrCodeWidget(d.url_verification)
+    x1, y1, x2, y2 = qr.getBounds()
+    size = 4 * cm
+    drawing = Drawing(size, size, transform=[size / (x2 - x1), 0, 0, size / (y2 - y1), 0, 0])
+    drawing.add(qr)
+    renderPDF.draw(drawing, pdf, width - 2 * cm - size, 1.6 * cm)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+@dataclass
+class LigneProcesVerbal:
+    candidat: str
+    etablissement: str
+    decision: str
+    detail: str
+
+
+def proces_verbal(*, certificateur: str, date_session: dt.date, mode: str, lieu: str,
+                  membres: Sequence[tuple[str, str]], lignes: Sequence[LigneProcesVerbal],
+                  close_le: dt.datetime) -> bytes:
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=1.5 * cm, rightMargin=1.5 * cm,
+                            topMargin=1.5 * cm, bottomMargin=1.5 * cm,
+                            title=_("Procès-verbal du jury du %(date)s",
+                                    date=_date(date_session)), author=certificateur)
+    styles = getSampleStyleSheet()
+    cell = styles["BodyText"]
+    cell.fontSize = 9
+    cell.leading = 11
+    story = [
+        Paragraph(_("Procès-verbal du jury CléA"), styles["Title"]),
+        Paragraph(_("%(jury)s — session du %(date)s (%(mode)s%(lieu)s)", jury=certificateur,
+                    date=_date(date_session), mode=mode,
+                    lieu=f", {lieu}" if lieu else ""), styles["Heading3"]),
+        Paragraph(_("Membres du jury : %(membres)s", membres=", ".join(
+            f"{nom} ({college})" for nom, college in membres)), cell),
+        Spacer(1, 0.4 * cm),
+    ]
+    rows = [[_("Candidat"), _("Établissement"), _("Décision"), _("Motif / n° de certificat")]]
+    for ligne in lignes:
+        rows.append([Paragraph(ligne.candidat, cell), Paragraph(ligne.etablissement, cell),
+                     Paragraph(ligne.decision, cell), Paragraph(ligne.detail, cell)])
+    if len(rows) == 1:
+        rows.append([_("Aucun dossier examiné."), "", "", ""])
+    table = Table(rows, colWidths=[5 * cm, 4.5 * cm, 3.5 * cm, 5 * cm], repeatRows=1)
+    table.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, 0), BLEU), ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"), ("FONTSIZE", (0, 0), (-1, -1), 9),
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]))
+    story += [table, Spacer(1, 0.6 * cm),
+              Paragraph(_("Procès-verbal établi à la clôture de la session, le %(date)s.",
+                          date=close_le.strftime("%d/%m/%Y %H:%M")), cell)]
+    doc.build(story)
+    return buffer.getvalue()

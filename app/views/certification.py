@@ -1,0 +1,341 @@
+"""Certification screens (guide §7, §18–§20): the juries' calendar (Certification tab), the
+sessions of a jury and its work screen (the read-only dossier and the decision), certificates
+(download, signed PDF), shipments of paper certificates, and the public verification page.
+Thin: services.certification holds every rule."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import Certificateur
+from app.models.candidature import Candidature
+from app.models.evaluation import Document, Evaluation, Formation
+from app.models.jury import (CLOSE, EMPLOYEURS, OUVERTE, PREPARATION, SALARIES, Certificat,
+                             EnvoiCertificat, LotEnvoi, SessionJury)
+from app.security import perimeter
+from app.security.perimeter import actor
+from app.services import candidatures as dossiers
+from app.services import certification as service
+from app.services import documents
+from app.services.errors import ServiceError
+
+STATUTS_SESSION = (PREPARATION, OUVERTE, CLOSE)
+
+
+def statut_session(code: str) -> str:
+    return {PREPARATION: _("En préparation"), OUVERTE: _("Ouverte"), CLOSE: _("Close")}[code]
+
+
+def _pdf(content: bytes, name: str):
+    import io
+
+    return send_file(io.BytesIO(content), mimetype="application/pdf", as_attachment=True,
+                     download_name=name)
+
+
+def _run(command, message):
+    """Run a service command; a refusal is flashed in French and nothing is kept."""
+    try:
+        result = command()
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return False
+    flash(message if isinstance(message, str) else message(result), "success")
+    return True
+
+
+class CalendrierView(BaseView):
+    """Certification tab: the last and next sessions of the user's juries."""
+
+    route_base = "/certification"
+    default_view = "calendrier"
+    class_permission_name = "Calendrier"
+    method_permission_name = {"calendrier": "read"}
+
+    @expose("/")
+    @has_access
+    def calendrier(self):
+        passees, prochaines = service.calendrier(actor())
+        return self.render_template("clea/certification/calendrier.html", passees=passees,
+                                    prochaines=prochaines, modes=service.MODES,
+                                    en_attente=self._en_attente())
+
+    @staticmethod
+    def _en_attente() -> int:
+        from app.models import candidature as C
+
+        return db.session.scalar(select(func.count()).select_from(Candidature).where(
+            Candidature.statut == C.ATTENTE_JURY,
+            perimeter.clause(Candidature, actor()))) or 0
+
+
+class SessionsJuryView(BaseView):
+    """Sessions de jury: Certif Pro and the certificateur's jury."""
+
+    route_base = "/jury"
+    default_view = "liste"
+    class_permission_name = "SessionJury"
+    method_permission_name = {
+        "liste": "read", "nouvelle": "create", "session": "read", "ouvrir": "update",
+        "cloturer": "update", "membre": "update", "proces_verbal": "read", "dossier": "read",
+        "decision": "update", "document": "read", "certificat": "read",
+        "certificat_signe": "update"}
+
+    @expose("/")
+    @has_access
+    def liste(self):
+        user = actor()
+        statut = request.args.get("statut", "")
+        query = (select(SessionJury).where(perimeter.clause(SessionJury, user))
+                 .options(joinedload(SessionJury.certificateur))
+                 .order_by(SessionJury.date_session.desc()))
+        if statut in STATUTS_SESSION:
+            query = query.where(SessionJury.statut == statut)
+        sessions = db.session.scalars(query.limit(200)).all()
+        counts = dict(db.session.execute(
+            select(Candidature.session_jury_id, func.count()).where(
+                Candidature.session_jury_id.in_([s.id for s in sessions]))
+            .group_by(Candidature.session_jury_id)).all()) if sessions else {}
+        return self.render_template("clea/certification/sessions.html", sessions=sessions,
+                                    counts=counts, statut=statut, statut_session=statut_session,
+                                    modes=service.MODES)
+
+    def _certificateurs(self):
+        user = actor()
+        query = select(Certificateur).where(Certificateur.type != "certif_pro").order_by(
+            Certificateur.nom)
+        return [c for c in db.session.scalars(query) if service.peut_gerer_sessions(user, c.id)]
+
+    @expose("/nouvelle", methods=["GET", "POST"])
+    @has_access
+    def nouvelle(self):
+        form = request.form
+        if request.method == "POST":
+            membres = [{"nom": (form.get(f"membre_nom_{i}") or "").strip(),
+                        "college": form.get(f"membre_college_{i}")} for i in range(8)]
+            data = {"certificateur_id": form.get("certificateur_id"),
+                    "date_session": form.get("date_session"),
+                    "date_limite": form.get("date_limite"), "mode": form.get("mode"),
+                    "lieu": form.get("lieu"), "membres": [m for m in membres if m["nom"]]}
+            try:
+                session = service.creer_session(data, actor())
+            except ServiceError as error:
+                db.session.rollback()
+                flash(error.message, "danger")
+            else:
+                flash(_("La session du %(date)s est créée. Ouvrez-la quand le jury est "
+                        "paritaire.", date=session.date_session.strftime("%d/%m/%Y")), "success")
+                return redirect(url_for("SessionsJuryView.session", pk=session.id))
+        return self.render_template("clea/certification/session_form.html",
+                                    certificateurs=self._certificateurs(), form=form,
+                                    employeurs=EMPLOYEURS, salaries=SALARIES,
+                                    colleges=service.COLLEGES)
+
+    @expose("/session/<int:pk>")
+    @has_access
+    def session(self, pk):
+        session = perimeter.get_or_404(SessionJury, pk, actor())
+        dossiers_ = service.dossiers_de_session(session)
+        return self.render_template(
+            "clea/certification/session.html", s=session, dossiers=dossiers_,
+            statut_session=statut_session, modes=service.MODES, colleges=service.COLLEGES,
+            label=dossiers.statut_label, en_attente=service.en_attente_de_decision,
+            gerer=service.peut_gerer_sessions(actor(), session.certificateur_id),
+            certificats={c.candidature_id: c for c in db.session.scalars(select(Certificat).where(
+                Certificat.candidature_id.in_([d.id for d in dossiers_])))} if dossiers_ else {},
+            employeurs=EMPLOYEURS, salaries=SALARIES)
+
+    def _session_command(self, pk, command, message):
+        session = perimeter.get_or_404(SessionJury, pk, actor())
+        _run(lambda: command(session), message)
+        return redirect(url_for("SessionsJuryView.session", pk=pk))
+
+    @expose("/session/<int:pk>/ouvrir", methods=["POST"])
+    @has_access
+    def ouvrir(self, pk):
+        return self._session_command(pk, lambda s: service.ouvrir_session(s, actor()),
+                                     lambda n: _("La session est ouverte ; %(n)d dossier(s) en "
+                                                 "attente lui ont été affectés.", n=n))
+
+    @expose("/session/<int:pk>/cloturer", methods=["POST"])
+    @has_access
+    def cloturer(self, pk):
+        return self._session_command(pk, lambda s: service.cloturer_session(s, actor()),
+                                     _("La session est close ; le procès-verbal est disponible."))
+
+    @expose("/session/<int:pk>/membre", methods=["POST"])
+    @has_access
+    def membre(self, pk):
+        return self._session_command(pk, lambda s: service.ajouter_membre(
+            s, request.form.get("nom", ""), request.form.get("college", ""), actor()),
+            _("Le membre est ajouté au jury."))
+
+    @expose("/session/<int:pk>/proces-verbal")
+    @has_access
+    def proces_verbal(self, pk):
+        session = perimeter.get_or_404(SessionJury, pk, actor())
+        content = service.proces_verbal(session)
+        if content is None:
+            abort(404)
+        return _pdf(content, f"proces-verbal-{session.date_session.isoformat()}.pdf")
+
+    @expose("/dossier/<int:pk>")
+    @has_access
+    def dossier(self, pk):
+        """The full file, read-only, with the decision form."""
+        candidature = perimeter.get_or_404(Candidature, pk, actor())
+        evaluations = db.session.scalars(select(Evaluation).where(
+            Evaluation.candidature_id == pk).options(joinedload(Evaluation.resultats))
+            .order_by(Evaluation.id)).unique().all()
+        formations = db.session.scalars(select(Formation).where(
+            Formation.candidature_id == pk).order_by(Formation.date_debut)).all()
+        docs = db.session.scalars(select(Document).where(
+            Document.candidature_id == pk, Document.supprime_le.is_(None))
+            .order_by(Document.id)).all()
+        session = candidature.session_jury
+        return self.render_template(
+            "clea/certification/dossier.html", c=candidature, candidat=candidature.candidat,
+            evaluations=evaluations, formations=formations, documents=docs,
+            label=dossiers.statut_label, listes=dossiers, decisions=service.decisions(candidature),
+            decision_labels=service.DECISIONS, certificat=service.certificat_de(candidature),
+            session=session, grille=service.grille(evaluations[-1]) if evaluations else [],
+            peut_decider=bool(session and session.statut == OUVERTE
+                              and service.en_attente_de_decision(candidature, session)
+                              and service.peut_gerer_sessions(actor(), session.certificateur_id)))
+
+    @expose("/dossier/<int:pk>/decision", methods=["POST"])
+    @has_access
+    def decision(self, pk):
+        candidature = perimeter.get_or_404(Candidature, pk, actor())
+        session_id = candidature.session_jury_id
+        ok = _run(lambda: service.decider(candidature, request.form.get("decision", ""),
+                                          request.form.get("motif", ""), actor()),
+                  lambda d: _("Décision enregistrée : %(decision)s.",
+                              decision=service.DECISIONS[d.decision]))
+        if ok and session_id:
+            return redirect(url_for("SessionsJuryView.session", pk=session_id))
+        return redirect(url_for("SessionsJuryView.dossier", pk=pk))
+
+    @expose("/document/<int:pk>")
+    @has_access
+    def document(self, pk):
+        document = perimeter.get_or_404(Document, pk, actor())
+        if document.supprime_le is not None:
+            abort(404)
+        return send_file(documents.chemin(document), as_attachment=True,
+                         download_name=document.nom_original, mimetype=document.type_mime)
+
+    @expose("/certificat/<int:pk>")
+    @has_access
+    def certificat(self, pk):
+        certificat = perimeter.get_or_404(Certificat, pk, actor())
+        return _pdf(service.certificat_pdf(certificat), f"{certificat.numero}.pdf")
+
+    @expose("/certificat/<int:pk>/signe", methods=["POST"])
+    @has_access
+    def certificat_signe(self, pk):
+        certificat = perimeter.get_or_404(Certificat, pk, actor())
+        fichier = request.files.get("fichier")
+        if not fichier or not fichier.filename:
+            flash(_("Choisissez le certificat signé (PDF) à déposer."), "danger")
+        else:
+            _run(lambda: service.deposer_certificat_signe(certificat, fichier.filename,
+                                                          fichier.read(), actor()),
+                 _("Le certificat signé remplace le certificat généré."))
+        return redirect(url_for("SessionsJuryView.dossier", pk=certificat.candidature_id))
+
+
+class EnvoisView(BaseView):
+    """Envois de certificats (Certif Pro): the paper certificates to post, batches, addresses."""
+
+    route_base = "/envois"
+    default_view = "liste"
+    class_permission_name = "EnvoiCertificat"
+    method_permission_name = {"liste": "read", "enregistrer": "create", "export": "read",
+                              "export_lot": "read"}
+    PAGE = 200
+
+    @expose("/")
+    @has_access
+    def liste(self):
+        a_expedier = db.session.scalars(service.a_expedier_query().limit(self.PAGE)).unique().all()
+        total = db.session.scalar(select(func.count()).select_from(
+            service.a_expedier_query().with_only_columns(Certificat.id).subquery()))
+        lots = db.session.execute(
+            select(LotEnvoi, func.count(EnvoiCertificat.id))
+            .join(EnvoiCertificat, EnvoiCertificat.lot_id == LotEnvoi.id)
+            .group_by(LotEnvoi.id).order_by(LotEnvoi.id.desc()).limit(50)).all()
+        return self.render_template("clea/certification/envois.html", a_expedier=a_expedier,
+                                    total=total, lots=lots, today=dt.date.today())
+
+    @expose("/", methods=["POST"])
+    @has_access
+    def enregistrer(self):
+        ids = request.form.getlist("certificat")
+        if request.form.get("export"):
+            return self._xlsx(self._certificats(ids), "adresses-certificats.xlsx")
+        _run(lambda: service.enregistrer_envois(ids, request.form.get("date_envoi"), actor()),
+             lambda lot: _("Envoi enregistré : lot n° %(lot)d du %(date)s.", lot=lot.id,
+                           date=lot.date_envoi.strftime("%d/%m/%Y")))
+        return redirect(url_for("EnvoisView.liste"))
+
+    @staticmethod
+    def _certificats(ids):
+        ids = [int(i) for i in ids if str(i).isdigit()]
+        query = service.a_expedier_query()
+        if ids:
+            query = query.where(Certificat.id.in_(ids))
+        return db.session.scalars(query).unique().all()
+
+    @staticmethod
+    def _xlsx(certificats, name):
+        import io
+
+        return send_file(io.BytesIO(service.export_adresses(certificats)), as_attachment=True,
+                         download_name=name, mimetype="application/vnd.openxmlformats-"
+                         "officedocument.spreadsheetml.sheet")
+
+    @expose("/export")
+    @has_access
+    def export(self):
+        return self._xlsx(self._certificats([]), "adresses-certificats.xlsx")
+
+    @expose("/lot/<int:pk>/export")
+    @has_access
+    def export_lot(self, pk):
+        lot = db.session.get(LotEnvoi, pk) or abort(404)
+        certificats = db.session.scalars(
+            select(Certificat).join(EnvoiCertificat, EnvoiCertificat.certificat_id == Certificat.id)
+            .where(EnvoiCertificat.lot_id == lot.id)
+            .options(joinedload(Certificat.candidature).joinedload(Candidature.candidat))
+            .order_by(Certificat.numero)).unique().all()
+        return self._xlsx(certificats, f"lot-{lot.id}-adresses.xlsx")
+
+
+class VerifierView(BaseView):
+    """Public page (no login): is this certificate number genuine? Name and date only."""
+
+    route_base = "/verifier"
+    default_view = "formulaire"
+
+    @expose("/")
+    def formulaire(self):
+        numero = (request.args.get("numero") or "").strip()
+        if numero:
+            return redirect(url_for("VerifierView.verifier", numero=numero[:40]))
+        return self.render_template("clea/certification/verifier.html", numero="",
+                                    resultat=None, cherche=False)
+
+    @expose("/<numero>")
+    def verifier(self, numero):
+        resultat = service.verifier(numero)
+        return self.render_template("clea/certification/verifier.html", numero=numero[:40],
+                                    resultat=resultat, cherche=True), (200 if resultat else 404)
