@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .candidatures import CandidatApi, CandidatureApi, RattachementApi, RechercheApi
+from .certification import CertificatApi, JuryApi
 from .evaluations import DocumentApi, EvaluationApi, FormationApi
 from .notifications import ActualiteApi, NotificationApi
 from .structure import (EtablissementApi, HabilitationApi, OrganismeApi, ReseauApi,
@@ -9,7 +10,7 @@ from .structure import (EtablissementApi, HabilitationApi, OrganismeApi, ReseauA
 
 APIS = (ReseauApi, OrganismeApi, EtablissementApi, UtilisateurApi, HabilitationApi,
         NotificationApi, ActualiteApi, CandidatureApi, CandidatApi, RechercheApi,
-        RattachementApi, EvaluationApi, FormationApi, DocumentApi)
+        RattachementApi, EvaluationApi, FormationApi, DocumentApi, JuryApi, CertificatApi)
 
 
 def register_apis(appbuilder) -> None:

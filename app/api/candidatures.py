@@ -11,7 +11,7 @@ from app.models.candidature import Candidat, Candidature
 from app.models.rattachement import Rattachement
 from app.security.perimeter import actor
 from app.services import candidatures as service
-from app.services import rattachements
+from app.services import certification, rattachements
 from app.services.errors import ServiceError
 from app.services.habilitations import peut_evaluer
 
@@ -56,9 +56,12 @@ class CandidatureApi(_TabGate, ScopedModelRestApi):
     add_columns = list_columns[1:]
     edit_columns = add_columns
     search_columns = ["statut", "etablissement_id", "created_on"]
-    include_route_methods = {"get", "get_list", "info", "post", "abandonner", "reintegrer"}
+    include_route_methods = {"get", "get_list", "info", "post", "abandonner", "reintegrer",
+                             "envoyer", "annuler_envoi", "completer", "decision"}
     method_permission_name = {**ScopedModelRestApi.method_permission_name,
-                              "abandonner": "update", "reintegrer": "update"}
+                              "abandonner": "update", "reintegrer": "update",
+                              "envoyer": "update", "annuler_envoi": "update",
+                              "completer": "update", "decision": "juger"}
 
     def service_create(self, data):
         data = dict(data)
@@ -92,6 +95,64 @@ class CandidatureApi(_TabGate, ScopedModelRestApi):
               description: reinstated
         """
         return self._command(pk, lambda c: service.reintegrer(c, self.user))
+
+
+    @expose("/<int:pk>/envoyer", methods=["POST"])
+    @protect()
+    @safe
+    def envoyer(self, pk):
+        """« Envoyer en certification » a dossier whose evaluation is validated.
+        ---
+        post:
+          responses:
+            200:
+              description: sent (attente_jury, or attente_certification when assigned)
+        """
+        return self._command(pk, lambda c: certification.envoyer_en_certification(c, self.user))
+
+    @expose("/<int:pk>/annuler-envoi", methods=["POST"])
+    @protect()
+    @safe
+    def annuler_envoi(self, pk):
+        """Cancel a send (Administrateur réseau and Certif Pro), before a decision.
+        ---
+        post:
+          responses:
+            200:
+              description: back to a_envoyer
+        """
+        return self._command(pk, lambda c: certification.annuler_envoi(c, self.user))
+
+    @expose("/<int:pk>/completer", methods=["POST"])
+    @protect()
+    @safe
+    def completer(self, pk):
+        """Answer the jury's complement request: {"reponse": "..."}.
+        ---
+        post:
+          responses:
+            200:
+              description: completee, back before the jury
+        """
+        data = request.get_json(silent=True) or {}
+        return self._command(pk, lambda c: certification.completer(
+            c, data.get("reponse", ""), self.user))
+
+    @expose("/<int:pk>/decision", methods=["POST"])
+    @protect()
+    @safe
+    def decision(self, pk):
+        """A jury's decision: {"decision": "certifiee"|"non_certifiee"|"complement",
+        "motif": "..."} (motif required unless certifiee).
+        ---
+        post:
+          responses:
+            200:
+              description: decided
+        """
+        data = request.get_json(silent=True) or {}
+        return ScopedModelRestApi._command(self, pk, lambda c: certification.decider(
+            c, data.get("decision", ""), data.get("motif", ""), self.user) and c)
 
 
 class CandidatApi(_TabGate, ScopedModelRestApi):

@@ -69,6 +69,7 @@ class DecisionJury(Model):
     repondu_par_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("ab_user.id", ondelete="SET NULL", name="fk_decision_repondu_par"))
     session: Mapped[SessionJury] = relationship()
+    candidature = relationship("Candidature")
     par = relationship("Utilisateur", foreign_keys=[par_id])
     repondu_par = relationship("Utilisateur", foreign_keys=[repondu_par_id])
 

@@ -13,7 +13,8 @@ from flask_babel import lazy_gettext as _l
 from . import roles as R
 
 CREATE, READ, UPDATE, DELETE = "create", "read", "update", "delete"
-_LETTERS = {"c": CREATE, "r": READ, "u": UPDATE, "d": DELETE}
+JUGER = "juger"  # record a jury decision on a dossier
+_LETTERS = {"c": CREATE, "r": READ, "u": UPDATE, "d": DELETE, "j": JUGER}
 
 # resource → {role code → rights}
 MATRIX: dict[str, dict[str, str]] = {
@@ -64,8 +65,10 @@ MATRIX: dict[str, dict[str, str]] = {
     },
     # Candidatures (the Évaluations tab): data entry by every OF role; the tab itself also
     # needs a valid habilitation (services.habilitations.peut_evaluer).
+    # Juries (and Certif Pro) record decisions on the dossiers sent to them ("j").
     "Candidature": {
-        R.CERTIF_PRO.code: "crud",
+        R.CERTIF_PRO.code: "crudj",
+        R.JURY.code: "j",
         R.ADMIN_RESEAU.code: "crud",
         R.SUPERVISEUR_RESEAU.code: "r",
         R.ADMIN_ORGANISME.code: "crud",
@@ -92,6 +95,8 @@ MATRIX: dict[str, dict[str, str]] = {
         R.CERTIF_PRO.code: "cru",
         R.JURY.code: "cru",
     },
+    # Certificates: read with the dossier; the jury replaces one by its signed PDF.
+    "Certificat": {**{role.code: "r" for role in R.ROLES}, R.JURY.code: "ru"},
     "EnvoiCertificat": {
         R.CERTIF_PRO.code: "cr",
     },

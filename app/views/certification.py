@@ -206,7 +206,7 @@ class SessionsJuryView(BaseView):
             evaluations=evaluations, formations=formations, documents=docs,
             label=dossiers.statut_label, listes=dossiers, decisions=service.decisions(candidature),
             decision_labels=service.DECISIONS, certificat=service.certificat_de(candidature),
-            session=session, grille=service.grille(evaluations[-1]) if evaluations else [],
+            jury_session=session, grille=service.grille(evaluations[-1]) if evaluations else [],
             peut_decider=bool(session and session.statut == OUVERTE
                               and service.en_attente_de_decision(candidature, session)
                               and service.peut_gerer_sessions(actor(), session.certificateur_id)))
