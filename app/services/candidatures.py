@@ -490,14 +490,20 @@ def abandons_automatiques(today: Optional[dt.date] = None) -> int:
     return count
 
 
+def modifiable(candidature: Candidature, by: Any) -> bool:
+    """Once sent (or closed), only Administrateur réseau and above change a dossier."""
+    if candidature.statut not in NON_TRANSFERABLE | {C.ABANDONNEE, C.NON_CERTIFIEE}:
+        return True
+    role = R.role_of(by) if by is not None else R.CERTIF_PRO
+    return role is not None and (role.level or 0) >= R.ADMIN_RESEAU.level
+
+
 def mise_a_jour(candidature: Candidature, data: dict, by: Any) -> Candidature:
     """The pencil: identity and dossier fields; nothing changes once sent (below Adm. réseau)."""
     ensure_can(by, "Candidature", UPDATE)
     perimeter.get_or_404(Candidature, candidature.id, by)
-    if candidature.statut in NON_TRANSFERABLE | {C.ABANDONNEE, C.NON_CERTIFIEE}:
-        role = R.role_of(by) if by is not None else R.CERTIF_PRO
-        if role is None or (role.level or 0) < R.ADMIN_RESEAU.level:
-            raise ForbiddenError(_("Ce dossier ne peut plus être modifié à votre niveau."))
+    if not modifiable(candidature, by):
+        raise ForbiddenError(_("Ce dossier ne peut plus être modifié à votre niveau."))
     identite = valider_identite({**{f: getattr(candidature.candidat, f) for f in IDENTITY_FIELDS},
                                  **{k: v for k, v in data.items() if k in IDENTITY_FIELDS}})
     dossier = valider_dossier({**{f: getattr(candidature, f) for f in DOSSIER_FIELDS},

@@ -320,6 +320,8 @@ class CandidatureView(BaseView):
                 Document.candidature_id == candidature.id, Document.supprime_le.is_(None))
                 .order_by(Document.id))),
             supprimable=service.supprimable(candidature),
+            modifiable=(candidature.statut != C.ABANDONNEE
+                        and service.modifiable(candidature, user)),
             peut_ajouter_evaluation=evaluations.peut_ajouter(candidature),
             document_supprimable=documents.supprimable)
 

@@ -1,0 +1,127 @@
+"""The certification path of the guide (§18, §20): a préalable validée → « Envoyer en
+certification » → Certif Pro programmes and opens a session → the jury certifies → the OF
+downloads the certificate → the public page confirms it (no login)."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pdfplumber
+from playwright.sync_api import expect
+
+from .ui import panel_title
+
+
+def _prealable_validee(live_app) -> int:
+    """A dossier of FORMAPLUS Paris whose préalable is finalized Validé (28 / 28)."""
+    with live_app.app_context():
+        from app.extensions import db
+        from app.models import Etablissement
+        from app.services import candidatures, documents, evaluations, matrice
+
+        paris = db.session.query(Etablissement).filter_by(nom="FORMAPLUS Paris").one()
+        cand = candidatures.creer({
+            "etablissement_id": paris.id, "civilite": "M.", "nom_naissance": "Besnard",
+            "prenoms": "Karim", "date_naissance": "1988-06-15", "commune_naissance": "Amiens",
+            "statut_inscription": "demandeur_emploi", "email": "karim.besnard@exemple.fr",
+            "adresse": "12 rue des Lilas", "code_postal": "75020", "ville": "Paris",
+            "certificat_papier": True,
+            "objectif_pro": "Accéder à un poste de préparateur de commandes qualifié.",
+            "objectif_extra_pro": "Aider ses enfants dans leurs devoirs."}, by=None)
+        ev = evaluations.creer(cand, None)
+        evaluations.enregistrer(ev, {
+            "version": ev.version, "evaluateur": "Nadia Évaluatrice",
+            "date_evaluation": dt.date.today().isoformat(),
+            "resultats": {r.sous_domaine_id: {"acquis": True} for r in ev.resultats}}, None)
+        documents.enregistrer(cand, "matrice.xlsx", matrice.generer(ev), None, nature="matrice",
+                              evaluation_id=ev.id)
+        evaluations.finaliser(ev, None)
+        pk = cand.id
+        db.session.remove()
+    return pk
+
+
+def test_send_session_certify_download_verify(page, browser, live_server, live_app, sign_in,
+                                              shoot, tmp_path):
+    pk = _prealable_validee(live_app)
+
+    # The OF sends the dossier after reading the check list.
+    sign_in(page, "utilisateur.etablissement")
+    page.goto(f"/candidature/{pk}")
+    expect(page.locator("main")).to_contain_text("A envoyer en certification")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Envoyer en certification").click()
+    expect(page.locator(".clea-flashes")).to_contain_text("Le dossier est envoyé en certification.")
+    expect(page.locator("main")).to_contain_text("En attente de jury")
+    expect(page.locator("main")).to_contain_text("en attente d'affectation à un jury")
+
+    # Certif Pro programmes a paritaire session of the Île-de-France jury and opens it.
+    page.goto("/logout/")
+    sign_in(page, "certifpro")
+    page.goto("/jury/")
+    page.get_by_role("link", name="Programmer une session").click()
+    expect(panel_title(page)).to_have_text("Programmer une session de jury")
+    form = page.locator("main form")
+    form.locator("#certificateur_id").select_option(label="Transitions Pro Île-de-France")
+    day = dt.date.today() + dt.timedelta(days=21)
+    form.locator("#date_session").fill(day.isoformat())
+    form.locator("#date_limite").fill((day - dt.timedelta(days=7)).isoformat())
+    form.locator("#mode").select_option("presentiel")
+    form.locator("#lieu").fill("Paris, 12 rue de la Paix")
+    form.locator("#membre_nom_0").fill("Anne Employeur")
+    form.locator("#membre_nom_1").fill("Paul Salarié")
+    shoot(page, "session-jury-formulaire")
+    form.get_by_role("button", name="Enregistrer la session").click()
+    expect(page.locator(".clea-flashes")).to_contain_text("est créée")
+    page.get_by_role("button", name="Ouvrir la session").click()
+    expect(page.locator(".clea-flashes")).to_contain_text("1 dossier(s) en attente")
+    expect(page.locator("main")).to_contain_text("BESNARD Karim")
+    page.goto("/logout/")
+
+    # The jury examines the file and certifies.
+    sign_in(page, "jury")
+    page.goto("/jury/")
+    page.get_by_role("link", name=f"Ouvrir la session du {day.strftime('%d/%m/%Y')}").click()
+    page.get_by_role("link", name=re.compile("Examiner et statuer")).click()
+    expect(page.locator("main")).to_contain_text("Accéder à un poste de préparateur")
+    expect(page.locator("main")).to_contain_text("matrice.xlsx")
+    shoot(page, "jury-dossier")
+    page.get_by_label("Certifiée", exact=True).check()
+    page.get_by_role("button", name="Enregistrer la décision").click()
+    expect(page.locator(".clea-flashes")).to_contain_text("Décision enregistrée : Certifiée.")
+    expect(page.locator("main")).to_contain_text("CLEA-")
+    shoot(page, "jury-session")
+    page.goto("/logout/")
+
+    # The OF sees the decision and downloads the certificate.
+    sign_in(page, "utilisateur.etablissement")
+    page.goto(f"/candidature/{pk}")
+    expect(page.locator("main")).to_contain_text("Décision du jury")
+    expect(page.locator("main")).to_contain_text("Certifiée")
+    shoot(page, "decision-du-jury")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger le certificat (PDF)").click()
+    path = tmp_path / "certificat.pdf"
+    download.value.save_as(path)
+    with pdfplumber.open(io.BytesIO(path.read_bytes())) as pdf:
+        text = pdf.pages[0].extract_text()
+    numero = re.search(r"CLEA-\d{4}-\d{6}", text).group(0)
+    assert "Karim BESNARD" in text
+    url = re.search(r"https?://\S+/verifier/CLEA-\d{4}-\d{6}", text).group(0)
+    assert url == f"{live_server}/verifier/{numero}"
+
+    # The public page, without any login, confirms it — name and date only.
+    public = browser.new_context(locale="fr-FR")
+    try:
+        visitor = public.new_page()
+        visitor.goto(url)
+        expect(visitor.locator("main")).to_contain_text("Certificat valide")
+        expect(visitor.locator("main")).to_contain_text("Karim BESNARD")
+        expect(visitor.locator("main")).not_to_contain_text("12 rue des Lilas")
+        expect(visitor.locator("main")).not_to_contain_text("15/06/1988")
+        shoot(visitor, "verification-publique")
+        visitor.goto(f"{live_server}/verifier/CLEA-2000-000000")
+        expect(visitor.locator("main")).to_contain_text("Certificat inconnu")
+    finally:
+        public.close()
