@@ -91,6 +91,7 @@ def load_demo() -> list[tuple[str, str, str]]:
                "etablissement": {"etablissement_id": first_etab.id},
                "certificateur": {"certificateur_id": jury_cert.id}, None: {}}
     _demo_habilitations()
+    _demo_sessions(cpne)
     logins = []
     for role, username, first, last, target in DEMO_USERS:
         exists = db.session.execute(
@@ -103,6 +104,36 @@ def load_demo() -> list[tuple[str, str, str]]:
         logins.append((role.name, username, DEMO_PASSWORD))
     _ = cpne
     return logins
+
+
+def _demo_sessions(cpne: Certificateur) -> None:
+    """The calendar shows something: a past, closed session of Transitions Pro Occitanie and
+    an open session of the CPNE. Île-de-France has none, so a dossier sent from Paris waits
+    « en attente d'affectation à un jury » until Certif Pro programmes one."""
+    import datetime as dt
+
+    from app.models.jury import SessionJury
+
+    from . import certification
+
+    if db.session.execute(select(SessionJury.id).limit(1)).first() is not None:
+        return
+    today = dt.date.today()
+    occitanie = db.session.execute(
+        select(Certificateur).where(Certificateur.region == "OCC")).scalar_one()
+    membres = [{"nom": "Marc Lemoine", "college": "employeurs"},
+               {"nom": "Nadia Cherif", "college": "salaries"}]
+    passee = certification.creer_session({
+        "certificateur_id": occitanie.id, "date_session": today - dt.timedelta(days=30),
+        "date_limite": today - dt.timedelta(days=40), "mode": "presentiel",
+        "lieu": "Toulouse, 5 allée Jean Jaurès", "membres": membres}, by=None)
+    certification.ouvrir_session(passee, by=None)
+    certification.cloturer_session(passee, by=None)
+    prochaine = certification.creer_session({
+        "certificateur_id": cpne.id, "date_session": today + dt.timedelta(days=45),
+        "date_limite": today + dt.timedelta(days=30), "mode": "distanciel",
+        "membres": membres}, by=None)
+    certification.ouvrir_session(prochaine, by=None)
 
 
 def _demo_habilitations() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 from typing import Optional, Sequence
 
 from flask_babel import gettext as _
@@ -107,17 +108,17 @@ def proces_verbal(*, certificateur: str, date_session: dt.date, mode: str, lieu:
     cell.leading = 11
     story = [
         Paragraph(_("Procès-verbal du jury CléA"), styles["Title"]),
-        Paragraph(_("%(jury)s — session du %(date)s (%(mode)s%(lieu)s)", jury=certificateur,
-                    date=_date(date_session), mode=mode,
-                    lieu=f", {lieu}" if lieu else ""), styles["Heading3"]),
-        Paragraph(_("Membres du jury : %(membres)s", membres=", ".join(
-            f"{nom} ({college})" for nom, college in membres)), cell),
+        Paragraph(escape(_("%(jury)s — session du %(date)s (%(mode)s%(lieu)s)",
+                           jury=certificateur, date=_date(date_session), mode=mode,
+                           lieu=f", {lieu}" if lieu else "")), styles["Heading3"]),
+        Paragraph(escape(_("Membres du jury : %(membres)s", membres=", ".join(
+            f"{nom} ({college})" for nom, college in membres))), cell),
         Spacer(1, 0.4 * cm),
     ]
     rows = [[_("Candidat"), _("Établissement"), _("Décision"), _("Motif / n° de certificat")]]
     for ligne in lignes:
-        rows.append([Paragraph(ligne.candidat, cell), Paragraph(ligne.etablissement, cell),
-                     Paragraph(ligne.decision, cell), Paragraph(ligne.detail, cell)])
+        rows.append([Paragraph(escape(text), cell) for text in (
+            ligne.candidat, ligne.etablissement, ligne.decision, ligne.detail)])
     if len(rows) == 1:
         rows.append([_("Aucun dossier examiné."), "", "", ""])
     table = Table(rows, colWidths=[5 * cm, 4.5 * cm, 3.5 * cm, 5 * cm], repeatRows=1)

@@ -28,6 +28,12 @@ PAGES = [
     pytest.param("utilisateur.organisme", "/recherche/?q=du", id="recherche"),
     pytest.param("utilisateur.organisme", "/rattachements/", id="rattachements"),
     pytest.param(None, "/annuaire/", id="annuaire"),
+    pytest.param("utilisateur.etablissement", "/certification/", id="calendrier-jurys"),
+    pytest.param("jury", "/jury/", id="sessions-jury"),
+    pytest.param("certifpro", "/jury/nouvelle", id="programmer-session"),
+    pytest.param("certifpro", "/jury/session/2", id="session-jury"),
+    pytest.param("certifpro", "/envois/", id="envois-certificats"),
+    pytest.param(None, "/verifier/CLEA-2000-000001", id="verification-inconnue"),
 ]
 
 

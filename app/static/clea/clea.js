@@ -59,7 +59,7 @@
         labelSelect2();  // after FAB's ab.js has turned .my_select2 into Select2
     });
 })(jQuery);
-/* Notifications page: the "select all" checkbox. */
+/* Notifications and shipments pages: the "select all" checkbox. */
 (function ($) {
     "use strict";
     $(function () {
