@@ -14,7 +14,19 @@ def bell_count(page):
     return page.locator("#clea-bell .clea-bell-count")
 
 
-def test_decision_notifies_bell_arrow_then_zero(page, sign_in, shoot):
+def test_decision_notifies_bell_arrow_then_zero(page, sign_in, shoot, live_app):
+    with live_app.app_context():  # earlier journeys (certification) notified this user too
+        from sqlalchemy import update
+
+        from app.extensions import db
+        from app.models import Notification, Utilisateur
+
+        user_id = db.session.query(Utilisateur.id).filter_by(
+            username="utilisateur.etablissement").scalar()
+        db.session.execute(update(Notification).where(Notification.user_id == user_id)
+                           .values(lu=True))
+        db.session.commit()
+        db.session.remove()
     sign_in(page, "certifpro")
     page.goto("/utilisateurview/list/?_flt_0_username=utilisateur.etablissement")
     row = page.locator("main table tr", has_text="utilisateur.etablissement")
