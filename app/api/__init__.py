@@ -4,13 +4,15 @@ from __future__ import annotations
 from .candidatures import CandidatApi, CandidatureApi, RattachementApi, RechercheApi
 from .certification import CertificatApi, JuryApi
 from .evaluations import DocumentApi, EvaluationApi, FormationApi
+from .stats import StatsApi
 from .notifications import ActualiteApi, NotificationApi
 from .structure import (EtablissementApi, HabilitationApi, OrganismeApi, ReseauApi,
                         UtilisateurApi)
 
 APIS = (ReseauApi, OrganismeApi, EtablissementApi, UtilisateurApi, HabilitationApi,
         NotificationApi, ActualiteApi, CandidatureApi, CandidatApi, RechercheApi,
-        RattachementApi, EvaluationApi, FormationApi, DocumentApi, JuryApi, CertificatApi)
+        RattachementApi, EvaluationApi, FormationApi, DocumentApi, JuryApi, CertificatApi,
+        StatsApi)
 
 
 def register_apis(appbuilder) -> None:

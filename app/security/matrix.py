@@ -100,6 +100,13 @@ MATRIX: dict[str, dict[str, str]] = {
     "EnvoiCertificat": {
         R.CERTIF_PRO.code: "cr",
     },
+    # Statistics and exports of the perimeter (guide §7 « Stats »); invoicing and the
+    # national registry export are Certif Pro's (services.stats checks the national scope).
+    "Stats": {
+        R.CERTIF_PRO.code: "r",
+        R.ADMIN_RESEAU.code: "r",
+        R.ADMIN_ORGANISME.code: "r",
+    },
     # News: Certif Pro writes them; every role reads the current ones.
     "Actualite": {role.code: ("crud" if role is R.CERTIF_PRO else "r") for role in R.ROLES},
     # Self-service screens every business role has (profile, password, support form).
@@ -132,8 +139,9 @@ class MenuItem:
 CATEGORY_GESTION = "Gestion"
 CATEGORY_EVALUATIONS = "Évaluations"
 CATEGORY_CERTIFICATION = "Certification"
+CATEGORY_STATS = "Stats"
 CATEGORY_LABELS = {CATEGORY_GESTION: _l("Gestion"), CATEGORY_EVALUATIONS: _l("Évaluations"),
-                   CATEGORY_CERTIFICATION: _l("Certification")}
+                   CATEGORY_CERTIFICATION: _l("Certification"), CATEGORY_STATS: _l("Stats")}
 
 MENU: tuple[MenuItem, ...] = (
     MenuItem("Dossiers", _l("Évaluations"), CATEGORY_EVALUATIONS, "Candidature",
@@ -148,6 +156,8 @@ MENU: tuple[MenuItem, ...] = (
              "fa-gavel"),
     MenuItem("Envois de certificats", _l("Envois de certificats"), CATEGORY_CERTIFICATION,
              "EnvoiCertificat", "fa-truck"),
+    MenuItem("Statistiques", _l("Statistiques et exports"), CATEGORY_STATS, "Stats",
+             "fa-bar-chart"),
     MenuItem("Mon réseau", _l("Mon réseau"), CATEGORY_GESTION, "Reseau", "fa-sitemap"),
     MenuItem("Mes organismes", _l("Mes organismes"), CATEGORY_GESTION, "Organisme", "fa-building"),
     MenuItem("Mes établissements", _l("Mes établissements"), CATEGORY_GESTION, "Etablissement",

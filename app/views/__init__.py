@@ -15,6 +15,7 @@ from .lookup import LookupView
 from .rattachements import RattachementsView
 from .referentiel import ReferentielView
 from .notifications import NotificationsView, bell_context
+from .stats import StatsView
 from .support import SupportView
 from .structure import EtablissementsOrganismeView, EtablissementView, OrganismeView, ReseauView
 from .utilisateur import UtilisateurView
@@ -35,6 +36,7 @@ VIEW_OF_MENU = {
     "Calendrier des jurys": CalendrierView,
     "Sessions de jury": SessionsJuryView,
     "Envois de certificats": EnvoisView,
+    "Statistiques": StatsView,
 }
 
 

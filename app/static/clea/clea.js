@@ -88,3 +88,26 @@
         });
     });
 })(jQuery);
+/* Stats: the export may take a while on large perimeters; show progress until the download
+   starts (the server sets the cookie clea_export=<jeton> on the file's response). */
+(function ($) {
+    "use strict";
+    $(function () {
+        $("a.clea-export-link").on("click", function (event) {
+            var link = this, box = $(link).closest(".clea-export"),
+                progress = box.find(".clea-export-progress"),
+                jeton = String(Date.now()) + String(Math.floor(Math.random() * 1e6));
+            event.preventDefault();
+            progress.prop("hidden", false);
+            box.find("a").addClass("disabled").attr("aria-disabled", "true");
+            window.location.href = link.href + (link.href.indexOf("?") < 0 ? "?" : "&") + "jeton=" + jeton;
+            var timer = window.setInterval(function () {
+                if (document.cookie.indexOf("clea_export=" + jeton) >= 0) {
+                    window.clearInterval(timer);
+                    progress.prop("hidden", true);
+                    box.find("a").removeClass("disabled").removeAttr("aria-disabled");
+                }
+            }, 500);
+        });
+    });
+})(jQuery);

@@ -1,0 +1,527 @@
+"""Statistics and Excel exports (guide §7 « Stats », DESIGN §4 and §10).
+
+Who: Administrateur organisme (its organisme), Administrateur réseau (its réseau), Certif Pro
+(national); the perimeter filter of security/ restricts every query. Filters: period (dossiers
+created in it; the monthly flows count the events of the period), organisme, établissement,
+type de public, niveau. Counts are computed by the database (GROUP BY on indexed columns);
+durations are medians over the dossiers' step dates. Exports stream rows (openpyxl write-only
+mode, batches of dossiers): memory stays flat whatever the number of rows."""
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Optional
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, literal_column, select
+
+from app.extensions import db
+from app.models import Etablissement, Habilitation
+from app.models import candidature as C
+from app.models.candidature import Candidat, Candidature, HistoriqueStatut
+from app.models.evaluation import Evaluation, Formation, ResultatEvaluation
+from app.models.jury import Certificat, DecisionJury
+from app.models.referentiel import Domaine, SousDomaine
+from app.security import perimeter
+from app.security.access import ensure_can, is_national
+from app.security.matrix import READ
+
+from . import candidatures as dossiers
+from .dates import parse_date
+from .errors import ForbiddenError, RuleError
+
+RESOURCE = "Stats"
+BATCH = 1000
+
+
+@dataclass
+class Filtres:
+    debut: Optional[dt.date] = None
+    fin: Optional[dt.date] = None
+    organisme_id: Optional[int] = None
+    etablissement_id: Optional[int] = None
+    type_public: Optional[str] = None
+    niveau: Optional[int] = None
+
+    @classmethod
+    def depuis(cls, args: Any) -> "Filtres":
+        """From a query string or a JSON object; refused values say why in French."""
+        def entier(name):
+            value = (args.get(name) or "")
+            if value in ("", None):
+                return None
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                raise RuleError(_("Valeur invalide pour le filtre « %(champ)s ».", champ=name),
+                                field=name)
+        debut = parse_date(args.get("debut"), "debut")
+        fin = parse_date(args.get("fin"), "fin")
+        if debut and fin and fin < debut:
+            raise RuleError(_("La fin de la période doit suivre son début."), field="fin")
+        type_public = args.get("type_public") or None
+        if type_public and type_public not in dossiers.TYPES_PUBLIC:
+            raise RuleError(_("Type de public inconnu."), field="type_public")
+        return cls(debut=debut, fin=fin, organisme_id=entier("organisme_id"),
+                   etablissement_id=entier("etablissement_id"), type_public=type_public,
+                   niveau=entier("niveau"))
+
+
+def verifier_acces(by: Any) -> None:
+    ensure_can(by, RESOURCE, READ)
+
+
+def _dossiers(by: Any, f: Filtres, cohorte: bool = True):
+    """The candidature ids of the perimeter matching the filters (a subquery)."""
+    query = select(Candidature.id).where(perimeter.clause(Candidature, by))
+    if f.etablissement_id:
+        query = query.where(Candidature.etablissement_id == f.etablissement_id)
+    if f.organisme_id:
+        query = query.where(Candidature.etablissement_id.in_(
+            select(Etablissement.id).where(Etablissement.organisme_id == f.organisme_id)))
+    if f.type_public:
+        query = query.where(Candidature.type_public == f.type_public)
+    if f.niveau:
+        query = query.where(Candidature.niveau_formation == f.niveau)
+    if cohorte:
+        query = _periode(query, Candidature.created_on, f)
+    return query
+
+
+def _periode(query, column, f: Filtres):
+    if f.debut:
+        query = query.where(column >= dt.datetime.combine(f.debut, dt.time.min))
+    if f.fin:
+        query = query.where(column < dt.datetime.combine(f.fin + dt.timedelta(days=1),
+                                                         dt.time.min))
+    return query
+
+
+def _mois(column):
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, literal_column("'YYYY-MM'"))  # same SQL in GROUP BY
+    return func.strftime(literal_column("'%Y-%m'"), column)
+
+
+def _ratio(num: int, den: int) -> Optional[float]:
+    return round(100.0 * num / den, 1) if den else None
+
+
+@dataclass
+class Indicateurs:
+    total: int = 0
+    par_statut: list[tuple[str, str, int]] = field(default_factory=list)
+    flux: list[dict] = field(default_factory=list)
+    prealables_finalises: int = 0
+    prealables_valides: int = 0
+    taux_premier_coup: Optional[float] = None
+    acquisition: list[dict] = field(default_factory=list)
+    durees: list[tuple[str, Optional[float], int]] = field(default_factory=list)
+    jury: list[tuple[str, str, int]] = field(default_factory=list)
+    abandons: list[tuple[str, str, int]] = field(default_factory=list)
+    habilitations: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "total": self.total,
+            "par_statut": [{"statut": c, "libelle": l, "nombre": n}
+                           for c, l, n in self.par_statut],
+            "flux_mensuels": self.flux,
+            "prealables": {"finalises": self.prealables_finalises,
+                           "valides_premier_coup": self.prealables_valides,
+                           "taux": self.taux_premier_coup},
+            "acquisition_par_sous_domaine": self.acquisition,
+            "durees_medianes_jours": [{"etape": l, "mediane": m, "dossiers": n}
+                                      for l, m, n in self.durees],
+            "decisions_jury": [{"decision": c, "libelle": l, "nombre": n}
+                               for c, l, n in self.jury],
+            "abandons": [{"motif": c, "libelle": l, "nombre": n} for c, l, n in self.abandons],
+            "habilitations": [{"statut": c, "libelle": l, "nombre": n}
+                              for c, l, n in self.habilitations],
+        }
+
+
+def indicateurs(by: Any, f: Filtres) -> Indicateurs:
+    verifier_acces(by)
+    from .certification import DECISIONS as DECISION_LABELS
+
+    ids = _dossiers(by, f)
+    out = Indicateurs()
+    counts = dict(db.session.execute(select(Candidature.statut, func.count()).where(
+        Candidature.id.in_(ids)).group_by(Candidature.statut)).all())
+    out.total = sum(counts.values())
+    out.par_statut = [(code, str(label), counts.get(code, 0))
+                      for code, label in dossiers.STATUTS.items()]
+
+    # Monthly flows: the events of the period, for the dossiers of the perimeter and filters.
+    scope = _dossiers(by, f, cohorte=False)
+    series: dict[str, dict[str, int]] = {}
+
+    def add(name, query, column):
+        query = _periode(query, column, f)
+        for mois, n in db.session.execute(query.group_by(_mois(column))).all():
+            series.setdefault(mois, {}).setdefault(name, 0)
+            series[mois][name] += n
+
+    add("crees", select(_mois(Candidature.created_on), func.count()).where(
+        Candidature.id.in_(scope)), Candidature.created_on)
+    for name, type_ in (("prealables", "prealable"), ("finales", "finale")):
+        add(name, select(_mois(Evaluation.finalisee_le), func.count()).where(
+            Evaluation.candidature_id.in_(scope), Evaluation.type == type_,
+            Evaluation.statut == "finalisee"), Evaluation.finalisee_le)
+    add("envoyes", select(_mois(HistoriqueStatut.le), func.count()).where(
+        HistoriqueStatut.candidature_id.in_(scope), HistoriqueStatut.vers == C.ATTENTE_JURY,
+        HistoriqueStatut.de == C.A_ENVOYER), HistoriqueStatut.le)
+    add("certifies", select(_mois(DecisionJury.le), func.count()).where(
+        DecisionJury.candidature_id.in_(scope), DecisionJury.decision == "certifiee"),
+        DecisionJury.le)
+    out.flux = [{"mois": mois, **{k: series[mois].get(k, 0) for k in
+                                  ("crees", "prealables", "finales", "envoyes", "certifies")}}
+                for mois in sorted(series)]
+
+    # Préalables validated at the first attempt (the first finalization of the préalable).
+    premiere = (select(Evaluation.candidature_id, func.min(Evaluation.id).label("eid"))
+                .where(Evaluation.candidature_id.in_(ids), Evaluation.type == "prealable",
+                       Evaluation.statut == "finalisee")
+                .group_by(Evaluation.candidature_id).subquery())
+    row = db.session.execute(select(func.count(), func.sum(case(
+        (Evaluation.resultat == "valide", 1), else_=0))).select_from(premiere).join(
+        Evaluation, Evaluation.id == premiere.c.eid)).one()
+    out.prealables_finalises, out.prealables_valides = row[0] or 0, int(row[1] or 0)
+    out.taux_premier_coup = _ratio(out.prealables_valides, out.prealables_finalises)
+
+    # Acquisition rate per sous-domaine, at préalable and at finale (finalized evaluations).
+    rates: dict[int, dict[str, tuple[int, int]]] = {}
+    for type_ in ("prealable", "finale"):
+        for sd, acquis, total in db.session.execute(
+                select(ResultatEvaluation.sous_domaine_id,
+                       func.sum(case((ResultatEvaluation.acquis.is_(True), 1), else_=0)),
+                       func.count())
+                .join(Evaluation, Evaluation.id == ResultatEvaluation.evaluation_id)
+                .where(Evaluation.candidature_id.in_(ids), Evaluation.type == type_,
+                       Evaluation.statut == "finalisee")
+                .group_by(ResultatEvaluation.sous_domaine_id)).all():
+            rates.setdefault(sd, {})[type_] = (int(acquis or 0), total)
+    for sd in db.session.scalars(select(SousDomaine).join(Domaine).order_by(
+            Domaine.ordre, SousDomaine.ordre)).all():
+        r = rates.get(sd.id, {})
+        if not r and not rates:
+            continue
+        p, fi = r.get("prealable", (0, 0)), r.get("finale", (0, 0))
+        out.acquisition.append({"code": sd.code, "intitule": sd.intitule,
+                                "prealable": _ratio(*p), "prealable_evaluations": p[1],
+                                "finale": _ratio(*fi), "finale_evaluations": fi[1]})
+
+    out.durees = _durees(ids)
+
+    decided = dict(db.session.execute(select(DecisionJury.decision, func.count()).where(
+        DecisionJury.candidature_id.in_(ids)).group_by(DecisionJury.decision)).all())
+    out.jury = [(code, str(label), decided.get(code, 0))
+                for code, label in DECISION_LABELS.items()]
+    motifs = dict(db.session.execute(select(Candidature.motif_abandon, func.count()).where(
+        Candidature.id.in_(ids), Candidature.statut == C.ABANDONNEE)
+        .group_by(Candidature.motif_abandon)).all())
+    out.abandons = [(code, str(label), motifs.get(code, 0))
+                    for code, label in dossiers.MOTIFS_ABANDON.items()]
+
+    habs = select(Habilitation.statut, func.count()).where(perimeter.clause(Habilitation, by))
+    if f.etablissement_id:
+        habs = habs.where(Habilitation.etablissement_id == f.etablissement_id)
+    if f.organisme_id:
+        habs = habs.where(Habilitation.etablissement_id.in_(
+            select(Etablissement.id).where(Etablissement.organisme_id == f.organisme_id)))
+    par_statut = dict(db.session.execute(habs.group_by(Habilitation.statut)).all())
+    out.habilitations = [(code, label, par_statut.get(code, 0)) for code, label in (
+        ("en_attente", _("En attente")), ("validee", _("Validée")),
+        ("rejetee", _("Rejetée")), ("expiree", _("Expirée")))]
+    return out
+
+
+def _etapes(ids):
+    """Per dossier: creation, préalable, finale, sending, decision dates (one row each)."""
+    prealable = (select(Evaluation.candidature_id, func.min(Evaluation.finalisee_le).label("d"))
+                 .where(Evaluation.type == "prealable", Evaluation.statut == "finalisee",
+                        Evaluation.candidature_id.in_(ids))
+                 .group_by(Evaluation.candidature_id).subquery())
+    finale = (select(Evaluation.candidature_id, func.max(Evaluation.finalisee_le).label("d"))
+              .where(Evaluation.type == "finale", Evaluation.statut == "finalisee",
+                     Evaluation.resultat == "valide", Evaluation.candidature_id.in_(ids))
+              .group_by(Evaluation.candidature_id).subquery())
+    envoi = (select(HistoriqueStatut.candidature_id, func.min(HistoriqueStatut.le).label("d"))
+             .where(HistoriqueStatut.vers == C.ATTENTE_JURY, HistoriqueStatut.de == C.A_ENVOYER,
+                    HistoriqueStatut.candidature_id.in_(ids))
+             .group_by(HistoriqueStatut.candidature_id).subquery())
+    decision = (select(DecisionJury.candidature_id, func.max(DecisionJury.le).label("d"))
+                .where(DecisionJury.decision != "complement",
+                       DecisionJury.candidature_id.in_(ids))
+                .group_by(DecisionJury.candidature_id).subquery())
+    return (select(Candidature.id, Candidature.created_on, prealable.c.d, finale.c.d,
+                   envoi.c.d, decision.c.d)
+            .outerjoin(prealable, prealable.c.candidature_id == Candidature.id)
+            .outerjoin(finale, finale.c.candidature_id == Candidature.id)
+            .outerjoin(envoi, envoi.c.candidature_id == Candidature.id)
+            .outerjoin(decision, decision.c.candidature_id == Candidature.id)
+            .where(Candidature.id.in_(ids)))
+
+
+ETAPES = ("creation_prealable", "prealable_finale", "finale_envoi", "envoi_decision")
+
+
+def _durees(ids) -> list[tuple[str, Optional[float], int]]:
+    labels = {"creation_prealable": _("Création → évaluation préalable"),
+              "prealable_finale": _("Évaluation préalable → évaluation finale"),
+              "finale_envoi": _("Dernière évaluation validée → envoi en certification"),
+              "envoi_decision": _("Envoi en certification → décision du jury")}
+    values: dict[str, list[float]] = {k: [] for k in ETAPES}
+    for _id, cree, pre, fin, env, dec in db.session.execute(
+            _etapes(ids).execution_options(yield_per=BATCH)):
+        validee = fin or pre  # the evaluation that made the dossier « à envoyer »
+        for key, a, b in (("creation_prealable", cree, pre), ("prealable_finale", pre, fin),
+                          ("finale_envoi", validee, env), ("envoi_decision", env, dec)):
+            if a and b and b >= a:
+                values[key].append((b - a).total_seconds() / 86400)
+    return [(labels[k], round(statistics.median(v), 1) if v else None, len(v))
+            for k, v in values.items()]
+
+
+# --- exports --------------------------------------------------------------------------------
+
+def _sous_domaines() -> list[SousDomaine]:
+    return list(db.session.scalars(select(SousDomaine).join(Domaine).order_by(
+        Domaine.ordre, SousDomaine.ordre)))
+
+
+def _lignes_parcours(by: Any, f: Filtres, sous_domaines: list[SousDomaine]) -> Iterator[list]:
+    """One row per dossier, by batches of BATCH ids (keyset pagination on the id)."""
+    from app.models import Organisme
+
+    ids = _dossiers(by, f)
+    sd_index = {sd.id: i for i, sd in enumerate(sous_domaines)}
+    dernier = 0
+    while True:
+        batch = db.session.execute(
+            select(Candidature, Candidat, Etablissement.nom, Organisme.raison_sociale)
+            .join(Candidat, Candidat.id == Candidature.candidat_id)
+            .join(Etablissement, Etablissement.id == Candidature.etablissement_id)
+            .join(Organisme, Organisme.id == Etablissement.organisme_id)
+            .where(Candidature.id.in_(ids), Candidature.id > dernier)
+            .order_by(Candidature.id).limit(BATCH)).all()
+        if not batch:
+            return
+        pks = [row[0].id for row in batch]
+        dernier = pks[-1]
+        etapes = {row[0]: row[1:] for row in db.session.execute(_etapes(pks))}
+        last_eval = dict(db.session.execute(
+            select(Evaluation.candidature_id, func.max(Evaluation.id)).where(
+                Evaluation.candidature_id.in_(pks), Evaluation.statut == "finalisee")
+            .group_by(Evaluation.candidature_id)).all())
+        eval_info = {e.id: e for e in db.session.scalars(select(Evaluation).where(
+            Evaluation.id.in_(list(last_eval.values()))))} if last_eval else {}
+        resultats: dict[int, list] = {}
+        if last_eval:
+            for eid, sd, acquis in db.session.execute(select(
+                    ResultatEvaluation.evaluation_id, ResultatEvaluation.sous_domaine_id,
+                    ResultatEvaluation.acquis).where(
+                    ResultatEvaluation.evaluation_id.in_(list(last_eval.values())))):
+                cells = resultats.setdefault(eid, [None] * len(sous_domaines))
+                if sd in sd_index:
+                    cells[sd_index[sd]] = (_("Acquis") if acquis else
+                                           (_("Non acquis") if acquis is False else None))
+        heures = dict(db.session.execute(select(Formation.candidature_id,
+                                                func.sum(Formation.duree_heures))
+                                         .where(Formation.candidature_id.in_(pks))
+                                         .group_by(Formation.candidature_id)).all())
+        decision = {}
+        for cid, dec, le in db.session.execute(select(
+                DecisionJury.candidature_id, DecisionJury.decision, DecisionJury.le)
+                .where(DecisionJury.candidature_id.in_(pks)).order_by(DecisionJury.id)):
+            decision[cid] = (dec, le)
+        numeros = dict(db.session.execute(select(Certificat.candidature_id, Certificat.numero)
+                                          .where(Certificat.candidature_id.in_(pks))).all())
+        from .certification import DECISIONS as DECISION_LABELS
+
+        for candidature, candidat, etab, organisme in batch:
+            cree, pre, fin, env, dec = etapes.get(candidature.id, (None,) * 5)
+            eid = last_eval.get(candidature.id)
+            ev = eval_info.get(eid)
+            d = decision.get(candidature.id)
+            yield [candidature.id, candidat.nom_naissance.upper(), candidat.nom_usage or "",
+                   candidat.prenoms, candidat.date_naissance, candidat.email or "", organisme,
+                   etab, str(dossiers.TYPES_PUBLIC.get(candidature.type_public, "")),
+                   candidature.niveau_formation, dossiers.statut_label(candidature.statut),
+                   _day(candidature.created_on), _day(pre), _day(fin), _day(env), _day(dec),
+                   (_("préalable") if ev.type == "prealable" else _("finale")) if ev else "",
+                   (_("Validé") if ev.resultat == "valide" else _("Non validé")) if ev else "",
+                   float(heures.get(candidature.id) or 0),
+                   str(DECISION_LABELS[d[0]]) if d else "", numeros.get(candidature.id, ""),
+                   *(resultats.get(eid) or [None] * len(sous_domaines))]
+        db.session.expunge_all()  # keep the identity map (and memory) flat
+
+
+def _day(value) -> Optional[dt.date]:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def exporter(by: Any, f: Filtres) -> str:
+    """Write the parcours export to a temporary file and return its path (the caller sends
+    and deletes it). Sheet « Parcours »: one row per dossier; sheet « Indicateurs »."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    verifier_acces(by)
+    sous_domaines = _sous_domaines()
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Parcours"))
+    entetes = [_("N° de dossier"), _("Nom de naissance"), _("Nom d'usage"), _("Prénom(s)"),
+               _("Date de naissance"), _("E-mail"), _("Organisme"), _("Établissement"),
+               _("Type de public"), _("Niveau"), _("Statut"), _("Création"),
+               _("Évaluation préalable"), _("Évaluation finale validée"),
+               _("Envoi en certification"), _("Décision du jury"), _("Dernière évaluation"),
+               _("Résultat"), _("Heures de formation"), _("Décision"), _("N° de certificat")]
+    entetes += [f"{sd.code} {sd.intitule}" for sd in sous_domaines]
+    bold = Font(bold=True)
+    sheet.append([_header(sheet, WriteOnlyCell, text, bold) for text in entetes])
+    for ligne in _lignes_parcours(by, f, sous_domaines):
+        sheet.append(ligne)
+    ind = indicateurs(by, f)
+    resume = book.create_sheet(_("Indicateurs"))
+    for row in _lignes_indicateurs(ind):
+        resume.append(row)
+    handle = tempfile.NamedTemporaryFile(prefix="clea-export-", suffix=".xlsx", delete=False)
+    handle.close()
+    book.save(handle.name)
+    return handle.name
+
+
+def _header(sheet, cell_class, text, font):
+    cell = cell_class(sheet, value=text)
+    cell.font = font
+    return cell
+
+
+def _lignes_indicateurs(ind: Indicateurs) -> Iterator[list]:
+    yield [_("Dossiers"), ind.total]
+    yield []
+    yield [_("Dossiers par statut")]
+    for _code, label, n in ind.par_statut:
+        yield [label, n]
+    yield []
+    yield [_("Flux mensuels"), _("Créés"), _("Préalables"), _("Finales"), _("Envoyés"),
+           _("Certifiés")]
+    for m in ind.flux:
+        yield [m["mois"], m["crees"], m["prealables"], m["finales"], m["envoyes"], m["certifies"]]
+    yield []
+    yield [_("Préalables validées du premier coup (%)"), ind.taux_premier_coup,
+           ind.prealables_valides, ind.prealables_finalises]
+    yield []
+    yield [_("Taux d'acquisition par sous-domaine (%)"), _("Préalable"), _("Finale")]
+    for a in ind.acquisition:
+        yield [f"{a['code']} {a['intitule']}", a["prealable"], a["finale"]]
+    yield []
+    yield [_("Durées médianes (jours)"), _("Médiane"), _("Dossiers")]
+    for label, mediane, n in ind.durees:
+        yield [label, mediane, n]
+    for titre, rows in ((_("Décisions du jury"), ind.jury), (_("Abandons par motif"),
+                                                            ind.abandons),
+                        (_("Habilitations par état"), ind.habilitations)):
+        yield []
+        yield [titre]
+        for _code, label, n in rows:
+            yield [label, n]
+
+
+def _national(by: Any) -> None:
+    verifier_acces(by)
+    if not is_national(by):
+        raise ForbiddenError(_("Cet export est réservé à Certif Pro."))
+
+
+def facturation(by: Any, f: Filtres) -> bytes:
+    """Certif Pro: per organisme, the évaluations préalables finalized and the certificates
+    delivered in the period (how the scheme bills)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from app.models import Organisme
+
+    _national(by)
+    prealables = _periode(select(Etablissement.organisme_id, func.count())
+                          .join(Candidature, Candidature.etablissement_id == Etablissement.id)
+                          .join(Evaluation, Evaluation.candidature_id == Candidature.id)
+                          .where(Evaluation.type == "prealable",
+                                 Evaluation.statut == "finalisee"),
+                          Evaluation.finalisee_le, f).group_by(Etablissement.organisme_id)
+    certificats = _periode(select(Etablissement.organisme_id, func.count())
+                           .join(Candidature, Candidature.etablissement_id == Etablissement.id)
+                           .join(Certificat, Certificat.candidature_id == Candidature.id),
+                           Certificat.created_on, f).group_by(Etablissement.organisme_id)
+    p = dict(db.session.execute(prealables).all())
+    c = dict(db.session.execute(certificats).all())
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Facturation"))
+    sheet.append([_("Période"), f"{_day_text(f.debut)} — {_day_text(f.fin)}"])
+    sheet.append([_("SIREN"), _("Organisme"), _("Évaluations préalables"),
+                  _("Certificats délivrés")])
+    for org in db.session.scalars(select(Organisme).where(Organisme.id.in_(set(p) | set(c)))
+                                  .order_by(Organisme.raison_sociale)):
+        sheet.append([org.siren, org.raison_sociale, p.get(org.id, 0), c.get(org.id, 0)])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _day_text(value: Optional[dt.date]) -> str:
+    return value.strftime("%d/%m/%Y") if value else "…"
+
+
+def registre(by: Any, f: Filtres) -> str:
+    """Certif Pro: the certified holders of the period, for the national registry deposit."""
+    from openpyxl import Workbook
+
+    _national(by)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Titulaires"))
+    sheet.append([_("N° de certificat"), _("Civilité"), _("Nom de naissance"), _("Nom d'usage"),
+                  _("Prénom(s)"), _("Date de naissance"), _("Lieu de naissance"),
+                  _("Date du jury"), _("Certificateur")])
+    from app.models import Certificateur
+
+    query = _periode(select(Certificat.numero, Candidat, Certificat.date_jury,
+                            Certificateur.nom)
+                     .join(Candidature, Candidature.id == Certificat.candidature_id)
+                     .join(Candidat, Candidat.id == Candidature.candidat_id)
+                     .join(Certificateur, Certificateur.id == Certificat.certificateur_id)
+                     .where(Candidature.statut == C.CERTIFIEE),
+                     Certificat.created_on, f).order_by(Certificat.numero)
+    for numero, candidat, date_jury, jury in db.session.execute(
+            query.execution_options(yield_per=BATCH)):
+        sheet.append([numero, candidat.civilite, candidat.nom_naissance.upper(),
+                      candidat.nom_usage or "", candidat.prenoms, candidat.date_naissance,
+                      candidat.commune_naissance or candidat.pays_naissance or "", date_jury,
+                      jury])
+    handle = tempfile.NamedTemporaryFile(prefix="clea-registre-", suffix=".xlsx", delete=False)
+    handle.close()
+    book.save(handle.name)
+    return handle.name
+
+
+def compter(by: Any, f: Filtres) -> int:
+    verifier_acces(by)
+    return db.session.scalar(select(func.count()).select_from(_dossiers(by, f).subquery())) or 0
+
+
+def choix_filtres(by: Any) -> dict:
+    """The organismes / établissements of the perimeter offered in the filters."""
+    from app.models import Organisme
+
+    return {
+        "organismes": db.session.execute(select(Organisme.id, Organisme.raison_sociale).where(
+            perimeter.clause(Organisme, by)).order_by(Organisme.raison_sociale).limit(500)).all(),
+        "etablissements": db.session.execute(select(Etablissement.id, Etablissement.nom).where(
+            perimeter.clause(Etablissement, by)).order_by(Etablissement.nom).limit(500)).all(),
+    }
+

@@ -1,0 +1,204 @@
+"""Statistics and exports: every indicator against a hand-computed fixture, the perimeter on
+indicators and exports (a réseau admin never sees another réseau's numbers), filters, the
+export read back with openpyxl, Certif Pro's invoicing and registry exports, roles, API."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.referentiel import SousDomaine
+from app.services import candidatures, certification, evaluations, stats
+from app.services.errors import ForbiddenError, RuleError
+from tests.conftest import BACKENDS
+from tests.integration.test_candidatures import T, dossier, habiliter
+from tests.integration.test_certification import session
+from tests.integration.test_evaluations import matrice_deposee, remplir
+from tests.world import user
+
+MOIS = dt.date.today().strftime("%Y-%m")
+OF_A, OF_B = "utilisateur_etablissement_a", "utilisateur_etablissement_b"
+ADRESSE = {"email": "x@exemple.fr", "adresse": "1 rue Haute", "code_postal": "75011",
+           "ville": "Paris"}
+
+
+def prealable(c, by, acquis_sauf=0):
+    ev = evaluations.creer(c, user(by))
+    remplir(ev, acquis_sauf=acquis_sauf, by=by)
+    matrice_deposee(ev, by=by)
+    evaluations.finaliser(ev, user(by))
+    return ev
+
+
+@pytest.fixture
+def jeu(app, world):
+    """Réseau A: d1 certified (préalable 28/28), d2 préalable 20/28, d3 abandoned (emploi),
+    d4 just created. Réseau B: d5 préalable 28/28. Hand-computed expectations below."""
+    habiliter(world, "etab_a1", "etab_a1b", "etab_b1")
+    d1 = candidatures.creer(dossier(world, nom_naissance="Un", type_public="demandeur_emploi",
+                                    niveau_formation="3", **ADRESSE), user(OF_A), True)
+    d2 = candidatures.creer(dossier(world, nom_naissance="Deux", type_public="salarie"),
+                            user(OF_A), True)
+    d3 = candidatures.creer(dossier(world, etab="etab_a1b", nom_naissance="Trois"),
+                            user("utilisateur_organisme_a"), True)
+    d4 = candidatures.creer(dossier(world, nom_naissance="Quatre"), user(OF_A), True)
+    d5 = candidatures.creer(dossier(world, etab="etab_b1", nom_naissance="Cinq"), user(OF_B),
+                            True)
+    prealable(d1, OF_A)
+    prealable(d2, OF_A, acquis_sauf=8)
+    prealable(d5, OF_B)
+    candidatures.abandonner(d3, "emploi", "", user("utilisateur_organisme_a"))
+    session(world)
+    certification.envoyer_en_certification(d1, user(OF_A))
+    certification.decider(d1, "certifiee", "", user("certif_pro_a"))
+    return {"d1": d1, "d2": d2, "d3": d3, "d4": d4, "d5": d5}
+
+
+def as_map(rows):
+    return {code: n for code, _label, n in rows}
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_indicators_match_the_hand_computed_fixture(app, jeu):
+    ind = stats.indicateurs(user("admin_reseau_a"), stats.Filtres())
+    assert ind.total == 4
+    assert {k: v for k, v in as_map(ind.par_statut).items() if v} == {
+        "certifiee": 1, "attente_eval_finale": 1, "abandonnee": 1, "attente_eval_prealable": 1}
+    assert ind.flux == [{"mois": MOIS, "crees": 4, "prealables": 2, "finales": 0,
+                         "envoyes": 1, "certifies": 1}]
+    assert (ind.prealables_finalises, ind.prealables_valides, ind.taux_premier_coup) == \
+        (2, 1, 50.0)
+    codes = sorted(db.session.scalars(select(SousDomaine.code)).all())
+    rates = {a["code"]: (a["prealable"], a["finale"]) for a in ind.acquisition}
+    assert len(rates) == 28
+    assert {rates[c] for c in codes[:8]} == {(50.0, None)}  # d2 missed the first 8
+    assert {rates[c] for c in codes[8:]} == {(100.0, None)}
+    durees = {label: (mediane, n) for label, mediane, n in ind.durees}
+    assert [n for _m, n in durees.values()] == [2, 0, 1, 1]
+    assert list(durees.values())[1] == (None, 0)
+    assert all(m is not None and 0 <= m < 0.01 for m, n in durees.values() if n)  # same day
+    assert as_map(ind.jury) == {"certifiee": 1, "non_certifiee": 0, "complement": 0}
+    assert as_map(ind.abandons)["emploi"] == 1 and sum(as_map(ind.abandons).values()) == 1
+    assert as_map(ind.habilitations) == {"en_attente": 0, "validee": 2, "rejetee": 0,
+                                         "expiree": 0}
+
+
+def test_perimeter_and_filters(app, jeu):
+    b = stats.indicateurs(user("admin_reseau_b"), stats.Filtres())
+    assert b.total == 1 and as_map(b.jury)["certifiee"] == 0
+    assert as_map(b.habilitations)["validee"] == 1
+    assert b.flux == [{"mois": MOIS, "crees": 1, "prealables": 1, "finales": 0, "envoyes": 0,
+                       "certifies": 0}]
+    # a filter on another réseau's organisme gives nothing, not its numbers
+    other = stats.Filtres(organisme_id=jeu["d5"].etablissement.organisme_id)
+    assert stats.indicateurs(user("admin_reseau_a"), other).total == 0
+    assert stats.indicateurs(user("admin_organisme_a"), stats.Filtres()).total == 4
+    f = stats.Filtres.depuis({"etablissement_id": str(jeu["d1"].etablissement_id)})
+    assert stats.indicateurs(user("admin_reseau_a"), f).total == 3
+    assert stats.indicateurs(user("admin_reseau_a"),
+                             stats.Filtres.depuis({"type_public": "salarie"})).total == 1
+    assert stats.indicateurs(user("admin_reseau_a"),
+                             stats.Filtres.depuis({"niveau": "3"})).total == 1
+    demain = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    assert stats.indicateurs(user("certif_pro_a"), stats.Filtres.depuis({"debut": demain})
+                             ).total == 0
+    assert stats.indicateurs(user("certif_pro_a"), stats.Filtres()).total == 5
+    with pytest.raises(RuleError, match="La fin de la période doit suivre son début."):
+        stats.Filtres.depuis({"debut": "2026-05-01", "fin": "2026-04-01"})
+    with pytest.raises(ForbiddenError):
+        stats.indicateurs(user(OF_A), stats.Filtres())
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_export_read_back_matches_the_database(app, jeu):
+    import os
+
+    path = stats.exporter(user("admin_reseau_a"), stats.Filtres())
+    try:
+        book = load_workbook(path, read_only=True)
+        rows = list(book["Parcours"].iter_rows(values_only=True))
+        resume = list(book["Indicateurs"].iter_rows(values_only=True))
+    finally:
+        os.unlink(path)
+    header, data = rows[0], {r[0]: r for r in rows[1:]}
+    assert len(header) == 21 + 28
+    assert set(data) == {jeu[k].id for k in ("d1", "d2", "d3", "d4")}  # never d5 (réseau B)
+    col = {name: i for i, name in enumerate(header)}
+    d1 = data[jeu["d1"].id]
+    assert d1[col["Nom de naissance"]] == "UN" and d1[col["Statut"]] == "Certifiée"
+    assert d1[col["Décision"]] == "Certifiée"
+    assert d1[col["N° de certificat"]] == certification.certificat_de(jeu["d1"]).numero
+    assert d1[col["Résultat"]] == "Validé" and d1[21:] == ("Acquis",) * 28
+    d2 = data[jeu["d2"].id]
+    assert d2[col["Résultat"]] == "Non validé" and d2[21:].count("Non acquis") == 8
+    assert data[jeu["d4"].id][col["Dernière évaluation"]] in (None, "")
+    assert ("Dossiers", 4) in resume
+    assert ("Préalables validées du premier coup (%)", 50, 1, 2) in resume
+
+
+def test_certif_pro_exports(app, jeu):
+    content = stats.facturation(user("certif_pro_a"), stats.Filtres())
+    rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+    by_org = {r[1]: r[2:] for r in rows[2:]}
+    assert by_org == {"ORG_A1": (2, 1), "ORG_B1": (1, 0)}
+    import os
+
+    path = stats.registre(user("certif_pro_a"), stats.Filtres())
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    os.unlink(path)
+    assert len(rows) == 2 and rows[1][0] == certification.certificat_de(jeu["d1"]).numero
+    assert rows[1][2] == "UN"
+    with pytest.raises(ForbiddenError, match="réservé à Certif Pro"):
+        stats.facturation(user("admin_reseau_a"), stats.Filtres())
+    with pytest.raises(ForbiddenError):
+        stats.registre(user("admin_organisme_a"), stats.Filtres())
+
+
+@pytest.mark.parametrize("who,status", [
+    ("certif_pro_a", 200), ("admin_reseau_a", 200), ("admin_organisme_a", 200),
+    ("superviseur_reseau_a", 403), ("utilisateur_organisme_a", 403),
+    ("admin_etablissement_a", 403), (OF_A, 403), ("jury_a", 403)])
+def test_stats_tab_and_api_per_role(app, jeu, login, api_token, who, status):
+    client = login(who)
+    page = client.get("/stats/")
+    assert page.status_code == status
+    api = app.test_client().get("/api/v1/stats/", headers=api_token(who))
+    assert api.status_code == status
+    if status == 200:
+        text = T(page)
+        assert "Dossiers par statut" in text and "Exporter (Excel)" in text
+        assert ("Export de facturation par organisme" in text) == (who == "certif_pro_a")
+        assert api.json["total"] == (5 if who == "certif_pro_a" else 4)
+        export = client.get("/stats/export?jeton=abc123")
+        assert export.status_code == 200 and "clea_export=abc123" in export.headers[
+            "Set-Cookie"]
+        assert load_workbook(io.BytesIO(export.data)).sheetnames == ["Parcours", "Indicateurs"]
+
+
+def test_stats_screen_refusals_and_api_filters(app, jeu, login, api_token):
+    client = login("admin_reseau_a")
+    page = T(client.get("/stats/?debut=2026-05-01&fin=2026-04-01"))
+    assert "La fin de la période doit suivre son début." in page
+    refused = T(client.get("/stats/facturation", follow_redirects=True))
+    assert "Cet export est réservé à Certif Pro." in refused
+    api = app.test_client().get("/api/v1/stats/?type_public=inconnu",
+                                headers=api_token("admin_reseau_a"))
+    assert api.status_code == 400 and api.json["message"] == "Type de public inconnu."
+    api = app.test_client().get("/api/v1/stats/export?type_public=salarie",
+                                headers=api_token("admin_reseau_a"))
+    rows = list(load_workbook(io.BytesIO(api.data)).active.iter_rows(values_only=True))
+    assert len(rows) == 2 and rows[1][0] == jeu["d2"].id
+
+
+def test_indicator_queries_do_not_grow_with_rows(app, world, jeu, count_queries):
+    with count_queries() as first:
+        stats.indicateurs(user("admin_reseau_a"), stats.Filtres())
+    for i in range(5):
+        candidatures.creer(dossier(world, nom_naissance=f"Extra{i}"), user(OF_A), True)
+    with count_queries() as second:
+        stats.indicateurs(user("admin_reseau_a"), stats.Filtres())
+    assert second.count == first.count
