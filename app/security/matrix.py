@@ -156,7 +156,7 @@ MENU: tuple[MenuItem, ...] = (
              "fa-gavel"),
     MenuItem("Envois de certificats", _l("Envois de certificats"), CATEGORY_CERTIFICATION,
              "EnvoiCertificat", "fa-truck"),
-    MenuItem("Statistiques", _l("Statistiques et exports"), CATEGORY_STATS, "Stats",
+    MenuItem("Statistiques", _l("Stats"), CATEGORY_STATS, "Stats",
              "fa-bar-chart"),
     MenuItem("Mon réseau", _l("Mon réseau"), CATEGORY_GESTION, "Reseau", "fa-sitemap"),
     MenuItem("Mes organismes", _l("Mes organismes"), CATEGORY_GESTION, "Organisme", "fa-building"),

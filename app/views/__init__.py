@@ -47,7 +47,8 @@ def register_views(appbuilder) -> None:
             item.name,
             label=item.label,
             icon=item.icon,
-            category=item.category,
+            # « Stats » is a tab of its own (guide §7): a top-level link, not a dropdown
+            category="" if item.category == matrix.CATEGORY_STATS else item.category,
             category_label=matrix.CATEGORY_LABELS[item.category],
             menu_cond=_evaluations_open if item.category == matrix.CATEGORY_EVALUATIONS else None,
         )

@@ -34,6 +34,7 @@ PAGES = [
     pytest.param("certifpro", "/jury/session/2", id="session-jury"),
     pytest.param("certifpro", "/envois/", id="envois-certificats"),
     pytest.param(None, "/verifier/CLEA-2000-000001", id="verification-inconnue"),
+    pytest.param("certifpro", "/stats/", id="statistiques"),
 ]
 
 
