@@ -32,6 +32,14 @@ class FrenchResponses:
     def response_403(self):
         return self.response(403, message=_("Votre rôle ne permet pas cette action."))
 
+    def _refuse(self, error: ServiceError):
+        """A service's refusal as French JSON; nothing of the request is kept."""
+        db.session.rollback()
+        body = {"message": error.message}
+        if error.field:
+            body["field"] = error.field
+        return self.response(error.status, **body)
+
 
 class ScopedModelRestApi(FrenchResponses, ModelRestApi):
     resource: str = ""
@@ -65,13 +73,6 @@ class ScopedModelRestApi(FrenchResponses, ModelRestApi):
 
     def response_500(self, message: str | None = None):
         return self.response(500, message=_("Erreur inattendue."))
-
-    def _refuse(self, error: ServiceError):
-        db.session.rollback()
-        body = {"message": error.message}
-        if error.field:
-            body["field"] = error.field
-        return self.response(error.status, **body)
 
     # --- writes go through services ----------------------------------------------------
     def service_create(self, data: dict) -> Any:

@@ -7,7 +7,6 @@ import os
 from flask import request, send_file
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 
-from app.extensions import db
 from app.security.perimeter import actor
 from app.services import stats as service
 from app.services.errors import ServiceError
@@ -20,13 +19,6 @@ class StatsApi(FrenchResponses, BaseApi):
     class_permission_name = "Stats"
     method_permission_name = {"indicateurs": "read", "export": "read"}
     allow_browser_login = True
-
-    def _refuse(self, error: ServiceError):
-        db.session.rollback()
-        body = {"message": error.message}
-        if error.field:
-            body["field"] = error.field
-        return self.response(error.status, **body)
 
     @expose("/", methods=["GET"])
     @protect()

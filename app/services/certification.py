@@ -105,31 +105,24 @@ def prochaine_session(certificateur_id: int, today: Optional[dt.date] = None
 def affecter_session(candidature: Candidature, today: Optional[dt.date] = None) -> bool:
     """Assign a dossier waiting for a jury to the next open session (the caller commits).
     A « Candidature complétée » keeps its status and goes before the next session."""
-    if candidature.certificateur_id is None:
-        return False
-    if candidature.statut == C.COMPLETEE and candidature.session_jury_id is None:
-        session = prochaine_session(candidature.certificateur_id, today)
-        if session is None:
-            return False
-        candidature.session_jury_id = session.id
-        _informer(candidature, _("Dossier complété présenté au jury : %(nom)s",
-                                 nom=candidature.candidat.nom_complet),
-                  _("Session du %(date)s (%(jury)s).", date=session.date_session.strftime(
-                      "%d/%m/%Y"), jury=session.certificateur.nom))
-        return True
-    if candidature.statut != C.ATTENTE_JURY:
+    complete = candidature.statut == C.COMPLETEE and candidature.session_jury_id is None
+    if candidature.certificateur_id is None or not (
+            complete or candidature.statut == C.ATTENTE_JURY):
         return False
     session = prochaine_session(candidature.certificateur_id, today)
     if session is None:
         return False  # waits: « en attente d'affectation à un jury »
-    transition(candidature, C.ATTENTE_CERTIFICATION, None,
-               _("Affecté à la session du %(date)s", date=session.date_session.strftime(
-                   "%d/%m/%Y")))
+    jour = session.date_session.strftime("%d/%m/%Y")
+    if complete:
+        titre = _("Dossier complété présenté au jury : %(nom)s",
+                  nom=candidature.candidat.nom_complet)
+    else:
+        transition(candidature, C.ATTENTE_CERTIFICATION, None,
+                   _("Affecté à la session du %(date)s", date=jour))
+        titre = _("Dossier affecté à un jury : %(nom)s", nom=candidature.candidat.nom_complet)
     candidature.session_jury_id = session.id
-    _informer(candidature, _("Dossier affecté à un jury : %(nom)s",
-                             nom=candidature.candidat.nom_complet),
-              _("Session du %(date)s (%(jury)s).", date=session.date_session.strftime(
-                  "%d/%m/%Y"), jury=session.certificateur.nom))
+    _informer(candidature, titre, _("Session du %(date)s (%(jury)s).", date=jour,
+                                    jury=session.certificateur.nom))
     return True
 
 

@@ -220,17 +220,13 @@ class CandidatureView(BaseView):
     @expose("/<int:pk>/certificat")
     @has_access
     def certificat(self, pk):
-        import io
-
-        from flask import send_file
+        from .certification import certificat_response
 
         candidature = perimeter.get_or_404(Candidature, pk, actor())
         certificat = certification.certificat_de(candidature)
         if certificat is None:
             abort(404)
-        return send_file(io.BytesIO(certification.certificat_pdf(certificat)),
-                         mimetype="application/pdf", as_attachment=True,
-                         download_name=f"{certificat.numero}.pdf")
+        return certificat_response(certificat)
 
     @expose("/<int:pk>/documents", methods=["POST"])
     @has_access

@@ -23,7 +23,6 @@ from app.security import perimeter
 from app.security.perimeter import actor
 from app.services import candidatures as dossiers
 from app.services import certification as service
-from app.services import documents
 from app.services.errors import ServiceError
 
 STATUTS_SESSION = (PREPARATION, OUVERTE, CLOSE)
@@ -38,6 +37,11 @@ def _pdf(content: bytes, name: str):
 
     return send_file(io.BytesIO(content), mimetype="application/pdf", as_attachment=True,
                      download_name=name)
+
+
+def certificat_response(certificat: Certificat):
+    """The certificate PDF as a download (the caller checked the perimeter)."""
+    return _pdf(service.certificat_pdf(certificat), f"{certificat.numero}.pdf")
 
 
 def _run(command, message):
@@ -227,17 +231,14 @@ class SessionsJuryView(BaseView):
     @expose("/document/<int:pk>")
     @has_access
     def document(self, pk):
-        document = perimeter.get_or_404(Document, pk, actor())
-        if document.supprime_le is not None:
-            abort(404)
-        return send_file(documents.chemin(document), as_attachment=True,
-                         download_name=document.nom_original, mimetype=document.type_mime)
+        from .evaluations import document_response
+
+        return document_response(pk)
 
     @expose("/certificat/<int:pk>")
     @has_access
     def certificat(self, pk):
-        certificat = perimeter.get_or_404(Certificat, pk, actor())
-        return _pdf(service.certificat_pdf(certificat), f"{certificat.numero}.pdf")
+        return certificat_response(perimeter.get_or_404(Certificat, pk, actor()))
 
     @expose("/certificat/<int:pk>/signe", methods=["POST"])
     @has_access

@@ -38,6 +38,15 @@ def deposer_fichiers(candidature, nature="piece", evaluation_id=None, formation_
                   "success")
 
 
+def document_response(pk):
+    """A dossier's document as a download, inside the user's perimeter (else 404)."""
+    document = perimeter.get_or_404(Document, pk, actor())
+    if document.supprime_le is not None:
+        abort(404)
+    return send_file(documents.chemin(document), as_attachment=True,
+                     download_name=document.nom_original, mimetype=document.type_mime)
+
+
 def _evaluation(pk) -> Evaluation:
     return perimeter.get_or_404(Evaluation, pk, actor())
 
@@ -161,8 +170,4 @@ class EvaluationView(BaseView):
     @expose("/document/<int:pk>")
     @has_access
     def document(self, pk):
-        document = perimeter.get_or_404(Document, pk, actor())
-        if document.supprime_le is not None:
-            abort(404)
-        return send_file(documents.chemin(document), as_attachment=True,
-                         download_name=document.nom_original, mimetype=document.type_mime)
+        return document_response(pk)

@@ -9,7 +9,6 @@ import os
 from flask import after_this_request, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
-from flask_babel import gettext as _
 
 from app.extensions import db
 from app.security.access import is_national
