@@ -31,7 +31,7 @@ from app.security.matrix import CREATE, UPDATE
 from . import audit, documents, notifications, pdf
 from .candidatures import transition
 from .dates import parse_date
-from .errors import ForbiddenError, RuleError
+from .errors import ConflictError, ForbiddenError, RuleError
 
 CHAMPS_ENVOI = (
     ("nom_naissance", _l("nom de naissance")), ("prenoms", _l("prénom(s)")),
@@ -447,6 +447,29 @@ def completer(candidature: Candidature, reponse: str, by: Any) -> Candidature:
                          _("Candidature complétée : %(nom)s", nom=candidature.candidat.nom_complet),
                          reponse, lien=f"/jury/dossier/{candidature.id}")
     audit.record(by, "completer_candidature", candidature)
+    db.session.commit()
+    return candidature
+
+
+def reprendre_parcours(candidature: Candidature, by: Any) -> Candidature:
+    """After « Non certifiée », the OF resumes the path: a new formation, then a new
+    evaluation finale (DESIGN §5). Refused if the person has started another path since."""
+    ensure_can(by, "Candidature", UPDATE)
+    perimeter.get_or_404(Candidature, candidature.id, by)
+    if candidature.statut != C.NON_CERTIFIEE:
+        raise RuleError(_("Seul un dossier non certifié peut reprendre son parcours."))
+    autre = db.session.scalar(select(Candidature.id).where(
+        Candidature.candidat_id == candidature.candidat_id, Candidature.id != candidature.id,
+        Candidature.statut.notin_(C.CLOSED)))
+    if autre:
+        raise ConflictError(_("Ce candidat a déjà un autre parcours en cours : le dossier ne "
+                              "peut pas reprendre."))
+    transition(candidature, C.ATTENTE_EVAL_FINALE, by,
+               _("Reprise du parcours après la décision du jury"))
+    candidature.certificateur_id = None
+    candidature.session_jury_id = None
+    candidature.envoye_le = None
+    audit.record(by, "reprendre_parcours", candidature)
     db.session.commit()
     return candidature
 

@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -71,8 +71,14 @@ def peut_ajouter(candidature: Candidature) -> bool:
 
 def rouvrable(evaluation: Evaluation) -> bool:
     """A finalized evaluation of a dossier not sent yet (the role is checked apart)."""
-    return (evaluation.statut == FINALISEE
-            and evaluation.candidature.statut in (C.A_ENVOYER, C.ATTENTE_EVAL_FINALE))
+    if not (evaluation.statut == FINALISEE
+            and evaluation.candidature.statut in (C.A_ENVOYER, C.ATTENTE_EVAL_FINALE)):
+        return False
+    from app.models.jury import DecisionJury
+
+    decided = db.session.scalar(select(func.max(DecisionJury.le)).where(
+        DecisionJury.candidature_id == evaluation.candidature_id))
+    return decided is None or evaluation.finalisee_le > decided  # the jury saw the older ones
 
 
 def creer(candidature: Candidature, by: Any) -> Evaluation:
@@ -84,7 +90,9 @@ def creer(candidature: Candidature, by: Any) -> Evaluation:
                           s=statut_label(candidature.statut)))
     precedente = derniere_finalisee(candidature)
     if precedente is not None:
-        if precedente.resultat != NON_VALIDE:
+        # after a « Non certifiée » decision the path resumes (attente_eval_finale) from a
+        # validated evaluation: a new formation, then a new finale
+        if precedente.resultat != NON_VALIDE and candidature.statut != C.ATTENTE_EVAL_FINALE:
             raise RuleError(_("La dernière évaluation est validée : envoyez le dossier en "
                               "certification."))
         if not _formation_avec_attestation_depuis(candidature, precedente.finalisee_le):

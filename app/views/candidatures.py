@@ -193,7 +193,7 @@ class CandidatureView(BaseView):
                               "abandonner": "update", "reintegrer": "update",
                               "supprimer": "delete", "deposer": "update",
                               "supprimer_document": "update", "envoyer": "update",
-                              "annuler_envoi": "update", "completer": "update",
+                              "annuler_envoi": "update", "completer": "update", "reprendre": "update",
                               "certificat": "read"}
 
     @expose("/<int:pk>/envoyer", methods=["POST"])
@@ -216,6 +216,15 @@ class CandidatureView(BaseView):
         return self._act(pk, lambda c: certification.completer(c, request.form.get("reponse", ""),
                                                                actor()),
                          _("Le dossier complété retourne devant le jury."))
+
+    @expose("/<int:pk>/reprendre", methods=["POST"])
+    @has_access
+    def reprendre(self, pk):
+        """After « Non certifiée »: back to « En attente d'évaluation finale »."""
+        require_tab()
+        return self._act(pk, lambda c: certification.reprendre_parcours(c, actor()),
+                         _("Le parcours reprend : enregistrez la formation suivie puis une "
+                           "nouvelle évaluation finale."))
 
     @expose("/<int:pk>/certificat")
     @has_access

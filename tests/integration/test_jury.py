@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import Notification
 from app.models.candidature import Candidature, HistoriqueStatut
 from app.models.jury import Certificat, CompteurCertificat, EnvoiCertificat
-from app.services import certification
+from app.services import candidatures, certification
 from app.services.errors import ForbiddenError, RuleError
 from tests.integration.test_candidatures import T
 from tests.integration.test_certification import TODAY, a_envoyer, session
@@ -414,3 +414,50 @@ def test_api(app, ready, api_token):
     assert closed.status_code == 200 and closed.json["result"]["statut"] == "close"
     pv = client.get(f"/api/v1/jury/{pk}/proces-verbal", headers=cp)
     assert pv.status_code == 200 and "Procès-verbal" in pdf_text(pv.data)
+
+
+def test_not_certified_dossier_resumes_its_path(app, ready, login):
+    from app.models.referentiel import SousDomaine
+    from app.services import documents, evaluations
+    from tests.integration.test_evaluations import PDF, matrice_deposee, remplir
+
+    s = session(ready)
+    c = a_envoyer(ready)
+    candidatures.transition(c, "attente_eval_prealable", None, "test: through a real préalable")
+    db.session.commit()
+    ev = evaluations.creer(c, user(OF))
+    remplir(ev)
+    matrice_deposee(ev)
+    evaluations.finaliser(ev, user(OF))
+    certification.envoyer_en_certification(c, user(OF))
+    assert c.session_jury_id == s.id
+    certification.decider(c, "non_certifiee", "Projet professionnel non étayé", user("jury_a"))
+    assert not evaluations.rouvrable(ev)  # the jury saw it
+    with pytest.raises(RuleError, match="n'attend pas d'évaluation"):
+        evaluations.creer(c, user(OF))
+    db.session.rollback()
+    page = T(login(OF).post(f"/candidature/{c.id}/reprendre", follow_redirects=True))
+    assert "Le parcours reprend" in page
+    db.session.refresh(c)
+    assert c.statut == "attente_eval_finale" and c.certificateur_id is None
+    with pytest.raises(RuleError, match="Formations CléA"):
+        evaluations.creer(c, user(OF))
+    db.session.rollback()
+    sd = db.session.scalars(select(SousDomaine.id)).first()
+    formation = evaluations.ajouter_formation(c, {
+        "intitule": "Communication écrite", "organisme_formateur": "ETAB_A1",
+        "formateur": "Paul Form", "date_debut": TODAY.isoformat(),
+        "date_fin": TODAY.isoformat(), "duree_heures": "21", "modalite": "presentiel",
+        "sous_domaines": [sd]}, user(OF))
+    documents.enregistrer(c, "attestation.pdf", PDF, user(OF), nature="attestation",
+                          formation_id=formation.id)
+    assert evaluations.creer(c, user(OF)).type == "finale"
+    with pytest.raises(RuleError, match="Seul un dossier non certifié"):
+        certification.reprendre_parcours(c, user(OF))
+
+
+def test_cancel_after_assignment_returns_to_a_envoyer(app, ready):
+    s, (c,) = en_session(ready)
+    certification.annuler_envoi(c, user("admin_reseau_a"))
+    assert c.statut == "a_envoyer" and c.session_jury_id is None
+    assert certification.dossiers_de_session(s) == []
