@@ -461,3 +461,22 @@ def test_cancel_after_assignment_returns_to_a_envoyer(app, ready):
     certification.annuler_envoi(c, user("admin_reseau_a"))
     assert c.statut == "a_envoyer" and c.session_jury_id is None
     assert certification.dossiers_de_session(s) == []
+
+
+@pytest.mark.parametrize("who", ["certif_pro_a", "admin_reseau_a", "superviseur_reseau_a",
+                                 "admin_organisme_a", "utilisateur_organisme_a",
+                                 "admin_etablissement_a", OF, "jury_a"])
+def test_certification_screens_per_role(app, ready, login, who):
+    """The calendar is everyone's; sessions are Certif Pro's and the juries'; shipments are
+    Certif Pro's (the matrix), and a dossier of another réseau stays out of reach (404)."""
+    s, (c,) = en_session(ready)
+    client = login(who)
+    assert client.get("/certification/").status_code == 200
+    sessions = 200 if who in ("certif_pro_a", "jury_a") else 403
+    assert client.get("/jury/").status_code == sessions
+    assert client.get(f"/jury/session/{s.id}").status_code == sessions
+    assert client.get("/envois/").status_code == (200 if who == "certif_pro_a" else 403)
+    outsider = login("utilisateur_etablissement_b")
+    assert outsider.post(f"/candidature/{c.id}/completer", data={"reponse": "x" * 20}
+                         ).status_code == 404
+    assert outsider.get(f"/candidature/{c.id}/certificat").status_code == 404
