@@ -297,8 +297,17 @@ def _lignes_parcours(by: Any, f: Filtres, sous_domaines: list[SousDomaine]) -> I
     """One row per dossier, by batches of BATCH ids (keyset pagination on the id)."""
     from app.models import Organisme
 
+    from .certification import DECISIONS as DECISION_LABELS
+
     ids = _dossiers(by, f)
     sd_index = {sd.id: i for i, sd in enumerate(sous_domaines)}
+    # labels translated once, not once per cell
+    acquis_label = {True: _("Acquis"), False: _("Non acquis"), None: None}
+    types_eval = {"prealable": _("préalable"), "finale": _("finale")}
+    resultats_eval = {"valide": _("Validé"), "non_valide": _("Non validé")}
+    statuts = {code: str(label) for code, label in dossiers.STATUTS.items()}
+    publics = {code: str(label) for code, label in dossiers.TYPES_PUBLIC.items()}
+    decisions_ = {code: str(label) for code, label in DECISION_LABELS.items()}
     dernier = 0
     while True:
         batch = db.session.execute(
@@ -327,8 +336,7 @@ def _lignes_parcours(by: Any, f: Filtres, sous_domaines: list[SousDomaine]) -> I
                     ResultatEvaluation.evaluation_id.in_(list(last_eval.values())))):
                 cells = resultats.setdefault(eid, [None] * len(sous_domaines))
                 if sd in sd_index:
-                    cells[sd_index[sd]] = (_("Acquis") if acquis else
-                                           (_("Non acquis") if acquis is False else None))
+                    cells[sd_index[sd]] = acquis_label[acquis]
         heures = dict(db.session.execute(select(Formation.candidature_id,
                                                 func.sum(Formation.duree_heures))
                                          .where(Formation.candidature_id.in_(pks))
@@ -340,8 +348,6 @@ def _lignes_parcours(by: Any, f: Filtres, sous_domaines: list[SousDomaine]) -> I
             decision[cid] = (dec, le)
         numeros = dict(db.session.execute(select(Certificat.candidature_id, Certificat.numero)
                                           .where(Certificat.candidature_id.in_(pks))).all())
-        from .certification import DECISIONS as DECISION_LABELS
-
         for candidature, candidat, etab, organisme in batch:
             cree, pre, fin, env, dec = etapes.get(candidature.id, (None,) * 5)
             eid = last_eval.get(candidature.id)
@@ -349,13 +355,13 @@ def _lignes_parcours(by: Any, f: Filtres, sous_domaines: list[SousDomaine]) -> I
             d = decision.get(candidature.id)
             yield [candidature.id, candidat.nom_naissance.upper(), candidat.nom_usage or "",
                    candidat.prenoms, candidat.date_naissance, candidat.email or "", organisme,
-                   etab, str(dossiers.TYPES_PUBLIC.get(candidature.type_public, "")),
-                   candidature.niveau_formation, dossiers.statut_label(candidature.statut),
+                   etab, publics.get(candidature.type_public, ""),
+                   candidature.niveau_formation, statuts.get(candidature.statut, ""),
                    _day(candidature.created_on), _day(pre), _day(fin), _day(env), _day(dec),
-                   (_("préalable") if ev.type == "prealable" else _("finale")) if ev else "",
-                   (_("Validé") if ev.resultat == "valide" else _("Non validé")) if ev else "",
+                   types_eval.get(ev.type, "") if ev else "",
+                   resultats_eval.get(ev.resultat, "") if ev else "",
                    float(heures.get(candidature.id) or 0),
-                   str(DECISION_LABELS[d[0]]) if d else "", numeros.get(candidature.id, ""),
+                   decisions_[d[0]] if d else "", numeros.get(candidature.id, ""),
                    *(resultats.get(eid) or [None] * len(sous_domaines))]
         db.session.expunge_all()  # keep the identity map (and memory) flat
 
