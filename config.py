@@ -67,6 +67,8 @@ class Config:
     AUTH_RATE_LIMITED = True
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per 20 second")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    # The public certificate check: numbers are sequential, so one address may not walk them
+    CLEA_VERIFY_RATE_LIMIT = os.environ.get("CLEA_VERIFY_RATE_LIMIT", "30 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # Lock an account for 15 minutes after 5 consecutive failed logins
     CLEA_MAX_LOGIN_FAILURES = 5

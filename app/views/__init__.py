@@ -1,6 +1,8 @@
 """Register every screen; menus come from security.matrix.MENU (one table)."""
 from __future__ import annotations
 
+from flask import current_app
+
 from app.security import matrix
 
 from .account import CompteView, ProfilView, profile_context, register_error_pages
@@ -59,14 +61,14 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(EtablissementsOrganismeView)
     appbuilder.add_view_no_menu(HabilitationsEtablissementView)
     appbuilder.add_view_no_menu(AnnuaireView)
-    appbuilder.add_view_no_menu(VerifierView)
+    verifier = appbuilder.add_view_no_menu(VerifierView)
+    appbuilder.sm.limiter.limit(lambda: current_app.config["CLEA_VERIFY_RATE_LIMIT"])(
+        verifier.blueprint)
     appbuilder.add_view_no_menu(CompteView)
     appbuilder.add_view_no_menu(ProfilView)
     appbuilder.add_view_no_menu(LookupView)
     appbuilder.add_view_no_menu(NotificationsView)
     appbuilder.add_view_no_menu(SupportView)
-    from flask import current_app
-
     app = current_app._get_current_object()
     register_error_pages(app)
     app.context_processor(bell_context)
