@@ -45,6 +45,15 @@ def summary(user: Any) -> Accueil:
             result.counts[label] = db.session.execute(
                 select(func.count()).select_from(model).where(perimeter.clause(model, user))
             ).scalar_one()
+    if matrix.allowed(role, "SessionJury", matrix.UPDATE):  # juries and Certif Pro
+        from app.models.candidature import Candidature
+
+        from .certification import EN_EXAMEN
+
+        result.counts[_("Dossiers à examiner par le jury")] = db.session.execute(
+            select(func.count()).select_from(Candidature).where(
+                Candidature.statut.in_(EN_EXAMEN), Candidature.session_jury_id.is_not(None),
+                perimeter.clause(Candidature, user))).scalar_one()
     from .habilitations import peut_evaluer
 
     tabs_open = peut_evaluer(user)

@@ -480,3 +480,13 @@ def test_certification_screens_per_role(app, ready, login, who):
     assert outsider.post(f"/candidature/{c.id}/completer", data={"reponse": "x" * 20}
                          ).status_code == 404
     assert outsider.get(f"/candidature/{c.id}/certificat").status_code == 404
+
+
+def test_home_page_counts_the_dossiers_a_jury_must_examine(app, ready, login):
+    en_session(ready, n=2)
+    assert "Dossiers à examiner par le jury" in T(login("jury_a").get("/"))
+    from app.services import home
+
+    assert home.summary(user("jury_a")).counts["Dossiers à examiner par le jury"] == 2
+    assert home.summary(user("certif_pro_a")).counts["Dossiers à examiner par le jury"] == 2
+    assert "Dossiers à examiner par le jury" not in home.summary(user(OF)).counts
