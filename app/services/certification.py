@@ -288,18 +288,25 @@ def cloturer_session(session: SessionJury, by: Any) -> None:
             "session.", restants))
     session.statut = CLOSE
     session.close_le = dt.datetime.now()
-    content = _proces_verbal_pdf(session)
-    stored = f"pv-{uuid.uuid4().hex}.pdf"
+    audit.record(by, "cloturer_session_jury", session)
+    _stocker_pdf("pv", _proces_verbal_pdf(session),
+                 lambda name: setattr(session, "proces_verbal", name))
+
+
+def _stocker_pdf(prefix: str, content: bytes, attach) -> str:
+    """Write a PDF under a generated name, attach it to its row and commit; on failure
+    nothing is kept (no row, no file)."""
+    stored = f"{prefix}-{uuid.uuid4().hex}.pdf"
     path = documents.storage_dir() / stored
     path.write_bytes(content)
-    session.proces_verbal = stored
-    audit.record(by, "cloturer_session_jury", session)
+    attach(stored)
     try:
         db.session.commit()
     except Exception:
         db.session.rollback()
         path.unlink(missing_ok=True)
         raise
+    return stored
 
 
 def _proces_verbal_pdf(session: SessionJury) -> bytes:
@@ -517,19 +524,10 @@ def deposer_certificat_signe(certificat: Certificat, nom: str, content: bytes, b
     if not content or documents.detect(content) != "pdf":
         raise RuleError(_("Le certificat signé doit être un fichier PDF (le contenu du fichier "
                           "est vérifié, pas seulement son nom)."), field="fichier")
-    stored = f"certificat-{uuid.uuid4().hex}.pdf"
-    path = documents.storage_dir() / stored
-    path.write_bytes(content)
     previous = certificat.fichier_signe
-    certificat.fichier_signe = stored
     certificat.signe_le = dt.datetime.now()
     audit.record(by, "deposer_certificat_signe", certificat, documents.safe_name(nom))
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        path.unlink(missing_ok=True)
-        raise
+    _stocker_pdf("certificat", content, lambda name: setattr(certificat, "fichier_signe", name))
     if previous:
         (documents.storage_dir() / previous).unlink(missing_ok=True)
 
