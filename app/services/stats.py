@@ -520,14 +520,16 @@ def compter(by: Any, f: Filtres) -> int:
     return db.session.scalar(select(func.count()).select_from(_dossiers(by, f).subquery())) or 0
 
 
-def choix_filtres(by: Any) -> dict:
-    """The organismes / établissements of the perimeter offered in the filters."""
+def choix_filtres(by: Any, f: Filtres) -> dict:
+    """The organisme / établissement chosen in the filters, as (id, name), if inside the
+    perimeter (the lists themselves are searched as you type, through /lookup)."""
     from app.models import Organisme
 
-    return {
-        "organismes": db.session.execute(select(Organisme.id, Organisme.raison_sociale).where(
-            perimeter.clause(Organisme, by)).order_by(Organisme.raison_sociale).limit(500)).all(),
-        "etablissements": db.session.execute(select(Etablissement.id, Etablissement.nom).where(
-            perimeter.clause(Etablissement, by)).order_by(Etablissement.nom).limit(500)).all(),
-    }
+    def one(model, column, pk):
+        if not pk:
+            return None
+        return db.session.execute(select(model.id, column).where(
+            model.id == pk, perimeter.clause(model, by))).first()
 
+    return {"organisme": one(Organisme, Organisme.raison_sociale, f.organisme_id),
+            "etablissement": one(Etablissement, Etablissement.nom, f.etablissement_id)}

@@ -57,7 +57,7 @@ class StatsView(BaseView):
         ind = service.indicateurs(actor(), filtres)
         return self.render_template(
             "clea/stats/tableau.html", ind=ind, f=filtres, args=request.args,
-            choix=service.choix_filtres(actor()), types_public=dossiers.TYPES_PUBLIC,
+            choix=service.choix_filtres(actor(), filtres), types_public=dossiers.TYPES_PUBLIC,
             niveaux=dossiers.NIVEAUX, national=is_national(actor()),
             query=request.query_string.decode(),
             paires=lambda rows: [(label, n) for _code, label, n in rows])

@@ -202,3 +202,12 @@ def test_indicator_queries_do_not_grow_with_rows(app, world, jeu, count_queries)
     with count_queries() as second:
         stats.indicateurs(user("admin_reseau_a"), stats.Filtres())
     assert second.count == first.count
+
+
+def test_filter_choices_are_searched_and_stay_in_the_perimeter(app, world, jeu, login):
+    client = login("admin_reseau_a")
+    own = T(client.get(f"/stats/?organisme_id={world.ids['org_a1']}"))
+    assert f'<option value="{world.ids["org_a1"]}" selected>ORG_A1</option>' in own
+    assert 'data-url="/lookup/organisme"' in own
+    other = T(client.get(f"/stats/?organisme_id={world.ids['org_b1']}"))
+    assert "ORG_B1" not in other and "0 dossier dans votre sélection" in other
