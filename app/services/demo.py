@@ -92,6 +92,7 @@ def load_demo() -> list[tuple[str, str, str]]:
                "certificateur": {"certificateur_id": jury_cert.id}, None: {}}
     _demo_habilitations()
     _demo_sessions(cpne)
+    _demo_dossiers()
     logins = []
     for role, username, first, last, target in DEMO_USERS:
         exists = db.session.execute(
@@ -134,6 +135,68 @@ def _demo_sessions(cpne: Certificateur) -> None:
         "date_limite": today + dt.timedelta(days=30), "mode": "distanciel",
         "membres": membres}, by=None)
     certification.ouvrir_session(prochaine, by=None)
+
+
+def _demo_dossiers() -> None:
+    """A few dossiers of LA BOETIE Lyon in every step, so the dashboards, the Stats tab and
+    the shipments screen show something: two waiting for their préalable, one after a
+    « Non validé » préalable, one « A envoyer », one certified (Transitions Pro
+    Auvergne-Rhône-Alpes, paper certificate to post), one abandoned."""
+    import datetime as dt
+
+    from app.models.candidature import Candidature
+
+    from . import candidatures, certification, documents, evaluations, matrice
+
+    if db.session.execute(select(Candidature.id).limit(1)).first() is not None:
+        return
+    lyon = db.session.execute(
+        select(Etablissement).where(Etablissement.nom == "LA BOETIE Lyon")).scalar_one()
+
+    def dossier(civilite, nom, prenom, naissance, **extra):
+        return candidatures.creer({
+            "etablissement_id": lyon.id, "civilite": civilite,
+            "nom_naissance": nom, "prenoms": prenom, "date_naissance": naissance,
+            "commune_naissance": "Lyon", "departement_naissance": "69",
+            "statut_inscription": "demandeur_emploi", "type_public": "demandeur_emploi",
+            "niveau_formation": "3", "email": f"{prenom.lower()}.{nom.lower()}@exemple.fr",
+            "adresse": "8 rue de la République", "code_postal": "69002", "ville": "Lyon",
+            "objectif_pro": "Consolider ses bases pour accéder à un emploi de vendeur conseil.",
+            "objectif_extra_pro": "Gagner en aisance dans les démarches numériques.", **extra},
+            by=None, confirmer_homonymes=True)
+
+    def prealable(candidature, non_acquis=0):
+        ev = evaluations.creer(candidature, None)
+        codes = sorted(ev.resultats, key=lambda r: r.sous_domaine.code)
+        evaluations.enregistrer(ev, {
+            "version": ev.version, "evaluateur": "Karine Évaluatrice",
+            "date_evaluation": dt.date.today().isoformat(),
+            "resultats": {r.sous_domaine_id: {"acquis": i >= non_acquis}
+                          for i, r in enumerate(codes)}}, None)
+        documents.enregistrer(candidature, "matrice.xlsx", matrice.generer(ev), None,
+                              nature="matrice", evaluation_id=ev.id)
+        evaluations.finaliser(ev, None)
+
+    dossier("Mme", "Mercier", "Lucie", "1992-03-14")
+    dossier("M.", "Faure", "Hugo", "1987-10-02", type_public="salarie", statut_inscription="salarie")
+    prealable(dossier("Mme", "Blanc", "Sarah", "1979-06-21"), non_acquis=6)
+    prealable(dossier("M.", "Chevalier", "Tom", "1995-01-30"))
+    certifiee = dossier("Mme", "Lambert", "Nora", "1983-12-05", certificat_papier=True)
+    prealable(certifiee)
+    abandon = dossier("M.", "Girard", "Paul", "1990-08-17")
+    candidatures.abandonner(abandon, "emploi", "CDI signé avant l'évaluation.", None)
+    ara = db.session.execute(
+        select(Certificateur).where(Certificateur.region == "ARA")).scalar_one()
+    today = dt.date.today()
+    session = certification.creer_session({
+        "certificateur_id": ara.id, "date_session": today + dt.timedelta(days=10),
+        "date_limite": today + dt.timedelta(days=5), "mode": "presentiel",
+        "lieu": "Lyon, 10 quai Perrache",
+        "membres": [{"nom": "Hélène Vidal", "college": "employeurs"},
+                    {"nom": "Karim Haddad", "college": "salaries"}]}, by=None)
+    certification.ouvrir_session(session, by=None)
+    certification.envoyer_en_certification(certifiee, None)
+    certification.decider(certifiee, "certifiee", "", None)
 
 
 def _demo_habilitations() -> None:
