@@ -8,6 +8,7 @@ import io
 from flask import request, send_file
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 
 from app.models.jury import Certificat, SessionJury
 from app.services import certification as service
@@ -125,14 +126,9 @@ class CertificatApi(ScopedModelRestApi):
 
         def command(certificat):
             if fichier is None:
-                raise RuleError(_no_file(), field="fichier")
+                raise RuleError(_("Joignez le certificat signé (PDF) dans le champ "
+                                  "« fichier »."), field="fichier")
             service.deposer_certificat_signe(certificat, fichier.filename, fichier.read(),
                                              self.user)
             return certificat
         return self._command(pk, command)
-
-
-def _no_file() -> str:
-    from flask_babel import gettext as _
-
-    return _("Joignez le certificat signé (PDF) dans le champ « fichier ».")

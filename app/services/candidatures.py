@@ -418,6 +418,18 @@ def _abandon(candidature: Candidature, motif: str, texte: Optional[str], by: Any
     candidature.motif_abandon_texte = texte or None
 
 
+def exiger_ecriture(candidature: Candidature, by: Any, inactif: Optional[str] = None
+                    ) -> Candidature:
+    """Every change of a dossier's course: the right, the perimeter (404) and an active
+    organisme."""
+    ensure_can(by, "Candidature", UPDATE)
+    perimeter.get_or_404(Candidature, candidature.id, by)
+    if not candidature.etablissement.organisme.actif:
+        raise RuleError(inactif or _("L'organisme est inactif : il ne peut plus compléter de "
+                                     "dossiers."))
+    return candidature
+
+
 def reintegrer(candidature: Candidature, by: Any) -> None:
     """The green « Réintégrer » button: back to the status it had before the abandonment."""
     ensure_can(by, "Candidature", UPDATE)

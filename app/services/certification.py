@@ -29,7 +29,7 @@ from app.security.access import ensure_can
 from app.security.matrix import CREATE, UPDATE
 
 from . import audit, documents, notifications, pdf
-from .candidatures import transition
+from .candidatures import exiger_ecriture, transition
 from .dates import parse_date
 from .errors import ConflictError, ForbiddenError, RuleError
 
@@ -70,12 +70,10 @@ def destinataire(candidature: Candidature) -> Certificateur:
 
 def envoyer_en_certification(candidature: Candidature, by: Any) -> Candidature:
     """Send a validated dossier to its jury (guide §18)."""
-    ensure_can(by, "Candidature", UPDATE)
-    perimeter.get_or_404(Candidature, candidature.id, by)
+    exiger_ecriture(candidature, by, _("L'organisme est inactif : il ne peut plus envoyer de "
+                                       "dossiers."))
     if candidature.statut != C.A_ENVOYER:
         raise RuleError(_("Seule une évaluation validée peut être envoyée en certification."))
-    if not candidature.etablissement.organisme.actif:
-        raise RuleError(_("L'organisme est inactif : il ne peut plus envoyer de dossiers."))
     manque = champs_manquants(candidature)
     if manque:
         raise RuleError(_("Complétez avant l'envoi : %(champs)s.", champs=", ".join(manque)))
@@ -157,6 +155,13 @@ def _informer(candidature: Candidature, titre: str, texte: str) -> None:
     notifications.notify(
         notifications.gestionnaires_etablissement(candidature.etablissement),
         notifications.CERTIFICATION, titre, texte, lien=f"/candidature/{candidature.id}")
+
+
+def certificateurs_geres(by: Any) -> list[Certificateur]:
+    """The juries whose sessions this user manages (the session form's choices)."""
+    return [c for c in db.session.scalars(select(Certificateur).where(
+        Certificateur.type != "certif_pro").order_by(Certificateur.nom))
+        if peut_gerer_sessions(by, c.id)]
 
 
 def peut_gerer_sessions(by: Any, certificateur_id: int) -> bool:
@@ -548,6 +553,68 @@ def verifier(numero: str) -> Optional[dict]:
             "nom": f"{row.prenoms} {row.nom_naissance.upper()}"}
 
 
+def statut_session(code: str) -> str:
+    return str(STATUTS_SESSION[code])
+
+
+STATUTS_SESSION = {PREPARATION: _l("En préparation"), OUVERTE: _l("Ouverte"), CLOSE: _l("Close")}
+
+
+def sessions(by: Any, statut: str = "", limit: int = 200) -> tuple[list[SessionJury],
+                                                                    dict[int, int]]:
+    """« Sessions de jury »: the user's sessions (newest first) and their dossier counts."""
+    query = (select(SessionJury).where(perimeter.clause(SessionJury, by))
+             .options(joinedload(SessionJury.certificateur))
+             .order_by(SessionJury.date_session.desc()))
+    if statut in STATUTS_SESSION:
+        query = query.where(SessionJury.statut == statut)
+    rows = list(db.session.scalars(query.limit(limit)))
+    counts = dict(db.session.execute(
+        select(Candidature.session_jury_id, func.count()).where(
+            Candidature.session_jury_id.in_([s.id for s in rows]))
+        .group_by(Candidature.session_jury_id)).all()) if rows else {}
+    return rows, counts
+
+
+def certificats_par_dossier(dossiers: list[Candidature]) -> dict[int, Certificat]:
+    if not dossiers:
+        return {}
+    return {c.candidature_id: c for c in db.session.scalars(select(Certificat).where(
+        Certificat.candidature_id.in_([d.id for d in dossiers])))}
+
+
+def dossier_complet(candidature: Candidature) -> dict:
+    """What the jury reads: evaluations (with results), formations, documents."""
+    from app.models.evaluation import Document, Evaluation, Formation
+
+    evaluations = db.session.scalars(select(Evaluation).where(
+        Evaluation.candidature_id == candidature.id).options(joinedload(Evaluation.resultats))
+        .order_by(Evaluation.id)).unique().all()
+    return {
+        "evaluations": evaluations,
+        "grille": grille(evaluations[-1]) if evaluations else [],
+        "formations": db.session.scalars(select(Formation).where(
+            Formation.candidature_id == candidature.id).order_by(Formation.date_debut)).all(),
+        "documents": db.session.scalars(select(Document).where(
+            Document.candidature_id == candidature.id, Document.supprime_le.is_(None))
+            .order_by(Document.id)).all(),
+    }
+
+
+def peut_decider(candidature: Candidature, by: Any) -> bool:
+    """The decision form is offered: an open session awaits this dossier's decision."""
+    session = candidature.session_jury
+    return bool(session and session.statut == OUVERTE
+                and en_attente_de_decision(candidature, session)
+                and peut_gerer_sessions(by, session.certificateur_id))
+
+
+def en_attente_affectation(by: Any) -> int:
+    """Dossiers of the perimeter « en attente d'affectation à un jury »."""
+    return db.session.scalar(select(func.count()).select_from(Candidature).where(
+        Candidature.statut == C.ATTENTE_JURY, perimeter.clause(Candidature, by))) or 0
+
+
 # --- the Certification tab -------------------------------------------------------------------
 
 def calendrier(by: Any, today: Optional[dt.date] = None) -> tuple[list[SessionJury],
@@ -580,6 +647,38 @@ def a_expedier_query():
                    ~Certificat.envois.any())
             .options(joinedload(Certificat.candidature).joinedload(Candidature.candidat))
             .order_by(Certificat.numero))
+
+
+def a_expedier(ids: Optional[list] = None, limit: Optional[int] = None) -> list[Certificat]:
+    """The certificates to post; only the checked ones when `ids` is given."""
+    query = a_expedier_query()
+    ids = [int(i) for i in ids or [] if str(i).isdigit()]
+    if ids:
+        query = query.where(Certificat.id.in_(ids))
+    if limit:
+        query = query.limit(limit)
+    return list(db.session.scalars(query).unique())
+
+
+def nombre_a_expedier() -> int:
+    return db.session.scalar(select(func.count()).select_from(
+        a_expedier_query().with_only_columns(Certificat.id).subquery())) or 0
+
+
+def lots(limit: int = 50) -> list:
+    """The last batches posted, with their number of certificates."""
+    return db.session.execute(
+        select(LotEnvoi, func.count(EnvoiCertificat.id))
+        .join(EnvoiCertificat, EnvoiCertificat.lot_id == LotEnvoi.id)
+        .group_by(LotEnvoi.id).order_by(LotEnvoi.id.desc()).limit(limit)).all()
+
+
+def certificats_du_lot(lot_id: int) -> list[Certificat]:
+    return list(db.session.scalars(
+        select(Certificat).join(EnvoiCertificat, EnvoiCertificat.certificat_id == Certificat.id)
+        .where(EnvoiCertificat.lot_id == lot_id)
+        .options(joinedload(Certificat.candidature).joinedload(Candidature.candidat))
+        .order_by(Certificat.numero)).unique())
 
 
 def adresse_postale(candidature: Candidature) -> str:

@@ -19,13 +19,10 @@ from app.models.candidature import Candidature
 from app.models.evaluation import (EN_COURS, FINALE, FINALISEE, NON_VALIDE, PREALABLE, VALIDE,
                                    Document, Evaluation, Formation, ResultatEvaluation)
 from app.models.referentiel import SousDomaine
-from app.security import perimeter
 from app.security import roles as R
-from app.security.access import ensure_can
-from app.security.matrix import UPDATE
 
 from . import audit
-from .candidatures import normalize, statut_label, transition
+from .candidatures import exiger_ecriture, normalize, statut_label, transition
 from .dates import parse_date
 from .errors import ConflictError, ForbiddenError, RuleError
 
@@ -35,11 +32,7 @@ OUVERTS = (C.ATTENTE_EVAL_PREALABLE, C.ATTENTE_EVAL_FINALE)
 
 
 def _dossier(candidature: Candidature, by: Any) -> Candidature:
-    ensure_can(by, "Candidature", UPDATE)
-    perimeter.get_or_404(Candidature, candidature.id, by)
-    if not candidature.etablissement.organisme.actif:
-        raise RuleError(_("L'organisme est inactif : il ne peut plus compléter de dossiers."))
-    return candidature
+    return exiger_ecriture(candidature, by)
 
 
 def referentiel_en_vigueur() -> Referentiel:

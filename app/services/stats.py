@@ -515,11 +515,6 @@ def registre(by: Any, f: Filtres) -> str:
     return handle.name
 
 
-def compter(by: Any, f: Filtres) -> int:
-    verifier_acces(by)
-    return db.session.scalar(select(func.count()).select_from(_dossiers(by, f).subquery())) or 0
-
-
 def choix_filtres(by: Any, f: Filtres) -> dict:
     """The organisme / établissement chosen in the filters, as (id, name), if inside the
     perimeter (the lists themselves are searched as you type, through /lookup)."""

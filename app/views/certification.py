@@ -10,27 +10,15 @@ from flask import abort, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Certificateur
 from app.models.candidature import Candidature
-from app.models.evaluation import Document, Evaluation, Formation
-from app.models.jury import (CLOSE, EMPLOYEURS, OUVERTE, PREPARATION, SALARIES, Certificat,
-                             EnvoiCertificat, LotEnvoi, SessionJury)
+from app.models.jury import EMPLOYEURS, SALARIES, Certificat, LotEnvoi, SessionJury
 from app.security import perimeter
 from app.security.perimeter import actor
 from app.services import candidatures as dossiers
 from app.services import certification as service
 from app.services.errors import ServiceError
-
-STATUTS_SESSION = (PREPARATION, OUVERTE, CLOSE)
-
-
-def statut_session(code: str) -> str:
-    return {PREPARATION: _("En préparation"), OUVERTE: _("Ouverte"), CLOSE: _("Close")}[code]
-
 
 def _pdf(content: bytes, name: str):
     import io
@@ -70,15 +58,7 @@ class CalendrierView(BaseView):
         passees, prochaines = service.calendrier(actor())
         return self.render_template("clea/certification/calendrier.html", passees=passees,
                                     prochaines=prochaines, modes=service.MODES,
-                                    en_attente=self._en_attente())
-
-    @staticmethod
-    def _en_attente() -> int:
-        from app.models import candidature as C
-
-        return db.session.scalar(select(func.count()).select_from(Candidature).where(
-            Candidature.statut == C.ATTENTE_JURY,
-            perimeter.clause(Candidature, actor()))) or 0
+                                    en_attente=service.en_attente_affectation(actor()))
 
 
 class SessionsJuryView(BaseView):
@@ -96,27 +76,12 @@ class SessionsJuryView(BaseView):
     @expose("/")
     @has_access
     def liste(self):
-        user = actor()
         statut = request.args.get("statut", "")
-        query = (select(SessionJury).where(perimeter.clause(SessionJury, user))
-                 .options(joinedload(SessionJury.certificateur))
-                 .order_by(SessionJury.date_session.desc()))
-        if statut in STATUTS_SESSION:
-            query = query.where(SessionJury.statut == statut)
-        sessions = db.session.scalars(query.limit(200)).all()
-        counts = dict(db.session.execute(
-            select(Candidature.session_jury_id, func.count()).where(
-                Candidature.session_jury_id.in_([s.id for s in sessions]))
-            .group_by(Candidature.session_jury_id)).all()) if sessions else {}
+        sessions, counts = service.sessions(actor(), statut)
         return self.render_template("clea/certification/sessions.html", sessions=sessions,
-                                    counts=counts, statut=statut, statut_session=statut_session,
+                                    counts=counts, statut=statut,
+                                    statut_session=service.statut_session,
                                     modes=service.MODES)
-
-    def _certificateurs(self):
-        user = actor()
-        query = select(Certificateur).where(Certificateur.type != "certif_pro").order_by(
-            Certificateur.nom)
-        return [c for c in db.session.scalars(query) if service.peut_gerer_sessions(user, c.id)]
 
     @expose("/nouvelle", methods=["GET", "POST"])
     @has_access
@@ -139,7 +104,7 @@ class SessionsJuryView(BaseView):
                         "paritaire.", date=session.date_session.strftime("%d/%m/%Y")), "success")
                 return redirect(url_for("SessionsJuryView.session", pk=session.id))
         return self.render_template("clea/certification/session_form.html",
-                                    certificateurs=self._certificateurs(), form=form,
+                                    certificateurs=service.certificateurs_geres(actor()), form=form,
                                     employeurs=EMPLOYEURS, salaries=SALARIES,
                                     colleges=service.COLLEGES)
 
@@ -150,11 +115,11 @@ class SessionsJuryView(BaseView):
         dossiers_ = service.dossiers_de_session(session)
         return self.render_template(
             "clea/certification/session.html", s=session, dossiers=dossiers_,
-            statut_session=statut_session, modes=service.MODES, colleges=service.COLLEGES,
+            statut_session=service.statut_session, modes=service.MODES,
+            colleges=service.COLLEGES,
             label=dossiers.statut_label, en_attente=service.en_attente_de_decision,
             gerer=service.peut_gerer_sessions(actor(), session.certificateur_id),
-            certificats={c.candidature_id: c for c in db.session.scalars(select(Certificat).where(
-                Certificat.candidature_id.in_([d.id for d in dossiers_])))} if dossiers_ else {},
+            certificats=service.certificats_par_dossier(dossiers_),
             employeurs=EMPLOYEURS, salaries=SALARIES)
 
     def _session_command(self, pk, command, message):
@@ -196,24 +161,13 @@ class SessionsJuryView(BaseView):
     def dossier(self, pk):
         """The full file, read-only, with the decision form."""
         candidature = perimeter.get_or_404(Candidature, pk, actor())
-        evaluations = db.session.scalars(select(Evaluation).where(
-            Evaluation.candidature_id == pk).options(joinedload(Evaluation.resultats))
-            .order_by(Evaluation.id)).unique().all()
-        formations = db.session.scalars(select(Formation).where(
-            Formation.candidature_id == pk).order_by(Formation.date_debut)).all()
-        docs = db.session.scalars(select(Document).where(
-            Document.candidature_id == pk, Document.supprime_le.is_(None))
-            .order_by(Document.id)).all()
-        session = candidature.session_jury
         return self.render_template(
             "clea/certification/dossier.html", c=candidature, candidat=candidature.candidat,
-            evaluations=evaluations, formations=formations, documents=docs,
             label=dossiers.statut_label, listes=dossiers, decisions=service.decisions(candidature),
             decision_labels=service.DECISIONS, certificat=service.certificat_de(candidature),
-            jury_session=session, grille=service.grille(evaluations[-1]) if evaluations else [],
-            peut_decider=bool(session and session.statut == OUVERTE
-                              and service.en_attente_de_decision(candidature, session)
-                              and service.peut_gerer_sessions(actor(), session.certificateur_id)))
+            jury_session=candidature.session_jury,
+            peut_decider=service.peut_decider(candidature, actor()),
+            **service.dossier_complet(candidature))
 
     @expose("/dossier/<int:pk>/decision", methods=["POST"])
     @has_access
@@ -260,41 +214,26 @@ class EnvoisView(BaseView):
     route_base = "/envois"
     default_view = "liste"
     class_permission_name = "EnvoiCertificat"
-    method_permission_name = {"liste": "read", "enregistrer": "create", "export": "read",
-                              "export_lot": "read"}
+    method_permission_name = {"liste": "read", "enregistrer": "create", "export_lot": "read"}
     PAGE = 200
 
     @expose("/")
     @has_access
     def liste(self):
-        a_expedier = db.session.scalars(service.a_expedier_query().limit(self.PAGE)).unique().all()
-        total = db.session.scalar(select(func.count()).select_from(
-            service.a_expedier_query().with_only_columns(Certificat.id).subquery()))
-        lots = db.session.execute(
-            select(LotEnvoi, func.count(EnvoiCertificat.id))
-            .join(EnvoiCertificat, EnvoiCertificat.lot_id == LotEnvoi.id)
-            .group_by(LotEnvoi.id).order_by(LotEnvoi.id.desc()).limit(50)).all()
-        return self.render_template("clea/certification/envois.html", a_expedier=a_expedier,
-                                    total=total, lots=lots, today=dt.date.today())
+        return self.render_template(
+            "clea/certification/envois.html", a_expedier=service.a_expedier(limit=self.PAGE),
+            total=service.nombre_a_expedier(), lots=service.lots(), today=dt.date.today())
 
     @expose("/", methods=["POST"])
     @has_access
     def enregistrer(self):
         ids = request.form.getlist("certificat")
         if request.form.get("export"):
-            return self._xlsx(self._certificats(ids), "adresses-certificats.xlsx")
+            return self._xlsx(service.a_expedier(ids), "adresses-certificats.xlsx")
         _run(lambda: service.enregistrer_envois(ids, request.form.get("date_envoi"), actor()),
              lambda lot: _("Envoi enregistré : lot n° %(lot)d du %(date)s.", lot=lot.id,
                            date=lot.date_envoi.strftime("%d/%m/%Y")))
         return redirect(url_for("EnvoisView.liste"))
-
-    @staticmethod
-    def _certificats(ids):
-        ids = [int(i) for i in ids if str(i).isdigit()]
-        query = service.a_expedier_query()
-        if ids:
-            query = query.where(Certificat.id.in_(ids))
-        return db.session.scalars(query).unique().all()
 
     @staticmethod
     def _xlsx(certificats, name):
@@ -304,21 +243,11 @@ class EnvoisView(BaseView):
                          download_name=name, mimetype="application/vnd.openxmlformats-"
                          "officedocument.spreadsheetml.sheet")
 
-    @expose("/export")
-    @has_access
-    def export(self):
-        return self._xlsx(self._certificats([]), "adresses-certificats.xlsx")
-
     @expose("/lot/<int:pk>/export")
     @has_access
     def export_lot(self, pk):
         lot = db.session.get(LotEnvoi, pk) or abort(404)
-        certificats = db.session.scalars(
-            select(Certificat).join(EnvoiCertificat, EnvoiCertificat.certificat_id == Certificat.id)
-            .where(EnvoiCertificat.lot_id == lot.id)
-            .options(joinedload(Certificat.candidature).joinedload(Candidature.candidat))
-            .order_by(Certificat.numero)).unique().all()
-        return self._xlsx(certificats, f"lot-{lot.id}-adresses.xlsx")
+        return self._xlsx(service.certificats_du_lot(lot.id), f"lot-{lot.id}-adresses.xlsx")
 
 
 class VerifierView(BaseView):
