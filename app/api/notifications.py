@@ -44,9 +44,9 @@ class NotificationApi(FrenchResponses, BaseApi):
               description: notifications, newest first
         """
         lu = {"oui": True, "non": False}.get((request.args.get("lu") or "").lower())
-        total, rows = notifications.search(actor(), request.args.get("rubrique"), lu,
-                                           request.args.get("page", 0, type=int))
-        return self.response(200, count=total, result=[_dump(n) for n in rows])
+        page = notifications.search(actor(), request.args.get("rubrique"), lu,
+                                    request.args.get("page"), clamp=False)
+        return self.response(200, count=page.total, result=[_dump(n) for n in page.rows])
 
     @expose("/non-lues", methods=["GET"])
     @protect()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -16,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from rapidfuzz import fuzz
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Branche, Etablissement
@@ -30,7 +30,9 @@ from . import audit, notifications
 from .dates import parse_date
 from .errors import ConflictError, ForbiddenError, RuleError
 from .habilitations import est_habilite
+from .pages import Page, paginate
 from .structure import check_email
+from .texte import normalize
 
 STATUTS = {
     C.ATTENTE_EVAL_PREALABLE: _l("En attente d'évaluation préalable"),
@@ -109,13 +111,6 @@ def statut_label(code: Optional[str]) -> str:
 
 # --- normalisation and search -------------------------------------------------------------------
 
-def normalize(text: Optional[str]) -> str:
-    """Accent- and case-insensitive key: « Élodie  D'Arc » → "elodie d arc"."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return re.sub(r"[^a-z0-9]+", " ", text).strip()
-
-
 def _premier_prenom(prenoms: str) -> str:
     return normalize(prenoms).split(" ")[0] if normalize(prenoms) else ""
 
@@ -167,6 +162,71 @@ def rechercher(terme: str, user: Any) -> list[Resultat]:
 def _derniere_candidature(candidat: Candidat) -> Optional[Candidature]:
     return db.session.scalars(select(Candidature).where(Candidature.candidat_id == candidat.id)
                               .order_by(Candidature.id.desc()).limit(1)).first()
+
+
+# --- the lists (Évaluations, Candidatures abandonnées, Formations) ------------------------------
+
+PAGE_SIZE = 25
+
+
+def _jour(value: Any) -> Optional[dt.date]:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value or ""))
+    except ValueError:
+        return None  # a malformed date filters nothing, as an empty one
+
+
+def filtrer(user: Any, filtres: dict, abandonnees: bool = False):
+    """The dossiers of the user's perimeter matching the filters of the lists: établissement,
+    statut (abandoned dossiers only when asked for), « Créé du … au … », name prefix (birth
+    name, usage name or first name, accents and case ignored). Unknown values filter nothing."""
+    query = (select(Candidature).join(Candidat)
+             .where(perimeter.clause(Candidature, user)))
+    try:
+        etab = int(filtres.get("etablissement") or 0)
+    except (TypeError, ValueError):
+        etab = 0
+    if etab:
+        query = query.where(Candidature.etablissement_id == etab)
+    statut = filtres.get("statut")
+    if abandonnees:
+        query = query.where(Candidature.statut == C.ABANDONNEE)
+    elif statut in STATUTS:
+        query = query.where(Candidature.statut == statut)
+    else:
+        query = query.where(Candidature.statut != C.ABANDONNEE)
+    du, au = _jour(filtres.get("du")), _jour(filtres.get("au"))
+    if du:
+        query = query.where(Candidature.created_on >= dt.datetime.combine(du, dt.time.min))
+    if au:
+        query = query.where(Candidature.created_on <= dt.datetime.combine(au, dt.time.max))
+    nom = normalize(filtres.get("nom"))
+    if nom:
+        pattern = nom.replace("%", "").replace("_", " ") + "%"
+        query = query.where(or_(Candidat.recherche.like(pattern),
+                                Candidat.recherche_usage.like(pattern),
+                                Candidat.recherche_prenom.like(pattern)))
+    return query
+
+
+def lister(user: Any, filtres: dict, page: Any = 0, abandonnees: bool = False,
+           size: int = PAGE_SIZE) -> Page:
+    """One page of the Évaluations list (or of « Candidatures abandonnées »), most recently
+    changed first, with the candidat and the établissement each row shows."""
+    query = filtrer(user, filtres, abandonnees).order_by(Candidature.updated_on.desc(),
+                                                         Candidature.id.desc())
+    return paginate(query, page, size, options=(joinedload(Candidature.candidat),
+                                                joinedload(Candidature.etablissement)))
+
+
+def etablissements_du_filtre(user: Any, limit: int = 500) -> list:
+    """(id, nom) of the établissements offered by the lists' « Établissement » filter."""
+    return db.session.execute(
+        select(Etablissement.id, Etablissement.nom)
+        .where(perimeter.clause(Etablissement, user)).order_by(Etablissement.nom)
+        .limit(limit)).all()
 
 
 # --- creation ---------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy import and_, func, or_, select, update
 
 from app.extensions import db
@@ -32,6 +32,7 @@ from . import audit, documents, notifications, pdf
 from .candidatures import exiger_ecriture, transition
 from .dates import parse_date
 from .errors import ConflictError, ForbiddenError, RuleError
+from .pages import Page, paginate
 
 CHAMPS_ENVOI = (
     ("nom_naissance", _l("nom de naissance")), ("prenoms", _l("prénom(s)")),
@@ -560,15 +561,17 @@ def statut_session(code: str) -> str:
 STATUTS_SESSION = {PREPARATION: _l("En préparation"), OUVERTE: _l("Ouverte"), CLOSE: _l("Close")}
 
 
-def sessions(by: Any, statut: str = "", limit: int = 200) -> tuple[list[SessionJury],
-                                                                    dict[int, int]]:
-    """« Sessions de jury »: the user's sessions (newest first) and their dossier counts."""
+SESSIONS_PAGE = 25
+
+
+def sessions(by: Any, statut: str = "", page: Any = 0) -> tuple[Page, dict[int, int]]:
+    """« Sessions de jury »: one page of the user's sessions (newest first) and their dossier
+    counts."""
     query = (select(SessionJury).where(perimeter.clause(SessionJury, by))
-             .options(joinedload(SessionJury.certificateur))
-             .order_by(SessionJury.date_session.desc()))
+             .order_by(SessionJury.date_session.desc(), SessionJury.id.desc()))
     if statut in STATUTS_SESSION:
         query = query.where(SessionJury.statut == statut)
-    rows = list(db.session.scalars(query.limit(limit)))
+    rows = paginate(query, page, SESSIONS_PAGE, options=(joinedload(SessionJury.certificateur),))
     counts = dict(db.session.execute(
         select(Candidature.session_jury_id, func.count()).where(
             Candidature.session_jury_id.in_([s.id for s in rows]))
@@ -649,28 +652,32 @@ def a_expedier_query():
             .order_by(Certificat.numero))
 
 
-def a_expedier(ids: Optional[list] = None, limit: Optional[int] = None) -> list[Certificat]:
-    """The certificates to post; only the checked ones when `ids` is given."""
+ENVOIS_PAGE = 50
+LOTS_PAGE = 20
+
+
+def a_expedier(ids: Optional[list] = None) -> list[Certificat]:
+    """The certificates to post (for the addresses export); only the checked ones when `ids`
+    is given."""
     query = a_expedier_query()
     ids = [int(i) for i in ids or [] if str(i).isdigit()]
     if ids:
         query = query.where(Certificat.id.in_(ids))
-    if limit:
-        query = query.limit(limit)
     return list(db.session.scalars(query).unique())
 
 
-def nombre_a_expedier() -> int:
-    return db.session.scalar(select(func.count()).select_from(
-        a_expedier_query().with_only_columns(Certificat.id).subquery())) or 0
+def page_a_expedier(page: Any = 0) -> Page:
+    """One page of « Envois de certificats »: the certificates to post, by number."""
+    return paginate(a_expedier_query(), page, ENVOIS_PAGE)
 
 
-def lots(limit: int = 50) -> list:
-    """The last batches posted, with their number of certificates."""
-    return db.session.execute(
+def lots(page: Any = 0) -> Page:
+    """One page of the batches posted (newest first), with their number of certificates."""
+    return paginate(
         select(LotEnvoi, func.count(EnvoiCertificat.id))
         .join(EnvoiCertificat, EnvoiCertificat.lot_id == LotEnvoi.id)
-        .group_by(LotEnvoi.id).order_by(LotEnvoi.id.desc()).limit(limit)).all()
+        .group_by(LotEnvoi.id).order_by(LotEnvoi.id.desc()), page, LOTS_PAGE,
+        options=(selectinload(LotEnvoi.par),), scalars=False)
 
 
 def certificats_du_lot(lot_id: int) -> list[Certificat]:

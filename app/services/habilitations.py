@@ -9,8 +9,9 @@ import datetime as dt
 from typing import Any, Iterable, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
 from app.models import Branche, Certificateur, Etablissement, Organisme, Utilisateur
@@ -24,6 +25,8 @@ from app.security.matrix import CREATE, UPDATE
 from . import audit, notifications
 from .dates import parse_date
 from .errors import ConflictError, ForbiddenError, RuleError
+from .pages import Page, paginate
+from .texte import contient_les_mots
 
 RENEWAL_WINDOW = dt.timedelta(days=90)
 REMINDERS = (90, 30)
@@ -258,19 +261,28 @@ def par_organisme(organisme: Organisme, by: Any) -> list[Habilitation]:
                   Habilitation.id.desc())))
 
 
+ANNUAIRE_PAGE = 50
+
+
 def annuaire(region: Optional[str] = None, ville: Optional[str] = None,
-             today: Optional[dt.date] = None, limit: int = 500) -> list[Etablissement]:
-    """Public directory: active établissements holding a valid habilitation (no personal data)."""
+             nom: Optional[str] = None, page: Any = 0,
+             today: Optional[dt.date] = None) -> Page:
+    """Public directory: one page of the active établissements holding a valid habilitation
+    (no personal data), by région, ville and name. `nom` finds the organisme's raison sociale
+    or the établissement's name, every word in any order, accents and case ignored, like the
+    national search; `ville` the same on the town."""
     query = (select(Etablissement).join(Organisme)
              .where(Etablissement.actif.is_(True), Organisme.actif.is_(True),
                     Etablissement.id.in_(select(Habilitation.etablissement_id)
                                          .where(valid_clause(today))))
-             .order_by(Etablissement.region, Etablissement.ville, Etablissement.nom))
+             .order_by(Etablissement.region, Etablissement.ville, Etablissement.nom,
+                       Etablissement.id))
     if region:
         query = query.where(Etablissement.region == region)
-    if ville:
-        query = query.where(Etablissement.ville.ilike(f"%{ville.strip()}%"))
-    return list(db.session.scalars(query.limit(limit)))
+    query = query.where(*contient_les_mots(
+        func.coalesce(Etablissement.ville, ""), ville), *contient_les_mots(
+        Organisme.raison_sociale + " " + Etablissement.nom, nom))
+    return paginate(query, page, ANNUAIRE_PAGE, options=(contains_eager(Etablissement.organisme),))
 
 
 # --- jobs ------------------------------------------------------------------------------------------

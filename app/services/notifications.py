@@ -16,6 +16,7 @@ from app.models import (Etablissement, FabRole, Notification, Organisme, Prefere
 from app.security import roles as R
 
 from .mail import absolute_url, queue_email
+from .pages import Page, paginate
 
 CERTIFICATION = "certification"
 HABILITATION = "habilitation"
@@ -115,17 +116,15 @@ def latest_unread(user: Utilisateur, limit: int = 5) -> list[Notification]:
 
 
 def search(user: Utilisateur, rubrique: Optional[str] = None, lu: Optional[bool] = None,
-           page: int = 0) -> tuple[int, list[Notification]]:
+           page: Any = 0, clamp: bool = True) -> Page:
+    """One page of the user's notifications, newest first (the page and the API)."""
     query = select(Notification).where(Notification.user_id == user.id)
     if rubrique in RUBRIQUES:
         query = query.where(Notification.rubrique == rubrique)
     if lu is not None:
         query = query.where(Notification.lu.is_(lu))
-    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = db.session.scalars(query.order_by(Notification.created_on.desc(),
-                                             Notification.id.desc())
-                              .offset(max(page, 0) * PAGE_SIZE).limit(PAGE_SIZE))
-    return total, list(rows)
+    return paginate(query.order_by(Notification.created_on.desc(), Notification.id.desc()),
+                    page, PAGE_SIZE, clamp=clamp)
 
 
 def mark_read(user: Utilisateur, ids: Iterable[Any]) -> int:

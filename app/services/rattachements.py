@@ -8,8 +8,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Etablissement
@@ -22,6 +23,7 @@ from app.security.matrix import CREATE, UPDATE
 from . import audit, notifications
 from .candidatures import NON_TRANSFERABLE, _historique, statut_label
 from .errors import ConflictError, RuleError
+from .pages import Page, paginate
 
 MOTIFS = {
     "demenagement": _l("Déménagement du candidat"),
@@ -30,6 +32,19 @@ MOTIFS = {
     "autre": _l("Autre"),
 }
 STATUTS = {EN_ATTENTE: _l("En attente"), ACCEPTEE: _l("Acceptée"), REFUSEE: _l("Refusée")}
+PAGE_SIZE = 25
+
+
+def lister(user: Any, page: Any = 0, size: int = PAGE_SIZE) -> Page:
+    """« Mes demandes de rattachement »: the requests of the user's perimeter, pending ones
+    first then newest first, with the dossier and both établissements each row shows."""
+    query = (select(Rattachement).where(perimeter.clause(Rattachement, user))
+             .order_by(case((Rattachement.statut == EN_ATTENTE, 0), else_=1),
+                       Rattachement.demande_le.desc(), Rattachement.id.desc()))
+    return paginate(query, page, size, options=(
+        joinedload(Rattachement.candidature).joinedload(Candidature.candidat),
+        joinedload(Rattachement.etablissement_origine),
+        joinedload(Rattachement.etablissement_cible)))
 
 
 def _transferable(candidature: Candidature) -> None:

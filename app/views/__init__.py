@@ -17,6 +17,7 @@ from .lookup import LookupView
 from .rattachements import RattachementsView
 from .referentiel import ReferentielView
 from .notifications import NotificationsView, bell_context
+from .pages import page_url
 from .stats import StatsView
 from .support import SupportView
 from .structure import EtablissementsOrganismeView, EtablissementView, OrganismeView, ReseauView
@@ -73,6 +74,7 @@ def register_views(appbuilder) -> None:
     register_error_pages(app)
     app.context_processor(bell_context)
     app.context_processor(profile_context)
+    app.add_template_global(page_url)
 
 
 def _evaluations_open() -> bool:

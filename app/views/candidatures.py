@@ -5,16 +5,13 @@ national search of the header. Custom views over services.candidatures; the tab 
 habilitation (services.habilitations.peut_evaluer)."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional as Opt
@@ -22,7 +19,7 @@ from wtforms.validators import Optional as Opt
 from app.extensions import db
 from app.models import Branche, Etablissement
 from app.models import candidature as C
-from app.models.candidature import Candidat, Candidature
+from app.models.candidature import Candidature
 from app.models.evaluation import Document, Evaluation
 from app.security import matrix, perimeter
 from app.security.perimeter import actor
@@ -31,9 +28,6 @@ from app.services import certification
 from app.services import documents, evaluations
 from app.services.errors import ServiceError
 from app.services.habilitations import etablissements_habilites, peut_evaluer
-
-PAGE_SIZE = 25
-
 
 class OngletFerme(Forbidden):
     """The Évaluations tab without a valid habilitation: 403 with the reason."""
@@ -105,34 +99,6 @@ class CandidatureForm(FlaskForm):
                 if name not in ("csrf_token", "confirmer_homonymes")}
 
 
-def _filters_from_request(user):
-    args = request.args
-    query = (select(Candidature).join(Candidat)
-             .where(perimeter.clause(Candidature, user)))
-    etab = args.get("etablissement", type=int)
-    if etab:
-        query = query.where(Candidature.etablissement_id == etab)
-    statut = args.get("statut")
-    if statut in service.STATUTS:
-        query = query.where(Candidature.statut == statut)
-    for name, op in (("du", ">="), ("au", "<=")):
-        raw = args.get(name)
-        if raw:
-            try:
-                day = dt.date.fromisoformat(raw)
-            except ValueError:
-                continue
-            column = Candidature.created_on
-            query = query.where(column >= dt.datetime.combine(day, dt.time.min) if op == ">="
-                                else column <= dt.datetime.combine(day, dt.time.max))
-    nom = service.normalize(args.get("nom"))
-    if nom:
-        query = query.where((Candidat.recherche.like(nom + "%"))
-                            | (Candidat.recherche_usage.like(nom + "%"))
-                            | (Candidat.recherche_prenom.like(nom + "%")))
-    return query
-
-
 class _DossiersBase(BaseView):
     class_permission_name = "Candidature"
     method_permission_name = {"liste": "read"}
@@ -146,28 +112,13 @@ class _DossiersBase(BaseView):
     def liste(self):
         require_tab()
         user = actor()
-        query = _filters_from_request(user)
-        if self.abandonnees:
-            query = query.where(Candidature.statut == C.ABANDONNEE)
-        elif request.args.get("statut") not in service.STATUTS:
-            query = query.where(Candidature.statut != C.ABANDONNEE)
-        page = max(request.args.get("page", 0, type=int), 0)
-        total = db.session.execute(select(func.count()).select_from(query.subquery())
-                                   ).scalar_one()
-        rows = db.session.scalars(
-            query.options(joinedload(Candidature.candidat),
-                          joinedload(Candidature.etablissement))
-            .order_by(Candidature.updated_on.desc(), Candidature.id.desc())
-            .offset(page * PAGE_SIZE).limit(PAGE_SIZE)).all()
-        etabs = db.session.execute(
-            select(Etablissement.id, Etablissement.nom)
-            .where(perimeter.clause(Etablissement, user)).order_by(Etablissement.nom)
-            .limit(500)).all()
+        rows = service.lister(user, request.args, request.args.get("page"),
+                              abandonnees=self.abandonnees)
         role = matrix.rights(user.role, "Candidature") if user.role else {"create", "update",
                                                                            "delete"}
         return self.render_template(
-            "clea/candidatures/liste.html", rows=rows, total=total, page=page,
-            page_size=PAGE_SIZE, etabs=etabs, statuts=service.STATUTS, args=request.args,
+            "clea/candidatures/liste.html", rows=rows, etabs=service.etablissements_du_filtre(user),
+            statuts=service.STATUTS, args=request.args,
             abandonnees=self.abandonnees, title=self.page_title, label=service.statut_label,
             droits=role, motifs=service.MOTIFS_ABANDON, lien=self.lien,
             supprimable=service.supprimable,

@@ -77,7 +77,7 @@ class SessionsJuryView(BaseView):
     @has_access
     def liste(self):
         statut = request.args.get("statut", "")
-        sessions, counts = service.sessions(actor(), statut)
+        sessions, counts = service.sessions(actor(), statut, request.args.get("page"))
         return self.render_template("clea/certification/sessions.html", sessions=sessions,
                                     counts=counts, statut=statut,
                                     statut_session=service.statut_session,
@@ -215,14 +215,14 @@ class EnvoisView(BaseView):
     default_view = "liste"
     class_permission_name = "EnvoiCertificat"
     method_permission_name = {"liste": "read", "enregistrer": "create", "export_lot": "read"}
-    PAGE = 200
 
     @expose("/")
     @has_access
     def liste(self):
         return self.render_template(
-            "clea/certification/envois.html", a_expedier=service.a_expedier(limit=self.PAGE),
-            total=service.nombre_a_expedier(), lots=service.lots(), today=dt.date.today())
+            "clea/certification/envois.html",
+            a_expedier=service.page_a_expedier(request.args.get("page")),
+            lots=service.lots(request.args.get("lots")), today=dt.date.today())
 
     @expose("/", methods=["POST"])
     @has_access

@@ -143,9 +143,10 @@ class AnnuaireView(BaseView):
     @expose("/")
     def annuaire(self):
         region = request.args.get("region") or None
-        ville = (request.args.get("ville") or "").strip() or None
+        ville = (request.args.get("ville") or "").strip()
+        nom = (request.args.get("nom") or "").strip()
         if region and region not in REGIONS:
             abort(404)
-        rows = service.annuaire(region, ville)
+        rows = service.annuaire(region, ville, nom, request.args.get("page"))
         return self.render_template("clea/annuaire.html", rows=rows, regions=REGIONS,
-                                    region=region, ville=ville or "")
+                                    region=region, ville=ville, nom=nom)

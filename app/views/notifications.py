@@ -37,11 +37,9 @@ class NotificationsView(BaseView):
     def liste(self):
         rubrique = request.args.get("rubrique") or None
         lu_arg = request.args.get("lu", "non")
-        page = request.args.get("page", 0, type=int)
-        total, rows = service.search(actor(), rubrique, _lu_filter(lu_arg), page)
+        rows = service.search(actor(), rubrique, _lu_filter(lu_arg), request.args.get("page"))
         return self.render_template(
-            "clea/notifications.html", rows=rows, total=total, page=page,
-            page_size=service.PAGE_SIZE, rubrique=rubrique, lu=lu_arg,
+            "clea/notifications.html", rows=rows, rubrique=rubrique, lu=lu_arg,
             rubriques=service.RUBRIQUES, label=service.rubrique_label)
 
     @expose("/ouvrir/<int:pk>")

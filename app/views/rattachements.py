@@ -5,8 +5,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
-from sqlalchemy import case, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Etablissement
@@ -28,14 +27,7 @@ class RattachementsView(BaseView):
     @expose("/")
     @has_access
     def liste(self):
-        user = actor()
-        rows = db.session.scalars(
-            select(Rattachement).where(perimeter.clause(Rattachement, user))
-            .options(joinedload(Rattachement.candidature).joinedload(Candidature.candidat),
-                     joinedload(Rattachement.etablissement_origine),
-                     joinedload(Rattachement.etablissement_cible))
-            .order_by(case((Rattachement.statut == "en_attente", 0), else_=1),
-                      Rattachement.demande_le.desc()).limit(200)).all()
+        rows = service.lister(actor(), request.args.get("page"))
         return self.render_template("clea/rattachements/liste.html", rows=rows,
                                     motifs=service.MOTIFS, statuts=service.STATUTS)
 
