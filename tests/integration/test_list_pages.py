@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import itertools
 import re
 
 import pytest
@@ -27,6 +28,7 @@ from tests.world import siren, siret, user
 BASE = dt.datetime(2026, 1, 5, 9, 0)
 NEXT = re.compile(r'<a href="([^"]+)" rel="next">')
 PREVIOUS = re.compile(r'<a href="([^"]+)" rel="prev">')
+NIC = itertools.count(100)  # établissement numbers of the SIRETs made here
 
 
 def T(response) -> str:
@@ -95,7 +97,7 @@ def bulk_etablissements(world, count: int, prefix: str = "SITE", habilites: bool
     """`count` établissements PREFIX 000… of org_a1 (a valid habilitation each)."""
     today = dt.date.today()
     rows = [Etablissement(nom=f"{prefix} {i:03d}", organisme_id=organisme_id or world.ids["org_a1"],
-                          siret=siret(siren(11111111), 100 + i), region="IDF", actif=True,
+                          siret=siret(siren(11111111), next(NIC)), region="IDF", actif=True,
                           ville="Paris", **extra) for i in range(count)]
     db.session.add_all(rows)
     db.session.flush()
