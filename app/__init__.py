@@ -35,11 +35,27 @@ def _instance_dir() -> Path:
 
 def init_extensions(app: Flask) -> None:
     db.init_app(app)
+    with app.app_context():
+        enforce_foreign_keys(db.engine)
     # migrations/env.py targets flask_appbuilder.Model.metadata (not db.metadata).
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
                      render_as_batch=True)
     mail.init_app(app)
     csrf.init_app(app)
+
+
+def enforce_foreign_keys(engine) -> None:
+    """SQLite checks foreign keys only when asked, on each connection: ask, so that the
+    embedded database refuses to orphan rows as PostgreSQL does (ON DELETE RESTRICT)."""
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _foreign_keys_on(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
 
 
 def init_appbuilder(app: Flask) -> None:

@@ -100,6 +100,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, False)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -108,6 +111,33 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            _report_orphans(connection)
+            _sqlite_foreign_keys(connection, True)
+
+
+def _sqlite_foreign_keys(connection, on):
+    """SQLite rebuilds a table (batch mode) by copying it, dropping the old one and renaming
+    the copy: with foreign keys enforced, the drop would delete or refuse the rows pointing
+    to it. The app enforces them on every connection (app/__init__.py), so they are
+    switched off for the migration and back on afterwards (outside any transaction, where
+    SQLite accepts the pragma)."""
+    connection.commit()
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    connection.commit()
+    if connection.exec_driver_sql("PRAGMA foreign_keys").scalar() != int(on):
+        raise RuntimeError("SQLite did not accept PRAGMA foreign_keys (open transaction?)")
+
+
+def _report_orphans(connection):
+    """Rows that point to nothing (left by a version that did not enforce foreign keys on
+    SQLite) are reported: the database refuses new ones, it cannot invent the missing row."""
+    orphans = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    counts = {}
+    for table, _rowid, parent, _fkid in orphans:
+        counts[(table, parent)] = counts.get((table, parent), 0) + 1
+    for (table, parent), count in sorted(counts.items()):
+        logger.warning("%d row(s) of %s point to a missing %s row", count, table, parent)
 
 
 if context.is_offline_mode():

@@ -40,6 +40,9 @@ class _TabGate:
     def put_headless(self, pk):
         return self._closed() or super().put_headless(pk)
 
+    def delete_headless(self, pk):
+        return self._closed() or super().delete_headless(pk)
+
     def _command(self, pk, command):
         return self._closed() or super()._command(pk, command)
 
@@ -56,8 +59,8 @@ class CandidatureApi(_TabGate, ScopedModelRestApi):
     add_columns = list_columns[1:]
     edit_columns = add_columns
     search_columns = ["statut", "etablissement_id", "created_on"]
-    include_route_methods = {"get", "get_list", "info", "post", "abandonner", "reintegrer",
-                             "envoyer", "annuler_envoi", "completer", "decision"}
+    include_route_methods = {"get", "get_list", "info", "post", "delete", "abandonner",
+                             "reintegrer", "envoyer", "annuler_envoi", "completer", "decision"}
     method_permission_name = {**ScopedModelRestApi.method_permission_name,
                               "abandonner": "update", "reintegrer": "update",
                               "envoyer": "update", "annuler_envoi": "update",
@@ -67,6 +70,9 @@ class CandidatureApi(_TabGate, ScopedModelRestApi):
         data = dict(data)
         confirm = bool(data.pop("confirmer_homonymes", False))
         return service.creer(data, self.user, confirmer_homonymes=confirm)
+
+    def service_delete(self, item):
+        service.supprimer(item, self.user)
 
     @expose("/<int:pk>/abandonner", methods=["POST"])
     @protect()

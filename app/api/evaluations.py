@@ -115,8 +115,13 @@ class DocumentApi(_DossierApi):
     list_columns = ["id", "candidature_id", "evaluation_id", "formation_id", "nature",
                     "nom_original", "type_mime", "taille", "created_on"]
     show_columns = list_columns
-    include_route_methods = {"get", "get_list", "info", "post", "fichier"}
-    method_permission_name = {**ScopedModelRestApi.method_permission_name, "fichier": "read"}
+    include_route_methods = {"get", "get_list", "info", "post", "delete", "fichier"}
+    # Removing a document changes its dossier (as on the dossier page): the « update » right.
+    method_permission_name = {**ScopedModelRestApi.method_permission_name, "fichier": "read",
+                              "delete": "update"}
+
+    def service_delete(self, item):
+        documents.supprimer(item, self.user)
 
     def post_headless(self):
         """Multipart: fichier, candidature_id, nature, evaluation_id | formation_id."""

@@ -30,6 +30,9 @@ class ReseauApi(ScopedModelRestApi):
     def service_update(self, item, data):
         return structure.update_reseau(item, data, self.user)
 
+    def service_delete(self, item):
+        structure.delete_reseau(item, self.user)
+
 
 class OrganismeApi(ScopedModelRestApi):
     resource = "Organisme"

@@ -86,13 +86,16 @@ class Candidature(Model):
         {"extend_existing": True},
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    candidat_id: Mapped[int] = mapped_column(ForeignKey("candidat.id"), index=True)
-    etablissement_id: Mapped[int] = mapped_column(ForeignKey("etablissement.id"), index=True)
+    candidat_id: Mapped[int] = mapped_column(
+        ForeignKey("candidat.id", ondelete="RESTRICT"), index=True)
+    etablissement_id: Mapped[int] = mapped_column(
+        ForeignKey("etablissement.id", ondelete="RESTRICT"), index=True)
     statut: Mapped[str] = mapped_column(String(30), default=ATTENTE_EVAL_PREALABLE, index=True)
     statut_avant_abandon: Mapped[Optional[str]] = mapped_column(String(30))
     type_public: Mapped[Optional[str]] = mapped_column(String(40))
     statut_inscription: Mapped[str] = mapped_column(String(40))
-    branche_id: Mapped[Optional[int]] = mapped_column(ForeignKey("branche.id"))
+    branche_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("branche.id", ondelete="RESTRICT"))
     socle_contextualise: Mapped[bool] = mapped_column(Boolean, default=False)
     niveau_formation: Mapped[Optional[int]] = mapped_column(Integer)
     origine_demarche: Mapped[Optional[str]] = mapped_column(String(60))
@@ -108,11 +111,11 @@ class Candidature(Model):
     created_by_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("ab_user.id", ondelete="SET NULL"))
     # Certification: the jury it was routed to, when, and the session it is assigned to.
-    certificateur_id: Mapped[Optional[int]] = mapped_column(ForeignKey("certificateur.id"),
-                                                            index=True)
+    certificateur_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("certificateur.id", ondelete="RESTRICT"), index=True)
     envoye_le: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    session_jury_id: Mapped[Optional[int]] = mapped_column(ForeignKey("session_jury.id"),
-                                                           index=True)
+    session_jury_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("session_jury.id", ondelete="RESTRICT"), index=True)
 
     candidat: Mapped[Candidat] = relationship(back_populates="candidatures")
     etablissement: Mapped[Etablissement] = relationship()

@@ -28,9 +28,9 @@ class Evaluation(Model):
         {"extend_existing": True},
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    candidature_id: Mapped[int] = mapped_column(ForeignKey("candidature.id", ondelete="CASCADE"),
-                                                index=True)
-    referentiel_id: Mapped[int] = mapped_column(ForeignKey("referentiel.id"))
+    candidature_id: Mapped[int] = mapped_column(
+        ForeignKey("candidature.id", ondelete="RESTRICT"), index=True)
+    referentiel_id: Mapped[int] = mapped_column(ForeignKey("referentiel.id", ondelete="RESTRICT"))
     type: Mapped[str] = mapped_column(String(10))
     statut: Mapped[str] = mapped_column(String(10), default=EN_COURS)
     resultat: Mapped[Optional[str]] = mapped_column(String(12))
@@ -62,7 +62,8 @@ class ResultatEvaluation(Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id", ondelete="CASCADE"),
                                                index=True)
-    sous_domaine_id: Mapped[int] = mapped_column(ForeignKey("sous_domaine.id"))
+    sous_domaine_id: Mapped[int] = mapped_column(
+        ForeignKey("sous_domaine.id", ondelete="RESTRICT"))
     acquis: Mapped[Optional[bool]] = mapped_column(Boolean)
     commentaire: Mapped[Optional[str]] = mapped_column(Text)
     evaluation: Mapped[Evaluation] = relationship(back_populates="resultats")
@@ -72,7 +73,8 @@ class ResultatEvaluation(Model):
 formation_sous_domaine = Table(
     "formation_sous_domaine", Model.metadata,
     Column("formation_id", ForeignKey("formation.id", ondelete="CASCADE"), primary_key=True),
-    Column("sous_domaine_id", ForeignKey("sous_domaine.id"), primary_key=True),
+    Column("sous_domaine_id", ForeignKey("sous_domaine.id", ondelete="RESTRICT"),
+           primary_key=True),
     extend_existing=True,
 )
 
@@ -80,8 +82,8 @@ formation_sous_domaine = Table(
 class Formation(Model):
     __tablename__ = "formation"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    candidature_id: Mapped[int] = mapped_column(ForeignKey("candidature.id", ondelete="CASCADE"),
-                                                index=True)
+    candidature_id: Mapped[int] = mapped_column(
+        ForeignKey("candidature.id", ondelete="RESTRICT"), index=True)
     intitule: Mapped[str] = mapped_column(String(200))
     organisme_formateur: Mapped[str] = mapped_column(String(200))
     formateur: Mapped[str] = mapped_column(String(150))
@@ -104,12 +106,12 @@ class Document(Model):
 
     __tablename__ = "document"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    candidature_id: Mapped[int] = mapped_column(ForeignKey("candidature.id", ondelete="CASCADE"),
-                                                index=True)
+    candidature_id: Mapped[int] = mapped_column(
+        ForeignKey("candidature.id", ondelete="RESTRICT"), index=True)
     evaluation_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("evaluation.id", ondelete="CASCADE"), index=True)
+        ForeignKey("evaluation.id", ondelete="RESTRICT"), index=True)
     formation_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("formation.id", ondelete="CASCADE"), index=True)
+        ForeignKey("formation.id", ondelete="RESTRICT"), index=True)
     nature: Mapped[str] = mapped_column(String(20))  # matrice | attestation | piece
     nom_original: Mapped[str] = mapped_column(String(255))
     nom_stockage: Mapped[str] = mapped_column(String(80), unique=True)

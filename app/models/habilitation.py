@@ -27,9 +27,11 @@ class Habilitation(Model):
         {"extend_existing": True},
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    etablissement_id: Mapped[int] = mapped_column(ForeignKey("etablissement.id"), index=True)
+    etablissement_id: Mapped[int] = mapped_column(
+        ForeignKey("etablissement.id", ondelete="RESTRICT"), index=True)
     portee: Mapped[str] = mapped_column(String(10), default=NATIONAL)
-    branche_id: Mapped[Optional[int]] = mapped_column(ForeignKey("branche.id"), index=True)
+    branche_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("branche.id", ondelete="RESTRICT"), index=True)
     branche_key: Mapped[int] = mapped_column(Integer, default=0)  # branche_id or 0 (index)
     statut: Mapped[str] = mapped_column(String(12), default=EN_ATTENTE, index=True)
     commentaire: Mapped[Optional[str]] = mapped_column(Text)
@@ -42,7 +44,8 @@ class Habilitation(Model):
     decide_par_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("ab_user.id", ondelete="SET NULL"))
     decide_le: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    renouvellement_de_id: Mapped[Optional[int]] = mapped_column(ForeignKey("habilitation.id"))
+    renouvellement_de_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("habilitation.id", ondelete="RESTRICT"))
     rappel_90_envoye: Mapped[bool] = mapped_column(Boolean, default=False)
     rappel_30_envoye: Mapped[bool] = mapped_column(Boolean, default=False)
 

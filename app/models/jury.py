@@ -17,7 +17,8 @@ EMPLOYEURS, SALARIES = "employeurs", "salaries"
 class SessionJury(Model):
     __tablename__ = "session_jury"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    certificateur_id: Mapped[int] = mapped_column(ForeignKey("certificateur.id"), index=True)
+    certificateur_id: Mapped[int] = mapped_column(
+        ForeignKey("certificateur.id", ondelete="RESTRICT"), index=True)
     date_session: Mapped[dt.date] = mapped_column(Date, index=True)
     date_limite: Mapped[dt.date] = mapped_column(Date)
     mode: Mapped[str] = mapped_column(String(12))  # presentiel | distanciel
@@ -55,10 +56,10 @@ class DecisionJury(Model):
     __tablename__ = "decision_jury"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     candidature_id: Mapped[int] = mapped_column(
-        ForeignKey("candidature.id", ondelete="CASCADE", name="fk_decision_candidature"),
+        ForeignKey("candidature.id", ondelete="RESTRICT", name="fk_decision_candidature"),
         index=True)
     session_jury_id: Mapped[int] = mapped_column(
-        ForeignKey("session_jury.id", name="fk_decision_session"), index=True)
+        ForeignKey("session_jury.id", ondelete="RESTRICT", name="fk_decision_session"), index=True)
     decision: Mapped[str] = mapped_column(String(15))
     motif: Mapped[Optional[str]] = mapped_column(Text)
     par_id: Mapped[Optional[int]] = mapped_column(
@@ -88,12 +89,13 @@ class Certificat(Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     numero: Mapped[str] = mapped_column(String(20), unique=True)
     candidature_id: Mapped[int] = mapped_column(
-        ForeignKey("candidature.id", ondelete="CASCADE", name="fk_certificat_candidature"),
+        ForeignKey("candidature.id", ondelete="RESTRICT", name="fk_certificat_candidature"),
         unique=True)
     session_jury_id: Mapped[int] = mapped_column(
-        ForeignKey("session_jury.id", name="fk_certificat_session"), index=True)
+        ForeignKey("session_jury.id", ondelete="RESTRICT", name="fk_certificat_session"),
+        index=True)
     certificateur_id: Mapped[int] = mapped_column(
-        ForeignKey("certificateur.id", name="fk_certificat_certificateur"))
+        ForeignKey("certificateur.id", ondelete="RESTRICT", name="fk_certificat_certificateur"))
     date_jury: Mapped[dt.date] = mapped_column(Date)
     # A signed PDF uploaded by the jury replaces the generated one (storage name)
     fichier_signe: Mapped[Optional[str]] = mapped_column(String(80))
@@ -125,9 +127,9 @@ class EnvoiCertificat(Model):
     __tablename__ = "envoi_certificat"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     certificat_id: Mapped[int] = mapped_column(
-        ForeignKey("certificat.id", ondelete="CASCADE", name="fk_envoi_certificat"), index=True)
-    lot_id: Mapped[int] = mapped_column(ForeignKey("lot_envoi.id", name="fk_envoi_lot"),
-                                        index=True)
+        ForeignKey("certificat.id", ondelete="RESTRICT", name="fk_envoi_certificat"), index=True)
+    lot_id: Mapped[int] = mapped_column(
+        ForeignKey("lot_envoi.id", ondelete="RESTRICT", name="fk_envoi_lot"), index=True)
     date_envoi: Mapped[dt.date] = mapped_column(Date)
     adresse: Mapped[str] = mapped_column(Text)
     created_on: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)

@@ -24,11 +24,12 @@ class Rattachement(Model):
         {"extend_existing": True},
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    candidature_id: Mapped[int] = mapped_column(ForeignKey("candidature.id", ondelete="CASCADE"),
-                                                index=True)
-    etablissement_origine_id: Mapped[int] = mapped_column(ForeignKey("etablissement.id"))
-    etablissement_cible_id: Mapped[int] = mapped_column(ForeignKey("etablissement.id"),
-                                                        index=True)
+    candidature_id: Mapped[int] = mapped_column(
+        ForeignKey("candidature.id", ondelete="RESTRICT"), index=True)
+    etablissement_origine_id: Mapped[int] = mapped_column(
+        ForeignKey("etablissement.id", ondelete="RESTRICT"))
+    etablissement_cible_id: Mapped[int] = mapped_column(
+        ForeignKey("etablissement.id", ondelete="RESTRICT"), index=True)
     motif: Mapped[str] = mapped_column(String(30))
     motif_texte: Mapped[Optional[str]] = mapped_column(Text)
     statut: Mapped[str] = mapped_column(String(12), default=EN_ATTENTE, index=True)

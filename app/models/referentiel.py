@@ -25,7 +25,8 @@ class Referentiel(Model):
 class Domaine(Model):
     __tablename__ = "domaine"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    referentiel_id: Mapped[int] = mapped_column(ForeignKey("referentiel.id"), index=True)
+    referentiel_id: Mapped[int] = mapped_column(
+        ForeignKey("referentiel.id", ondelete="RESTRICT"), index=True)
     numero: Mapped[str] = mapped_column(String(5))
     intitule: Mapped[str] = mapped_column(String(255))
     ordre: Mapped[int] = mapped_column(Integer)
@@ -38,7 +39,8 @@ class Domaine(Model):
 class SousDomaine(Model):
     __tablename__ = "sous_domaine"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    domaine_id: Mapped[int] = mapped_column(ForeignKey("domaine.id"), index=True)
+    domaine_id: Mapped[int] = mapped_column(
+        ForeignKey("domaine.id", ondelete="RESTRICT"), index=True)
     code: Mapped[str] = mapped_column(String(10))
     intitule: Mapped[str] = mapped_column(String(255))
     ordre: Mapped[int] = mapped_column(Integer)
@@ -52,7 +54,8 @@ class SousDomaine(Model):
 class Critere(Model):
     __tablename__ = "critere"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sous_domaine_id: Mapped[int] = mapped_column(ForeignKey("sous_domaine.id"), index=True)
+    sous_domaine_id: Mapped[int] = mapped_column(
+        ForeignKey("sous_domaine.id", ondelete="RESTRICT"), index=True)
     code: Mapped[str] = mapped_column(String(12))
     intitule: Mapped[str] = mapped_column(String(500))
     ordre: Mapped[int] = mapped_column(Integer)

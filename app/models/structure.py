@@ -68,7 +68,8 @@ class Certificateur(Model):
     nom: Mapped[str] = mapped_column(String(200), unique=True)
     type: Mapped[str] = mapped_column(String(20))
     region: Mapped[Optional[str]] = mapped_column(String(3))
-    branche_id: Mapped[Optional[int]] = mapped_column(ForeignKey("branche.id"), index=True)
+    branche_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("branche.id", ondelete="RESTRICT"), index=True)
     branche: Mapped[Optional[Branche]] = relationship()
 
     def __str__(self) -> str:
@@ -91,7 +92,8 @@ class Reseau(ContactMixin, Model):
 class Organisme(ContactMixin, AddressMixin, Model):
     __tablename__ = "organisme"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    reseau_id: Mapped[Optional[int]] = mapped_column(ForeignKey("reseau.id"), index=True)
+    reseau_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("reseau.id", ondelete="RESTRICT"), index=True)
     raison_sociale: Mapped[str] = mapped_column(String(200), index=True)
     siren: Mapped[str] = mapped_column(String(9), unique=True)
     nda: Mapped[Optional[str]] = mapped_column(String(11))
@@ -109,7 +111,8 @@ class Organisme(ContactMixin, AddressMixin, Model):
 class Etablissement(ContactMixin, AddressMixin, Model):
     __tablename__ = "etablissement"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    organisme_id: Mapped[int] = mapped_column(ForeignKey("organisme.id"), index=True)
+    organisme_id: Mapped[int] = mapped_column(
+        ForeignKey("organisme.id", ondelete="RESTRICT"), index=True)
     nom: Mapped[str] = mapped_column(String(200), index=True)
     siret: Mapped[str] = mapped_column(String(14), unique=True)
     region: Mapped[Optional[str]] = mapped_column(String(3), index=True)

@@ -17,13 +17,15 @@ class Utilisateur(User):
 
     __tablename__ = "ab_user"
     telephone: Mapped[Optional[str]] = mapped_column(String(30))
-    reseau_id: Mapped[Optional[int]] = mapped_column(ForeignKey("reseau.id"), index=True)
-    organisme_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisme.id"), index=True)
+    reseau_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("reseau.id", ondelete="RESTRICT"), index=True)
+    organisme_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("organisme.id", ondelete="RESTRICT"), index=True)
     etablissement_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("etablissement.id"), index=True
+        ForeignKey("etablissement.id", ondelete="RESTRICT"), index=True
     )
     certificateur_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("certificateur.id"), index=True
+        ForeignKey("certificateur.id", ondelete="RESTRICT"), index=True
     )
     notifier_nouvelle_candidature: Mapped[Optional[bool]] = mapped_column(Boolean, default=False)
     locked_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)

@@ -5,7 +5,8 @@ from flask import flash, g, redirect, request
 from flask_appbuilder import expose
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import AuthDBView
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.security.views import AuthDBView, UserDBModelView
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -37,9 +38,27 @@ class CleaAuthDBView(AuthDBView):
                                     appbuilder=self.appbuilder)
 
 
+class CleaUserDBModelView(UserDBModelView):
+    """FAB's user screen (technical Admin): an account is never deleted — its history, the
+    dossiers and decisions it signed stay readable — it is suspended (Mes utilisateurs)."""
+
+    def _get_list_widget(self, *args, **kwargs):
+        widgets = super()._get_list_widget(*args, **kwargs)
+        widgets["list"].template_args["supprimables"] = set()  # no bin
+        return widgets
+
+    @expose("/delete/<pk>", methods=["GET", "POST"])
+    @has_access
+    def delete(self, pk):
+        flash(_("Un compte n'est jamais supprimé, pour que son historique reste lisible : "
+                "suspendez-le depuis Mes utilisateurs."), "danger")
+        return redirect(self.get_redirect())
+
+
 class CleaSecurityManager(SecurityManager):
     user_model = Utilisateur
     authdbview = CleaAuthDBView
+    userdbmodelview = CleaUserDBModelView
 
     def auth_user_db(self, username, password):
         """FAB's check, plus: a locked account is refused without checking the password,

@@ -65,6 +65,11 @@ def update(item: Actualite, data: dict, by: Any) -> Actualite:
     return item
 
 
+def supprimables(ids: list[int]) -> set[int]:
+    """Nothing points to a news item: Certif Pro may delete any of them."""
+    return set(ids)
+
+
 def delete(item: Actualite, by: Any) -> None:
     ensure_can(by, "Actualite", DELETE)
     perimeter.get_or_404(Actualite, item.id, by)

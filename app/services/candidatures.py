@@ -13,7 +13,7 @@ from typing import Any, Optional
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from rapidfuzz import fuzz
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -21,12 +21,15 @@ from app.extensions import db
 from app.models import Branche, Etablissement
 from app.models import candidature as C
 from app.models.candidature import Candidat, Candidature, HistoriqueStatut
+from app.models.evaluation import Evaluation, Formation
+from app.models.rattachement import EN_ATTENTE as RATTACHEMENT_EN_ATTENTE
+from app.models.rattachement import Rattachement
 from app.security import perimeter
 from app.security import roles as R
 from app.security.access import ensure_can
 from app.security.matrix import CREATE, DELETE, UPDATE
 
-from . import audit, notifications
+from . import audit, documents, notifications
 from .dates import parse_date
 from .errors import ConflictError, ForbiddenError, RuleError
 from .habilitations import est_habilite
@@ -520,26 +523,52 @@ def reintegrer(candidature: Candidature, by: Any) -> None:
     db.session.commit()
 
 
-def supprimable(candidature: Candidature) -> bool:
-    """The bin: only while nothing was done on the dossier (no finalized evaluation)."""
+def _vierge(candidature: Candidature) -> bool:
+    """Nothing was done on the dossier yet (no finalized evaluation)."""
     return candidature.statut == C.ATTENTE_EVAL_PREALABLE and not candidature.date_prealable
 
 
+def supprimables(candidatures: list[Candidature]) -> set[int]:
+    """The bin, for a page of dossiers (one statement): the ids of those nothing was done on
+    and that no other établissement is asking for (a pending rattachement request)."""
+    ids = [c.id for c in candidatures if _vierge(c)]
+    if not ids:
+        return set()
+    demandes = set(db.session.scalars(select(Rattachement.candidature_id).where(
+        Rattachement.candidature_id.in_(ids), Rattachement.statut == RATTACHEMENT_EN_ATTENTE)))
+    return set(ids) - demandes
+
+
+def supprimable(candidature: Candidature) -> bool:
+    return candidature.id in supprimables([candidature])
+
+
 def supprimer(candidature: Candidature, by: Any) -> None:
-    """The bin: only while nothing was done on the dossier (no finalized evaluation)."""
+    """The bin (guide §17: « lorsqu'il n'y a aucune suite à donner à la candidature »): the
+    dossier goes with what it owns — its history, its draft evaluation, its documents and
+    formations, its past rattachement requests — and the person when it was their only one."""
     ensure_can(by, "Candidature", DELETE)
     perimeter.get_or_404(Candidature, candidature.id, by)
-    if not supprimable(candidature):
+    if not _vierge(candidature):
         raise RuleError(_("Ce dossier a déjà une évaluation finalisée : il ne peut plus être "
                           "supprimé. Déclarez plutôt son abandon."))
+    if not supprimable(candidature):
+        raise RuleError(_("Un autre établissement a demandé le rattachement de ce dossier : il "
+                          "ne peut pas être supprimé tant que Certif Pro n'a pas répondu."))
     candidat = candidature.candidat
     audit.record(by, "supprimer", candidature, candidat.nom_complet)
+    fichiers = documents.retirer_du_dossier(candidature)
+    db.session.execute(delete(Evaluation).where(Evaluation.candidature_id == candidature.id))
+    db.session.execute(delete(Formation).where(Formation.candidature_id == candidature.id))
+    db.session.execute(delete(Rattachement).where(
+        Rattachement.candidature_id == candidature.id))
     db.session.delete(candidature)
     db.session.flush()
     if not db.session.execute(select(exists().where(Candidature.candidat_id == candidat.id))
                               ).scalar():
         db.session.delete(candidat)
     db.session.commit()
+    documents.effacer_fichiers(fichiers)
 
 
 def abandons_automatiques(today: Optional[dt.date] = None) -> int:

@@ -12,6 +12,7 @@ from typing import Any, Optional
 import filetype
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models.candidature import Candidature
@@ -134,3 +135,17 @@ def supprimer(document: Document, by: Any) -> None:
                 _("Document supprimé : %(nom)s", nom=document.nom_original))
     audit.record(by, "supprimer_document", document, document.nom_original)
     db.session.commit()
+
+
+def retirer_du_dossier(candidature: Candidature) -> list[Path]:
+    """Delete every document row of a dossier being deleted; returns their files, to erase
+    with `effacer_fichiers` once the deletion is committed (a rollback keeps both)."""
+    fichiers = [storage_dir() / name for name in db.session.scalars(
+        select(Document.nom_stockage).where(Document.candidature_id == candidature.id))]
+    db.session.execute(delete(Document).where(Document.candidature_id == candidature.id))
+    return fichiers
+
+
+def effacer_fichiers(fichiers: list[Path]) -> None:
+    for path in fichiers:
+        path.unlink(missing_ok=True)

@@ -5,12 +5,14 @@ import re
 from typing import Any, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from flask_babel import ngettext
+from sqlalchemy import func, or_, select, union_all
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
 from app.extensions import db
-from app.models import REGIONS, Etablissement, Organisme, Reseau
+from app.models import (REGIONS, Candidature, Etablissement, Habilitation, Organisme,
+                        Rattachement, Reseau, Utilisateur)
 from app.security import perimeter
 from app.security import roles as R
 from app.security.access import ensure_can, is_national
@@ -148,6 +150,10 @@ def update_reseau(reseau: Reseau, data: dict, by: Any) -> Reseau:
     return reseau
 
 
+def delete_reseau(reseau: Reseau, by: Any) -> None:
+    _delete(reseau, "Reseau", reseau.nom, by)
+
+
 # --- Organisme -----------------------------------------------------------------------
 
 def validate_organisme(data: dict, by: Any, current: Optional[Organisme] = None) -> dict:
@@ -233,14 +239,7 @@ def set_actif(item: Organisme | Etablissement, actif: bool, by: Any) -> None:
 
 
 def delete_organisme(organisme: Organisme, by: Any) -> None:
-    ensure_can(by, "Organisme", DELETE)
-    perimeter.get_or_404(Organisme, organisme.id, by)
-    if organisme.etablissements:
-        raise RuleError(_("Supprimez d'abord les établissements de cet organisme, "
-                          "ou désactivez-le."))
-    audit.record(by, "supprimer", organisme, organisme.raison_sociale)
-    db.session.delete(organisme)
-    db.session.commit()
+    _delete(organisme, "Organisme", organisme.raison_sociale, by)
 
 
 # --- Établissement ---------------------------------------------------------------------
@@ -304,11 +303,7 @@ def update_etablissement(etablissement: Etablissement, data: dict, by: Any) -> E
 
 
 def delete_etablissement(etablissement: Etablissement, by: Any) -> None:
-    ensure_can(by, "Etablissement", DELETE)
-    perimeter.get_or_404(Etablissement, etablissement.id, by)
-    audit.record(by, "supprimer", etablissement, etablissement.nom)
-    db.session.delete(etablissement)
-    db.session.commit()
+    _delete(etablissement, "Etablissement", etablissement.nom, by)
 
 
 def can_operate(organisme: Organisme) -> Optional[str]:
@@ -320,3 +315,96 @@ def can_operate(organisme: Organisme) -> Optional[str]:
         return _("L'organisme n'a aucun établissement : créez-en au moins un pour "
                  "enregistrer des candidatures.")
     return None
+
+
+# --- deletion: refused while anything depends on the structure --------------------------
+# Nothing is ever deleted under the rows that point to a structure (the foreign keys are ON
+# DELETE RESTRICT too). What points to each kind of structure, and what to do about it:
+# (model, its columns pointing to the structure, sentence for `num` such rows).
+
+def _inactif(by: Any) -> str:
+    """The way out when a structure must stop serving: only Certif Pro sets it inactive."""
+    if is_national(by):
+        return _("Pour qu'il ne serve plus, rendez-le inactif (Actif : NON).")
+    return _("Pour qu'il ne serve plus, demandez à Certif Pro de le rendre inactif.")
+
+
+DEPENDANCES = {
+    Reseau: (
+        (Organisme, (Organisme.reseau_id,), lambda num: ngettext(
+            "Ce réseau compte %(num)d organisme : rattachez-le à un autre réseau.",
+            "Ce réseau compte %(num)d organismes : rattachez-les à un autre réseau.", num)),
+        (Utilisateur, (Utilisateur.reseau_id,), lambda num: ngettext(
+            "Ce réseau a %(num)d utilisateur : rattachez-le à un autre réseau.",
+            "Ce réseau a %(num)d utilisateurs : rattachez-les à un autre réseau.", num)),
+    ),
+    Organisme: (
+        (Etablissement, (Etablissement.organisme_id,), lambda num: ngettext(
+            "Cet organisme a %(num)d établissement : supprimez-le d'abord.",
+            "Cet organisme a %(num)d établissements : supprimez-les d'abord.", num)),
+        (Utilisateur, (Utilisateur.organisme_id,), lambda num: ngettext(
+            "Cet organisme a %(num)d utilisateur : rattachez-le à un autre organisme.",
+            "Cet organisme a %(num)d utilisateurs : rattachez-les à un autre organisme.", num)),
+    ),
+    Etablissement: (
+        (Candidature, (Candidature.etablissement_id,), lambda num: ngettext(
+            "Cet établissement gère %(num)d dossier : rattachez-le à un autre établissement.",
+            "Cet établissement gère %(num)d dossiers : rattachez-les à un autre établissement.",
+            num)),
+        (Utilisateur, (Utilisateur.etablissement_id,), lambda num: ngettext(
+            "Cet établissement a %(num)d utilisateur : rattachez-le à un autre établissement.",
+            "Cet établissement a %(num)d utilisateurs : rattachez-les à un autre établissement.",
+            num)),
+        (Habilitation, (Habilitation.etablissement_id,), lambda num: ngettext(
+            "Cet établissement a %(num)d habilitation (demandes comprises), qui reste dans "
+            "son historique.",
+            "Cet établissement a %(num)d habilitations (demandes comprises), qui restent dans "
+            "son historique.", num)),
+        (Rattachement, (Rattachement.etablissement_origine_id,
+                        Rattachement.etablissement_cible_id), lambda num: ngettext(
+            "Cet établissement figure dans %(num)d demande de rattachement, qui reste dans "
+            "l'historique du dossier.",
+            "Cet établissement figure dans %(num)d demandes de rattachement, qui restent dans "
+            "l'historique des dossiers.", num)),
+    ),
+}
+
+
+def refus_suppression(item: Reseau | Organisme | Etablissement, by: Any) -> Optional[str]:
+    """Why `item` cannot be deleted (each dependant and what to do), or None when it can.
+    One statement, whatever the number of dependants."""
+    dependances = DEPENDANCES[type(item)]
+    counts = db.session.execute(select(*(
+        select(func.count()).select_from(model).where(or_(*(c == item.id for c in columns)))
+        .scalar_subquery() for model, columns, _sentence in dependances))).one()
+    reasons = [sentence(num) for (_m, _c, sentence), num in zip(dependances, counts) if num]
+    if not reasons:
+        return None
+    if not isinstance(item, Reseau):  # a réseau has no Actif flag
+        reasons.append(_inactif(by))
+    return " ".join(reasons)
+
+
+def supprimables(model: type, ids: list[int]) -> set[int]:
+    """The ids among `ids` that nothing depends on: the bins a list page may show (one
+    statement for the whole page)."""
+    ids = [int(i) for i in ids]
+    if not ids:
+        return set()
+    used = union_all(*(select(column.label("id")).where(column.in_(ids))
+                       for _model, columns, _sentence in DEPENDANCES[model]
+                       for column in columns)).subquery()
+    blocked = set(db.session.scalars(select(used.c.id).distinct()))
+    return set(ids) - blocked
+
+
+def _delete(item: Reseau | Organisme | Etablissement, resource: str, label: str,
+            by: Any) -> None:
+    ensure_can(by, resource, DELETE)
+    perimeter.get_or_404(type(item), item.id, by)
+    reason = refus_suppression(item, by)
+    if reason:
+        raise RuleError(reason)
+    audit.record(by, "supprimer", item, label)
+    db.session.delete(item)
+    db.session.commit()

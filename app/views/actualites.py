@@ -48,3 +48,6 @@ class ActualiteView(ScopedModelView):
 
     def service_delete(self, item):
         service.delete(item, self.user)
+
+    def supprimables(self, pks):
+        return service.supprimables(pks)

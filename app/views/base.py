@@ -85,7 +85,16 @@ class ScopedModelView(ModelView):
         raise AttributeError(f"{type(self).__name__} does not update")
 
     def service_delete(self, item: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} does not delete")
+        from flask_babel import gettext as _
+
+        from app.services.errors import RuleError
+
+        raise RuleError(_("Cet enregistrement ne peut pas être supprimé."))
+
+    def supprimables(self, pks: list) -> set:
+        """The rows of a list page whose bin is shown: those the service would delete (its
+        predicate, for the whole page at once). None by default."""
+        return set()
 
     def form_data(self, form, exclude_cols: Iterable[str] = ()) -> dict:
         hidden = self.hidden_fields()
@@ -119,6 +128,14 @@ class ScopedModelView(ModelView):
             flash(error.message, "danger")
 
     # --- FAB internals, routed through services ---------------------------------------
+    def _get_list_widget(self, *args, **kwargs):
+        widgets = super()._get_list_widget(*args, **kwargs)
+        args = widgets["list"].template_args
+        may_delete = self.appbuilder.sm.has_access("can_delete", self.class_permission_name)
+        args["supprimables"] = (self.supprimables(list(args.get("pks") or []))
+                                if may_delete else set())
+        return widgets
+
     def _get_add_widget(self, form, exclude_cols=None, widgets=None):
         exclude_cols = list(exclude_cols or []) + sorted(self.hidden_fields())
         widgets = super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)

@@ -121,7 +121,7 @@ class _DossiersBase(BaseView):
             statuts=service.STATUTS, args=request.args,
             abandonnees=self.abandonnees, title=self.page_title, label=service.statut_label,
             droits=role, motifs=service.MOTIFS_ABANDON, lien=self.lien,
-            supprimable=service.supprimable,
+            supprimable=lambda c, ids=service.supprimables(rows): c.id in ids,
             formations=self.lien != "CandidatureView.fiche")
 
 

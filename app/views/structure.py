@@ -95,6 +95,9 @@ class EtablissementView(ScopedModelView):
     def service_delete(self, item):
         service.delete_etablissement(item, self.user)
 
+    def supprimables(self, pks):
+        return service.supprimables(Etablissement, pks)
+
     def post_add_redirect(self):
         created = g.get("clea_created")
         if created is not None and request.form.get("_then") == "autre":
@@ -174,6 +177,9 @@ class OrganismeView(ScopedModelView):
     def service_delete(self, item):
         service.delete_organisme(item, self.user)
 
+    def supprimables(self, pks):
+        return service.supprimables(Organisme, pks)
+
     def post_add_redirect(self):
         created = g.get("clea_created")
         if created is not None and request.form.get("_then") == "etablissement":
@@ -213,3 +219,9 @@ class ReseauView(ScopedModelView):
 
     def service_update(self, item, data):
         return service.update_reseau(item, data, self.user)
+
+    def service_delete(self, item):
+        service.delete_reseau(item, self.user)
+
+    def supprimables(self, pks):
+        return service.supprimables(Reseau, pks)
