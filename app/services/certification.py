@@ -1,7 +1,9 @@
 """Certification, first part (guide §18, DESIGN §7): « Envoyer en certification » after the
 check list, routing to the Transitions Pro of the établissement's region or to the branche's
 CPNE, assignment to the next open session of that jury (also when a session opens later),
-« Annuler l'envoi » (Administrateur réseau and Certif Pro), sessions that must be paritaire."""
+« Annuler l'envoi » (Administrateur réseau and Certif Pro), sessions that must be paritaire and
+are never programmed in the past, decisions and closing from the session's date on,
+complements, certificate numbers and PDFs (public URL from configuration), shipments."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,7 +1,8 @@
 """Evaluations and formations (guide §7 Formations, §17; DESIGN §6): drafts on the grid,
 finalization (28 results, evaluator, date, the signed matrice) with its effect on the
 dossier's status, reopening by an Administrateur organisme or above, the formation and
-attestation required before a new evaluation, and evaluator ≠ trainer on a dossier."""
+attestation required before a new evaluation, and evaluator ≠ trainer on a dossier. Every
+change needs a valid habilitation of the dossier's own établissement (`_dossier`)."""
 from __future__ import annotations
 
 import datetime as dt
