@@ -94,8 +94,12 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Plateforme CléA <no-reply@certificat-clea.fr>")
     CLEA_SUPPORT_EMAIL = os.environ.get("CLEA_SUPPORT_EMAIL", "support-clea@certif-pro.fr")
     CLEA_SECRETARIAT_EMAIL = os.environ.get("CLEA_SECRETARIAT_EMAIL", "secretariat@certif-pro.fr")
-    # Absolute base used in e-mailed links (the request host is used when empty)
-    CLEA_BASE_URL = os.environ.get("CLEA_BASE_URL", "")
+    # Absolute addresses (services/urls.py). CLEA_PUBLIC_URL is what the public reaches, printed
+    # on certificates (verification link, QR code) and procès-verbaux; CLEA_BASE_URL is what
+    # users reach, used in e-mailed links. Each defaults to the other; with neither (development)
+    # the request's host is used. Behind a proxy, set CLEA_PUBLIC_URL.
+    CLEA_BASE_URL = os.environ.get("CLEA_BASE_URL", "").strip()
+    CLEA_PUBLIC_URL = os.environ.get("CLEA_PUBLIC_URL", "").strip() or CLEA_BASE_URL
 
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     UPLOAD_FOLDER = UPLOAD_DIR

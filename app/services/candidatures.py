@@ -32,7 +32,7 @@ from app.security.matrix import CREATE, DELETE, UPDATE
 from . import audit, documents, notifications
 from .dates import parse_date
 from .errors import ConflictError, ForbiddenError, RuleError
-from .habilitations import est_habilite
+from .habilitations import est_habilite, refus_socle
 from .pages import Page, paginate
 from .structure import check_email
 from .texte import normalize
@@ -294,7 +294,9 @@ def valider_identite(data: dict) -> dict:
     return clean
 
 
-def valider_dossier(data: dict) -> dict:
+def valider_dossier(data: dict, etablissement: Optional[Etablissement] = None) -> dict:
+    """The dossier's fields; with `etablissement`, a socle contextualisé is checked against
+    its branche habilitations (the dossier would go to that branche's CPNE jury)."""
     clean: dict[str, Any] = {}
     type_public = data.get("type_public") or None
     if type_public and type_public not in TYPES_PUBLIC:
@@ -314,6 +316,10 @@ def valider_dossier(data: dict) -> dict:
                         field="branche_id")
     if branche_id and db.session.get(Branche, branche_id) is None:
         raise RuleError(_("Branche inconnue."), field="branche_id")
+    if socle and etablissement is not None:
+        refus = refus_socle(etablissement, branche_id)
+        if refus:
+            raise RuleError(refus, field="socle_contextualise")
     clean.update(branche_id=branche_id, socle_contextualise=socle)
     niveau = data.get("niveau_formation")
     if niveau not in (None, ""):
@@ -387,7 +393,7 @@ def creer(data: dict, by: Any, confirmer_homonymes: bool = False) -> Candidature
     if reason:
         raise RuleError(reason, field="etablissement_id")
     identite = valider_identite(data)
-    dossier = valider_dossier(data)
+    dossier = valider_dossier(data, etab)
     cle = cle_identite(identite["nom_naissance"], identite["prenoms"], identite["date_naissance"])
     existing = db.session.scalars(select(Candidat).where(Candidat.cle_identite == cle)).first()
     if existing is not None:
@@ -607,8 +613,13 @@ def mise_a_jour(candidature: Candidature, data: dict, by: Any) -> Candidature:
         raise ForbiddenError(_("Ce dossier ne peut plus être modifié à votre niveau."))
     identite = valider_identite({**{f: getattr(candidature.candidat, f) for f in IDENTITY_FIELDS},
                                  **{k: v for k, v in data.items() if k in IDENTITY_FIELDS}})
-    dossier = valider_dossier({**{f: getattr(candidature, f) for f in DOSSIER_FIELDS},
-                               **{k: v for k, v in data.items() if k in DOSSIER_FIELDS}})
+    avant = {f: getattr(candidature, f) for f in DOSSIER_FIELDS}
+    apres = {**avant, **{k: v for k, v in data.items() if k in DOSSIER_FIELDS}}
+    # The socle is checked until the dossier is routed to its jury, and whenever it changes.
+    socle_change = (bool(apres["socle_contextualise"]) != bool(avant["socle_contextualise"])
+                    or (int(apres["branche_id"] or 0) or None) != avant["branche_id"])
+    dossier = valider_dossier(apres, candidature.etablissement
+                              if candidature.certificateur_id is None or socle_change else None)
     cle = cle_identite(identite["nom_naissance"], identite["prenoms"], identite["date_naissance"])
     if cle != candidature.candidat.cle_identite and db.session.execute(select(exists().where(
             Candidat.cle_identite == cle, Candidat.id != candidature.candidat_id))).scalar():

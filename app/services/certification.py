@@ -1,7 +1,9 @@
 """Certification, first part (guide §18, DESIGN §7): « Envoyer en certification » after the
 check list, routing to the Transitions Pro of the établissement's region or to the branche's
 CPNE, assignment to the next open session of that jury (also when a session opens later),
-« Annuler l'envoi » (Administrateur réseau and Certif Pro), sessions that must be paritaire."""
+« Annuler l'envoi » (Administrateur réseau and Certif Pro), sessions that must be paritaire and
+are never programmed in the past, decisions and closing from the session's date on,
+complements, certificate numbers and PDFs (public URL from configuration), shipments."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,7 +11,6 @@ import io
 import uuid
 from typing import Any, Optional
 
-from flask import current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -28,9 +29,10 @@ from app.security import roles as R
 from app.security.access import ensure_can
 from app.security.matrix import CREATE, UPDATE
 
-from . import audit, documents, notifications, pdf
+from . import audit, documents, habilitations, notifications, pdf
 from .candidatures import exiger_ecriture, transition
 from .dates import parse_date
+from .urls import public_url
 from .errors import ConflictError, ForbiddenError, RuleError
 from .pages import Page, paginate
 
@@ -78,6 +80,10 @@ def envoyer_en_certification(candidature: Candidature, by: Any) -> Candidature:
     manque = champs_manquants(candidature)
     if manque:
         raise RuleError(_("Complétez avant l'envoi : %(champs)s.", champs=", ".join(manque)))
+    if candidature.socle_contextualise:
+        refus = habilitations.refus_socle(candidature.etablissement, candidature.branche_id)
+        if refus:
+            raise RuleError(refus)
     jury = destinataire(candidature)
     transition(candidature, C.ATTENTE_JURY, by, _("Envoyé au jury %(jury)s", jury=jury.nom))
     candidature.certificateur_id = jury.id
@@ -178,7 +184,15 @@ def _peut_gerer_sessions(by: Any, certificateur: Certificateur) -> None:
                                "jury."))
 
 
-def creer_session(data: dict, by: Any) -> SessionJury:
+def session_commencee(session: SessionJury, today: Optional[dt.date] = None) -> bool:
+    """A jury decides, and its session is closed, only from the session's date on."""
+    return session.date_session <= (today or dt.date.today())
+
+
+def creer_session(data: dict, by: Any, today: Optional[dt.date] = None) -> SessionJury:
+    """« Programmer une session »: never in the past (a certificate reads the session's date).
+    `today` is the day the session is programmed (the demo's history uses an earlier one)."""
+    today = today or dt.date.today()
     certificateur = db.session.get(Certificateur, int(data.get("certificateur_id") or 0))
     if certificateur is None or certificateur.type == "certif_pro":
         raise RuleError(_("Choisissez le jury (Transitions Pro ou CPNE)."),
@@ -189,6 +203,9 @@ def creer_session(data: dict, by: Any) -> SessionJury:
     if jour is None or limite is None:
         raise RuleError(_("Indiquez la date de la session et la date limite de dépôt."),
                         field="date_session")
+    if jour < today:
+        raise RuleError(_("La date de la session ne peut pas être passée : choisissez "
+                          "aujourd'hui ou une date à venir."), field="date_session")
     if limite > jour:
         raise RuleError(_("La date limite de dépôt doit précéder la date de la session."),
                         field="date_limite")
@@ -280,12 +297,21 @@ def en_attente_de_decision(candidature: Candidature, session: SessionJury) -> bo
     return candidature.session_jury_id == session.id and candidature.statut in EN_EXAMEN
 
 
-def cloturer_session(session: SessionJury, by: Any) -> None:
-    """Close a session once every dossier has its decision; the procès-verbal is generated
-    and kept with the session."""
+def peut_cloturer(session: SessionJury, by: Any) -> bool:
+    """« Clôturer la session » is offered: an open session of this user, from its date on."""
+    return (session.statut == OUVERTE and session_commencee(session)
+            and peut_gerer_sessions(by, session.certificateur_id))
+
+
+def cloturer_session(session: SessionJury, by: Any, today: Optional[dt.date] = None) -> None:
+    """Close a session once every dossier has its decision, from the session's date on; the
+    procès-verbal is generated and kept with the session."""
     _peut_gerer_sessions(by, session.certificateur)
     if session.statut != OUVERTE:
         raise RuleError(_("Seule une session ouverte peut être clôturée."))
+    if not session_commencee(session, today):
+        raise RuleError(_("La session du %(date)s ne peut être clôturée qu'à partir de cette "
+                          "date.", date=session.date_session.strftime("%d/%m/%Y")))
     restants = sum(1 for c in dossiers_de_session(session) if en_attente_de_decision(c, session))
     if restants:
         raise RuleError(ngettext(
@@ -330,7 +356,7 @@ def _proces_verbal_pdf(session: SessionJury) -> bytes:
         certificateur=session.certificateur.nom, date_session=session.date_session,
         mode=str(MODES[session.mode]), lieu=session.lieu or "",
         membres=[(m.nom, str(COLLEGES[m.college])) for m in session.membres], lignes=lignes,
-        close_le=session.close_le)
+        close_le=session.close_le, url_verification=public_url("/verifier/"))
 
 
 def proces_verbal(session: SessionJury) -> Optional[bytes]:
@@ -349,9 +375,11 @@ STATUT_DE_DECISION = {CERTIFIEE: C.CERTIFIEE, NON_CERTIFIEE: C.NON_CERTIFIEE,
                       COMPLEMENT: C.ATTENTE_COMPLEMENT}
 
 
-def decider(candidature: Candidature, decision: str, motif: str, by: Any) -> DecisionJury:
-    """A jury's decision on a dossier of one of its open sessions: Certifiée (a certificate
-    number is taken), Non certifiée (motive required) or Demande de compléments (text)."""
+def decider(candidature: Candidature, decision: str, motif: str, by: Any,
+            today: Optional[dt.date] = None) -> DecisionJury:
+    """A jury's decision on a dossier of one of its open sessions, from the session's date on:
+    Certifiée (a certificate number is taken), Non certifiée (motive required) or Demande de
+    compléments (text)."""
     perimeter.get_or_404(Candidature, candidature.id, by)
     session = candidature.session_jury
     if session is None or candidature.statut not in EN_EXAMEN:
@@ -360,6 +388,9 @@ def decider(candidature: Candidature, decision: str, motif: str, by: Any) -> Dec
     if session.statut != OUVERTE:
         raise RuleError(_("La session du %(date)s n'est pas ouverte : aucune décision ne peut y "
                           "être enregistrée.", date=session.date_session.strftime("%d/%m/%Y")))
+    if not session_commencee(session, today):
+        raise RuleError(_("Le jury du %(date)s ne peut statuer qu'à partir de la date de sa "
+                          "session.", date=session.date_session.strftime("%d/%m/%Y")))
     if decision not in DECISIONS:
         raise RuleError(_("Choisissez la décision : Certifiée, Non certifiée ou Demande de "
                           "compléments."), field="decision")
@@ -503,8 +534,9 @@ def certificat_de(candidature: Candidature) -> Optional[Certificat]:
 
 
 def url_verification(numero: str) -> str:
-    base = current_app.config.get("CLEA_PUBLIC_URL") or request.host_url
-    return f"{base.rstrip('/')}/verifier/{numero}"
+    """The public check of a certificate, on the configured public address (never the host
+    of whoever downloads the PDF, when CLEA_PUBLIC_URL or CLEA_BASE_URL is set)."""
+    return public_url(f"/verifier/{numero}")
 
 
 def certificat_pdf(certificat: Certificat) -> bytes:
@@ -605,11 +637,24 @@ def dossier_complet(candidature: Candidature) -> dict:
 
 
 def peut_decider(candidature: Candidature, by: Any) -> bool:
-    """The decision form is offered: an open session awaits this dossier's decision."""
+    """The decision form is offered: an open session awaits this dossier's decision, and its
+    date has come."""
     session = candidature.session_jury
     return bool(session and session.statut == OUVERTE
                 and en_attente_de_decision(candidature, session)
+                and session_commencee(session)
                 and peut_gerer_sessions(by, session.certificateur_id))
+
+
+def decision_ouvre_le(candidature: Candidature, by: Any) -> Optional[dt.date]:
+    """The day the decision form opens, while this user's open session awaiting the dossier
+    has not begun yet (None otherwise): the jury screen says it instead of the form."""
+    session = candidature.session_jury
+    if (session and session.statut == OUVERTE and en_attente_de_decision(candidature, session)
+            and not session_commencee(session)
+            and peut_gerer_sessions(by, session.certificateur_id)):
+        return session.date_session
+    return None
 
 
 def en_attente_affectation(by: Any) -> int:

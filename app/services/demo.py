@@ -124,10 +124,12 @@ def _demo_sessions(cpne: Certificateur) -> None:
         select(Certificateur).where(Certificateur.region == "OCC")).scalar_one()
     membres = [{"nom": "Marc Lemoine", "college": "employeurs"},
                {"nom": "Nadia Cherif", "college": "salaries"}]
+    # history: programmed two months ago (a session is never programmed in the past)
     passee = certification.creer_session({
         "certificateur_id": occitanie.id, "date_session": today - dt.timedelta(days=30),
         "date_limite": today - dt.timedelta(days=40), "mode": "presentiel",
-        "lieu": "Toulouse, 5 allée Jean Jaurès", "membres": membres}, by=None)
+        "lieu": "Toulouse, 5 allée Jean Jaurès", "membres": membres}, by=None,
+        today=today - dt.timedelta(days=60))
     certification.ouvrir_session(passee, by=None)
     certification.cloturer_session(passee, by=None)
     prochaine = certification.creer_session({
@@ -188,9 +190,10 @@ def _demo_dossiers() -> None:
     ara = db.session.execute(
         select(Certificateur).where(Certificateur.region == "ARA")).scalar_one()
     today = dt.date.today()
+    # the jury sits today: it decides (and may close) only from the session's date on
     session = certification.creer_session({
-        "certificateur_id": ara.id, "date_session": today + dt.timedelta(days=10),
-        "date_limite": today + dt.timedelta(days=5), "mode": "presentiel",
+        "certificateur_id": ara.id, "date_session": today,
+        "date_limite": today, "mode": "presentiel",
         "lieu": "Lyon, 10 quai Perrache",
         "membres": [{"nom": "Hélène Vidal", "college": "employeurs"},
                     {"nom": "Karim Haddad", "college": "salaries"}]}, by=None)

@@ -1,5 +1,7 @@
 """Documents (DESIGN §6): ≤ 4 Mo each, type checked from the content, stored outside static/
-under a generated name; a refused upload stores nothing and says why in French."""
+under a generated name; a refused upload stores nothing and says why in French. A dossier
+takes documents while it is modifiable by the user, or as the answer to a complement request
+(`refus_depot`, used by every upload and by the pages to offer the upload)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,11 +17,12 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from app.extensions import db
+from app.models import candidature as C
 from app.models.candidature import Candidature
 from app.models.evaluation import Document
 
-from . import audit
-from .errors import RuleError, ServiceError
+from . import audit, candidatures  # candidatures imports this module too: attribute use only
+from .errors import ForbiddenError, RuleError, ServiceError
 
 MAX_BYTES = 4 * 1024 * 1024
 # extension detected from the content → (MIME type, label)
@@ -63,10 +66,37 @@ def storage_dir() -> Path:
     return path
 
 
+def _refus_modification(candidature: Candidature, by: Any) -> Optional[str]:
+    if candidatures.modifiable(candidature, by):
+        return None
+    if candidature.statut == C.ABANDONNEE:
+        return _("Ce dossier est abandonné : réintégrez-le avant de modifier ses documents.")
+    return _("Ce dossier a été envoyé en certification : à votre niveau, ses documents ne "
+             "changent plus, sauf pour répondre à une demande de compléments du jury.")
+
+
+def refus_depot(candidature: Candidature, by: Any) -> Optional[str]:
+    """Why `by` cannot add a document to this dossier (None when they can): while the dossier
+    is modifiable by them (DESIGN §5: nothing changes below Administrateur réseau once
+    sent), or while the jury's complement request is open, as part of the answer."""
+    if candidature.statut == C.ATTENTE_COMPLEMENT:
+        return None
+    return _refus_modification(candidature, by)
+
+
+def peut_deposer(candidature: Candidature, by: Any) -> bool:
+    """The upload forms of the dossier, its evaluations and formations are offered."""
+    return refus_depot(candidature, by) is None
+
+
 def enregistrer(candidature: Candidature, nom: str, content: bytes, by: Any, nature: str = "piece",
                 evaluation_id: Optional[int] = None, formation_id: Optional[int] = None
                 ) -> Document:
-    """Check then store one file (the caller has checked the perimeter and the rules)."""
+    """Check then store one file (the caller has checked the perimeter); refused once the
+    dossier no longer takes documents from `by` (refus_depot, 403)."""
+    refus = refus_depot(candidature, by)
+    if refus:
+        raise ForbiddenError(refus, field="fichier")
     nom = safe_name(nom)
     if nature not in NATURES:
         raise RuleError(_("Nature de document inconnue."))
@@ -106,11 +136,16 @@ def chemin(document: Document) -> Path:
     return storage_dir() / document.nom_stockage
 
 
-def supprimable(document: Document) -> bool:
-    """A document of a finalized evaluation is part of it and stays."""
-    return document.supprime_le is None and not (
-        document.evaluation_id and document.evaluation
-        and document.evaluation.statut != "en_cours")
+def supprimable(document: Document, by: Any = None) -> bool:
+    """A document of a finalized evaluation is part of it and stays; once the dossier is
+    sent, nothing is removed below Administrateur réseau (not even during a complement
+    request: the jury has seen the file)."""
+    if document.supprime_le is not None or (
+            document.evaluation_id and document.evaluation
+            and document.evaluation.statut != "en_cours"):
+        return False
+    candidature = db.session.get(Candidature, document.candidature_id)
+    return _refus_modification(candidature, by) is None
 
 
 def supprimer(document: Document, by: Any) -> None:
@@ -126,7 +161,10 @@ def supprimer(document: Document, by: Any) -> None:
     candidature = perimeter.get_or_404(Candidature, document.candidature_id, by)
     if document.supprime_le is not None:
         raise RuleError(_("Ce document est déjà supprimé."))
-    if not supprimable(document):
+    refus = _refus_modification(candidature, by)
+    if refus:
+        raise ForbiddenError(refus)
+    if not supprimable(document, by):
         raise RuleError(_("Ce document appartient à une évaluation finalisée : il ne peut plus "
                           "être supprimé."))
     document.supprime_le = dt.datetime.now()

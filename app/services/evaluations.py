@@ -1,7 +1,8 @@
 """Evaluations and formations (guide §7 Formations, §17; DESIGN §6): drafts on the grid,
 finalization (28 results, evaluator, date, the signed matrice) with its effect on the
 dossier's status, reopening by an Administrateur organisme or above, the formation and
-attestation required before a new evaluation, and evaluator ≠ trainer on a dossier."""
+attestation required before a new evaluation, and evaluator ≠ trainer on a dossier. Every
+change needs a valid habilitation of the dossier's own établissement (`_dossier`)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -25,6 +26,7 @@ from . import audit
 from .candidatures import exiger_ecriture, normalize, statut_label, transition
 from .dates import parse_date
 from .errors import ConflictError, ForbiddenError, RuleError
+from .habilitations import dossier_habilite, refus_dossier
 
 MODALITES = {"presentiel": _l("Présentiel"), "distanciel": _l("À distance"),
              "mixte": _l("Mixte")}
@@ -32,7 +34,13 @@ OUVERTS = (C.ATTENTE_EVAL_PREALABLE, C.ATTENTE_EVAL_FINALE)
 
 
 def _dossier(candidature: Candidature, by: Any) -> Candidature:
-    return exiger_ecriture(candidature, by)
+    """Every change of a dossier's evaluations and formations: the write gate, and a valid
+    habilitation of the dossier's own établissement (403 otherwise)."""
+    exiger_ecriture(candidature, by)
+    refus = refus_dossier(candidature)
+    if refus:
+        raise ForbiddenError(refus)
+    return candidature
 
 
 def referentiel_en_vigueur() -> Referentiel:
@@ -57,9 +65,11 @@ def _formation_avec_attestation_depuis(candidature: Candidature, depuis: dt.date
 
 
 def peut_ajouter(candidature: Candidature) -> bool:
-    """« Ajouter une évaluation » is offered: the dossier waits for one and has no draft."""
+    """« Ajouter une évaluation » is offered: the dossier waits for one, has no draft, and its
+    établissement is habilitated."""
     return candidature.statut in OUVERTS and not db.session.execute(select(exists().where(
-        Evaluation.candidature_id == candidature.id, Evaluation.statut == EN_COURS))).scalar()
+        Evaluation.candidature_id == candidature.id, Evaluation.statut == EN_COURS))).scalar() \
+        and dossier_habilite(candidature)
 
 
 def rouvrable(evaluation: Evaluation) -> bool:

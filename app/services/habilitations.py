@@ -69,6 +69,69 @@ def peut_evaluer(user: Any, today: Optional[dt.date] = None) -> bool:
     return db.session.execute(select(exists(etablissements_habilites(user, today)))).scalar()
 
 
+def habilite_pour_branche(etablissement_id: int, branche_id: Optional[int],
+                          today: Optional[dt.date] = None) -> bool:
+    """Whether an établissement holds a valid habilitation of a branche (socle contextualisé)."""
+    if not etablissement_id or not branche_id:
+        return False
+    return db.session.execute(select(exists().where(
+        Habilitation.etablissement_id == etablissement_id, Habilitation.portee == BRANCHE,
+        Habilitation.branche_id == branche_id, valid_clause(today)))).scalar()
+
+
+def branches_habilitees(etablissement_ids: Iterable[int], today: Optional[dt.date] = None
+                        ) -> dict[int, list[Branche]]:
+    """For each établissement, the branches it holds a valid habilitation of (one query):
+    where « Socle contextualisé » may be offered."""
+    ids = [int(i) for i in etablissement_ids]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Habilitation.etablissement_id, Branche)
+        .join(Branche, Branche.id == Habilitation.branche_id)
+        .where(Habilitation.etablissement_id.in_(ids), Habilitation.portee == BRANCHE,
+               valid_clause(today))
+        .order_by(Branche.nom)).all()
+    result: dict[int, list[Branche]] = {}
+    for etablissement_id, branche in rows:
+        if branche not in result.setdefault(etablissement_id, []):
+            result[etablissement_id].append(branche)
+    return result
+
+
+def refus_socle(etablissement: Etablissement, branche_id: Optional[int],
+                today: Optional[dt.date] = None) -> Optional[str]:
+    """Why a dossier of this établissement cannot be a socle contextualisé of this branche
+    (None when it can): the établissement itself must hold a valid habilitation of it."""
+    if habilite_pour_branche(etablissement.id, branche_id, today):
+        return None
+    branche = db.session.get(Branche, branche_id) if branche_id else None
+    return _("Le socle contextualisé « %(branche)s » n'est possible que si l'établissement "
+             "dispose d'une habilitation valide de cette branche : %(etab)s n'en a pas. "
+             "Décochez « Socle contextualisé » ou demandez l'habilitation de branche depuis "
+             "« Visualiser l'établissement » → Habilitation(s) en cours.",
+             branche=branche.nom if branche else "—", etab=etablissement.nom)
+
+
+def dossier_habilite(candidature: Any, today: Optional[dt.date] = None) -> bool:
+    """Whether a dossier's evaluations and formations may be created or changed: the gate is
+    the dossier's OWN établissement (a valid habilitation), not some établissement of the
+    user — after a rattachement or an expiry they differ."""
+    return est_habilite(candidature.etablissement_id, today)
+
+
+def refus_dossier(candidature: Any, today: Optional[dt.date] = None) -> Optional[str]:
+    """Why nothing can be evaluated on this dossier (None when its établissement is
+    habilitated): shown on the dossier's screens and returned by the services."""
+    if dossier_habilite(candidature, today):
+        return None
+    return _("L'établissement %(etab)s, qui gère ce dossier, n'a pas d'habilitation CléA "
+             "valide : aucune évaluation ni formation ne peut y être créée, enregistrée ou "
+             "finalisée. Son administrateur peut demander l'habilitation depuis « Visualiser "
+             "l'établissement » → Habilitation(s) en cours.",
+             etab=candidature.etablissement.nom)
+
+
 def pourquoi_sans_habilitation(user: Any) -> Optional[str]:
     """The home page's explanation when the tabs are closed (None when they are open)."""
     if peut_evaluer(user):

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 from typing import Any, Optional
 
-from flask import current_app, has_request_context, render_template, request
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_mail import Message
 from sqlalchemy import or_, select, update
@@ -16,15 +16,15 @@ from sqlalchemy import or_, select, update
 from app.extensions import db, mail
 from app.models import EmailMessage
 
+from .urls import platform_url
+
 log = logging.getLogger(__name__)
 
 
 def absolute_url(path: str) -> str:
-    """An absolute link for an e-mail: CLEA_BASE_URL, else the current request's host."""
-    base = current_app.config.get("CLEA_BASE_URL") or (
-        request.host_url if has_request_context() else "http://127.0.0.1:8080/"
-    )
-    return base.rstrip("/") + "/" + path.lstrip("/")
+    """An absolute link for an e-mail: CLEA_BASE_URL (else CLEA_PUBLIC_URL, else the current
+    request's host), see services/urls.py."""
+    return platform_url(path)
 
 
 def queue_email(

@@ -1,6 +1,6 @@
 """The PDF documents of certification (DESIGN §7), drawn with reportlab: the certificate (identity,
 jury date, certificateur, verification URL and its QR code) and a session's procès-verbal (the
-list of decisions). Plain data in, bytes out; the callers check rights and perimeter."""
+list of decisions and the verification address). Plain data in, bytes out; the callers check rights and perimeter."""
 from __future__ import annotations
 
 import datetime as dt
@@ -96,7 +96,7 @@ class LigneProcesVerbal:
 
 def proces_verbal(*, certificateur: str, date_session: dt.date, mode: str, lieu: str,
                   membres: Sequence[tuple[str, str]], lignes: Sequence[LigneProcesVerbal],
-                  close_le: dt.datetime) -> bytes:
+                  close_le: dt.datetime, url_verification: str = "") -> bytes:
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=1.5 * cm, rightMargin=1.5 * cm,
                             topMargin=1.5 * cm, bottomMargin=1.5 * cm,
@@ -127,8 +127,12 @@ def proces_verbal(*, certificateur: str, date_session: dt.date, mode: str, lieu:
         ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"), ("FONTSIZE", (0, 0), (-1, -1), 9),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]))
-    story += [table, Spacer(1, 0.6 * cm),
-              Paragraph(_("Procès-verbal établi à la clôture de la session, le %(date)s.",
-                          date=close_le.strftime("%d/%m/%Y %H:%M")), cell)]
+    story += [table, Spacer(1, 0.6 * cm)]
+    if url_verification:
+        story.append(Paragraph(escape(_(
+            "Chaque certificat délivré se vérifie en ligne avec son numéro : %(url)s",
+            url=url_verification)), cell))
+    story.append(Paragraph(_("Procès-verbal établi à la clôture de la session, le %(date)s.",
+                             date=close_le.strftime("%d/%m/%Y %H:%M")), cell))
     doc.build(story)
     return buffer.getvalue()

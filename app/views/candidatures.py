@@ -27,6 +27,7 @@ from app.services import candidatures as service
 from app.services import certification
 from app.services import documents, evaluations
 from app.services.errors import ServiceError
+from app.services import habilitations
 from app.services.habilitations import etablissements_habilites, peut_evaluer
 
 class OngletFerme(Forbidden):
@@ -97,6 +98,25 @@ class CandidatureForm(FlaskForm):
     def values(self) -> dict:
         return {name: field.data for name, field in self._fields.items()
                 if name not in ("csrf_token", "confirmer_homonymes")}
+
+
+def _socle_aide(form, candidature=None):
+    """Where « Socle contextualisé » may be chosen (the établissement's valid branche
+    habilitations, services.habilitations): the help text, or None when nowhere."""
+    if candidature is not None:
+        etabs = {candidature.etablissement_id: candidature.etablissement.nom}
+    else:
+        etabs = {int(value): label for value, label in form.etablissement_id.choices if value}
+    par_etab = habilitations.branches_habilitees(etabs)
+    if not par_etab:
+        return None
+    if candidature is not None:
+        return _("Possible avec l'habilitation de branche de l'établissement : %(branches)s.",
+                 branches=", ".join(b.nom for b in par_etab[candidature.etablissement_id]))
+    return _("Possible uniquement pour un établissement habilité pour la branche : "
+             "%(liste)s.", liste=", ".join(
+                 f"{etabs[i]} ({', '.join(b.nom for b in branches)})"
+                 for i, branches in sorted(par_etab.items(), key=lambda kv: etabs[kv[0]])))
 
 
 class _DossiersBase(BaseView):
@@ -250,7 +270,8 @@ class CandidatureView(BaseView):
                 return redirect(url_for("CandidatureView.fiche", pk=created.id))
         return self.render_template("clea/candidatures/formulaire.html", form=form,
                                     homonymes=homonymes, required=CandidatureForm.REQUIRED,
-                                    title=_("Proposer une candidature"), candidature=None)
+                                    title=_("Proposer une candidature"), candidature=None,
+                                    socle_aide=_socle_aide(form))
 
     @expose("/<int:pk>")
     @has_access
@@ -279,7 +300,9 @@ class CandidatureView(BaseView):
             modifiable=(candidature.statut != C.ABANDONNEE
                         and service.modifiable(candidature, user)),
             peut_ajouter_evaluation=evaluations.peut_ajouter(candidature),
-            document_supprimable=documents.supprimable)
+            dossier_ferme=habilitations.refus_dossier(candidature),
+            depot_refus=documents.refus_depot(candidature, user),
+            document_supprimable=lambda document: documents.supprimable(document, user))
 
     @expose("/<int:pk>/modifier", methods=["GET", "POST"])
     @has_access
@@ -308,7 +331,8 @@ class CandidatureView(BaseView):
                 return redirect(url_for("CandidatureView.fiche", pk=candidature.id))
         return self.render_template("clea/candidatures/formulaire.html", form=form, homonymes=[],
                                     required=CandidatureForm.REQUIRED, candidature=candidature,
-                                    title=_("Modifier le dossier"))
+                                    title=_("Modifier le dossier"),
+                                    socle_aide=_socle_aide(form, candidature))
 
     def _act(self, pk, command, message):
         candidature = perimeter.get_or_404(Candidature, pk, actor())

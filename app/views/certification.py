@@ -106,7 +106,7 @@ class SessionsJuryView(BaseView):
         return self.render_template("clea/certification/session_form.html",
                                     certificateurs=service.certificateurs_geres(actor()), form=form,
                                     employeurs=EMPLOYEURS, salaries=SALARIES,
-                                    colleges=service.COLLEGES)
+                                    colleges=service.COLLEGES, today=dt.date.today())
 
     @expose("/session/<int:pk>")
     @has_access
@@ -119,6 +119,8 @@ class SessionsJuryView(BaseView):
             colleges=service.COLLEGES,
             label=dossiers.statut_label, en_attente=service.en_attente_de_decision,
             gerer=service.peut_gerer_sessions(actor(), session.certificateur_id),
+            commencee=service.session_commencee(session),
+            peut_cloturer=service.peut_cloturer(session, actor()),
             certificats=service.certificats_par_dossier(dossiers_),
             employeurs=EMPLOYEURS, salaries=SALARIES)
 
@@ -167,6 +169,7 @@ class SessionsJuryView(BaseView):
             decision_labels=service.DECISIONS, certificat=service.certificat_de(candidature),
             jury_session=candidature.session_jury,
             peut_decider=service.peut_decider(candidature, actor()),
+            decision_ouvre_le=service.decision_ouvre_le(candidature, actor()),
             **service.dossier_complet(candidature))
 
     @expose("/dossier/<int:pk>/decision", methods=["POST"])

@@ -14,7 +14,7 @@ from app.models.candidature import Candidature
 from app.models.evaluation import Document, Evaluation
 from app.security import perimeter
 from app.security.perimeter import actor
-from app.services import documents, evaluations, matrice
+from app.services import documents, evaluations, habilitations, matrice
 from app.services.errors import ServiceError
 
 from .candidatures import require_tab
@@ -22,6 +22,10 @@ from .candidatures import require_tab
 
 def deposer_fichiers(candidature, nature="piece", evaluation_id=None, formation_id=None):
     """Store every file of the request's « fichier » field, one French message per file."""
+    refus = documents.refus_depot(candidature, actor())
+    if refus:
+        flash(refus, "danger")
+        return
     fichiers = [f for f in request.files.getlist("fichier") if f and f.filename]
     if not fichiers:
         flash(_("Choisissez un fichier à déposer."), "danger")
@@ -85,7 +89,9 @@ class EvaluationView(BaseView):
             "clea/evaluations/grille.html", e=evaluation, c=evaluation.candidature,
             resultats=par_sous_domaine, acquis=acquis, saisis=saisis, total=total,
             saisie=saisie or {}, peut_rouvrir=evaluations.peut_rouvrir(actor()),
-            rouvrable=evaluations.rouvrable(evaluation)), status
+            rouvrable=evaluations.rouvrable(evaluation),
+            dossier_ferme=habilitations.refus_dossier(evaluation.candidature),
+            depot_refus=documents.refus_depot(evaluation.candidature, actor())), status
 
     def _form_data(self, evaluation):
         resultats = {}

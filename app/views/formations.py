@@ -14,7 +14,7 @@ from app.models.candidature import Candidature
 from app.models.evaluation import Formation
 from app.security import perimeter
 from app.security.perimeter import actor
-from app.services import evaluations
+from app.services import documents, evaluations, habilitations
 from app.services.errors import ServiceError
 
 from .candidatures import _DossiersBase, require_tab
@@ -41,7 +41,9 @@ class FormationsView(BaseView):
         return self.render_template(
             "clea/formations/dossier.html", c=candidature, formations=formations,
             referentiel=ref, preselection=preselection, modalites=evaluations.MODALITES,
-            form=form or {}, errors=errors or {}), status
+            form=form or {}, errors=errors or {},
+            dossier_ferme=habilitations.refus_dossier(candidature),
+            depot_refus=documents.refus_depot(candidature, actor())), status
 
     @expose("/<int:pk>")
     @has_access

@@ -64,9 +64,9 @@ def test_send_session_certify_download_verify(page, browser, live_server, live_a
     expect(panel_title(page)).to_have_text("Programmer une session de jury")
     form = page.locator("main form")
     form.locator("#certificateur_id").select_option(label="Transitions Pro Île-de-France")
-    day = dt.date.today() + dt.timedelta(days=21)
+    day = dt.date.today()  # the jury decides from the session's date on
     form.locator("#date_session").fill(day.isoformat())
-    form.locator("#date_limite").fill((day - dt.timedelta(days=7)).isoformat())
+    form.locator("#date_limite").fill(day.isoformat())
     form.locator("#mode").select_option("presentiel")
     form.locator("#lieu").fill("Paris, 12 rue de la Paix")
     form.locator("#membre_nom_0").fill("Anne Employeur")

@@ -30,8 +30,9 @@ def a_envoyer(world, etab="etab_a1", **over):
 def session(world, cert_region="IDF", open_=True, **over):
     cert = db.session.scalars(select(Certificateur).where(Certificateur.region == cert_region)
                               ).one()
-    data = {"certificateur_id": cert.id, "date_session": (TODAY + dt.timedelta(days=20)),
-            "date_limite": (TODAY + dt.timedelta(days=10)), "mode": "distanciel",
+    # dated today: a jury decides only from its session's date on
+    data = {"certificateur_id": cert.id, "date_session": TODAY, "date_limite": TODAY,
+            "mode": "distanciel",
             "membres": [{"nom": "E1", "college": "employeurs"},
                         {"nom": "S1", "college": "salaries"}]}
     data.update(over)
@@ -74,7 +75,13 @@ def test_routing_and_waiting_then_assignment_when_a_session_opens(app, ready):
 
 
 def test_routing_to_the_branche_cpne(app, ready):
+    from app.services import habilitations
+
     branche = db.session.execute(select(Branche)).scalar_one()
+    hab = habilitations.demander({"etablissement_id": ready.ids["etab_a1"], "portee": "branche",
+                                  "branche_id": branche.id}, None)
+    habilitations.decider(hab, {"decision": "validee", "date_debut": TODAY,
+                                "date_fin": TODAY + dt.timedelta(days=365)}, None)
     c = a_envoyer(ready, statut_inscription="salarie", branche_id=branche.id,
                   socle_contextualise=True)
     certification.envoyer_en_certification(c, user("utilisateur_etablissement_a"))
