@@ -32,10 +32,7 @@ class _ChoiceFilter(BaseFilter):
     class globally (for the REST API), which "eq" must keep meaning FilterEqual."""
 
     negate = False
-
-    def __init__(self, column_name, datamodel, choices: Choices, is_related_view=False):
-        super().__init__(column_name, datamodel, is_related_view)
-        self.codes = {str(code) for code, _label in choices}
+    codes: frozenset = frozenset()  # set per column by `restrict_to_choices`
 
     def _typed(self, value: str):
         if self.datamodel.is_boolean(self.column_name):
@@ -69,8 +66,11 @@ def restrict_to_choices(filters, datamodel, choice_filters: Mapping[str, Choices
     """Give each coded column of `filters` the two choice operators only. The search dropdown
     (_search_filters) and the URL arguments (_all_filters, by index) must list the same."""
     for column, choices in choice_filters.items():
-        operators = [ChoiceEqual(column, datamodel, choices),
-                     ChoiceNotEqual(column, datamodel, choices)]
+        codes = frozenset(str(code) for code, _label in choices)
+        # FAB re-creates filters from their class (column, datamodel): the codes live on a
+        # class of the column's own.
+        operators = [type(f"{base.__name__}_{column}", (base,), {"codes": codes})(column, datamodel)
+                     for base in (ChoiceEqual, ChoiceNotEqual)]
         filters._all_filters[column] = operators
         if column in filters._search_filters:
             filters._search_filters[column] = operators

@@ -67,9 +67,20 @@
                 var field = $(".select2-container--open .select2-search--dropdown .select2-search__field");
                 if (!field.length) { field = select.next(".select2").find(".select2-search__field"); }
                 if (field.length) { field.get(0).focus(); }
+                // Select2 highlights the first option by itself: do not show it as chosen
+                // until the user types or moves (clea.css).
+                $(".select2-container--open.select2-dropdown, .select2-container--open .select2-dropdown")
+                    .closest(".select2-container").addClass("clea-s2-untouched");
             }, 0);
         });
-        $(document).on("mousemove", ".select2-results", function () { chosenByUser = true; });
+        function touched() {
+            chosenByUser = true;
+            $(".clea-s2-untouched").removeClass("clea-s2-untouched");
+        }
+        $(document).on("mousemove", ".select2-results", touched);
+        $(document).on("input", ".select2-search__field", function () {
+            if (String($(this).val() || "").trim()) { touched(); }
+        });
         document.addEventListener("keydown", function (event) {
             var target = $(event.target);
             var inSearch = target.is(".select2-search__field");
@@ -77,7 +88,7 @@
                 && target.closest(".select2-container").hasClass("select2-container--open");
             if (!inSearch && !onOpenBox) { return; }
             if (/^(ArrowUp|ArrowDown|PageUp|PageDown|Home|End)$/.test(event.key)) {
-                chosenByUser = true;
+                touched();
             } else if (event.key === "Enter" && !chosenByUser
                        && !(inSearch && String(target.val() || "").trim())) {
                 event.preventDefault();
