@@ -34,9 +34,11 @@ class ActualiteView(ScopedModelView):
     }
     add_form_extra_fields = {
         "publie_le": DateField(_l("Publiée le"), widget=NativeDateWidget(),
-                               validators=[Optional()]),
+                               validators=[Optional()],
+                               description=description_columns["publie_le"]),
         "expire_le": DateField(_l("Expire le"), widget=NativeDateWidget(),
-                               validators=[Optional()]),
+                               validators=[Optional()],
+                               description=description_columns["expire_le"]),
     }
     edit_form_extra_fields = add_form_extra_fields
     delete_question = _l("Supprimer l'actualité « %(nom)s » ?")

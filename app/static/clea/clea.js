@@ -115,7 +115,14 @@
             form.attr("action", url).trigger("submit");
         });
     }
+    // FAB's ab.js puts the icon buttons' titles into Bootstrap tooltips shown inside ".row",
+    // which our pages do not have: the eye, pencil and bin showed no word on hover or focus.
+    function initTooltips() {
+        $("a[data-original-title]").tooltip("destroy")
+            .tooltip({container: "body", placement: "bottom"});
+    }
     $(function () {
+        initTooltips();
         initAjaxSelects();
         initRoleScopes();
         labelSelect2();  // after FAB's ab.js has turned .my_select2 into Select2
