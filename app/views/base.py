@@ -88,6 +88,14 @@ class ScopedModelView(ModelView):
         super()._init_forms()
         generic.frenchify([self.search_form, self.add_form, self.edit_form])
 
+    def _init_titles(self):
+        # FAB's defaults read « List Habilitation », « Edit Email Message »...
+        self.list_title = self.list_title or _l("Liste")
+        self.show_title = self.show_title or _l("Visualiser")
+        self.add_title = self.add_title or _l("Ajouter")
+        self.edit_title = self.edit_title or _l("Modifier")
+        super()._init_titles()
+
     def _get_list_widget(self, *args, **kwargs):
         widgets = super()._get_list_widget(*args, **kwargs)
         widgets["list"].template_args["delete_question"] = str(self.delete_question)

@@ -103,7 +103,7 @@ def test_generated_screens_have_french_titles_and_labels(app):
                 form_label = getattr(getattr(view.add_form, column, None), "args", None)
                 if column not in own and column not in forms and not form_label:
                     missing.append(f"{type(view).__name__}.{attr}: {column}")
-        for title in ("list_title", "show_title"):
+        for title in ("list_title", "show_title", "add_title", "edit_title"):
             text = str(getattr(view, title))
             if re.match(r"(List|Show|Add|Edit) ", text):
                 missing.append(f"{type(view).__name__}.{title} = {text!r}")
