@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Optional
 
 from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
                         text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,6 +15,9 @@ from .structure import Branche, Etablissement
 
 EN_ATTENTE, VALIDEE, REJETEE, EXPIREE = "en_attente", "validee", "rejetee", "expiree"
 NATIONAL, BRANCHE = "national", "branche"
+# What a user reads for each state (list, fiche, the « État » filter).
+STATUT_LABELS = {EN_ATTENTE: _l("En attente"), VALIDEE: _l("Validée"), REJETEE: _l("Rejetée"),
+                 EXPIREE: _l("Expirée")}
 
 
 class Habilitation(Model):
@@ -69,10 +73,7 @@ class Habilitation(Model):
 
     @property
     def statut_label(self) -> str:
-        from flask_babel import gettext as _
-
-        return {EN_ATTENTE: _("En attente"), VALIDEE: _("Validée"), REJETEE: _("Rejetée"),
-                EXPIREE: _("Expirée")}.get(self.statut, self.statut)
+        return str(STATUT_LABELS.get(self.statut, self.statut))
 
     def __str__(self) -> str:
         return f"{self.etablissement} — {self.portee_label}"

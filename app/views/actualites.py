@@ -1,7 +1,6 @@
 """Actualités: Certif Pro writes the news shown on the home page."""
 from __future__ import annotations
 
-from flask_appbuilder.fieldwidgets import DatePickerWidget
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField
 from wtforms.validators import Optional
@@ -10,6 +9,7 @@ from app.models import Actualite
 from app.services import actualites as service
 
 from .base import EagerInterface, ScopedModelView
+from .widgets import NativeDateWidget
 
 
 class ActualiteView(ScopedModelView):
@@ -33,12 +33,15 @@ class ActualiteView(ScopedModelView):
         "expire_le": _l("Facultatif : l'actualité disparaît de l'accueil après cette date."),
     }
     add_form_extra_fields = {
-        "publie_le": DateField(_l("Publiée le"), widget=DatePickerWidget(),
-                               validators=[Optional()]),
-        "expire_le": DateField(_l("Expire le"), widget=DatePickerWidget(),
-                               validators=[Optional()]),
+        "publie_le": DateField(_l("Publiée le"), widget=NativeDateWidget(),
+                               validators=[Optional()],
+                               description=description_columns["publie_le"]),
+        "expire_le": DateField(_l("Expire le"), widget=NativeDateWidget(),
+                               validators=[Optional()],
+                               description=description_columns["expire_le"]),
     }
     edit_form_extra_fields = add_form_extra_fields
+    delete_question = _l("Supprimer l'actualité « %(nom)s » ?")
 
     def service_create(self, data):
         return service.create(data, self.user)

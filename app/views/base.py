@@ -1,11 +1,12 @@
 """Base classes for generated CRUD screens: perimeter filter, matrix permissions, and
 create/update/delete routed through services (a refused input keeps the form and shows
-the French message next to the field)."""
+the French message next to the field). Saving lands on the record's page; coded columns
+are searched by their French labels (views/filters.py)."""
 from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
-from flask import abort, flash, g, request
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
@@ -19,6 +20,8 @@ from app.security.matrix import VIEW_METHOD_PERMISSIONS
 from app.security.perimeter import PerimeterFilter
 from app.services.errors import ServiceError
 
+from . import filters as generic
+
 
 class EagerInterface(SQLAInterface):
     """SQLAInterface that eager-loads what a list shows (no query per row)."""
@@ -30,6 +33,13 @@ class EagerInterface(SQLAInterface):
     def apply_all(self, query, *args, **kwargs):
         query = super().apply_all(query, *args, **kwargs)
         return query.options(*self.eager) if self.eager else query
+
+    def get_values(self, lst, list_columns):
+        """Each row also carries the record's name (`_label`), for the buttons' labels and
+        the delete question of the list."""
+        for item, values in zip(lst, super().get_values(lst, list_columns)):
+            values["_label"] = str(item)
+            yield values
 
 
 class CleaFormWidget(FormWidget):
@@ -53,11 +63,60 @@ class ScopedModelView(ModelView):
     page_size = 25
     # Extra submit buttons on the add form: (value, label)
     add_extra_buttons: tuple = ()
+    # Coded columns searched by choosing a French label: {column: [(code, label), ...]}
+    choice_filters: dict = {}
+    # The bin's question; %(nom)s is the record's name.
+    delete_question = _l("Supprimer « %(nom)s » ?")
+    # The view whose show page is the record's page (where a save lands).
+    record_view: str = ""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.resource:
             cls.class_permission_name = cls.resource
+
+    # --- generated search and forms, in French ----------------------------------------
+    def _init_properties(self):
+        super()._init_properties()
+        generic.restrict_to_choices(self._filters, self.datamodel, self.choice_filters)
+
+    def _init_forms(self):
+        self.search_form_extra_fields = {
+            **generic.choice_fields(self.choice_filters, self.label_columns),
+            **(self.search_form_extra_fields or {}),
+        }
+        super()._init_forms()
+        generic.frenchify([self.search_form, self.add_form, self.edit_form])
+
+    def _init_titles(self):
+        # FAB's defaults read « List Habilitation », « Edit Email Message »...
+        self.list_title = self.list_title or _l("Liste")
+        self.show_title = self.show_title or _l("Visualiser")
+        self.add_title = self.add_title or _l("Ajouter")
+        self.edit_title = self.edit_title or _l("Modifier")
+        super()._init_titles()
+
+    def _get_list_widget(self, *args, **kwargs):
+        widgets = super()._get_list_widget(*args, **kwargs)
+        widgets["list"].template_args["delete_question"] = str(self.delete_question)
+        return widgets
+
+    # --- after a save: the record's page -----------------------------------------------
+    def record_url(self, item) -> str:
+        view = self.record_view or type(self).__name__
+        return url_for(f"{view}.show", pk=self.datamodel.get_pk_value(item))
+
+    def post_add_redirect(self):
+        created = g.get("clea_created")
+        if created is not None:
+            return redirect(self.record_url(created))
+        return super().post_add_redirect()
+
+    def post_edit_redirect(self):
+        edited = g.get("clea_edited")
+        if edited is not None:
+            return redirect(self.record_url(edited))
+        return super().post_edit_redirect()
 
     # --- FAB routes that skip base_filters are closed ---------------------------------
     @expose("/download/<string:filename>")
@@ -180,6 +239,7 @@ class ScopedModelView(ModelView):
                 except ServiceError as error:
                     self._show_error(form, error)
                 else:
+                    g.clea_edited = item
                     flash(str(self.edit_row_message), "success")
                     return None
         else:

@@ -8,15 +8,16 @@ from app.models import EmailMessage
 from .base import EagerInterface, ScopedModelView
 
 
-def _statut(value):
-    from flask_babel import gettext as _
+STATUTS = {
+    "a_envoyer": _l("À envoyer"),
+    "envoye": _l("Envoyé"),
+    "echec": _l("Échec"),
+    "stocke": _l("Stocké (pas de serveur SMTP)"),
+}
 
-    return {
-        "a_envoyer": _("À envoyer"),
-        "envoye": _("Envoyé"),
-        "echec": _("Échec"),
-        "stocke": _("Stocké (pas de serveur SMTP)"),
-    }.get(value, value)
+
+def _statut(value):
+    return str(STATUTS.get(value, value))
 
 
 class EmailEnvoyeView(ScopedModelView):
@@ -42,3 +43,4 @@ class EmailEnvoyeView(ScopedModelView):
         "corps_texte": _l("Message"),
     }
     formatters_columns = {"statut": _statut}
+    choice_filters = {"statut": list(STATUTS.items())}

@@ -14,7 +14,7 @@ from wtforms import SelectField, TextAreaField
 
 from app.extensions import db
 from app.models import REGIONS, Habilitation
-from app.models.habilitation import BRANCHE, EN_ATTENTE, NATIONAL
+from app.models.habilitation import BRANCHE, EN_ATTENTE, NATIONAL, STATUT_LABELS
 from app.security import perimeter
 from app.services import habilitations as service
 from app.services.errors import ServiceError
@@ -51,6 +51,11 @@ class HabilitationView(ScopedModelView):
         "motif_rejet": _l("Motif du rejet"), "decide_le": _l("Décidée le"),
     }
     formatters_columns = {"date_debut": _date, "date_fin": _date}
+    choice_filters = {
+        "statut": list(STATUT_LABELS.items()),
+        "portee": [(NATIONAL, _l("CléA socle (Certif Pro)")),
+                   (BRANCHE, _l("Socle contextualisé"))],
+    }
     add_form_query_rel_fields = {"etablissement": [["id", perimeter.PerimeterFilter, None]]}
     add_form_extra_fields = {
         "portee": SelectField(

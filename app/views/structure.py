@@ -19,6 +19,7 @@ from app.services import habilitations
 from app.services import structure as service
 
 from .base import EagerInterface, ScopedModelView, yes_no
+from .filters import OUI_NON
 from .habilitations import HabilitationsEtablissementView
 
 CONTACT_LABELS = {
@@ -63,6 +64,8 @@ class EtablissementView(ScopedModelView):
                   "la ville du site, par exemple « LA BOETIE Marseille »."),
     }
     formatters_columns = {"actif": yes_no}
+    choice_filters = {"region": list(REGIONS.items()), "actif": OUI_NON}
+    delete_question = _l("Supprimer l'établissement « %(nom)s » ?")
     add_form_query_rel_fields = {"organisme": [["id", PerimeterFilter, None]]}
     edit_form_query_rel_fields = add_form_query_rel_fields
     add_form_extra_fields = {
@@ -113,6 +116,7 @@ class EtablissementsOrganismeView(EtablissementView):
 
     list_title = _l("Établissements")
     related_views = []
+    record_view = "EtablissementView"  # its page has the « Habilitation(s) en cours » tab
 
 
 class OrganismeView(ScopedModelView):
@@ -152,6 +156,8 @@ class OrganismeView(ScopedModelView):
     }
     description_columns = {"nda": _l("11 chiffres, facultatif.")}
     formatters_columns = {"actif": yes_no}
+    choice_filters = {"actif": OUI_NON}
+    delete_question = _l("Supprimer l'organisme « %(nom)s » ?")
     add_form_query_rel_fields = {"reseau": [["id", PerimeterFilter, None]]}
     edit_form_query_rel_fields = add_form_query_rel_fields
     add_form_extra_fields = {
@@ -203,6 +209,7 @@ class ReseauView(ScopedModelView):
     add_columns = ["nom", "contact_nom", "contact_email", "contact_telephone"]
     edit_columns = add_columns
     base_order = ("nom", "asc")
+    delete_question = _l("Supprimer le réseau « %(nom)s » ?")
     label_columns = {
         **CONTACT_LABELS,
         "nom": _l("Nom du réseau"),

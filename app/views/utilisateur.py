@@ -19,6 +19,7 @@ from app.services import accounts
 from app.services.errors import ServiceError
 
 from .base import EagerInterface, ScopedModelView, yes_no
+from .filters import OUI_NON
 from .lookup import lookup_label
 from .widgets import AjaxSelectField
 
@@ -88,6 +89,7 @@ class UtilisateurView(ScopedModelView):
         "created_on": _l("Créé le"),
     }
     formatters_columns = {"active": yes_no}
+    choice_filters = {"active": OUI_NON}
     method_permission_name = {
         **ScopedModelView.method_permission_name,
         "suspendre": "update",

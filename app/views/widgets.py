@@ -46,3 +46,18 @@ class AjaxSelectField(Field):
 
     def _value(self):
         return "" if self.data is None else str(self.data)
+
+
+class NativeDateWidget:
+    """<input type="date">: the browser shows it in the user's language (JJ/MM/AAAA, days
+    « lu ma me… » in French) with its own calendar, offline; the value sent is AAAA-MM-JJ,
+    what wtforms' DateField reads. Replaces FAB's English bootstrap-datepicker."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        kwargs.setdefault("name", field.name)
+        css = kwargs.pop("class", "") or kwargs.pop("class_", "")
+        value = field._value() if hasattr(field, "_value") else (field.data or "")
+        return Markup("<input %s>" % html_params(type="date", value=value,
+                                                 class_=f"form-control {css}".strip(),
+                                                 **kwargs))

@@ -53,10 +53,81 @@
                 .attr("aria-labelledby", labelId + " " + rendered.attr("id"));
         });
     }
+    // Opening a Select2 puts the cursor in its search box (Select2 4.0 with jQuery 3.6 leaves
+    // it on the closed box), so what the user types searches. Enter picks a value only once
+    // the user has typed a search or moved to an option (arrows, mouse): before, typing with
+    // the box unfocused then Enter picked the first option of the list, unseen.
+    var chosenByUser = false;
+    function focusSearchOnOpen() {
+        $(document).on("select2:open", function (event) {
+            chosenByUser = false;
+            var select = $(event.target);
+            window.setTimeout(function () {
+                // the open dropdown (attached to <body>), or the inline box of a multiple select
+                var field = $(".select2-container--open .select2-search--dropdown .select2-search__field");
+                if (!field.length) { field = select.next(".select2").find(".select2-search__field"); }
+                if (field.length) { field.get(0).focus(); }
+                // Select2 highlights the first option by itself: do not show it as chosen
+                // until the user types or moves (clea.css).
+                $(".select2-container--open.select2-dropdown, .select2-container--open .select2-dropdown")
+                    .closest(".select2-container").addClass("clea-s2-untouched");
+            }, 0);
+        });
+        function touched() {
+            chosenByUser = true;
+            $(".clea-s2-untouched").removeClass("clea-s2-untouched");
+        }
+        $(document).on("mousemove", ".select2-results", touched);
+        $(document).on("input", ".select2-search__field", function () {
+            if (String($(this).val() || "").trim()) { touched(); }
+        });
+        document.addEventListener("keydown", function (event) {
+            var target = $(event.target);
+            var inSearch = target.is(".select2-search__field");
+            var onOpenBox = target.is(".select2-selection")
+                && target.closest(".select2-container").hasClass("select2-container--open");
+            if (!inSearch && !onOpenBox) { return; }
+            if (/^(ArrowUp|ArrowDown|PageUp|PageDown|Home|End)$/.test(event.key)) {
+                touched();
+            } else if (event.key === "Enter" && !chosenByUser
+                       && !(inSearch && String(target.val() || "").trim())) {
+                event.preventDefault();
+                event.stopPropagation();  // capture phase: Select2 never sees this Enter
+            }
+        }, true);
+    }
+    // The bin of a list row: the modal asks the question naming the record, then posts the
+    // list's CSRF-protected delete form to the row's URL.
+    function initDeleteButtons() {
+        var url = null;
+        $(document).on("click", "a.clea-delete", function (event) {
+            event.preventDefault();
+            url = $(this).data("url");
+            $("#modal-confirm .modal-text").text($(this).data("question"));
+            $("#modal-confirm").modal("show");
+        });
+        $("#modal-confirm").on("hidden.bs.modal", function () { url = null; });
+        $(document).on("click", "#modal-confirm-ok", function (event) {
+            if (!url) { return; }
+            event.preventDefault();
+            var form = $("#delete_form").first();
+            if (!form.length) { form = $("#action_form").first(); }
+            form.attr("action", url).trigger("submit");
+        });
+    }
+    // FAB's ab.js puts the icon buttons' titles into Bootstrap tooltips shown inside ".row",
+    // which our pages do not have: the eye, pencil and bin showed no word on hover or focus.
+    function initTooltips() {
+        $("a[data-original-title]").tooltip("destroy")
+            .tooltip({container: "body", placement: "bottom"});
+    }
     $(function () {
+        initTooltips();
         initAjaxSelects();
         initRoleScopes();
         labelSelect2();  // after FAB's ab.js has turned .my_select2 into Select2
+        focusSearchOnOpen();
+        initDeleteButtons();
     });
 })(jQuery);
 /* Notifications and shipments pages: the "select all" checkbox. */
