@@ -96,11 +96,6 @@ class ScopedModelView(ModelView):
         self.edit_title = self.edit_title or _l("Modifier")
         super()._init_titles()
 
-    def _get_list_widget(self, *args, **kwargs):
-        widgets = super()._get_list_widget(*args, **kwargs)
-        widgets["list"].template_args["delete_question"] = str(self.delete_question)
-        return widgets
-
     # --- after a save: the record's page -----------------------------------------------
     def record_url(self, item) -> str:
         view = self.record_view or type(self).__name__
@@ -190,6 +185,7 @@ class ScopedModelView(ModelView):
     def _get_list_widget(self, *args, **kwargs):
         widgets = super()._get_list_widget(*args, **kwargs)
         args = widgets["list"].template_args
+        args["delete_question"] = str(self.delete_question)
         may_delete = self.appbuilder.sm.has_access("can_delete", self.class_permission_name)
         args["supprimables"] = (self.supprimables(list(args.get("pks") or []))
                                 if may_delete else set())
