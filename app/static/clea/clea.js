@@ -111,6 +111,10 @@
                 modal.modal("show");
             }).fail(function () { window.location.href = link.href; });
         });
+        // Escape closes it wherever the focus is (Bootstrap listens on the pop-up only).
+        $(document).on("keydown", function (event) {
+            if (event.key === "Escape" && modal.hasClass("in")) { modal.modal("hide"); }
+        });
         modal.on("submit", "form", function (event) {
             var form = this;
             event.preventDefault();
