@@ -316,7 +316,7 @@ class CandidatureView(BaseView):
             except service.HomonymeError as error:
                 db.session.rollback()
                 homonymes = error.homonymes
-                flash(error.message, "warning")
+                form.confirmer_homonymes.errors = [error.message]  # the box to tick, below
             except ServiceError as error:
                 db.session.rollback()
                 show_service_error(form, error)
