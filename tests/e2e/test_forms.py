@@ -8,7 +8,7 @@ import datetime as dt
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from .ui import panel_title
+from .ui import choose_select2, panel_title
 
 BLOCKING = ("serious", "critical")
 
@@ -150,4 +150,31 @@ def test_profile_popup_holds_the_form_alone_closes_and_saves(page, sign_in, shoo
     shoot(page, "profil-popup-enregistre")
     modal.locator(".modal-footer").get_by_role("button", name="Fermer").click()
     expect(modal).to_be_hidden()
+    assert page.js_errors == []
+
+
+def test_refused_generated_form_focuses_the_summary(page, sign_in, shoot):
+    """FAB's generated forms (here « Créer un établissement ») share the summary and the
+    error next to the field."""
+    sign_in(page, "admin.reseau")
+    page.goto("/etablissementview/add")
+    page.locator("#nom").fill("FORMAPLUS Lille")
+    page.locator("#siret").fill("12345678901234")
+    page.locator("main form").get_by_role("button", name="Enregistrer").click()
+    summary = page.locator(".clea-error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Région")
+    expect(page.locator("#region-erreur1")).to_be_visible()
+    expect(page.locator("#siret")).to_have_value("12345678901234")
+    expect(page.locator("#nom")).to_have_value("FORMAPLUS Lille")
+    expect(page.locator("label[for=region] .clea-required")).to_have_count(1)
+    shoot(page, "formulaire-genere-refuse")
+    assert_accessible(page)
+    summary.get_by_role("link").first.click()  # to the Select2 box of « Région »
+    expect(page.locator("#region + .select2 .select2-selection")).to_be_focused()
+    choose_select2(page, "region", "Hauts-de-France")
+    page.locator("main form").get_by_role("button", name="Enregistrer").click()
+    expect(page.locator(".clea-error-summary")).to_be_focused()
+    expect(page.locator("#siret-erreur1")).to_contain_text("SIRET invalide")
+    expect(page.locator("#nom")).to_have_value("FORMAPLUS Lille")
     assert page.js_errors == []
