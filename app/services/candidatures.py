@@ -240,6 +240,13 @@ IDENTITY_FIELDS = ("civilite", "nom_naissance", "nom_usage", "prenoms", "date_na
 DOSSIER_FIELDS = ("type_public", "statut_inscription", "branche_id", "socle_contextualise",
                   "niveau_formation", "origine_demarche", "objectif_pro", "objectif_extra_pro",
                   "certificat_papier")
+# The fields creer / valider_identite / valider_dossier refuse empty, each with the field that
+# may stand in for it (born abroad: the country instead of the commune). The form marks them
+# with an asterisk and checks them first from this table (tests/integration/test_forms.py
+# proves the service refuses each one).
+OBLIGATOIRES = {"etablissement_id": None, "civilite": None, "nom_naissance": None,
+                "prenoms": None, "date_naissance": None, "commune_naissance": "pays_naissance",
+                "statut_inscription": None, "objectif_pro": None, "objectif_extra_pro": None}
 
 
 class HomonymeError(ConflictError):
@@ -341,14 +348,17 @@ def valider_dossier(data: dict, etablissement: Optional[Etablissement] = None) -
                          ("objectif_extra_pro", _("Objectifs de projet extra-professionnel"))):
         value = _required(data, field, label)
         if len(value) < OBJECTIF_MIN:
-            raise RuleError(
-                _("« %(champ)s » : décrivez les motivations du candidat, les éléments "
-                  "déclencheurs et les perspectives (au moins %(n)d caractères). Un dossier "
-                  "insuffisamment renseigné peut être refusé par le jury.",
-                  champ=label, n=OBJECTIF_MIN), field=field)
+            raise RuleError(objectif_trop_court(label), field=field)
         clean[field] = value
     clean["certificat_papier"] = bool(data.get("certificat_papier"))
     return clean
+
+
+def objectif_trop_court(label: str) -> str:
+    """The refusal of an objective shorter than OBJECTIF_MIN (the form checks it first)."""
+    return _("« %(champ)s » : décrivez les motivations du candidat, les éléments déclencheurs "
+             "et les perspectives (au moins %(n)d caractères). Un dossier insuffisamment "
+             "renseigné peut être refusé par le jury.", champ=label, n=OBJECTIF_MIN)
 
 
 def peut_creer(etablissement: Etablissement) -> Optional[str]:

@@ -25,6 +25,12 @@ def password_problems(password: str) -> list[str]:
     return problems
 
 
+def regle() -> str:
+    """The policy as the forms show it under the field, before it bites."""
+    return _("Au moins %(n)d caractères, avec une minuscule, une majuscule, un chiffre et un "
+             "caractère spécial.", n=MIN_LENGTH)
+
+
 def policy_message(problems: list[str]) -> str:
     return _("Mot de passe trop faible : il doit contenir %(liste)s.", liste=", ".join(problems))
 

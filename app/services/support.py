@@ -12,6 +12,7 @@ from . import audit
 from .errors import RuleError
 from .mail import queue_email
 
+MIN_LENGTH = 10  # characters of the message (the form shows it under the field)
 MAX_LENGTH = 5000
 
 
@@ -19,8 +20,9 @@ def contact_support(user: Any, sujet: str, message: str, page: str = "") -> None
     sujet, message = (sujet or "").strip(), (message or "").strip()
     if not sujet:
         raise RuleError(_("Indiquez l'objet de votre demande."), field="sujet")
-    if len(message) < 10:
-        raise RuleError(_("Décrivez votre demande (au moins 10 caractères)."), field="message")
+    if len(message) < MIN_LENGTH:
+        raise RuleError(_("Décrivez votre demande (au moins %(n)d caractères).", n=MIN_LENGTH),
+                        field="message")
     if len(message) > MAX_LENGTH:
         raise RuleError(_("Votre message dépasse %(n)d caractères.", n=MAX_LENGTH),
                         field="message")

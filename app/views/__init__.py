@@ -5,7 +5,7 @@ from flask import current_app
 
 from app.security import matrix
 
-from .account import CompteView, ProfilView, profile_context, register_error_pages
+from .account import CompteView, ProfilView, register_error_pages
 from .actualites import ActualiteView
 from .certification import CalendrierView, EnvoisView, SessionsJuryView, VerifierView
 from .candidatures import AbandonneesView, CandidatureView, DossiersView, RechercheView
@@ -73,7 +73,6 @@ def register_views(appbuilder) -> None:
     app = current_app._get_current_object()
     register_error_pages(app)
     app.context_processor(bell_context)
-    app.context_processor(profile_context)
     app.add_template_global(page_url)
 
 

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.security import roles as R
-from app.services import accounts, notifications
+from app.services import accounts, notifications, passwords
 from app.services.errors import ServiceError
 
 
@@ -48,6 +48,7 @@ class CompteView(BaseView):
         status = 200 if valid else 410
         return self.render_template("clea/definir_mot_de_passe.html", valid=valid,
                                     errors=errors, page_title=purpose_title,
+                                    regle_mdp=passwords.regle(),
                                     invalid_message=accounts.invalid_link_message()), status
 
     @expose("/activer/<token>", methods=["GET", "POST"])
@@ -60,7 +61,9 @@ class CompteView(BaseView):
 
 
 class ProfilView(BaseView):
-    """The profile pop-up posts here; the same form is also a page (for errors, no JS)."""
+    """« Mon profil »: a page (/profil/, also without JavaScript), and the pop-up of the user
+    menu, which loads the form alone (?fragment=1) and posts its forms with fragment=1: the
+    answer is then the form again, with its errors or its success message."""
 
     route_base = "/profil"
     default_view = "profil"
@@ -68,8 +71,26 @@ class ProfilView(BaseView):
     method_permission_name = {"profil": "read", "enregistrer": "update",
                               "mot_de_passe": "update", "preferences": "update"}
 
-    def _render(self, errors=None, tab="infos", status=200):
-        return self.render_template("clea/profil.html", errors=errors or {}, tab=tab), status
+    @staticmethod
+    def _fragment() -> bool:
+        return request.values.get("fragment") == "1"
+
+    def _render(self, errors=None, tab="infos", status=200, saisie=None, succes=None):
+        context = {"errors": errors or {}, "tab": tab, "saisie": saisie or {},
+                   "succes": succes, "clea_profile": _profile_data(current_user),
+                   "regle_mdp": passwords.regle()}
+        if self._fragment():
+            return render_template("clea/_profil_form.html", prefix="modal",
+                                   appbuilder=self.appbuilder, **context), status
+        return self.render_template("clea/profil.html", prefix="page", **context), status
+
+    def _done(self, message, tab):
+        """After a save: the pop-up shows the form again with the message; the page
+        redirects (to the page the form came from)."""
+        if self._fragment():
+            return self._render(tab=tab, succes=message)
+        flash(message, "success")
+        return redirect(request.form.get("next") or url_for("ProfilView.profil"))
 
     @expose("/notifications", methods=["POST"])
     @has_access
@@ -79,8 +100,8 @@ class ProfilView(BaseView):
         if _is_reseau(current_user):
             accounts.update_profile(current_user, {"notifier_nouvelle_candidature": bool(
                 request.form.get("notifier_nouvelle_candidature"))})
-        flash(_("Vos préférences de notification sont enregistrées."), "success")
-        return redirect(request.form.get("next") or url_for("ProfilView.profil"))
+        return self._done(_("Vos préférences de notification sont enregistrées."),
+                          "notifications")
 
     @expose("/")
     @has_access
@@ -96,10 +117,9 @@ class ProfilView(BaseView):
             accounts.update_profile(current_user, data)
         except ServiceError as error:
             db.session.rollback()
-            flash(error.message, "danger")
-            return self._render({error.field or "form": error.message}, status=400)
-        flash(_("Vos informations sont enregistrées."), "success")
-        return redirect(request.form.get("next") or url_for("ProfilView.profil"))
+            return self._render({error.field or "form": error.message}, saisie=data,
+                                status=400)
+        return self._done(_("Vos informations sont enregistrées."), "infos")
 
     @expose("/mot-de-passe", methods=["POST"])
     @has_access
@@ -110,20 +130,15 @@ class ProfilView(BaseView):
                                      request.form.get("confirm", ""))
         except ServiceError as error:
             db.session.rollback()
-            flash(error.message, "danger")
             return self._render({error.field or "password": error.message}, tab="password",
                                 status=400)
-        flash(_("Votre mot de passe est modifié."), "success")
-        return redirect(url_for("ProfilView.profil"))
+        return self._done(_("Votre mot de passe est modifié."), "password")
 
 
-def profile_context():
-    """What the profile pop-up of every page needs."""
-    if not getattr(current_user, "is_authenticated", False):
-        return {}
-    return {"clea_profile": {"is_reseau": _is_reseau(current_user),
-                             "preferences": notifications.preferences(current_user),
-                             "rubriques": notifications.RUBRIQUES}}
+def _profile_data(user) -> dict:
+    """What the profile form needs besides the user: the notification choices."""
+    return {"is_reseau": _is_reseau(user), "preferences": notifications.preferences(user),
+            "rubriques": notifications.RUBRIQUES}
 
 
 def _is_reseau(user) -> bool:

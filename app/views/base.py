@@ -21,6 +21,7 @@ from app.security.perimeter import PerimeterFilter
 from app.services.errors import ServiceError
 
 from . import filters as generic
+from .forms import show_service_error
 
 
 class EagerInterface(SQLAInterface):
@@ -171,15 +172,9 @@ class ScopedModelView(ModelView):
 
     @staticmethod
     def _show_error(form, error: ServiceError) -> None:
+        """Next to the field (the input is kept), or in the form's error summary."""
         db.session.rollback()
-        field = error.field
-        if field and field.endswith("_id") and field[:-3] in form._fields:
-            field = field[:-3]
-        if field and field in form._fields:
-            # Shown next to the field (the input is kept); no duplicate banner.
-            form[field].errors = list(form[field].errors or []) + [error.message]
-        else:
-            flash(error.message, "danger")
+        show_service_error(form, error)
 
     # --- FAB internals, routed through services ---------------------------------------
     def _get_list_widget(self, *args, **kwargs):

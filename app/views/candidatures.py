@@ -30,6 +30,9 @@ from app.services.errors import ServiceError
 from app.services import habilitations
 from app.services.habilitations import etablissements_habilites, peut_evaluer
 
+from .forms import AuMoins, Obligatoire, show_service_error
+
+
 class OngletFerme(Forbidden):
     """The Évaluations tab without a valid habilitation: 403 with the reason."""
 
@@ -48,43 +51,60 @@ def _choices(mapping, empty=True):
     return ([("", "—")] if empty else []) + items
 
 
+def _regles(name: str, *extra) -> list:
+    """A field's validators, from the service's tables: required (the asterisk) or optional."""
+    if name in service.OBLIGATOIRES:
+        return [Obligatoire(sauf=service.OBLIGATOIRES[name]), *extra]
+    return [Opt(), *extra]
+
+
+def _objectif():
+    return AuMoins(service.OBJECTIF_MIN, service.objectif_trop_court)
+
+
 class CandidatureForm(FlaskForm):
-    etablissement_id = SelectField(_l("Établissement"), coerce=str)
-    civilite = SelectField(_l("Civilité"))
-    nom_naissance = StringField(_l("Nom de naissance"))
-    nom_usage = StringField(_l("Nom d'usage"), validators=[Opt()])
-    prenoms = StringField(_l("Prénom(s)"))
-    date_naissance = DateField(_l("Date de naissance"), validators=[Opt()])
-    commune_naissance = StringField(_l("Commune de naissance"), validators=[Opt()])
-    departement_naissance = StringField(_l("Département de naissance"), validators=[Opt()])
+    etablissement_id = SelectField(_l("Établissement"), coerce=str,
+                                   validators=_regles("etablissement_id"))
+    civilite = SelectField(_l("Civilité"), validators=_regles("civilite"))
+    nom_naissance = StringField(_l("Nom de naissance"), validators=_regles("nom_naissance"))
+    nom_usage = StringField(_l("Nom d'usage"), validators=_regles("nom_usage"))
+    prenoms = StringField(_l("Prénom(s)"), validators=_regles("prenoms"))
+    date_naissance = DateField(_l("Date de naissance"), validators=_regles("date_naissance"))
+    commune_naissance = StringField(_l("Commune de naissance"),
+                                    validators=_regles("commune_naissance"))
+    departement_naissance = StringField(_l("Département de naissance"),
+                                        validators=_regles("departement_naissance"))
     pays_naissance = StringField(_l("Pays de naissance (si né hors de France)"),
-                                 validators=[Opt()])
-    email = StringField(_l("E-mail"), validators=[Opt()])
-    telephone = StringField(_l("Téléphone"), validators=[Opt()])
-    adresse = StringField(_l("Adresse postale"), validators=[Opt()])
-    code_postal = StringField(_l("Code postal"), validators=[Opt()])
-    ville = StringField(_l("Ville"), validators=[Opt()])
-    type_public = SelectField(_l("Type de public"), validators=[Opt()])
-    statut_inscription = SelectField(_l("Statut à l'inscription"))
-    branche_id = SelectField(_l("Branche délégataire"), validators=[Opt()])
+                                 validators=_regles("pays_naissance"))
+    email = StringField(_l("E-mail"), validators=_regles("email"))
+    telephone = StringField(_l("Téléphone"), validators=_regles("telephone"))
+    adresse = StringField(_l("Adresse postale"), validators=_regles("adresse"))
+    code_postal = StringField(_l("Code postal"), validators=_regles("code_postal"))
+    ville = StringField(_l("Ville"), validators=_regles("ville"))
+    type_public = SelectField(_l("Type de public"), validators=_regles("type_public"))
+    statut_inscription = SelectField(_l("Statut à l'inscription"),
+                                     validators=_regles("statut_inscription"))
+    branche_id = SelectField(_l("Branche délégataire"), validators=_regles("branche_id"))
     socle_contextualise = BooleanField(_l("Socle contextualisé (habilitation de branche)"))
-    niveau_formation = SelectField(_l("Niveau de formation (EQF)"), validators=[Opt()])
+    niveau_formation = SelectField(_l("Niveau de formation (EQF)"),
+                                   validators=_regles("niveau_formation"))
     origine_demarche = SelectField(_l("Origine de la démarche (prescripteur)"),
-                                   validators=[Opt()])
-    objectif_pro = TextAreaField(_l("Objectifs de projet professionnel"))
-    objectif_extra_pro = TextAreaField(_l("Objectifs de projet extra-professionnel"))
+                                   validators=_regles("origine_demarche"))
+    objectif_pro = TextAreaField(_l("Objectifs de projet professionnel"),
+                                 validators=_regles("objectif_pro", _objectif()))
+    objectif_extra_pro = TextAreaField(_l("Objectifs de projet extra-professionnel"),
+                                       validators=_regles("objectif_extra_pro", _objectif()))
     certificat_papier = BooleanField(_l("Certificat papier souhaité"))
     confirmer_homonymes = BooleanField(_l("Je confirme qu'il s'agit d'une autre personne"))
 
-    REQUIRED = ("etablissement_id", "civilite", "nom_naissance", "prenoms", "date_naissance",
-                "statut_inscription", "objectif_pro", "objectif_extra_pro")
-
     def fill_choices(self, user):
-        etabs = db.session.scalars(
-            select(Etablissement).where(perimeter.clause(Etablissement, user))
-            .where(Etablissement.id.in_(etablissements_habilites(user)))
-            .order_by(Etablissement.nom).limit(500)).all()
-        self.etablissement_id.choices = [("", "—")] + [(str(e.id), e.nom) for e in etabs]
+        etabs = []
+        if "etablissement_id" in self._fields:
+            etabs = db.session.scalars(
+                select(Etablissement).where(perimeter.clause(Etablissement, user))
+                .where(Etablissement.id.in_(etablissements_habilites(user)))
+                .order_by(Etablissement.nom).limit(500)).all()
+            self.etablissement_id.choices = [("", "—")] + [(str(e.id), e.nom) for e in etabs]
         self.civilite.choices = _choices(service.CIVILITES)
         self.type_public.choices = _choices(service.TYPES_PUBLIC)
         self.statut_inscription.choices = _choices(service.STATUTS_INSCRIPTION)
@@ -94,6 +114,14 @@ class CandidatureForm(FlaskForm):
         self.origine_demarche.choices = _choices(service.ORIGINES)
         if len(etabs) == 1 and not self.etablissement_id.data:
             self.etablissement_id.data = str(etabs[0].id)
+
+    @classmethod
+    def of_dossier(cls):
+        """The edit form: the dossier keeps its établissement (only a rattachement moves it),
+        so the field is not there to fail validation unseen."""
+        form = cls()
+        del form.etablissement_id
+        return form
 
     def values(self) -> dict:
         return {name: field.data for name, field in self._fields.items()
@@ -237,8 +265,8 @@ class CandidatureView(BaseView):
         return redirect(url_for("CandidatureView.fiche", pk=document.candidature_id,
                                 _anchor="documents"))
 
-    def _form(self, obj=None):
-        form = CandidatureForm(obj=obj)
+    def _form(self, dossier: bool = False):
+        form = CandidatureForm.of_dossier() if dossier else CandidatureForm()
         form.fill_choices(actor())
         return form
 
@@ -260,22 +288,24 @@ class CandidatureView(BaseView):
             except service.HomonymeError as error:
                 db.session.rollback()
                 homonymes = error.homonymes
-                flash(error.message, "warning")
+                form.confirmer_homonymes.errors = [error.message]  # the box to tick, below
             except ServiceError as error:
                 db.session.rollback()
-                _field_error(form, error)
+                show_service_error(form, error)
             else:
                 flash(_("Le dossier de %(nom)s est créé.", nom=created.candidat.nom_complet),
                       "success")
                 return redirect(url_for("CandidatureView.fiche", pk=created.id))
         return self.render_template("clea/candidatures/formulaire.html", form=form,
-                                    homonymes=homonymes, required=CandidatureForm.REQUIRED,
+                                    homonymes=homonymes,
                                     title=_("Proposer une candidature"), candidature=None,
                                     socle_aide=_socle_aide(form))
 
     @expose("/<int:pk>")
     @has_access
-    def fiche(self, pk):
+    def fiche(self, pk, errors=None, saisie=None, status=200):
+        """The page CANDIDAT; a refused form of the page (the abandon) comes back here with
+        its errors and what was typed."""
         candidature = perimeter.get_or_404(Candidature, pk, actor())
         user = actor()
         droits = (matrix.rights(user.role, "Candidature") if user.role
@@ -302,14 +332,15 @@ class CandidatureView(BaseView):
             peut_ajouter_evaluation=evaluations.peut_ajouter(candidature),
             dossier_ferme=habilitations.refus_dossier(candidature),
             depot_refus=documents.refus_depot(candidature, user),
-            document_supprimable=lambda document: documents.supprimable(document, user))
+            document_supprimable=lambda document: documents.supprimable(document, user),
+            errors=errors or {}, saisie=saisie or {}), status
 
     @expose("/<int:pk>/modifier", methods=["GET", "POST"])
     @has_access
     def modifier(self, pk):
         require_tab()
         candidature = perimeter.get_or_404(Candidature, pk, actor())
-        form = self._form(obj=None)
+        form = self._form(dossier=True)
         if request.method == "GET":
             for name in service.IDENTITY_FIELDS:
                 form[name].data = getattr(candidature.candidat, name)
@@ -317,20 +348,18 @@ class CandidatureView(BaseView):
                 value = getattr(candidature, name)
                 form[name].data = value if isinstance(value, bool) else (
                     "" if value is None else str(value))
-            form.etablissement_id.data = str(candidature.etablissement_id)
         elif form.validate():
             values = form.values()
-            values.pop("etablissement_id", None)
             try:
                 service.mise_a_jour(candidature, values, actor())
             except ServiceError as error:
                 db.session.rollback()
-                _field_error(form, error)
+                show_service_error(form, error)
             else:
                 flash(_("Modifications enregistrées."), "success")
                 return redirect(url_for("CandidatureView.fiche", pk=candidature.id))
         return self.render_template("clea/candidatures/formulaire.html", form=form, homonymes=[],
-                                    required=CandidatureForm.REQUIRED, candidature=candidature,
+                                    candidature=candidature,
                                     title=_("Modifier le dossier"),
                                     socle_aide=_socle_aide(form, candidature))
 
@@ -350,9 +379,16 @@ class CandidatureView(BaseView):
     @has_access
     def abandonner(self, pk):
         require_tab()
-        return self._act(pk, lambda c: service.abandonner(
-            c, request.form.get("motif", ""), request.form.get("texte", ""), actor()),
-            _("L'abandon du dossier est enregistré."))
+        candidature = perimeter.get_or_404(Candidature, pk, actor())
+        try:
+            service.abandonner(candidature, request.form.get("motif", ""),
+                               request.form.get("texte", ""), actor())
+        except ServiceError as error:
+            db.session.rollback()
+            return self.fiche(pk, errors={error.field or "form": error.message},
+                              saisie=request.form, status=400)
+        flash(_("L'abandon du dossier est enregistré."), "success")
+        return redirect(url_for("CandidatureView.fiche", pk=candidature.id))
 
     @expose("/<int:pk>/reintegrer", methods=["POST"])
     @has_access
@@ -404,9 +440,3 @@ class RechercheView(BaseView):
                                     can_rattacher=self.appbuilder.sm.has_access(
                                         "can_create", "Rattachement"))
 
-
-def _field_error(form, error: ServiceError) -> None:
-    if error.field and error.field in form._fields:
-        form[error.field].errors = list(form[error.field].errors or []) + [error.message]
-    else:
-        flash(error.message, "danger")

@@ -86,7 +86,7 @@ class SessionsJuryView(BaseView):
     @expose("/nouvelle", methods=["GET", "POST"])
     @has_access
     def nouvelle(self):
-        form = request.form
+        form, errors = request.form, {}
         if request.method == "POST":
             membres = [{"nom": (form.get(f"membre_nom_{i}") or "").strip(),
                         "college": form.get(f"membre_college_{i}")} for i in range(8)]
@@ -98,7 +98,7 @@ class SessionsJuryView(BaseView):
                 session = service.creer_session(data, actor())
             except ServiceError as error:
                 db.session.rollback()
-                flash(error.message, "danger")
+                errors[error.field or "form"] = error.message
             else:
                 flash(_("La session du %(date)s est créée. Ouvrez-la quand le jury est "
                         "paritaire.", date=session.date_session.strftime("%d/%m/%Y")), "success")
@@ -106,7 +106,8 @@ class SessionsJuryView(BaseView):
         return self.render_template("clea/certification/session_form.html",
                                     certificateurs=service.certificateurs_geres(actor()), form=form,
                                     employeurs=EMPLOYEURS, salaries=SALARIES,
-                                    colleges=service.COLLEGES, today=dt.date.today())
+                                    colleges=service.COLLEGES, today=dt.date.today(),
+                                    errors=errors), 400 if errors else 200
 
     @expose("/session/<int:pk>")
     @has_access
@@ -160,8 +161,9 @@ class SessionsJuryView(BaseView):
 
     @expose("/dossier/<int:pk>")
     @has_access
-    def dossier(self, pk):
-        """The full file, read-only, with the decision form."""
+    def dossier(self, pk, errors=None, saisie=None, status=200):
+        """The full file, read-only, with the decision form (a refused decision comes back
+        here with its errors and what was chosen and typed)."""
         candidature = perimeter.get_or_404(Candidature, pk, actor())
         return self.render_template(
             "clea/certification/dossier.html", c=candidature, candidat=candidature.candidat,
@@ -170,18 +172,24 @@ class SessionsJuryView(BaseView):
             jury_session=candidature.session_jury,
             peut_decider=service.peut_decider(candidature, actor()),
             decision_ouvre_le=service.decision_ouvre_le(candidature, actor()),
-            **service.dossier_complet(candidature))
+            errors=errors or {}, saisie=saisie or {},
+            **service.dossier_complet(candidature)), status
 
     @expose("/dossier/<int:pk>/decision", methods=["POST"])
     @has_access
     def decision(self, pk):
         candidature = perimeter.get_or_404(Candidature, pk, actor())
         session_id = candidature.session_jury_id
-        ok = _run(lambda: service.decider(candidature, request.form.get("decision", ""),
-                                          request.form.get("motif", ""), actor()),
-                  lambda d: _("Décision enregistrée : %(decision)s.",
-                              decision=service.DECISIONS[d.decision]))
-        if ok and session_id:
+        try:
+            decision = service.decider(candidature, request.form.get("decision", ""),
+                                       request.form.get("motif", ""), actor())
+        except ServiceError as error:
+            db.session.rollback()
+            return self.dossier(pk, errors={error.field or "form": error.message},
+                                saisie=request.form, status=400)
+        flash(_("Décision enregistrée : %(decision)s.",
+                decision=service.DECISIONS[decision.decision]), "success")
+        if session_id:
             return redirect(url_for("SessionsJuryView.session", pk=session_id))
         return redirect(url_for("SessionsJuryView.dossier", pk=pk))
 

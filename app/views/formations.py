@@ -64,7 +64,6 @@ class FormationsView(BaseView):
             evaluations.ajouter_formation(candidature, data, actor())
         except ServiceError as error:
             db.session.rollback()
-            flash(error.message, "danger")
             return self._render(candidature, form=request.form,
                                 errors={error.field or "form": error.message}, status=400)
         flash(_("La formation est enregistrée. Joignez maintenant l'attestation."), "success")

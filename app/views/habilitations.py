@@ -92,9 +92,20 @@ class HabilitationView(ScopedModelView):
     @expose("/decider/<int:pk>", methods=["POST"])
     @has_access
     def decider(self, pk):
-        form = {k: request.form.get(k) for k in ("decision", "date_debut", "date_fin", "motif")}
-        return self._act(pk, lambda hab: service.decider(hab, form, self.user),
-                         _("La décision est enregistrée et notifiée."))
+        """Valider (dates) or Rejeter (motive); a refusal comes back to the page with its
+        message next to the field and what was typed (the dates included)."""
+        hab = perimeter.get_or_404(Habilitation, pk, self.user)
+        form = {k: request.form.get(k, "") for k in ("decision", "date_debut", "date_fin",
+                                                       "motif")}
+        try:
+            service.decider(hab, form, self.user)
+        except ServiceError as error:
+            db.session.rollback()
+            db.session.refresh(hab)
+            return self._show_page(hab, errors={error.field or "form": error.message},
+                                   saisie=form, status=400)
+        flash(_("La décision est enregistrée et notifiée."), "success")
+        return redirect(url_for("HabilitationView.show", pk=hab.id))
 
     @expose("/renouveler/<int:pk>", methods=["POST"])
     @has_access
@@ -124,11 +135,14 @@ class HabilitationView(ScopedModelView):
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
-        hab = perimeter.get_or_404(Habilitation, pk, self.user)
+        return self._show_page(perimeter.get_or_404(Habilitation, pk, self.user))
+
+    def _show_page(self, hab, errors=None, saisie=None, status=200):
         widgets = self._show(hab.id)
         return self.render_template(self.show_template, pk=hab.id, title=self.show_title,
                                     widgets=widgets, related_views=self._related_views,
-                                    hab=hab, **self.show_extra(hab))
+                                    hab=hab, errors=errors or {}, saisie=saisie or {},
+                                    **self.show_extra(hab)), status
 
 
 class HabilitationsEtablissementView(HabilitationView):

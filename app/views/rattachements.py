@@ -34,12 +34,16 @@ class RattachementsView(BaseView):
     @expose("/<int:pk>")
     @has_access
     def fiche(self, pk):
-        demande = perimeter.get_or_404(Rattachement, pk, actor())
+        return self._fiche(perimeter.get_or_404(Rattachement, pk, actor()))
+
+    def _fiche(self, demande, errors=None, saisie=None, status=200):
+        """The request's page; a refused decision comes back here with its error and text."""
         peut_decider = (demande.statut == "en_attente"
                         and self.appbuilder.sm.has_access("can_update", "Rattachement"))
         return self.render_template("clea/rattachements/fiche.html", d=demande,
                                     motifs=service.MOTIFS, statuts=service.STATUTS,
-                                    peut_decider=peut_decider)
+                                    peut_decider=peut_decider, errors=errors or {},
+                                    saisie=saisie or {}), status
 
     @expose("/demander/<int:candidature_id>", methods=["GET", "POST"])
     @has_access
@@ -62,7 +66,6 @@ class RattachementsView(BaseView):
             except ServiceError as error:
                 db.session.rollback()
                 errors[error.field or "form"] = error.message
-                flash(error.message, "danger")
             else:
                 flash(_("Votre demande de rattachement est envoyée à Certif Pro ; vous serez "
                         "notifié de sa réponse."), "success")
@@ -70,7 +73,7 @@ class RattachementsView(BaseView):
         # Minimal identity only: the dossier is outside the requester's perimeter.
         return self.render_template("clea/rattachements/demander.html", c=candidature,
                                     etabs=etabs, motifs=service.MOTIFS, errors=errors,
-                                    form=form)
+                                    form=form), 400 if errors else 200
 
     @expose("/<int:pk>/decider", methods=["POST"])
     @has_access
@@ -81,8 +84,9 @@ class RattachementsView(BaseView):
             service.decider(demande, accepter, request.form.get("motif_refus", ""), actor())
         except ServiceError as error:
             db.session.rollback()
-            flash(error.message, "danger")
-        else:
-            flash(_("Demande acceptée : le dossier est transféré.") if accepter
-                  else _("Demande refusée."), "success")
+            db.session.refresh(demande)
+            return self._fiche(demande, {error.field or "form": error.message}, request.form,
+                               status=400)
+        flash(_("Demande acceptée : le dossier est transféré.") if accepter
+              else _("Demande refusée."), "success")
         return redirect(url_for("RattachementsView.fiche", pk=pk))

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.security.perimeter import actor
 from app.services.errors import ServiceError
-from app.services.support import contact_support
+from app.services import support
 
 
 class SupportView(BaseView):
@@ -22,18 +22,22 @@ class SupportView(BaseView):
     @has_access
     def contact(self):
         page = request.args.get("page") or request.referrer or ""
-        return self.render_template("clea/support.html", page=page, errors={}, form={})
+        return self._render(page)
+
+    def _render(self, page, errors=None, form=None, status=200):
+        return self.render_template("clea/support.html", page=page, errors=errors or {},
+                                    form=form or {}, longueur_min=support.MIN_LENGTH,
+                                    longueur_max=support.MAX_LENGTH), status
 
     @expose("/", methods=["POST"])
     @has_access
     def envoyer(self):
         form = {k: request.form.get(k, "") for k in ("sujet", "message", "page")}
         try:
-            contact_support(actor(), form["sujet"], form["message"], form["page"])
+            support.contact_support(actor(), form["sujet"], form["message"], form["page"])
         except ServiceError as error:
             db.session.rollback()
-            return self.render_template("clea/support.html", page=form["page"],
-                                        errors={error.field: error.message}, form=form), 400
+            return self._render(form["page"], {error.field or "form": error.message}, form, 400)
         flash(_("Votre demande a été envoyée au support CléA. Une réponse vous sera faite par "
                 "e-mail."), "success")
         return redirect(url_for("SupportView.contact"))

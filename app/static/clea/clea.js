@@ -139,6 +139,64 @@
         });
     });
 })(jQuery);
+/* A refused form: its error summary takes the focus (screen readers read it, the keyboard
+   starts there); each link of the summary moves the focus to its field. */
+(function ($) {
+    "use strict";
+    window.cleaFocusErrors = function (root) {
+        var summary = $(root || document).find(".clea-error-summary").filter(":visible").first();
+        if (summary.length) { summary.trigger("focus"); }
+        return summary.length > 0;
+    };
+    $(document).on("click", ".clea-error-summary a.clea-error-link", function (event) {
+        var target = document.getElementById(this.getAttribute("href").slice(1));
+        if (!target) { return; }
+        event.preventDefault();
+        var box = $(target).next(".select2").find(".select2-selection")[0];  // a Select2 field
+        var focusable = box || target;
+        focusable.scrollIntoView({ block: "center" });
+        focusable.focus();
+    });
+    $(function () { window.cleaFocusErrors(); });
+})(jQuery);
+/* « Mon profil » (user menu): the pop-up loads the profile form alone (?fragment=1) and posts
+   its forms in place; the answer (the form with its errors, or with its success message)
+   replaces the pop-up's body. Without JavaScript the link opens the /profil/ page. */
+(function ($) {
+    "use strict";
+    $(function () {
+        var modal = $("#clea-profil-modal");
+        if (!modal.length) { return; }
+        var body = modal.find(".modal-body");
+        function fill(html) {
+            body.html(html);
+            if (!window.cleaFocusErrors(body)) {
+                body.find(".clea-profil-succes").trigger("focus");
+            }
+        }
+        $(document).on("click", "a.clea-profil-link", function (event) {
+            var link = this;
+            event.preventDefault();
+            $.get(link.href, { fragment: "1" }).done(function (html) {
+                body.html(html);
+                modal.modal("show");
+            }).fail(function () { window.location.href = link.href; });
+        });
+        // Escape closes it wherever the focus is (Bootstrap listens on the pop-up only).
+        $(document).on("keydown", function (event) {
+            if (event.key === "Escape" && modal.hasClass("in")) { modal.modal("hide"); }
+        });
+        modal.on("submit", "form", function (event) {
+            var form = this;
+            event.preventDefault();
+            $.ajax({ url: form.action, method: "POST", data: $(form).serialize() + "&fragment=1" })
+                .done(function (html) { fill(html); })
+                .fail(function (xhr) {
+                    if (xhr.status === 400) { fill(xhr.responseText); } else { form.submit(); }
+                });
+        });
+    });
+})(jQuery);
 /* Forms that need a confirmation (the bin). */
 (function ($) {
     "use strict";
