@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
-from flask import abort, flash, g, request
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
@@ -72,6 +72,53 @@ class ScopedModelView(ModelView):
     @expose("/action_post", methods=["POST"])
     def action_post(self):
         abort(404)
+
+    # --- actions offered only when the service would accept them -------------------
+    # The visible label of the list's add button (None: FAB's « + »).
+    add_label: Optional[str] = None
+
+    def refus_modification(self, item: Any) -> Optional[str]:
+        """Why the service would refuse to change this row (None: it would accept): override
+        with the service's rule."""
+        return None
+
+    def peut_modifier(self, item: Any) -> bool:
+        """The pencil of this row and the fiche's « Modifier »."""
+        return self.refus_modification(item) is None
+
+    def peut_supprimer(self, item: Any) -> bool:
+        """The bin of this row: override with the service's predicate."""
+        return True
+
+    def _get_list_widget(self, filters, actions=None, order_column="", order_direction="",
+                         page=None, page_size=None, widgets=None, **kwargs):
+        """FAB 5.3's, plus each row's pencil and bin asked to the predicates above, and the
+        add button's label."""
+        widgets = widgets or {}
+        actions = actions or self.actions
+        page_size = page_size or self.page_size
+        if not order_column and self.base_order:
+            order_column, order_direction = self.base_order
+        joined_filters = filters.get_joined_filters(self._base_filters)
+        count, lst = self.datamodel.query(joined_filters, order_column, order_direction,
+                                          page=page, page_size=page_size)
+        pks = [self._serialize_pk_if_composite(pk) for pk in self.datamodel.get_keys(lst)]
+        widgets["list"] = self.list_widget(
+            label_columns=self.label_columns, include_columns=self.list_columns,
+            value_columns=self.datamodel.get_values(lst, self.list_columns),
+            order_columns=self.order_columns, formatters_columns=self.formatters_columns,
+            page=page, page_size=page_size, count=count, pks=pks, actions=actions,
+            filters=filters, modelview_name=self.__class__.__name__,
+            row_actions=[{"modifier": self.peut_modifier(item),
+                          "supprimer": self.peut_supprimer(item)} for item in lst],
+            add_label=self.add_label, **kwargs)
+        return widgets
+
+    def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
+        widgets = super()._get_show_widget(pk, item, widgets=widgets, actions=actions,
+                                           show_fieldsets=show_fieldsets)
+        widgets["show"].template_args["peut_modifier"] = self.peut_modifier(item)
+        return widgets
 
     # --- hooks for subclasses ---------------------------------------------------------
     def hidden_fields(self) -> set[str]:
@@ -166,6 +213,10 @@ class ScopedModelView(ModelView):
                     flash(str(self.edit_row_message), "success")
                     return None
         else:
+            refus = self.refus_modification(item)
+            if refus is not None:  # said before anything is typed
+                flash(refus, "danger")
+                abort(redirect(url_for(f"{type(self).__name__}.show", pk=pk)))
             form = self.edit_form.refresh(obj=item)
             self._drop_hidden(form)
             self.prepare_form(form, item)

@@ -15,6 +15,7 @@ from app.models.rattachement import Rattachement
 from app.security import perimeter
 from app.security.perimeter import actor
 from app.services import rattachements as service
+from app.services.candidatures import statut_label
 from app.services.errors import ServiceError
 
 
@@ -43,11 +44,13 @@ class RattachementsView(BaseView):
     @has_access
     def fiche(self, pk):
         demande = perimeter.get_or_404(Rattachement, pk, actor())
-        peut_decider = (demande.statut == "en_attente"
-                        and self.appbuilder.sm.has_access("can_update", "Rattachement"))
+        peut_decider = service.peut_decider(demande, actor())
         return self.render_template("clea/rattachements/fiche.html", d=demande,
                                     motifs=service.MOTIFS, statuts=service.STATUTS,
-                                    peut_decider=peut_decider)
+                                    peut_decider=peut_decider,
+                                    peut_accepter=peut_decider
+                                    and service.rattachable(demande.candidature),
+                                    statut_dossier=statut_label(demande.candidature.statut))
 
     @expose("/demander/<int:candidature_id>", methods=["GET", "POST"])
     @has_access
@@ -56,6 +59,11 @@ class RattachementsView(BaseView):
         candidature = db.session.get(Candidature, candidature_id)
         if candidature is None:
             abort(404)
+        refus = service.refus_demande(candidature) if request.method == "GET" else None
+        if refus:
+            flash(refus, "danger")
+            return redirect(url_for("RechercheView.recherche",
+                                    q=candidature.candidat.nom_naissance))
         etabs = db.session.execute(
             select(Etablissement.id, Etablissement.nom)
             .where(perimeter.clause(Etablissement, user), Etablissement.actif.is_(True))
