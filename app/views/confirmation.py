@@ -15,10 +15,12 @@ def confirme() -> bool:
 
 
 def page_de_confirmation(view, titre: str, message: str, action: str, libelle: str,
-                         retour: str, champs: Optional[dict] = None, style: str = "btn-primary"):
-    """The page (rendered by the FAB `view`) that asks before an irreversible action: the
-    button `libelle` sends `champs` (hidden fields) with confirme=1 to `action`; « Annuler »
-    goes back to `retour`."""
+                         retour: str, detail: str = "", champs: Optional[dict] = None,
+                         style: str = "btn-primary"):
+    """The page (rendered by the FAB `view`) that asks before an irreversible action, as the
+    dialog does (title, `detail` in bold, `message`): the button `libelle` sends `champs`
+    (hidden fields) with confirme=1 to `action`; « Annuler » goes back to `retour`."""
     return view.render_template("clea/confirmer.html", title=titre, titre=titre,
-                                message=message, action=action, libelle=libelle, retour=retour,
-                                champs=champs or {}, style=style)
+                                detail=detail, message=message, action=action,
+                                libelle=libelle, retour=retour, champs=champs or {},
+                                style=style)

@@ -23,8 +23,8 @@ from .confirmation import confirme, page_de_confirmation
 
 def texte_finalisation() -> str:
     """What « Finaliser l'évaluation » does, asked before it is done (dialog or page)."""
-    return _("Les résultats deviennent définitifs : l'évaluation sera « Validé » si les 28 "
-             "sous-domaines sont acquis, sinon « Non validé », et le statut du dossier change "
+    return _("Les résultats deviennent définitifs : l'évaluation sera « Validé » si les 28 "
+             "sous-domaines sont acquis, sinon « Non validé », et le statut du dossier change "
              "en conséquence. Vous ne pourrez plus la modifier : seul un administrateur "
              "organisme (ou un rôle supérieur) peut rouvrir une évaluation finalisée, tant que "
              "le dossier n'est pas envoyé en certification.")
@@ -158,14 +158,17 @@ class EvaluationView(BaseView):
         require_tab()
         evaluation = _evaluation(pk)
         if not confirme():
-            acquis, _saisis, total = evaluations.compter(evaluation)
+            acquis, saisis, total = evaluations.compter(evaluation)
             resultat = _("Validé") if acquis == total else _("Non validé")
+            detail = (_("Résultat : %(res)s (%(n)s / %(t)s acquis).", res=resultat, n=acquis,
+                        t=total) if saisis == total else
+                      _("Résultats renseignés : %(m)s / %(t)s. Tous doivent l’être pour "
+                        "finaliser.", m=saisis, t=total))
             return page_de_confirmation(
-                self, _("Finaliser l'évaluation ?"),
-                _("Résultat : %(res)s (%(n)d / %(t)d acquis).", res=resultat, n=acquis,
-                  t=total) + "\n" + texte_finalisation(),
+                self, _("Finaliser l'évaluation ?"), texte_finalisation(),
                 url_for("EvaluationView.finaliser", pk=pk), _("Finaliser l'évaluation"),
-                url_for("EvaluationView.grille", pk=pk), style="btn-success")
+                url_for("EvaluationView.grille", pk=pk),
+                detail=detail, style="btn-success")
         try:
             evaluations.finaliser(evaluation, actor())
         except ServiceError as error:

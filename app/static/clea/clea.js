@@ -69,7 +69,8 @@
     });
 })(jQuery);
 /* Irreversible steps: one confirmation dialog for every form (or submit button) that carries
-   data-confirm (the text), data-confirm-title and data-confirm-ok (the confirm button's label).
+   data-confirm (the text), data-confirm-title, data-confirm-detail (a first line in bold) and
+   data-confirm-ok (the confirm button's label).
    A confirmed submission carries confirme=1, which the server's confirmation step accepts
    (without JavaScript that step is a page of its own). Cancelling submits nothing. */
 (function ($) {
@@ -79,6 +80,7 @@
         if (!dialog) { return; }
         var title = document.getElementById("clea-confirm-titre"),
             text = document.getElementById("clea-confirm-texte"),
+            detail = document.getElementById("clea-confirm-detail"),
             ok = document.getElementById("clea-confirm-ok"),
             cancel = document.getElementById("clea-confirm-annuler"),
             pending = null;
@@ -121,6 +123,8 @@
             }
             title.textContent = from.getAttribute("data-confirm-title") || title.getAttribute("data-default");
             text.textContent = from.getAttribute("data-confirm");
+            detail.textContent = from.getAttribute("data-confirm-detail") || "";
+            detail.hidden = !detail.textContent;
             ok.textContent = from.getAttribute("data-confirm-ok") || ok.getAttribute("data-default");
             ok.className = "btn " + (from.getAttribute("data-confirm-style") || "btn-primary");
             pending = {form: form, submitter: submitter, focus: submitter || document.activeElement};
@@ -154,10 +158,18 @@
                 total: fieldsets.length
             };
         }
+        var finaliser = grid.find("button[data-resultat]");
         function update() {
             var all = count(grid);
             $("#clea-compteur").text(all.acquis);
             $("#clea-renseignes").text(all.saisis);
+            if (finaliser.length) {  // the outcome, said again in the confirmation dialog
+                var text = all.saisis < all.total ? finaliser.attr("data-incomplet")
+                    : finaliser.attr("data-resultat").replace("{res}", finaliser.attr(
+                        all.acquis === all.total ? "data-valide" : "data-non-valide"));
+                finaliser.attr("data-confirm-detail", text.replace("{n}", all.acquis)
+                    .replace("{m}", all.saisis).replace(/\{t\}/g, all.total));
+            }
             grid.find("details.clea-domaine").each(function () {
                 var domaine = $(this), c = count(domaine);
                 domaine.find(".clea-domaine-acquis").text(c.acquis);
