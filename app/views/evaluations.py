@@ -158,17 +158,18 @@ class EvaluationView(BaseView):
         require_tab()
         evaluation = _evaluation(pk)
         if not confirme():
-            acquis, saisis, total = evaluations.compter(evaluation)
+            refus = evaluations.refus_finalisation(evaluation, actor())
+            if refus is not None:  # what is missing, said at once (nothing to confirm)
+                flash(refus.message, "danger")
+                return redirect(url_for("EvaluationView.grille", pk=pk))
+            acquis, _saisis, total = evaluations.compter(evaluation)
             resultat = _("Validé") if acquis == total else _("Non validé")
-            detail = (_("Résultat : %(res)s (%(n)s / %(t)s acquis).", res=resultat, n=acquis,
-                        t=total) if saisis == total else
-                      _("Résultats renseignés : %(m)s / %(t)s. Tous doivent l’être pour "
-                        "finaliser.", m=saisis, t=total))
             return page_de_confirmation(
                 self, _("Finaliser l'évaluation ?"), texte_finalisation(),
                 url_for("EvaluationView.finaliser", pk=pk), _("Finaliser l'évaluation"),
-                url_for("EvaluationView.grille", pk=pk),
-                detail=detail, style="btn-success")
+                url_for("EvaluationView.grille", pk=pk), style="btn-success",
+                detail=_("Résultat : %(res)s (%(n)s / %(t)s acquis).", res=resultat,
+                         n=acquis, t=total))
         try:
             evaluations.finaliser(evaluation, actor())
         except ServiceError as error:
