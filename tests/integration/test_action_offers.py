@@ -95,7 +95,7 @@ def test_no_key_when_the_dossier_cannot_move(app, ready, login, statut):
     page = T(client.get("/recherche/?q=dupre"))
     assert f"/rattachements/demander/{c.id}" not in page
     label = candidatures.statut_label(statut)
-    assert f"Rattachement impossible : un dossier « {label} » ne change pas" in page
+    assert "Rattachement impossible : un dossier envoyé au jury ou certifié ne change pas" in page
     response = client.get(f"/rattachements/demander/{c.id}", follow_redirects=True)
     assert f"Un dossier au statut « {label} » ne peut pas être rattaché" in T(response)
     with pytest.raises(RuleError, match="ne peut pas être rattaché"):  # the service agrees
