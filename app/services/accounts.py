@@ -310,14 +310,6 @@ def actions_compte(target: Utilisateur, by: Any) -> dict[str, bool]:
             "reinitialiser": gere and bool(target.active)}
 
 
-def peut_suspendre(target: Utilisateur, by: Any) -> bool:
-    return actions_compte(target, by)["suspendre"]
-
-
-def peut_reactiver(target: Utilisateur, by: Any) -> bool:
-    return actions_compte(target, by)["reactiver"]
-
-
 def set_active(target: Utilisateur, active: bool, by: Any) -> None:
     """Suspend or reactivate an account."""
     ensure_can(by, "Utilisateur", UPDATE)

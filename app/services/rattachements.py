@@ -46,12 +46,16 @@ def en_attente(candidature_ids: list[int]) -> set[int]:
         Rattachement.candidature_id.in_(candidature_ids), Rattachement.statut == EN_ATTENTE)))
 
 
+def _non_rattachable(candidature: Candidature) -> str:
+    return _("Un dossier au statut « %(statut)s » ne peut pas être rattaché à un autre "
+             "établissement.", statut=statut_label(candidature.statut))
+
+
 def refus_demande(candidature: Candidature) -> Optional[str]:
     """Why the key icon's request would be refused before anything is typed (None: it can
     be asked)."""
     if not rattachable(candidature):
-        return _("Un dossier au statut « %(statut)s » ne peut pas être rattaché à un "
-                 "autre établissement.", statut=statut_label(candidature.statut))
+        return _non_rattachable(candidature)
     if en_attente([candidature.id]):
         return _("Une demande de rattachement est déjà en attente pour ce dossier.")
     return None
@@ -59,8 +63,7 @@ def refus_demande(candidature: Candidature) -> Optional[str]:
 
 def _transferable(candidature: Candidature) -> None:
     if not rattachable(candidature):
-        raise RuleError(_("Un dossier au statut « %(statut)s » ne peut pas être rattaché à un "
-                          "autre établissement.", statut=statut_label(candidature.statut)))
+        raise RuleError(_non_rattachable(candidature))
 
 
 def demander(candidature_id: Any, data: dict, by: Any) -> Rattachement:

@@ -113,7 +113,8 @@ class EvaluationView(BaseView):
         return self.render_template(
             "clea/evaluations/grille.html", e=evaluation, c=evaluation.candidature,
             resultats=par_sous_domaine, acquis=acquis, saisis=saisis, total=total,
-            choix=choix, comptes=domaines, ouvert=ouvert, saisie=saisie or {}, peut_rouvrir=evaluations.peut_rouvrir(actor()),
+            choix=choix, comptes=domaines, ouvert=ouvert, saisie=saisie or {},
+            peut_rouvrir=evaluations.peut_rouvrir(actor()),
             rouvrable=evaluations.rouvrable(evaluation),
             confirmation_finaliser=texte_finalisation()), status
 
