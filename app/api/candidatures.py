@@ -120,14 +120,34 @@ class CandidatureApi(_TabGate, ScopedModelRestApi):
     @protect()
     @safe
     def annuler_envoi(self, pk):
-        """Cancel a send (Administrateur réseau and Certif Pro), before a decision.
+        """Cancel a send (Administrateur réseau and Certif Pro), before a decision, with its
+        motive: {"motif": "..."} (10 characters at least; shown in the dossier's history).
         ---
         post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [motif]
+                  properties:
+                    motif:
+                      type: string
+                      minLength: 10
+                      description: why the send is cancelled (the dossier's history shows it)
           responses:
             200:
               description: back to a_envoyer
+            400:
+              description: no motive, or the jury has already decided
+            403:
+              description: below Administrateur réseau
         """
-        return self._command(pk, lambda c: certification.annuler_envoi(c, self.user))
+        data = request.get_json(silent=True)
+        motif = data.get("motif") if isinstance(data, dict) else None
+        return self._command(pk, lambda c: certification.annuler_envoi(
+            c, motif if isinstance(motif, str) else "", self.user))
 
     @expose("/<int:pk>/completer", methods=["POST"])
     @protect()

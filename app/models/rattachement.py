@@ -47,6 +47,7 @@ class Rattachement(Model):
     etablissement_cible: Mapped[Etablissement] = relationship(
         foreign_keys=[etablissement_cible_id])
     demande_par = relationship("Utilisateur", foreign_keys=[demande_par_id])
+    decide_par = relationship("Utilisateur", foreign_keys=[decide_par_id])
 
     def __str__(self) -> str:
         return f"{self.candidature.candidat} → {self.etablissement_cible}"

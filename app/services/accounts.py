@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import AccountToken, Certificateur, Etablissement, Organisme, Reseau, Utilisateur
 from app.security import perimeter
 from app.security import roles as R
-from app.security.access import ensure_can
+from app.security.access import can, ensure_can
 from app.security.matrix import CREATE, UPDATE
 
 from . import audit, notifications
@@ -70,17 +70,25 @@ def ensure_can_grant(by: Any, role: R.RoleDef) -> None:
         )
 
 
+def refus_gestion(by: Any, target: Utilisateur) -> Optional[ForbiddenError]:
+    """Why `by` may not act on this account (a technical one, or a role above theirs)."""
+    if R.is_technical_admin(target) and not R.is_technical_admin(by):
+        return ForbiddenError(_("Ce compte technique ne peut pas être modifié ici."))
+    role = R.role_of(target)
+    if role is not None and role not in R.grantable_roles(by):
+        return ForbiddenError(
+            _("Vous ne pouvez pas modifier un utilisateur dont le rôle est supérieur au vôtre."))
+    return None
+
+
 def ensure_can_manage(by: Any, target: Utilisateur) -> None:
     """A manager acts on users of their perimeter whose role is not above theirs."""
     if by is None:
         return
     perimeter.get_or_404(Utilisateur, target.id, by)
-    if R.is_technical_admin(target) and not R.is_technical_admin(by):
-        raise ForbiddenError(_("Ce compte technique ne peut pas être modifié ici."))
-    role = R.role_of(target)
-    if role is not None and role not in R.grantable_roles(by):
-        raise ForbiddenError(
-            _("Vous ne pouvez pas modifier un utilisateur dont le rôle est supérieur au vôtre."))
+    refus = refus_gestion(by, target)
+    if refus is not None:
+        raise refus
 
 
 def _perimeter_values(data: dict, role: R.RoleDef, by: Any) -> dict:
@@ -279,6 +287,27 @@ def update_user(target: Utilisateur, data: dict, by: Any) -> Utilisateur:
     audit.record(by, "modifier", target)
     db.session.commit()
     return target
+
+
+def gerable(target: Utilisateur, by: Any) -> bool:
+    """The account's buttons are offered: `by` may change users and manages this one."""
+    if by is None:
+        return True
+    return (can(by, "Utilisateur", UPDATE) and refus_gestion(by, target) is None
+            and perimeter.contains(by, Utilisateur, target.id))
+
+
+def actions_compte(target: Utilisateur, by: Any) -> dict[str, bool]:
+    """The buttons of a user's fiche that the services below would accept: « Modifier »,
+    « Suspendre » (an active account, not one's own), « Réactiver » (a suspended account, or
+    one locked after failed logins: reactivating unlocks it) and the reset e-mail (an active
+    account)."""
+    gere = gerable(target, by)
+    soi = by is not None and target.id == getattr(by, "id", None)
+    return {"modifier": gere,
+            "suspendre": gere and bool(target.active) and not soi,
+            "reactiver": gere and (not target.active or is_locked(target)),
+            "reinitialiser": gere and bool(target.active)}
 
 
 def set_active(target: Utilisateur, active: bool, by: Any) -> None:

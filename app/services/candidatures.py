@@ -26,12 +26,12 @@ from app.models.rattachement import EN_ATTENTE as RATTACHEMENT_EN_ATTENTE
 from app.models.rattachement import Rattachement
 from app.security import perimeter
 from app.security import roles as R
-from app.security.access import ensure_can
+from app.security.access import can, ensure_can
 from app.security.matrix import CREATE, DELETE, UPDATE
 
 from . import audit, documents, notifications
 from .dates import parse_date
-from .errors import ConflictError, ForbiddenError, RuleError
+from .errors import ConflictError, ForbiddenError, RuleError, ServiceError
 from .habilitations import est_habilite, refus_socle
 from .pages import Page, paginate
 from .structure import check_email
@@ -607,20 +607,37 @@ def abandons_automatiques(today: Optional[dt.date] = None) -> int:
     return count
 
 
+def refus_modification(candidature: Candidature, by: Any) -> Optional[ServiceError]:
+    """Why the pencil would be refused (None when it is accepted)."""
+    if not can(by, "Candidature", UPDATE):
+        return ForbiddenError(_("Votre rôle ne permet pas cette action."))
+    if candidature.statut == C.ABANDONNEE:
+        return RuleError(_("Ce dossier est abandonné : réintégrez-le avant de le modifier."))
+    if candidature.statut not in NON_TRANSFERABLE | {C.NON_CERTIFIEE}:
+        return None
+    if by is None or R.is_technical_admin(by):
+        return None
+    role = R.role_of(by)
+    if role is not None and (role.level or 0) >= R.ADMIN_RESEAU.level:
+        return None
+    return ForbiddenError(_("Ce dossier ne peut plus être modifié à votre niveau : une fois "
+                            "envoyé en certification, seuls l'administrateur réseau et Certif "
+                            "Pro le modifient."))
+
+
 def modifiable(candidature: Candidature, by: Any) -> bool:
-    """Once sent (or closed), only Administrateur réseau and above change a dossier."""
-    if candidature.statut not in NON_TRANSFERABLE | {C.ABANDONNEE, C.NON_CERTIFIEE}:
-        return True
-    role = R.role_of(by) if by is not None else R.CERTIF_PRO
-    return role is not None and (role.level or 0) >= R.ADMIN_RESEAU.level
+    """The pencil is offered: once sent (or closed), only Administrateur réseau and above
+    change a dossier; an abandoned one is réintégré first."""
+    return refus_modification(candidature, by) is None
 
 
 def mise_a_jour(candidature: Candidature, data: dict, by: Any) -> Candidature:
     """The pencil: identity and dossier fields; nothing changes once sent (below Adm. réseau)."""
     ensure_can(by, "Candidature", UPDATE)
     perimeter.get_or_404(Candidature, candidature.id, by)
-    if not modifiable(candidature, by):
-        raise ForbiddenError(_("Ce dossier ne peut plus être modifié à votre niveau."))
+    refus = refus_modification(candidature, by)
+    if refus is not None:
+        raise refus
     identite = valider_identite({**{f: getattr(candidature.candidat, f) for f in IDENTITY_FIELDS},
                                  **{k: v for k, v in data.items() if k in IDENTITY_FIELDS}})
     avant = {f: getattr(candidature, f) for f in DOSSIER_FIELDS}

@@ -26,7 +26,7 @@ from app.models.jury import (CERTIFIEE, CLOSE, COMPLEMENT, EMPLOYEURS, NON_CERTI
                              EnvoiCertificat, LotEnvoi, MembreJury, SessionJury)
 from app.security import perimeter
 from app.security import roles as R
-from app.security.access import ensure_can
+from app.security.access import can, ensure_can
 from app.security.matrix import CREATE, UPDATE
 
 from . import audit, documents, habilitations, notifications, pdf
@@ -139,23 +139,70 @@ def peut_annuler_envoi(user: Any) -> bool:
     return role is not None and role.level is not None and role.level >= R.ADMIN_RESEAU.level
 
 
-def annuler_envoi(candidature: Candidature, by: Any) -> Candidature:
-    """« Annuler l'envoi »: Administrateur réseau and Certif Pro only, before a decision."""
+MOTIF_ANNULATION_MIN = 10  # characters: the history must tell why the send was cancelled
+
+
+def annulable(candidature: Candidature) -> bool:
+    """A send can be cancelled until the jury has decided or asked for complements."""
+    return candidature.statut in (C.ATTENTE_JURY, C.ATTENTE_CERTIFICATION)
+
+
+def peut_annuler(candidature: Candidature, by: Any) -> bool:
+    """« Annuler l'envoi » is offered: the role may, and the jury has not decided yet."""
+    return (can(by, "Candidature", UPDATE) and peut_annuler_envoi(by)
+            and annulable(candidature))
+
+
+def annuler_envoi(candidature: Candidature, motif: str, by: Any) -> Candidature:
+    """« Annuler l'envoi »: Administrateur réseau and Certif Pro only, before a decision, with
+    a motive that the dossier's history shows."""
     ensure_can(by, "Candidature", UPDATE)
     perimeter.get_or_404(Candidature, candidature.id, by)
     if not peut_annuler_envoi(by):
         raise ForbiddenError(_("Seuls l'administrateur réseau et Certif Pro peuvent annuler un "
                                "envoi en certification."))
-    if candidature.statut not in (C.ATTENTE_JURY, C.ATTENTE_CERTIFICATION):
+    if not annulable(candidature):
         raise RuleError(_("L'envoi ne peut plus être annulé : le jury a statué ou demandé des "
                           "compléments."))
-    transition(candidature, C.A_ENVOYER, by, _("Envoi annulé"))
+    motif = motif.strip() if isinstance(motif, str) else ""
+    if len(motif) < MOTIF_ANNULATION_MIN:
+        raise RuleError(_("Indiquez le motif de l'annulation (%(n)d caractères au moins) : il "
+                          "figure dans l'historique du dossier.", n=MOTIF_ANNULATION_MIN),
+                        field="motif")
+    transition(candidature, C.A_ENVOYER, by, _("Envoi annulé : %(motif)s", motif=motif))
     candidature.certificateur_id = None
     candidature.session_jury_id = None
     candidature.envoye_le = None
-    audit.record(by, "annuler_envoi", candidature)
+    _informer(candidature, _("Envoi en certification annulé : %(nom)s",
+                             nom=candidature.candidat.nom_complet),
+              _("Motif : %(motif)s", motif=motif))
+    audit.record(by, "annuler_envoi", candidature, motif)
     db.session.commit()
     return candidature
+
+
+def suivi(candidature: Candidature) -> str:
+    """Where a sent dossier stands, as its page says it after « Jury : … · envoyé le … »."""
+    statut = candidature.statut
+    session = candidature.session_jury
+    jour = session.date_session.strftime("%d/%m/%Y") if session else ""
+    if statut == C.ATTENTE_JURY:
+        return _("en attente d'affectation à un jury")
+    if statut == C.ATTENTE_CERTIFICATION and session:
+        return _("session du %(date)s : en attente de la décision du jury", date=jour)
+    if statut == C.ATTENTE_COMPLEMENT:
+        demande = derniere_decision(candidature)
+        if demande is not None:
+            return _("le jury du %(date)s a demandé des compléments : en attente de la réponse "
+                     "de l'organisme", date=demande.session.date_session.strftime("%d/%m/%Y"))
+        return _("compléments demandés par le jury : en attente de la réponse de l'organisme")
+    if statut == C.COMPLETEE:
+        if session:
+            return _("compléments apportés : présenté au jury du %(date)s", date=jour)
+        return _("compléments apportés : en attente de la prochaine session du jury")
+    if statut in (C.CERTIFIEE, C.NON_CERTIFIEE) and session:
+        return _("décision du jury du %(date)s", date=jour)
+    return ""
 
 
 def _informer(candidature: Candidature, titre: str, texte: str) -> None:

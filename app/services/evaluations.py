@@ -25,7 +25,7 @@ from app.security import roles as R
 from . import audit
 from .candidatures import exiger_ecriture, normalize, statut_label, transition
 from .dates import parse_date
-from .errors import ConflictError, ForbiddenError, RuleError
+from .errors import ConflictError, ForbiddenError, RuleError, ServiceError
 from .habilitations import dossier_habilite, refus_dossier
 
 MODALITES = {"presentiel": _l("Présentiel"), "distanciel": _l("À distance"),
@@ -188,9 +188,14 @@ def _formateurs(candidature: Candidature) -> set[str]:
         select(Formation.formateur).where(Formation.candidature_id == candidature.id)) if f}
 
 
-def finaliser(evaluation: Evaluation, by: Any) -> Evaluation:
-    """« Finaliser l'évaluation »: refused with the list of what is missing."""
-    _brouillon(evaluation, by)
+def refus_finalisation(evaluation: Evaluation, by: Any) -> Optional[ServiceError]:
+    """Why « Finaliser l'évaluation » would be refused now (None: it would be accepted): the
+    dossier's write gate, a finalized evaluation, the list of what is missing, or the
+    evaluator who is also a trainer of the dossier."""
+    try:
+        _brouillon(evaluation, by)
+    except ServiceError as error:
+        return error
     manque = []
     sans_resultat = [r.sous_domaine.code for r in sorted(evaluation.resultats,
                                                           key=lambda r: r.sous_domaine.code)
@@ -205,10 +210,18 @@ def finaliser(evaluation: Evaluation, by: Any) -> Evaluation:
     if not any(d.nature == "matrice" for d in evaluation.documents):
         manque.append(_("la matrice d'évaluation complétée et signée"))
     if manque:
-        raise RuleError(_("Pour finaliser, il manque : %(liste)s.", liste="; ".join(manque)))
+        return RuleError(_("Pour finaliser, il manque : %(liste)s.", liste="; ".join(manque)))
     if normalize(evaluation.evaluateur) in _formateurs(evaluation.candidature):
-        raise RuleError(_("L'évaluateur ne peut pas être le formateur d'une formation du même "
-                          "dossier."), field="evaluateur")
+        return RuleError(_("L'évaluateur ne peut pas être le formateur d'une formation du même "
+                           "dossier."), field="evaluateur")
+    return None
+
+
+def finaliser(evaluation: Evaluation, by: Any) -> Evaluation:
+    """« Finaliser l'évaluation »: refused with the list of what is missing."""
+    refus = refus_finalisation(evaluation, by)
+    if refus is not None:
+        raise refus
     acquis, _saisis, total = compter(evaluation)
     resultat = VALIDE if acquis == total else NON_VALIDE
     changed = db.session.execute(

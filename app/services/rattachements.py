@@ -4,7 +4,7 @@ documents and history follow it) to the requester's établissement."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Optional
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,7 +17,7 @@ from app.models import Etablissement
 from app.models.candidature import Candidature
 from app.models.rattachement import ACCEPTEE, EN_ATTENTE, REFUSEE, Rattachement
 from app.security import perimeter
-from app.security.access import ensure_can
+from app.security.access import can, ensure_can
 from app.security.matrix import CREATE, UPDATE
 
 from . import audit, notifications
@@ -47,10 +47,38 @@ def lister(user: Any, page: Any = 0, size: int = PAGE_SIZE) -> Page:
         joinedload(Rattachement.etablissement_cible)))
 
 
+def rattachable(candidature: Candidature) -> bool:
+    """The key icon is offered: a dossier sent to the jury or certified cannot move
+    (DESIGN §5)."""
+    return candidature.statut not in NON_TRANSFERABLE
+
+
+def en_attente(candidature_ids: list[int]) -> set[int]:
+    """Those of these dossiers that already have a pending request (one query)."""
+    if not candidature_ids:
+        return set()
+    return set(db.session.scalars(select(Rattachement.candidature_id).where(
+        Rattachement.candidature_id.in_(candidature_ids), Rattachement.statut == EN_ATTENTE)))
+
+
+def _non_rattachable(candidature: Candidature) -> str:
+    return _("Un dossier au statut « %(statut)s » ne peut pas être rattaché à un autre "
+             "établissement.", statut=statut_label(candidature.statut))
+
+
+def refus_demande(candidature: Candidature) -> Optional[str]:
+    """Why the key icon's request would be refused before anything is typed (None: it can
+    be asked)."""
+    if not rattachable(candidature):
+        return _non_rattachable(candidature)
+    if en_attente([candidature.id]):
+        return _("Une demande de rattachement est déjà en attente pour ce dossier.")
+    return None
+
+
 def _transferable(candidature: Candidature) -> None:
-    if candidature.statut in NON_TRANSFERABLE:
-        raise RuleError(_("Un dossier au statut « %(statut)s » ne peut pas être rattaché à un "
-                          "autre établissement.", statut=statut_label(candidature.statut)))
+    if not rattachable(candidature):
+        raise RuleError(_non_rattachable(candidature))
 
 
 def demander(candidature_id: Any, data: dict, by: Any) -> Rattachement:
@@ -94,6 +122,11 @@ def demander(candidature_id: Any, data: dict, by: Any) -> Rattachement:
     audit.record(by, "demander_rattachement", demande)
     db.session.commit()
     return demande
+
+
+def peut_decider(demande: Rattachement, by: Any) -> bool:
+    """Certif Pro's « Accepter » / « Refuser » are offered: the request still waits."""
+    return demande.statut == EN_ATTENTE and can(by, "Rattachement", UPDATE)
 
 
 def decider(demande: Rattachement, accepter: bool, motif_refus: str, by: Any) -> Rattachement:

@@ -128,6 +128,52 @@ class ScopedModelView(ModelView):
     def action_post(self):
         abort(404)
 
+    # --- actions offered only when the service would accept them -------------------
+    # The visible label of the list's add button (None: FAB's « + »).
+    add_label: Optional[str] = None
+
+    def refus_modification(self, item: Any) -> Optional[str]:
+        """Why the service would refuse to change this row (None: it would accept): override
+        with the service's rule."""
+        return None
+
+    def peut_modifier(self, item: Any) -> bool:
+        """The pencil of this row and the fiche's « Modifier »."""
+        return self.refus_modification(item) is None
+
+    def _get_list_widget(self, filters, actions=None, order_column="", order_direction="",
+                         page=None, page_size=None, widgets=None, **kwargs):
+        """FAB 5.3's, plus each row's pencil and bin asked to the service's predicates
+        (`peut_modifier`, and `supprimables` for the whole page at once), the question the
+        bin asks, and the add button's label."""
+        widgets = widgets or {}
+        actions = actions or self.actions
+        page_size = page_size or self.page_size
+        if not order_column and self.base_order:
+            order_column, order_direction = self.base_order
+        joined_filters = filters.get_joined_filters(self._base_filters)
+        count, lst = self.datamodel.query(joined_filters, order_column, order_direction,
+                                          page=page, page_size=page_size)
+        pks = [self._serialize_pk_if_composite(pk) for pk in self.datamodel.get_keys(lst)]
+        may_delete = self.appbuilder.sm.has_access("can_delete", self.class_permission_name)
+        deletable = self.supprimables(list(pks)) if may_delete else set()
+        widgets["list"] = self.list_widget(
+            label_columns=self.label_columns, include_columns=self.list_columns,
+            value_columns=self.datamodel.get_values(lst, self.list_columns),
+            order_columns=self.order_columns, formatters_columns=self.formatters_columns,
+            page=page, page_size=page_size, count=count, pks=pks, actions=actions,
+            filters=filters, modelview_name=self.__class__.__name__,
+            row_actions=[{"modifier": self.peut_modifier(item), "supprimer": pk in deletable}
+                         for pk, item in zip(pks, lst)],
+            delete_question=str(self.delete_question), add_label=self.add_label, **kwargs)
+        return widgets
+
+    def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
+        widgets = super()._get_show_widget(pk, item, widgets=widgets, actions=actions,
+                                           show_fieldsets=show_fieldsets)
+        widgets["show"].template_args["peut_modifier"] = self.peut_modifier(item)
+        return widgets
+
     # --- hooks for subclasses ---------------------------------------------------------
     def hidden_fields(self) -> set[str]:
         """Form fields the current user must not see nor submit."""
@@ -177,15 +223,6 @@ class ScopedModelView(ModelView):
         show_service_error(form, error)
 
     # --- FAB internals, routed through services ---------------------------------------
-    def _get_list_widget(self, *args, **kwargs):
-        widgets = super()._get_list_widget(*args, **kwargs)
-        args = widgets["list"].template_args
-        args["delete_question"] = str(self.delete_question)
-        may_delete = self.appbuilder.sm.has_access("can_delete", self.class_permission_name)
-        args["supprimables"] = (self.supprimables(list(args.get("pks") or []))
-                                if may_delete else set())
-        return widgets
-
     def _get_add_widget(self, form, exclude_cols=None, widgets=None):
         exclude_cols = list(exclude_cols or []) + sorted(self.hidden_fields())
         widgets = super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
@@ -234,6 +271,10 @@ class ScopedModelView(ModelView):
                     flash(str(self.edit_row_message), "success")
                     return None
         else:
+            refus = self.refus_modification(item)
+            if refus is not None:  # said before anything is typed
+                flash(refus, "danger")
+                abort(redirect(url_for(f"{type(self).__name__}.show", pk=pk)))
             form = self.edit_form.refresh(obj=item)
             self._drop_hidden(form)
             self.prepare_form(form, item)

@@ -25,7 +25,7 @@ from app.security import matrix, perimeter
 from app.security.perimeter import actor
 from app.services import candidatures as service
 from app.services import certification
-from app.services import documents, evaluations
+from app.services import documents, evaluations, rattachements
 from app.services.errors import ServiceError
 from app.services import habilitations
 from app.services.habilitations import etablissements_habilites, peut_evaluer
@@ -170,6 +170,7 @@ class _DossiersBase(BaseView):
             abandonnees=self.abandonnees, title=self.page_title, label=service.statut_label,
             droits=role, motifs=service.MOTIFS_ABANDON, lien=self.lien,
             supprimable=lambda c, ids=service.supprimables(rows): c.id in ids,
+            modifiable=lambda c: service.modifiable(c, user),
             formations=self.lien != "CandidatureView.fiche")
 
 
@@ -205,8 +206,10 @@ class CandidatureView(BaseView):
     @expose("/<int:pk>/annuler-envoi", methods=["POST"])
     @has_access
     def annuler_envoi(self, pk):
-        return self._act(pk, lambda c: certification.annuler_envoi(c, actor()),
-                         _("L'envoi en certification est annulé."))
+        """« Annuler l'envoi » with its motive (shown in the dossier's history)."""
+        return self._act(pk, lambda c: certification.annuler_envoi(
+            c, request.form.get("motif", ""), actor()),
+            _("L'envoi en certification est annulé."))
 
     @expose("/<int:pk>/completer", methods=["POST"])
     @has_access
@@ -319,7 +322,9 @@ class CandidatureView(BaseView):
             tab_open=peut_evaluer(user),
             manquants=(certification.champs_manquants(candidature)
                        if candidature.statut == C.A_ENVOYER else []),
-            peut_annuler=certification.peut_annuler_envoi(user),
+            peut_annuler=certification.peut_annuler(candidature, user),
+            suivi=certification.suivi(candidature),
+            motif_annulation_min=certification.MOTIF_ANNULATION_MIN,
             decisions=certification.decisions(candidature),
             decision_labels=certification.DECISIONS,
             certificat=certification.certificat_de(candidature),
@@ -327,8 +332,7 @@ class CandidatureView(BaseView):
                 Document.candidature_id == candidature.id, Document.supprime_le.is_(None))
                 .order_by(Document.id))),
             supprimable=service.supprimable(candidature),
-            modifiable=(candidature.statut != C.ABANDONNEE
-                        and service.modifiable(candidature, user)),
+            modifiable=service.modifiable(candidature, user),
             peut_ajouter_evaluation=evaluations.peut_ajouter(candidature),
             dossier_ferme=habilitations.refus_dossier(candidature),
             depot_refus=documents.refus_depot(candidature, user),
@@ -340,6 +344,12 @@ class CandidatureView(BaseView):
     def modifier(self, pk):
         require_tab()
         candidature = perimeter.get_or_404(Candidature, pk, actor())
+        refus = service.refus_modification(candidature, actor())
+        if refus is not None:
+            # Said before any typing (the pencil is not offered then; an old link or a
+            # bookmark lands here).
+            flash(refus.message, "danger")
+            return redirect(url_for("CandidatureView.fiche", pk=candidature.id))
         form = self._form(dossier=True)
         if request.method == "GET":
             for name in service.IDENTITY_FIELDS:
@@ -433,10 +443,13 @@ class RechercheView(BaseView):
             else:
                 if not results:
                     message = _("Aucun candidat.")
+        dehors = [r.candidature.id for r in results if r.candidature and not r.dans_perimetre]
         return self.render_template("clea/candidatures/recherche.html", terme=terme,
                                     results=results, message=message,
                                     label=service.statut_label,
                                     peut_creer=peut_evaluer(actor()),
                                     can_rattacher=self.appbuilder.sm.has_access(
-                                        "can_create", "Rattachement"))
+                                        "can_create", "Rattachement"),
+                                    rattachable=rattachements.rattachable,
+                                    en_attente=rattachements.en_attente(dehors))
 

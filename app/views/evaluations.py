@@ -11,13 +11,23 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models.candidature import Candidature
-from app.models.evaluation import Document, Evaluation
+from app.models.evaluation import EN_COURS, Document, Evaluation
 from app.security import perimeter
 from app.security.perimeter import actor
 from app.services import documents, evaluations, habilitations, matrice
 from app.services.errors import ServiceError
 
 from .candidatures import require_tab
+from .confirmation import confirme, page_de_confirmation
+
+
+def texte_finalisation() -> str:
+    """What « Finaliser l'évaluation » does, asked before it is done (dialog or page)."""
+    return _("Les résultats deviennent définitifs : l'évaluation sera « Validé » si les 28 "
+             "sous-domaines sont acquis, sinon « Non validé », et le statut du dossier change "
+             "en conséquence. Vous ne pourrez plus la modifier : seul un administrateur "
+             "organisme (ou un rôle supérieur) peut rouvrir une évaluation finalisée, tant que "
+             "le dossier n'est pas envoyé en certification.")
 
 
 def deposer_fichiers(candidature, nature="piece", evaluation_id=None, formation_id=None):
@@ -84,14 +94,35 @@ class EvaluationView(BaseView):
 
     def _render(self, evaluation, saisie=None, status=200):
         par_sous_domaine = {r.sous_domaine_id: r for r in evaluation.resultats}
-        acquis, saisis, total = evaluations.compter(evaluation)
+        # What the grid shows: the user's input when it comes back refused, else the saved
+        # results; the counters start from it and clea.js keeps them live on each click.
+        choix = {}
+        for sous_domaine_id, r in par_sous_domaine.items():
+            if saisie:
+                choix[sous_domaine_id] = saisie.get(f"acquis_{sous_domaine_id}", "")
+            else:
+                choix[sous_domaine_id] = ("acquis" if r.acquis else
+                                          "non_acquis" if r.acquis is False else "")
+        domaines = []
+        for d in evaluation.referentiel.domaines:
+            valeurs = [choix.get(s.id, "") for s in d.sous_domaines if s.id in choix]
+            domaines.append({"acquis": valeurs.count("acquis"),
+                             "saisis": sum(1 for v in valeurs if v), "total": len(valeurs)})
+        acquis = sum(d["acquis"] for d in domaines)
+        saisis = sum(d["saisis"] for d in domaines)
+        total = sum(d["total"] for d in domaines)
+        # The fold to open: the first domain still to fill in (none once finalized).
+        ouvert = next((i for i, d in enumerate(domaines) if d["saisis"] < d["total"]), None) \
+            if evaluation.statut == EN_COURS else None
         return self.render_template(
             "clea/evaluations/grille.html", e=evaluation, c=evaluation.candidature,
             resultats=par_sous_domaine, acquis=acquis, saisis=saisis, total=total,
-            saisie=saisie or {}, peut_rouvrir=evaluations.peut_rouvrir(actor()),
+            choix=choix, comptes=domaines, ouvert=ouvert, saisie=saisie or {},
+            peut_rouvrir=evaluations.peut_rouvrir(actor()),
             rouvrable=evaluations.rouvrable(evaluation),
             dossier_ferme=habilitations.refus_dossier(evaluation.candidature),
-            depot_refus=documents.refus_depot(evaluation.candidature, actor())), status
+            depot_refus=documents.refus_depot(evaluation.candidature, actor()),
+            confirmation_finaliser=texte_finalisation()), status
 
     def _form_data(self, evaluation):
         resultats = {}
@@ -120,6 +151,8 @@ class EvaluationView(BaseView):
             # The user's input stays on screen (a 409 keeps it to copy back).
             return self._render(_evaluation(pk), saisie=request.form, status=error.status)
         if request.form.get("_then") == "finaliser":
+            if not confirme():
+                flash(_("Vos saisies sont enregistrées."), "success")
             return self.finaliser(pk)
         flash(_("Évaluation enregistrée : vous pourrez la reprendre plus tard."), "success")
         return redirect(url_for("EvaluationView.grille", pk=pk))
@@ -127,8 +160,23 @@ class EvaluationView(BaseView):
     @expose("/<int:pk>/finaliser", methods=["POST"])
     @has_access
     def finaliser(self, pk):
+        """Irreversible below Administrateur organisme: asked first (the grid's dialog, or
+        this confirmation page without JavaScript; the draft is already saved then)."""
         require_tab()
         evaluation = _evaluation(pk)
+        if not confirme():
+            refus = evaluations.refus_finalisation(evaluation, actor())
+            if refus is not None:  # what is missing, said at once (nothing to confirm)
+                flash(refus.message, "danger")
+                return redirect(url_for("EvaluationView.grille", pk=pk))
+            acquis, _saisis, total = evaluations.compter(evaluation)
+            resultat = _("Validé") if acquis == total else _("Non validé")
+            return page_de_confirmation(
+                self, _("Finaliser l'évaluation ?"), texte_finalisation(),
+                url_for("EvaluationView.finaliser", pk=pk), _("Finaliser l'évaluation"),
+                url_for("EvaluationView.grille", pk=pk), style="btn-success",
+                detail=_("Résultat : %(res)s (%(n)s / %(t)s acquis).", res=resultat,
+                         n=acquis, t=total))
         try:
             evaluations.finaliser(evaluation, actor())
         except ServiceError as error:

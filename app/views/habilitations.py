@@ -33,6 +33,7 @@ class HabilitationView(ScopedModelView):
     list_title = _l("Habilitations")
     show_title = _l("Demande d'habilitation")
     add_title = _l("Faire une demande d'habilitation")
+    add_label = _l("Faire une demande d'habilitation")  # the list's button, not a bare « + »
     show_template = "clea/habilitation_show.html"
     list_columns = ["etablissement", "portee_label", "statut_label", "date_debut", "date_fin",
                     "demande_le"]

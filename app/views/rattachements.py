@@ -14,6 +14,7 @@ from app.models.rattachement import Rattachement
 from app.security import perimeter
 from app.security.perimeter import actor
 from app.services import rattachements as service
+from app.services.candidatures import statut_label
 from app.services.errors import ServiceError
 
 
@@ -38,12 +39,14 @@ class RattachementsView(BaseView):
 
     def _fiche(self, demande, errors=None, saisie=None, status=200):
         """The request's page; a refused decision comes back here with its error and text."""
-        peut_decider = (demande.statut == "en_attente"
-                        and self.appbuilder.sm.has_access("can_update", "Rattachement"))
+        peut_decider = service.peut_decider(demande, actor())
         return self.render_template("clea/rattachements/fiche.html", d=demande,
                                     motifs=service.MOTIFS, statuts=service.STATUTS,
-                                    peut_decider=peut_decider, errors=errors or {},
-                                    saisie=saisie or {}), status
+                                    peut_decider=peut_decider,
+                                    peut_accepter=peut_decider
+                                    and service.rattachable(demande.candidature),
+                                    statut_dossier=statut_label(demande.candidature.statut),
+                                    errors=errors or {}, saisie=saisie or {}), status
 
     @expose("/demander/<int:candidature_id>", methods=["GET", "POST"])
     @has_access
@@ -52,6 +55,11 @@ class RattachementsView(BaseView):
         candidature = db.session.get(Candidature, candidature_id)
         if candidature is None:
             abort(404)
+        refus = service.refus_demande(candidature) if request.method == "GET" else None
+        if refus:
+            flash(refus, "danger")
+            return redirect(url_for("RechercheView.recherche",
+                                    q=candidature.candidat.nom_naissance))
         etabs = db.session.execute(
             select(Etablissement.id, Etablissement.nom)
             .where(perimeter.clause(Etablissement, user), Etablissement.actif.is_(True))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Email, Optional
 
+from app.extensions import db
 from app.models import Utilisateur
 from app.security import perimeter
 from app.security import roles as R
@@ -100,6 +101,10 @@ class UtilisateurView(ScopedModelView):
     def relation_fields(self):
         return set()
 
+    def refus_modification(self, item):
+        refus = accounts.refus_gestion(self.user, item)
+        return refus.message if refus is not None else None
+
     def prepare_form(self, form, item=None):
         form.role.choices = [("", "—")] + [(r.code, str(r.label))
                                             for r in R.grantable_roles(self.user)]
@@ -130,6 +135,16 @@ class UtilisateurView(ScopedModelView):
                     email=created.email), "info")
             return redirect(url_for("UtilisateurView.show", pk=created.id))
         return super().post_add_redirect()
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        """The fiche, with only the account buttons that apply (services.accounts)."""
+        widgets = self._show(pk)  # 404 outside the perimeter
+        target = db.session.get(Utilisateur, int(pk))
+        return self.render_template(self.show_template, pk=target.id, title=self.show_title,
+                                    widgets=widgets, related_views=self._related_views,
+                                    compte=accounts.actions_compte(target, self.user))
 
     # --- account actions (POST, CSRF-protected, perimeter-checked by the service) ---
     def _act(self, pk, command, message):

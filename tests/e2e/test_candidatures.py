@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .ui import panel_title
+from .ui import confirm, panel_title
 
 
 def test_search_create_find_abandon_reinstate(page, sign_in, shoot):
@@ -89,6 +89,7 @@ def test_rattachement_accepted_by_certif_pro(page, sign_in, live_app, shoot):
     page.goto("/rattachements/")
     page.locator("main table tr", has_text="GARNIER").get_by_role("link").click()
     page.get_by_role("button", name="Accepter et transférer le dossier").click()
+    confirm(page, "Accepter et transférer le dossier")
     expect(page.locator(".clea-flashes")).to_contain_text("le dossier est transféré")
     page.locator("#clea-user-menu").click()
     page.get_by_role("link", name="Déconnexion").click()

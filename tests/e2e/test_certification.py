@@ -10,7 +10,7 @@ import re
 import pdfplumber
 from playwright.sync_api import expect
 
-from .ui import panel_title
+from .ui import confirm, panel_title
 
 
 def _prealable_validee(live_app) -> int:
@@ -50,8 +50,8 @@ def test_send_session_certify_download_verify(page, browser, live_server, live_a
     sign_in(page, "utilisateur.etablissement")
     page.goto(f"/candidature/{pk}")
     expect(page.locator("main")).to_contain_text("A envoyer en certification")
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Envoyer en certification").click()
+    confirm(page, "Envoyer en certification")
     expect(page.locator(".clea-flashes")).to_contain_text("Le dossier est envoyé en certification.")
     expect(page.locator("main")).to_contain_text("En attente de jury")
     expect(page.locator("main")).to_contain_text("en attente d'affectation à un jury")
@@ -89,6 +89,7 @@ def test_send_session_certify_download_verify(page, browser, live_server, live_a
     shoot(page, "jury-dossier")
     page.get_by_label("Certifiée", exact=True).check()
     page.get_by_role("button", name="Enregistrer la décision").click()
+    confirm(page, "Enregistrer la décision")
     expect(page.locator(".clea-flashes")).to_contain_text("Décision enregistrée : Certifiée.")
     expect(page.locator("main")).to_contain_text("CLEA-")
     shoot(page, "jury-session")

@@ -8,7 +8,7 @@ from axe_playwright_python.sync_playwright import Axe
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from .ui import panel_title
+from .ui import confirm, panel_title
 
 
 def test_keyboard_prealable_matrice_finalize(page, sign_in, live_app, shoot, tmp_path):
@@ -29,8 +29,8 @@ def test_keyboard_prealable_matrice_finalize(page, sign_in, live_app, shoot, tmp
 
     sign_in(page, "utilisateur.etablissement")
     page.goto(f"/candidature/{pk}")
-    page.once("dialog", lambda dialog: dialog.accept())  # the preventive message, then OK
     page.get_by_role("button", name="Ajouter une évaluation").click()
+    confirm(page, "OK")  # the preventive message, then OK
     expect(panel_title(page)).to_contain_text("Évaluation préalable")
 
     # Keyboard only: open every fold, choose "Acquis" with the space bar.
@@ -69,6 +69,7 @@ def test_keyboard_prealable_matrice_finalize(page, sign_in, live_app, shoot, tmp
     expect(page.locator(".clea-flashes")).to_contain_text("déposé")
     page.get_by_role("button", name="Finaliser l'évaluation").focus()
     page.keyboard.press("Enter")
+    confirm(page, "Finaliser l'évaluation")
     expect(page.locator(".clea-flashes")).to_contain_text("Évaluation finalisée : Validé.")
     expect(page.locator("main")).to_contain_text("A envoyer en certification")
     shoot(page, "dossier-apres-finalisation")

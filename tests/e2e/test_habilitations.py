@@ -8,7 +8,7 @@ import datetime as dt
 from playwright.sync_api import expect
 from stdnum import luhn
 
-from .ui import choose_select2, panel_title
+from .ui import choose_select2, confirm, panel_title
 
 SIREN_FORMAPLUS = "812345676"
 WARNING = "n'a pas d'habilitation CléA valide"
@@ -68,6 +68,7 @@ def test_request_then_validation_opens_the_tabs(page, sign_in, live_app, shoot):
     page.locator("#date_fin").fill((today + dt.timedelta(days=3 * 365)).isoformat())
     shoot(page, "decision-habilitation")
     page.get_by_role("button", name="Valider").click()
+    confirm(page, "Valider")
     expect(page.locator(".clea-flashes")).to_contain_text("La décision est enregistrée")
     expect(page.locator("main")).to_contain_text("Validée")
     page.locator("#clea-user-menu").click()

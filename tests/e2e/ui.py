@@ -22,3 +22,17 @@ def choose_select2(page, field_id: str, option: str) -> None:
     """Pick an option of a Select2 field the way a user does: open it, click the option."""
     page.locator(f"#{field_id} + .select2 .select2-selection").click()
     page.locator(".select2-results__option", has_text=option).click()
+
+
+def confirmation(page):
+    """The confirmation dialog that irreversible steps open (clea.js, one for the platform)."""
+    return page.locator("dialog#clea-confirm-dialog")
+
+
+def confirm(page, label: str) -> None:
+    """Answer the confirmation dialog with its confirm button (`label`), as a user does."""
+    from playwright.sync_api import expect
+
+    dialog = confirmation(page)
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=label, exact=True).click()

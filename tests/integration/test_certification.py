@@ -117,11 +117,11 @@ def test_cancel_send(app, ready, who, allowed):
     c = a_envoyer(ready)
     certification.envoyer_en_certification(c, user("utilisateur_etablissement_a"))
     if allowed:
-        certification.annuler_envoi(c, user(who))
+        certification.annuler_envoi(c, "Dossier envoyé par erreur", user(who))
         assert c.statut == "a_envoyer" and c.certificateur_id is None
     else:
         with pytest.raises(ForbiddenError, match="annuler un envoi"):
-            certification.annuler_envoi(c, user(who))
+            certification.annuler_envoi(c, "Dossier envoyé par erreur", user(who))
 
 
 def test_send_and_cancel_screens(app, ready, login):
@@ -140,12 +140,13 @@ def test_send_and_cancel_screens(app, ready, login):
     page = html.unescape(response.get_data(as_text=True))
     assert "Le dossier est envoyé en certification." in page
     assert "en attente d'affectation à un jury" in page and "Annuler l'envoi" not in page
-    refused = client.post(f"/candidature/{c.id}/annuler-envoi", follow_redirects=True)
+    refused = client.post(f"/candidature/{c.id}/annuler-envoi",
+                          data={"motif": "Dossier envoyé par erreur"}, follow_redirects=True)
     assert "Seuls l'administrateur réseau et Certif Pro" in html.unescape(
         refused.get_data(as_text=True))
     admin = login("admin_reseau_a")
     assert "Annuler l'envoi" in html.unescape(
         admin.get(f"/candidature/{c.id}").get_data(as_text=True))
-    admin.post(f"/candidature/{c.id}/annuler-envoi")
+    admin.post(f"/candidature/{c.id}/annuler-envoi", data={"motif": "Dossier envoyé par erreur"})
     db.session.refresh(c)
     assert c.statut == "a_envoyer"

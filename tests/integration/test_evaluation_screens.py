@@ -59,7 +59,8 @@ def test_grid_journey_over_http(app, world, login):
         "nature": "matrice", "fichier": (io.BytesIO(xlsx()), "matrice signée.xlsx")},
         content_type="multipart/form-data", follow_redirects=True)
     assert "Fichier « matrice signée.xlsx » déposé." in T(response)
-    response = client.post(f"/evaluation/{ev.id}/finaliser", follow_redirects=True)
+    response = client.post(f"/evaluation/{ev.id}/finaliser", data={"confirme": "1"},
+                           follow_redirects=True)
     assert "Évaluation finalisée : Validé." in T(response)
     db.session.refresh(cand)
     assert cand.statut == "a_envoyer"

@@ -79,7 +79,7 @@ def test_certified_gets_a_number_a_pdf_and_the_of_is_told(app, ready):
         certification.decider(c, "non_certifiee", "x", user("jury_a"))
     db.session.rollback()
     with pytest.raises(RuleError, match="ne peut plus être annulé"):
-        certification.annuler_envoi(c, user("certif_pro_a"))
+        certification.annuler_envoi(c, "Dossier envoyé par erreur", user("certif_pro_a"))
 
 
 def test_not_certified_needs_a_motive(app, ready):
@@ -458,7 +458,7 @@ def test_not_certified_dossier_resumes_its_path(app, ready, login):
 
 def test_cancel_after_assignment_returns_to_a_envoyer(app, ready):
     s, (c,) = en_session(ready)
-    certification.annuler_envoi(c, user("admin_reseau_a"))
+    certification.annuler_envoi(c, "Dossier envoyé par erreur", user("admin_reseau_a"))
     assert c.statut == "a_envoyer" and c.session_jury_id is None
     assert certification.dossiers_de_session(s) == []
 

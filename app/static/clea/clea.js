@@ -197,24 +197,121 @@
         });
     });
 })(jQuery);
-/* Forms that need a confirmation (the bin). */
+/* Irreversible steps: one confirmation dialog for every form (or submit button) that carries
+   data-confirm (the text), data-confirm-title, data-confirm-detail (a first line in bold) and
+   data-confirm-ok (the confirm button's label).
+   A confirmed submission carries confirme=1, which the server's confirmation step accepts
+   (without JavaScript that step is a page of its own). Cancelling submits nothing. */
 (function ($) {
     "use strict";
     $(function () {
-        $("form.clea-confirm").on("submit", function (event) {
-            if (!window.confirm($(this).data("confirm"))) { event.preventDefault(); }
+        var dialog = document.getElementById("clea-confirm-dialog");
+        if (!dialog) { return; }
+        var title = document.getElementById("clea-confirm-titre"),
+            text = document.getElementById("clea-confirm-texte"),
+            detail = document.getElementById("clea-confirm-detail"),
+            ok = document.getElementById("clea-confirm-ok"),
+            cancel = document.getElementById("clea-confirm-annuler"),
+            pending = null;
+        function source(form, submitter) {
+            if (submitter && submitter.hasAttribute("data-confirm")) { return submitter; }
+            if (form.hasAttribute("data-confirm")) { return form; }
+            return null;
+        }
+        function submit(form, submitter) {
+            var flag = form.querySelector("input[name=confirme]");
+            if (!flag) {
+                flag = document.createElement("input");
+                flag.type = "hidden";
+                flag.name = "confirme";
+                form.appendChild(flag);
+            }
+            flag.value = "1";
+            if (form.requestSubmit) {
+                form.setAttribute("data-clea-confirmed", "1");  // the submit event lets it pass
+                form.requestSubmit(submitter || undefined);
+                form.removeAttribute("data-clea-confirmed");
+            } else {
+                if (submitter && submitter.name) {
+                    var copy = document.createElement("input");
+                    copy.type = "hidden"; copy.name = submitter.name; copy.value = submitter.value;
+                    form.appendChild(copy);
+                }
+                form.submit();
+            }
+        }
+        $(document).on("submit", "form", function (event) {
+            var form = this, submitter = event.originalEvent && event.originalEvent.submitter;
+            if (form.getAttribute("data-clea-confirmed") === "1") { return; }
+            var from = source(form, submitter);
+            if (!from) { return; }
+            event.preventDefault();
+            if (typeof dialog.showModal !== "function") {  // very old browsers
+                if (window.confirm(from.getAttribute("data-confirm"))) { submit(form, submitter); }
+                return;
+            }
+            title.textContent = from.getAttribute("data-confirm-title") || title.getAttribute("data-default");
+            text.textContent = from.getAttribute("data-confirm");
+            detail.textContent = from.getAttribute("data-confirm-detail") || "";
+            detail.hidden = !detail.textContent;
+            ok.textContent = from.getAttribute("data-confirm-ok") || ok.getAttribute("data-default");
+            ok.className = "btn " + (from.getAttribute("data-confirm-style") || "btn-primary");
+            pending = {form: form, submitter: submitter, focus: submitter || document.activeElement};
+            dialog.returnValue = "";
+            dialog.showModal();
+            cancel.focus();  // the safe choice has the focus: Enter or Escape cancels
+        });
+        dialog.addEventListener("close", function () {
+            var job = pending;
+            pending = null;
+            if (!job) { return; }
+            if (dialog.returnValue === "confirmer") { submit(job.form, job.submitter); }
+            else if (job.focus && job.focus.focus) { job.focus.focus(); }
         });
     });
 })(jQuery);
-/* Evaluation grid: the running "n / 28 acquis". */
+/* Evaluation grid: the running « n / 28 acquis (m / 28 renseignés) » and each domain's own
+   count, updated on every click (saving is not needed); « Déplier / Replier tous les domaines ». */
 (function ($) {
     "use strict";
     $(function () {
         var grid = $("#clea-grille");
         if (!grid.length) { return; }
-        grid.on("change", "input[type=radio]", function () {
-            $("#clea-compteur").text(grid.find("input.clea-acquis:checked").length);
+        function count(scope) {
+            var fieldsets = scope.find("fieldset.clea-sous-domaine");
+            return {
+                acquis: fieldsets.find("input.clea-acquis:checked").length,
+                saisis: fieldsets.filter(function () {
+                    return $(this).find("input[type=radio]:checked").length > 0;
+                }).length,
+                total: fieldsets.length
+            };
+        }
+        var finaliser = grid.find("button[data-resultat]");
+        function update() {
+            var all = count(grid);
+            $("#clea-compteur").text(all.acquis);
+            $("#clea-renseignes").text(all.saisis);
+            if (finaliser.length) {  // the outcome, said again in the confirmation dialog
+                var text = all.saisis < all.total ? finaliser.attr("data-incomplet")
+                    : finaliser.attr("data-resultat").replace("{res}", finaliser.attr(
+                        all.acquis === all.total ? "data-valide" : "data-non-valide"));
+                finaliser.attr("data-confirm-detail", text.replace("{n}", all.acquis)
+                    .replace("{m}", all.saisis).replace(/\{t\}/g, all.total));
+            }
+            grid.find("details.clea-domaine").each(function () {
+                var domaine = $(this), c = count(domaine);
+                domaine.find(".clea-domaine-acquis").text(c.acquis);
+                domaine.find(".clea-domaine-renseignes").text(c.saisis);
+                domaine.find(".clea-domaine-compte").toggleClass("clea-domaine-complet",
+                                                                c.acquis === c.total);
+            });
+        }
+        grid.on("change click", "input[type=radio]", update);
+        $(".clea-plis").prop("hidden", false).on("click", "button[data-plis]", function () {
+            grid.find("details.clea-domaine").prop("open", $(this).data("plis") === "ouvrir");
         });
+        update();
     });
 })(jQuery);
 /* Stats: the export may take a while on large perimeters; show progress until the download
