@@ -35,7 +35,7 @@ from .structure import check_email
 STATUTS = {
     C.ATTENTE_EVAL_PREALABLE: _l("En attente d'évaluation préalable"),
     C.ATTENTE_EVAL_FINALE: _l("En attente d'évaluation finale"),
-    C.A_ENVOYER: _l("A envoyer en certification"),
+    C.A_ENVOYER: _l("À envoyer en certification"),
     C.ATTENTE_JURY: _l("En attente de jury"),
     C.ATTENTE_CERTIFICATION: _l("En attente de certification"),
     C.ATTENTE_COMPLEMENT: _l("En attente de complément"),

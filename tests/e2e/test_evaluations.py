@@ -70,7 +70,7 @@ def test_keyboard_prealable_matrice_finalize(page, sign_in, live_app, shoot, tmp
     page.get_by_role("button", name="Finaliser l'évaluation").focus()
     page.keyboard.press("Enter")
     expect(page.locator(".clea-flashes")).to_contain_text("Évaluation finalisée : Validé.")
-    expect(page.locator("main")).to_contain_text("A envoyer en certification")
+    expect(page.locator("main")).to_contain_text("À envoyer en certification")
     shoot(page, "dossier-apres-finalisation")
     assert page.js_errors == []
 
