@@ -59,6 +59,16 @@
         labelSelect2();  // after FAB's ab.js has turned .my_select2 into Select2
     });
 })(jQuery);
+/* Phone width: Bootstrap's collapse puts aria-expanded on the menu's <div> too, where ARIA does
+   not allow it (axe: aria-allowed-attr); the toggle button alone carries the state. */
+(function ($) {
+    "use strict";
+    $(function () {
+        $(".clea-navbar .navbar-collapse").on("shown.bs.collapse hidden.bs.collapse", function () {
+            $(this).removeAttr("aria-expanded");
+        });
+    });
+})(jQuery);
 /* Notifications and shipments pages: the "select all" checkbox. */
 (function ($) {
     "use strict";
