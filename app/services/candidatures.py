@@ -40,7 +40,7 @@ from .texte import normalize
 STATUTS = {
     C.ATTENTE_EVAL_PREALABLE: _l("En attente d'évaluation préalable"),
     C.ATTENTE_EVAL_FINALE: _l("En attente d'évaluation finale"),
-    C.A_ENVOYER: _l("A envoyer en certification"),
+    C.A_ENVOYER: _l("À envoyer en certification"),
     C.ATTENTE_JURY: _l("En attente de jury"),
     C.ATTENTE_CERTIFICATION: _l("En attente de certification"),
     C.ATTENTE_COMPLEMENT: _l("En attente de complément"),

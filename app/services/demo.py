@@ -142,7 +142,7 @@ def _demo_sessions(cpne: Certificateur) -> None:
 def _demo_dossiers() -> None:
     """A few dossiers of LA BOETIE Lyon in every step, so the dashboards, the Stats tab and
     the shipments screen show something: two waiting for their préalable, one after a
-    « Non validé » préalable, one « A envoyer », one certified (Transitions Pro
+    « Non validé » préalable, one « À envoyer », one certified (Transitions Pro
     Auvergne-Rhône-Alpes, paper certificate to post), one abandoned."""
     import datetime as dt
 

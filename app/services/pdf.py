@@ -20,6 +20,8 @@ from reportlab.lib.units import cm
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from .formats import ne_le
+
 BLEU = colors.HexColor("#1d4f91")
 
 
@@ -62,7 +64,7 @@ def certificat(d: DonneesCertificat) -> bytes:
     pdf.setFont("Helvetica-Bold", 24)
     pdf.drawCentredString(width / 2, height - 8.4 * cm, f"{d.civilite} {d.prenoms} {d.nom}".strip())
     pdf.setFont("Helvetica", 13)
-    naissance = _("né(e) le %(date)s", date=_date(d.date_naissance))
+    naissance = ne_le(d.civilite, _date(d.date_naissance))
     if d.lieu_naissance:
         naissance += " " + _("à %(lieu)s", lieu=d.lieu_naissance)
     pdf.drawCentredString(width / 2, height - 9.4 * cm, naissance)

@@ -74,6 +74,11 @@ def register_views(appbuilder) -> None:
     register_error_pages(app)
     app.context_processor(bell_context)
     app.add_template_global(page_url)
+    # French formatting shared by every template: « qu'Administrateur », « 14 h », « décembre 2026 »
+    from app.services import formats
+
+    app.jinja_env.filters.update(formats.FILTERS)
+    app.jinja_env.globals.update(formats.GLOBALS)
 
 
 def _evaluations_open() -> bool:

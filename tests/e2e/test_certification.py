@@ -49,7 +49,7 @@ def test_send_session_certify_download_verify(page, browser, live_server, live_a
     # The OF sends the dossier after reading the check list.
     sign_in(page, "utilisateur.etablissement")
     page.goto(f"/candidature/{pk}")
-    expect(page.locator("main")).to_contain_text("A envoyer en certification")
+    expect(page.locator("main")).to_contain_text("À envoyer en certification")
     page.get_by_role("button", name="Envoyer en certification").click()
     confirm(page, "Envoyer en certification")
     expect(page.locator(".clea-flashes")).to_contain_text("Le dossier est envoyé en certification.")

@@ -71,7 +71,7 @@ def test_keyboard_prealable_matrice_finalize(page, sign_in, live_app, shoot, tmp
     page.keyboard.press("Enter")
     confirm(page, "Finaliser l'évaluation")
     expect(page.locator(".clea-flashes")).to_contain_text("Évaluation finalisée : Validé.")
-    expect(page.locator("main")).to_contain_text("A envoyer en certification")
+    expect(page.locator("main")).to_contain_text("À envoyer en certification")
     shoot(page, "dossier-apres-finalisation")
     assert page.js_errors == []
 

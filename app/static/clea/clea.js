@@ -130,6 +130,34 @@
         initDeleteButtons();
     });
 })(jQuery);
+/* Phone width. Bootstrap's collapse puts aria-expanded on the menu's <div> too, where ARIA does
+   not allow it (axe: aria-allowed-attr): the toggle button alone carries the state. A table or
+   chart wider than the screen scrolls inside its wrapper: the wrapper then takes the keyboard
+   focus, so that arrows scroll it (axe: scrollable-region-focusable). */
+(function ($) {
+    "use strict";
+    function focusableScrollers() {
+        $(".table-responsive, .clea-chart").each(function () {
+            if (this.scrollWidth > this.clientWidth + 1) {
+                $(this).attr("tabindex", "0");
+            } else {
+                $(this).removeAttr("tabindex");
+            }
+        });
+    }
+    $(function () {
+        $(".clea-navbar .navbar-collapse").on("shown.bs.collapse hidden.bs.collapse", function () {
+            $(this).removeAttr("aria-expanded");
+        });
+        focusableScrollers();
+        var pending = null;
+        $(window).on("resize", function () {
+            window.clearTimeout(pending);
+            pending = window.setTimeout(focusableScrollers, 150);
+        });
+        $("details").on("toggle", focusableScrollers);
+    });
+})(jQuery);
 /* Notifications and shipments pages: the "select all" checkbox. */
 (function ($) {
     "use strict";
