@@ -110,7 +110,7 @@ def _prepare() -> dict:
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.models import (Actualite, Candidat, Candidature, Certificat, EmailMessage,
+    from app.models import (Candidat, Candidature, Certificat, EmailMessage,
                             Etablissement, Habilitation, Organisme, Reseau, Utilisateur)
     from app.services import accounts, actualites, candidatures, evaluations, rattachements
 

@@ -8,7 +8,7 @@ import datetime as dt
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from .ui import choose_select2, panel_title
+from .ui import choose_select2, confirm, panel_title
 
 BLOCKING = ("serious", "critical")
 
@@ -89,6 +89,7 @@ def test_refused_habilitation_decision_keeps_its_dates(page, sign_in, live_app, 
     page.locator("#date_debut").fill(debut)
     page.locator("#date_fin").fill(fin)
     page.get_by_role("button", name="Valider").click()
+    confirm(page, "Valider")  # an irreversible decision asks first (clea.js)
     summary = page.locator(".clea-error-summary")
     expect(summary).to_be_focused()
     expect(page.locator("#date_fin-erreur1")).to_contain_text(

@@ -17,7 +17,7 @@ from app.models.candidature import Candidature
 from app.services import candidatures as service
 from app.services import habilitations, support
 from app.services.errors import RuleError
-from tests.world import siren, siret, user
+from tests.world import user
 
 TODAY = dt.date.today()
 
