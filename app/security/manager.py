@@ -44,7 +44,8 @@ class CleaUserDBModelView(UserDBModelView):
 
     def _get_list_widget(self, *args, **kwargs):
         widgets = super()._get_list_widget(*args, **kwargs)
-        widgets["list"].template_args["supprimables"] = set()  # no bin
+        args = widgets["list"].template_args
+        args["row_actions"] = [{"supprimer": False} for _pk in args.get("pks") or []]  # no bin
         return widgets
 
     @expose("/delete/<pk>", methods=["GET", "POST"])
