@@ -129,7 +129,8 @@ class ScopedModelView(ModelView):
         abort(404)
 
     # --- actions offered only when the service would accept them -------------------
-    # The visible label of the list's add button (None: FAB's « + »).
+    # The visible label of the list's add button (None: the add page's title, e.g.
+    # « Créer un établissement », never a bare « + »).
     add_label: Optional[str] = None
 
     def refus_modification(self, item: Any) -> Optional[str]:
@@ -165,7 +166,8 @@ class ScopedModelView(ModelView):
             filters=filters, modelview_name=self.__class__.__name__,
             row_actions=[{"modifier": self.peut_modifier(item), "supprimer": pk in deletable}
                          for pk, item in zip(pks, lst)],
-            delete_question=str(self.delete_question), add_label=self.add_label, **kwargs)
+            delete_question=str(self.delete_question),
+            add_label=self.add_label or self.add_title, **kwargs)
         return widgets
 
     def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
