@@ -17,6 +17,7 @@ from app.models.candidature import Candidature
 from app.services import candidatures as service
 from app.services import habilitations, support
 from app.services.errors import RuleError
+from tests.integration.test_candidatures import dossier, habiliter
 from tests.world import user
 
 TODAY = dt.date.today()
@@ -62,25 +63,6 @@ def summary(page):
 
 def summary_links(page) -> list[str]:
     return [a.get("href") for a in summary(page).xpath(".//a")]
-
-
-def habiliter(world, *keys):
-    for key in keys:
-        hab = habilitations.demander({"etablissement_id": world.ids[key]}, None)
-        habilitations.decider(hab, {"decision": "validee",
-                                    "date_debut": TODAY - dt.timedelta(days=1),
-                                    "date_fin": TODAY + dt.timedelta(days=365)}, None)
-
-
-def dossier(world, etab="etab_a1", **over):
-    data = {"etablissement_id": world.ids[etab], "civilite": "Mme", "nom_naissance": "Dupré",
-            "prenoms": "Élodie Marie", "date_naissance": "1985-04-12",
-            "commune_naissance": "Lyon", "departement_naissance": "69",
-            "statut_inscription": "demandeur_emploi",
-            "objectif_pro": "Reprendre un emploi dans la logistique après une reconversion.",
-            "objectif_extra_pro": "Gagner en autonomie dans les démarches du quotidien."}
-    data.update(over)
-    return data
 
 
 @pytest.fixture
