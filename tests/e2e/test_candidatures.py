@@ -88,6 +88,8 @@ def test_rattachement_accepted_by_certif_pro(page, sign_in, live_app, shoot):
     sign_in(page, "certifpro")
     page.goto("/rattachements/")
     page.locator("main table tr", has_text="GARNIER").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"/rattachements/\d+$"))
+    page.wait_for_load_state("load")  # clea.js ready: the button asks before it decides
     page.get_by_role("button", name="Accepter et transférer le dossier").click()
     confirm(page, "Accepter et transférer le dossier")
     expect(page.locator(".clea-flashes")).to_contain_text("le dossier est transféré")
