@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import os
 import resource
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.conftest import PostgresServer, prepare_database  # noqa: E402
+from bench.common import bench_app, load  # noqa: E402
 
 SEED = """
 INSERT INTO candidat (civilite, nom_naissance, prenoms, date_naissance, email, cle_identite,
@@ -53,52 +51,30 @@ ANALYZE;
 
 
 def main(n: int) -> None:
-    base = Path(tempfile.mkdtemp(prefix="clea-bench-"))
-    server = PostgresServer(base)
-    server.start()
-    try:
-        server.execute("CREATE DATABASE clea_bench")
-        url = server.url("clea_bench")
-        world = prepare_database(url)
-        from app import create_app
+    with bench_app() as (app, world):
+        from app.extensions import db
+        from app.models.referentiel import Referentiel
+        from app.services import stats
+        from tests.world import user
 
-        app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=url,
-                         UPLOAD_DIR=str(base / "uploads"))
-        with app.app_context():
-            from sqlalchemy import text
-
-            from app.extensions import db
-            from app.models.referentiel import Referentiel
-            from app.services import stats
-            from tests.world import user
-
-            referentiel = db.session.query(Referentiel.id).scalar()
-            started = time.perf_counter()
-            for statement in SEED.format(n=n, etab=world.ids["etab_a1"],
-                                         referentiel=referentiel).split(";\n"):
-                if statement.strip():
-                    db.session.execute(text(statement))
-            db.session.commit()
-            print(f"chargement de {n} dossiers : {time.perf_counter() - started:.1f} s")
-            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            admin = user("admin_reseau_a")
-            started = time.perf_counter()
-            ind = stats.indicateurs(admin, stats.Filtres())
-            print(f"indicateurs ({ind.total} dossiers) : {time.perf_counter() - started:.1f} s")
-            started = time.perf_counter()
-            path = stats.exporter(admin, stats.Filtres())
-            elapsed = time.perf_counter() - started
-            size = os.path.getsize(path) / 1024 / 1024
-            os.unlink(path)
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(f"export Excel : {elapsed:.1f} s, fichier {size:.1f} Mo")
-            print(f"mémoire résidente maximale du processus : {peak:.0f} Mo "
-                  f"(avant l'export : {rss_before:.0f} Mo)")
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
+        referentiel = db.session.query(Referentiel.id).scalar()
+        started = time.perf_counter()
+        load(SEED, n=n, etab=world.ids["etab_a1"], referentiel=referentiel)
+        print(f"chargement de {n} dossiers : {time.perf_counter() - started:.1f} s")
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        admin = user("admin_reseau_a")
+        started = time.perf_counter()
+        ind = stats.indicateurs(admin, stats.Filtres())
+        print(f"indicateurs ({ind.total} dossiers) : {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        path = stats.exporter(admin, stats.Filtres())
+        elapsed = time.perf_counter() - started
+        size = os.path.getsize(path) / 1024 / 1024
+        os.unlink(path)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"export Excel : {elapsed:.1f} s, fichier {size:.1f} Mo")
+        print(f"mémoire résidente maximale du processus : {peak:.0f} Mo "
+              f"(avant l'export : {rss_before:.0f} Mo)")
 
 
 if __name__ == "__main__":
