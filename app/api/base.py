@@ -58,8 +58,12 @@ class ScopedModelRestApi(FrenchResponses, ModelRestApi):
             model = cls.datamodel.obj
             cls.list_model_schema = schema_for(model, cls.list_columns)
             cls.show_model_schema = schema_for(model, cls.show_columns or cls.list_columns)
-            cls.add_model_schema = schema_for(model, cls.add_columns or cls.list_columns)
-            cls.edit_model_schema = schema_for(model, cls.edit_columns or cls.list_columns)
+            # _info describes the add/edit fields from these schemas: without them FAB would
+            # list every column of the model (relations included) and fail on `_info` (500).
+            cls.add_columns = cls.add_columns or [c for c in cls.list_columns if c != "id"]
+            cls.edit_columns = cls.edit_columns or cls.add_columns
+            cls.add_model_schema = schema_for(model, cls.add_columns)
+            cls.edit_model_schema = schema_for(model, cls.edit_columns)
 
     # --- French refusals ---------------------------------------------------------------
     def response_400(self, message: str | None = None):

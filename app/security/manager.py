@@ -15,6 +15,15 @@ from flask_login import login_user
 from app.models import Utilisateur
 from app.services import accounts
 
+from .fab_views import (
+    CleaPermissionModelView,
+    CleaPermissionViewModelView,
+    CleaRoleModelView,
+    CleaUserGroupModelView,
+    CleaViewMenuModelView,
+    KnownActionsOnly,
+)
+
 
 class CleaAuthDBView(AuthDBView):
     login_template = "clea/login.html"
@@ -38,7 +47,7 @@ class CleaAuthDBView(AuthDBView):
                                     appbuilder=self.appbuilder)
 
 
-class CleaUserDBModelView(UserDBModelView):
+class CleaUserDBModelView(KnownActionsOnly, UserDBModelView):
     """FAB's user screen (technical Admin): an account is never deleted — its history, the
     dossiers and decisions it signed stay readable — it is suspended (Mes utilisateurs)."""
 
@@ -60,6 +69,11 @@ class CleaSecurityManager(SecurityManager):
     user_model = Utilisateur
     authdbview = CleaAuthDBView
     userdbmodelview = CleaUserDBModelView
+    rolemodelview = CleaRoleModelView
+    groupmodelview = CleaUserGroupModelView
+    permissionmodelview = CleaPermissionModelView
+    viewmenumodelview = CleaViewMenuModelView
+    permissionviewmodelview = CleaPermissionViewModelView
 
     def auth_user_db(self, username, password):
         """FAB's check, plus: a locked account is refused without checking the password,
