@@ -15,6 +15,7 @@ from flask import Flask, current_app, g, has_request_context, jsonify, make_resp
 from flask import render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy import exc as sa
@@ -90,6 +91,8 @@ def refusal(code: int, message: str, headers: Optional[dict] = None):
         response = jsonify(message=message)
     else:
         try:
+            if "user" not in g:  # refused before FAB's before_request (CSRF, size)
+                g.user = current_user._get_current_object()
             response = make_response(render_template(
                 "clea/erreur.html", code=code, message=message,
                 base_template=current_app.appbuilder.base_template,
