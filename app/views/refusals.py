@@ -277,8 +277,6 @@ def translate_api_response(response):
         if french == message:
             return response
         data["message"] = french
-    if isinstance(data.get("details"), (dict, list)):
-        data["details"] = french_validation(data["details"])
     response.set_data(current_app.json.dumps(data))
     return response
 
