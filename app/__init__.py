@@ -21,6 +21,7 @@ def create_app(config: Any = None, **overrides: Any) -> Flask:
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = fab_password_validator
     init_extensions(app)
     init_appbuilder(app)
+    init_refusals(app)
     init_security_headers(app)
     init_cli(app)
     return app
@@ -71,7 +72,8 @@ def init_appbuilder(app: Flask) -> None:
         register_views(appbuilder)
         register_apis(appbuilder)
         init_jwt_messages(appbuilder.sm.jwt_manager)
-        # The REST API authenticates with JWT; CSRF applies to HTML forms only.
+        # The REST API changes state only with a bearer token (security/api_writes.py), which
+        # no foreign page can send: CSRF tokens apply to the HTML forms only.
         for name, blueprint in app.blueprints.items():
             if name.endswith("Api") or name in ("SecurityApi", "OpenApi", "MenuApi"):
                 csrf.exempt(blueprint)
@@ -91,6 +93,18 @@ def init_jwt_messages(jwt_manager) -> None:
     jwt_manager.unauthorized_loader(unauthorized)
     jwt_manager.invalid_token_loader(unauthorized)
     jwt_manager.expired_token_loader(expired)
+
+
+def init_refusals(app: Flask) -> None:
+    """French pages and JSON for every refusal of the framework, the 503 of a database
+    outage, and the bearer token required by every API write (DESIGN.md §11)."""
+    from .security.api_writes import init_api_writes
+    from .views.refusals import init_jwt_refusals, register_refusals
+
+    register_refusals(app)
+    init_api_writes(app)
+    with app.app_context():
+        init_jwt_refusals(app.appbuilder.sm.jwt_manager)
 
 
 def init_security_headers(app: Flask) -> None:

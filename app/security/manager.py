@@ -7,7 +7,6 @@ from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.views import AuthDBView, UserDBModelView
-from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user
@@ -23,6 +22,7 @@ from .fab_views import (
     CleaViewMenuModelView,
     KnownActionsOnly,
 )
+from .redirects import local_url
 
 
 class CleaAuthDBView(AuthDBView):
@@ -32,10 +32,10 @@ class CleaAuthDBView(AuthDBView):
     @expose("/login/", methods=["GET", "POST"])
     def login(self):
         if g.user is not None and g.user.is_authenticated:
-            return redirect(self._get_safe_next_url())
+            return redirect(local_url(request.args.get("next"), self.appbuilder.get_url_for_index))
         form = LoginForm_db()
         if form.validate_on_submit():
-            next_url = get_safe_redirect(request.args.get("next", ""))
+            next_url = local_url(request.args.get("next"), self.appbuilder.get_url_for_index)
             user = self.appbuilder.sm.auth_user_db(form.username.data, form.password.data)
             if not user:
                 flash(g.pop("clea_login_error", None)
@@ -44,6 +44,18 @@ class CleaAuthDBView(AuthDBView):
             login_user(user, remember=False)
             return redirect(next_url)
         return self.render_template(self.login_template, title=self.title, form=form,
+                                    appbuilder=self.appbuilder)
+
+
+    @expose("/logout/", methods=["GET", "POST"])
+    def logout(self):
+        """Logging out is a POST carrying the CSRF token (the user menu's button), so that a
+        link or an image on a foreign page cannot end the session; GET asks first."""
+        if request.method == "POST":
+            return super().logout()
+        if g.user is None or not g.user.is_authenticated:
+            return redirect(self.appbuilder.get_url_for_login)
+        return self.render_template("clea/deconnexion.html", title=_("Déconnexion"),
                                     appbuilder=self.appbuilder)
 
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.security import roles as R
+from app.security.redirects import local_url
 from app.services import accounts, notifications, passwords
 from app.services.errors import ServiceError
 
@@ -90,7 +91,7 @@ class ProfilView(BaseView):
         if self._fragment():
             return self._render(tab=tab, succes=message)
         flash(message, "success")
-        return redirect(request.form.get("next") or url_for("ProfilView.profil"))
+        return redirect(local_url(request.form.get("next"), url_for("ProfilView.profil")))
 
     @expose("/notifications", methods=["POST"])
     @has_access

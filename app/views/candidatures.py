@@ -23,6 +23,7 @@ from app.models.candidature import Candidature
 from app.models.evaluation import Document, Evaluation
 from app.security import matrix, perimeter
 from app.security.perimeter import actor
+from app.security.redirects import local_url
 from app.services import candidatures as service
 from app.services import certification
 from app.services import documents, evaluations, rattachements
@@ -382,8 +383,8 @@ class CandidatureView(BaseView):
             flash(error.message, "danger")
         else:
             flash(message, "success")
-        return redirect(request.form.get("next") or url_for("CandidatureView.fiche",
-                                                              pk=candidature.id))
+        return redirect(local_url(request.form.get("next"),
+                                  url_for("CandidatureView.fiche", pk=candidature.id)))
 
     @expose("/<int:pk>/abandonner", methods=["POST"])
     @has_access

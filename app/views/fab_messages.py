@@ -40,4 +40,16 @@ FAB_MESSAGES = (
     _l("Relation"),
     _l("No Relation"),
     _l("Relation as Many"),
+    # Refusals and results that FAB flashes on its own (const.py, baseviews.py,
+    # security/views.py): « Access is Denied » on a GET delete or a page needing a login.
+    _l("Access is Denied"),
+    _l("Added Row"),
+    _l("Changed Row"),
+    _l("Deleted Row"),
+    _l("Associated data exists, please delete them first"),
+    _l("Integrity error, probably unique constraint"),
+    _l("Database Error"),
+    _l("Password Changed"),
+    _l("User information changed"),
+    _l("Invalid login. Please try again."),
 )

@@ -21,10 +21,33 @@ LOOKUPS = {
 LIMIT = 20
 
 
-def lookup_label(kind: str, pk) -> str:
+def _in_perimeter(model, user):
+    """The rows a user may pick (and so see named): the perimeter; certificateurs are
+    chosen at national level only."""
+    if model is Certificateur:
+        return perimeter.scope_of(user).kind == R.NATIONAL
+    return perimeter.clause(model, user)
+
+
+def lookup_label(kind: str, pk, user) -> str:
+    """The name shown for a chosen id, only if the row lies in the user's perimeter: a posted
+    id outside it shows nothing (and the service refuses it), never the name of a structure
+    the user may not see."""
     model, column = LOOKUPS[kind]
-    item = db.session.get(model, pk) if pk else None
-    return str(item) if item else ""
+    try:
+        pk = int(pk) if pk not in (None, "") else None
+    except (TypeError, ValueError):
+        return ""
+    if pk is None:
+        return ""
+    condition = _in_perimeter(model, user)
+    if condition is False:
+        return ""
+    query = select(column).where(model.id == pk)
+    if condition is not True:
+        query = query.where(condition)
+    label = db.session.execute(query).scalar_one_or_none()
+    return str(label) if label is not None else ""
 
 
 class LookupView(BaseView):
@@ -39,11 +62,11 @@ class LookupView(BaseView):
             abort(404)
         model, column = LOOKUPS[kind]
         query = select(model.id, column).order_by(column).limit(LIMIT)
-        if model is Certificateur:
-            if perimeter.scope_of(current_user).kind != R.NATIONAL:
-                return jsonify(results=[])
-        else:
-            query = query.where(perimeter.clause(model, current_user))
+        condition = _in_perimeter(model, current_user)
+        if condition is False:
+            return jsonify(results=[])
+        if condition is not True:
+            query = query.where(condition)
         term = (request.args.get("q") or "").strip()
         if term:
             query = query.where(column.ilike(f"%{term}%"))

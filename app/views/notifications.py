@@ -2,14 +2,13 @@
 the action), bulk "marquer comme lues"; the bell of the header (context processor)."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import ngettext
 
 from app.security.perimeter import actor
+from app.security.redirects import local_url
 from app.services import notifications as service
 
 
@@ -19,10 +18,7 @@ def _lu_filter(value: str | None):
 
 def _safe_local(url: str) -> str:
     """Only links inside the platform (a stored link is never an open redirect)."""
-    parts = urlsplit(url or "")
-    if parts.scheme or parts.netloc or not (url or "").startswith("/"):
-        return url_for("NotificationsView.liste")
-    return url
+    return local_url(url, url_for("NotificationsView.liste"))
 
 
 class NotificationsView(BaseView):

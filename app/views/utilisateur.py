@@ -111,7 +111,7 @@ class UtilisateurView(ScopedModelView):
         if item is not None and request.method == "GET":  # edit form filled from the user
             form.role.data = item.role.code if item.role else ""
         for field in PERIMETER_FIELDS:
-            form[field].label_text = lookup_label(field[:-3], form[field].data)
+            form[field].label_text = lookup_label(field[:-3], form[field].data, self.user)
         # The page shows only the perimeter field that the chosen role needs (clea.js).
         form.role.render_kw = {"data-scopes": ",".join(
             f"{r.code}:{r.scope}" for r in R.ROLES)}

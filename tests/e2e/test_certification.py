@@ -57,7 +57,8 @@ def test_send_session_certify_download_verify(page, browser, live_server, live_a
     expect(page.locator("main")).to_contain_text("en attente d'affectation à un jury")
 
     # Certif Pro programmes a paritaire session of the Île-de-France jury and opens it.
-    page.goto("/logout/")
+    page.goto("/logout/")  # GET asks; the button logs out (POST with the CSRF token)
+    page.get_by_role("button", name="Se déconnecter").click()
     sign_in(page, "certifpro")
     page.goto("/jury/")
     page.get_by_role("link", name="Programmer une session").click()
@@ -77,7 +78,8 @@ def test_send_session_certify_download_verify(page, browser, live_server, live_a
     page.get_by_role("button", name="Ouvrir la session").click()
     expect(page.locator(".clea-flashes")).to_contain_text("1 dossier(s) en attente")
     expect(page.locator("main")).to_contain_text("BESNARD Karim")
-    page.goto("/logout/")
+    page.goto("/logout/")  # GET asks; the button logs out (POST with the CSRF token)
+    page.get_by_role("button", name="Se déconnecter").click()
 
     # The jury examines the file and certifies.
     sign_in(page, "jury")
@@ -93,7 +95,8 @@ def test_send_session_certify_download_verify(page, browser, live_server, live_a
     expect(page.locator(".clea-flashes")).to_contain_text("Décision enregistrée : Certifiée.")
     expect(page.locator("main")).to_contain_text("CLEA-")
     shoot(page, "jury-session")
-    page.goto("/logout/")
+    page.goto("/logout/")  # GET asks; the button logs out (POST with the CSRF token)
+    page.get_by_role("button", name="Se déconnecter").click()
 
     # The OF sees the decision and downloads the certificate.
     sign_in(page, "utilisateur.etablissement")

@@ -79,7 +79,7 @@ def test_menu_follows_the_matrix_and_logout(page, sign_in, open_gestion, shoot, 
     shoot(page, f"accueil-{username}")
 
     page.locator("#clea-user-menu").click()
-    page.locator("#clea-user-menu + .dropdown-menu").get_by_role("link", name="Déconnexion").click()
+    page.locator("#clea-user-menu + .dropdown-menu").get_by_role("button", name="Déconnexion").click()
     expect(page).to_have_url(re.compile(r"/login/"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Connexion à la plateforme CléA")
     # The session is over: the home page sends back to the login page.

@@ -36,7 +36,7 @@ def test_decision_notifies_bell_arrow_then_zero(page, sign_in, shoot, live_app):
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator(".clea-flashes")).to_contain_text("Modifications enregistrées")
     page.locator("#clea-user-menu").click()
-    page.get_by_role("link", name="Déconnexion").click()
+    page.get_by_role("button", name="Déconnexion").click()
 
     sign_in(page, "utilisateur.etablissement")
     expect(bell_count(page)).to_have_text("1")

@@ -1,0 +1,303 @@
+"""French answers for the refusals that the framework makes on its own (Werkzeug, Flask-WTF,
+Flask-AppBuilder, flask-jwt-extended): a French page on the screens, French JSON
+{"message": …} under /api/, never an English « Bad Request » or « Not authorized ».
+
+And the database down: every page answers 503 with a static page rendered without touching
+the database (no user, no menu, no context processor), the API answers 503 JSON; the pool
+checks each connection before use (`pool_pre_ping`), so the platform recovers by itself when
+the database is back.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from flask import Flask, current_app, g, has_request_context, jsonify, make_response, request
+from flask import render_template
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy import exc as sa
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+
+from app.extensions import db
+
+RETRY_AFTER_SECONDS = 30
+# Errors meaning « the database does not answer » (refused or lost connection, pool exhausted).
+UNAVAILABLE = (sa.OperationalError, sa.InterfaceError, sa.TimeoutError, sa.DisconnectionError)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+# --- the database down -----------------------------------------------------------------
+
+def db_unavailable(error: Optional[BaseException]) -> bool:
+    return isinstance(error, UNAVAILABLE) or bool(getattr(error, "connection_invalidated",
+                                                          False))
+
+
+def unavailable_message() -> str:
+    return _("Service momentanément indisponible : la base de données ne répond pas. "
+             "Réessayez dans quelques instants.")
+
+
+def _rollback_quietly() -> None:
+    """Free the failed transaction so that the next request starts clean (no round trip
+    is needed on a lost connection; any error here is the same outage)."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the database is down: nothing more to do)
+        pass
+
+
+def unavailable():
+    """503, French, without touching the database: the page is rendered straight from the
+    Jinja environment, so neither the menu nor the user nor any context processor runs."""
+    _rollback_quietly()
+    message = unavailable_message()
+    if wants_json():
+        response = jsonify(message=message)
+    else:
+        template = current_app.jinja_env.get_template("clea/503.html")
+        response = make_response(template.render(
+            message=message, retry_after=RETRY_AFTER_SECONDS, lang=str(get_locale() or "fr"),
+            app_name=current_app.config.get("APP_NAME", ""),
+            support_email=current_app.config.get("CLEA_SUPPORT_EMAIL", "")))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _flag_unavailable(context) -> None:
+    """Engine hook: remember that this request met the outage, for the answers that FAB's
+    `@safe` turns into a bare 500 (« Fatal error ») before any error handler sees them."""
+    if context.is_pre_ping:  # the pool retries with a new connection by itself
+        return
+    if context.is_disconnect or isinstance(context.sqlalchemy_exception, UNAVAILABLE):
+        if has_request_context():
+            g.clea_db_unavailable = True
+
+
+# --- a refusal, in French ----------------------------------------------------------------
+
+def refusal(code: int, message: str, headers: Optional[dict] = None):
+    """The French answer for `code`: JSON under /api/, else the platform's error page (or
+    the static 503 page if even that page cannot be drawn because the database is down)."""
+    if wants_json():
+        response = jsonify(message=message)
+    else:
+        try:
+            if "user" not in g:  # refused before FAB's before_request (CSRF, size)
+                g.user = current_user._get_current_object()
+            response = make_response(render_template(
+                "clea/erreur.html", code=code, message=message,
+                base_template=current_app.appbuilder.base_template,
+                appbuilder=current_app.appbuilder))
+        except UNAVAILABLE:
+            return unavailable()
+    response.status_code = code
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("Requête invalide : la page a envoyé des données incorrectes. Rechargez-la et "
+               "recommencez."),
+        401: _("Authentification requise."),
+        405: _("Cette action ne s'ouvre pas de cette façon : utilisez le bouton ou le "
+               "formulaire de la page."),
+        500: _("Une erreur inattendue est survenue. Réessayez ; si elle persiste, contactez le "
+               "support."),
+    }
+
+
+def csrf_message() -> str:
+    return _("Le formulaire a expiré ou ne vient pas de la plateforme (jeton de sécurité "
+             "absent ou invalide). Rechargez la page et recommencez.")
+
+
+def too_large_message() -> str:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return _("L'envoi dépasse la taille maximale autorisée (%(mo)d Mo) : envoyez un fichier "
+             "plus petit.", mo=max(1, limit // (1024 * 1024)))
+
+
+def register_refusals(app: Flask) -> None:
+    """Called by create_app once every view is registered (replaces the plain 500 page)."""
+
+    @app.before_request
+    def refuse_too_large():
+        """Before any view reads the body: FAB's API would turn the 413 into a 500."""
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        if limit and (request.content_length or 0) > limit:
+            raise RequestEntityTooLarge()
+
+    def handle_code(code):
+        return lambda _error: refusal(code, _messages()[code])
+
+    for code in (400, 401, 500):
+        app.register_error_handler(code, handle_code(code))
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        allowed = ", ".join(sorted(getattr(error, "valid_methods", None) or ()))
+        return refusal(405, _messages()[405], {"Allow": allowed} if allowed else None)
+
+    @app.errorhandler(413)
+    def too_large(_error):
+        return refusal(413, too_large_message())
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(_error):
+        return refusal(400, csrf_message())
+
+    @app.errorhandler(HTTPException)
+    def other_http_error(error):
+        """Any other HTTP refusal without a page of its own (404, 403, 410, 429 have one)."""
+        if error.code is None or error.code < 400:
+            return error
+        return refusal(error.code, _("La requête n'a pas pu aboutir (erreur %(code)d).",
+                                     code=error.code))
+
+    for error_class in UNAVAILABLE:
+        app.register_error_handler(error_class, lambda _error: unavailable())
+
+    @app.errorhandler(sa.DBAPIError)
+    def database_error(error):
+        if db_unavailable(error):
+            return unavailable()
+        raise error  # a genuine bug: the usual 500 (and the traceback in the log)
+
+    @app.errorhandler(InternalServerError)
+    def internal_error(error):
+        if db_unavailable(getattr(error, "original_exception", None)):
+            return unavailable()
+        return refusal(500, _messages()[500])
+
+    @app.after_request
+    def french_api_messages(response):
+        if not wants_json():
+            return response
+        if response.status_code == 500 and g.get("clea_db_unavailable"):
+            return unavailable()
+        return translate_api_response(response)
+
+    with app.app_context():
+        event.listen(db.engine, "handle_error", _flag_unavailable)
+
+
+# --- FAB's English JSON, in French -------------------------------------------------------
+
+def _fab_json_messages() -> dict[str, str]:
+    """FAB's API answers (flask_appbuilder/api/__init__.py, security/api.py): exact texts."""
+    not_json = _("Le corps de la requête doit être un objet JSON.")
+    bad_q = _("Paramètre q invalide : objet rison ou JSON attendu.")
+    return {
+        "Not authorized": _("Authentification requise."),
+        "Forbidden": _("Votre rôle ne permet pas cette action."),
+        "Not found": _("Introuvable ou hors de votre périmètre."),
+        "Request payload is not JSON": not_json,
+        "Request is not JSON": not_json,
+        "Not a valid rison/json argument": bad_q,
+        "Not a valid rison argument": bad_q,
+        "Fatal error": _("Erreur inattendue."),
+        "Method Not Allowed": _messages()[405],
+    }
+
+
+def _fab_json_prefixes() -> tuple[tuple[str, str], ...]:
+    return (
+        ("Not a valid rison schema", _("Paramètre q invalide : objet rison ou JSON attendu.")),
+        ("Database exception occurred", _("L'enregistrement a échoué ; rien n'a été modifié. "
+                                          "Réessayez.")),
+    )
+
+
+def _validation_messages() -> dict[str, str]:
+    """marshmallow's default messages (what FAB returns for a malformed body)."""
+    return {
+        "Missing data for required field.": _("Champ obligatoire."),
+        "Unknown field.": _("Champ inconnu."),
+        "Field may not be null.": _("Ce champ ne peut pas être vide."),
+        "Not a valid string.": _("Texte attendu."),
+        "Not a valid integer.": _("Nombre entier attendu."),
+        "Not a valid number.": _("Nombre attendu."),
+        "Not a valid boolean.": _("Valeur oui/non attendue."),
+        "Not a valid date.": _("Date attendue (AAAA-MM-JJ)."),
+        "Not a valid datetime.": _("Date et heure attendues."),
+        "Invalid input type.": _("Type de valeur invalide."),
+    }
+
+
+def french_validation(details: Any) -> Any:
+    """{"field": ["Missing data for required field."]} → the same with French messages; a
+    message we do not know becomes « Valeur invalide. » (never English)."""
+    known = _validation_messages()
+    if isinstance(details, dict):
+        return {key: french_validation(value) for key, value in details.items()}
+    if isinstance(details, (list, tuple)):
+        return [french_validation(value) for value in details]
+    if isinstance(details, str):
+        return known.get(details, _("Valeur invalide."))
+    return details
+
+
+def french_api_message(message: Any) -> Any:
+    if not isinstance(message, str):
+        return message
+    if message == "Not authorized" and request.endpoint == "SecurityApi.login":
+        return g.pop("clea_login_error", None) or _("Identifiant ou mot de passe incorrect.")
+    exact = _fab_json_messages().get(message)
+    if exact is not None:
+        return exact
+    for prefix, french in _fab_json_prefixes():
+        if message.startswith(prefix):
+            return french
+    return message
+
+
+def translate_api_response(response):
+    if response.status_code < 400 or not response.is_json or response.is_streamed:
+        return response
+    data = response.get_json(silent=True)
+    if not isinstance(data, dict) or "message" not in data:
+        return response
+    message = data["message"]
+    if isinstance(message, (dict, list)):  # marshmallow's errors of a malformed body
+        data["message"] = _("Données invalides.")
+        data["details"] = french_validation(message)
+    else:
+        french = french_api_message(message)
+        if french == message:
+            return response
+        data["message"] = french
+    response.set_data(current_app.json.dumps(data))
+    return response
+
+
+# --- flask-jwt-extended's English answers ------------------------------------------------
+
+def init_jwt_refusals(jwt_manager) -> None:
+    """The loaders that app/__init__.init_jwt_messages does not set (fresh token, revoked
+    token, suspended or deleted user: « Error loading the user 7 », failed claims)."""
+
+    def suspended(_header, _data):
+        return jsonify(message=_("Compte introuvable ou suspendu : reconnectez-vous.")), 401
+
+    def revoked(_header, _data):
+        return jsonify(message=_("Jeton révoqué : reconnectez-vous.")), 401
+
+    def fresh(_header, _data):
+        return jsonify(message=_("Cette action demande une connexion récente : "
+                                 "reconnectez-vous.")), 401
+
+    jwt_manager.user_lookup_error_loader(suspended)
+    jwt_manager.revoked_token_loader(revoked)
+    jwt_manager.needs_fresh_token_loader(fresh)
+    jwt_manager.token_verification_failed_loader(revoked)
