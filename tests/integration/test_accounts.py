@@ -234,13 +234,13 @@ def test_profile_update_and_network_notification_choice(app, world, login):
 def test_cli_create_user(app, world):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["clea", "create-user", "--username", "cli.user", "--email",
-                                 "cli@of.fr", "--password", "Cli-Password-2026", "--role",
+                                 "cli@of.fr", "--password", "Outil-Secret-2026", "--role",
                                  "Administrateur organisme", "--organisme",
                                  str(world.ids["org_a1"])])
     assert result.exit_code == 0, result.output
     assert "créé avec le rôle « Administrateur organisme »" in result.output
     result = runner.invoke(args=["clea", "create-user", "--username", "cli.bad", "--email",
-                                 "bad@of.fr", "--password", "Cli-Password-2026", "--role",
+                                 "bad@of.fr", "--password", "Outil-Secret-2026", "--role",
                                  "Empereur"])
     assert result.exit_code == 1 and "Rôle inconnu" in result.output
 
