@@ -120,6 +120,9 @@ def test_password_change_ends_the_other_sessions_and_api_tokens(app, server_b, d
     ended = db.session.execute(select(UserSession.end_reason).where(
         UserSession.ended_on.is_not(None))).scalars().all()
     assert ended == ["mot_de_passe"]
+    api_logins = db.session.execute(select(AuditLog.detail).where(
+        AuditLog.action == "connexion", AuditLog.user_id == user(USERNAME).id)).scalars().all()
+    assert api_logins.count("api") == 2
 
 
 def test_reset_link_and_suspension_end_every_session(app, server_b, dossier_id, login):
