@@ -70,9 +70,29 @@ class Config:
     # The public certificate check: numbers are sequential, so one address may not walk them
     CLEA_VERIFY_RATE_LIMIT = os.environ.get("CLEA_VERIFY_RATE_LIMIT", "30 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    # Lock an account for 15 minutes after 5 consecutive failed logins
-    CLEA_MAX_LOGIN_FAILURES = 5
-    CLEA_LOCKOUT_MINUTES = 15
+    # Progressive login delay (services/tentatives.py), counted in the database so every app
+    # server shares it. After CLEA_LOGIN_FAILURES_FREE failures for one login from one address,
+    # further attempts from that address (only) wait CLEA_LOGIN_DELAY_SECONDS, then twice as long
+    # after each further failure, up to
+    # CLEA_LOGIN_DELAY_MAX_SECONDS; the same from CLEA_LOGIN_IP_FAILURES_FREE failures from one
+    # address, all logins together. Counters forget after CLEA_LOGIN_FAILURES_WINDOW_MINUTES
+    # without a failure.
+    CLEA_LOGIN_FAILURES_FREE = int(os.environ.get("CLEA_LOGIN_FAILURES_FREE", "5"))
+    CLEA_LOGIN_IP_FAILURES_FREE = int(os.environ.get("CLEA_LOGIN_IP_FAILURES_FREE", "30"))
+    CLEA_LOGIN_DELAY_SECONDS = int(os.environ.get("CLEA_LOGIN_DELAY_SECONDS", "2"))
+    CLEA_LOGIN_DELAY_MAX_SECONDS = int(os.environ.get("CLEA_LOGIN_DELAY_MAX_SECONDS", "300"))
+    CLEA_LOGIN_FAILURES_WINDOW_MINUTES = int(
+        os.environ.get("CLEA_LOGIN_FAILURES_WINDOW_MINUTES", "60"))
+    # « Mot de passe oublié »: at most this many e-mails per account and requests per address
+    # an hour (beyond, the page answers the same and no e-mail is sent)
+    CLEA_RESET_PER_ACCOUNT = int(os.environ.get("CLEA_RESET_PER_ACCOUNT", "3"))
+    CLEA_RESET_PER_ADDRESS = int(os.environ.get("CLEA_RESET_PER_ADDRESS", "10"))
+    # Server-side sessions (services/sessions.py): a session ends after this many minutes
+    # without a request, and this many hours after the login whatever the activity
+    CLEA_SESSION_IDLE_MINUTES = int(os.environ.get("CLEA_SESSION_IDLE_MINUTES", "120"))
+    CLEA_SESSION_MAX_HOURS = int(os.environ.get("CLEA_SESSION_MAX_HOURS", "12"))
+    # The password policy refuses the last N passwords of the user (the current one included)
+    CLEA_PASSWORD_HISTORY = int(os.environ.get("CLEA_PASSWORD_HISTORY", "5"))
     # Single-use links: first connection 72 h, password reset 24 h
     CLEA_INVITATION_HOURS = 72
     CLEA_RESET_HOURS = 24

@@ -90,6 +90,11 @@ def init_jwt_messages(jwt_manager) -> None:
     def expired(*_args):
         return jsonify(message=_("Jeton expiré : reconnectez-vous.")), 401
 
+    def revoked(*_args):
+        return jsonify(message=_("Session terminée (mot de passe changé ou déconnexion de "
+                                 "tous les appareils) : reconnectez-vous.")), 401
+
+    jwt_manager.revoked_token_loader(revoked)
     jwt_manager.unauthorized_loader(unauthorized)
     jwt_manager.invalid_token_loader(unauthorized)
     jwt_manager.expired_token_loader(expired)

@@ -12,7 +12,7 @@ from app.security import roles as R
 from app.services import accounts, structure
 from app.services.demo import make_siren, make_siret
 
-PASSWORD = "Test-Password-2026!"
+PASSWORD = "Secret-Clea-2026!"
 
 
 siren = make_siren  # valid SIREN from an 8-digit seed

@@ -8,6 +8,7 @@ from .jury import (Certificat, CompteurCertificat, DecisionJury, EnvoiCertificat
 from .rattachement import Rattachement  # noqa: F401
 from .notification import (Actualite, EmailMessage, JobLock, Notification,  # noqa: F401
                            PreferenceNotification)
+from .session import AttemptCounter, PasswordHistory, UserSession  # noqa: F401
 from .referentiel import Critere, Domaine, Referentiel, SousDomaine  # noqa: F401
 from .structure import REGIONS, Branche, Certificateur, Etablissement, Organisme, Reseau  # noqa: F401
 from .utilisateur import AccountToken, Utilisateur  # noqa: F401

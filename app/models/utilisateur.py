@@ -28,7 +28,9 @@ class Utilisateur(User):
         ForeignKey("certificateur.id", ondelete="RESTRICT"), index=True
     )
     notifier_nouvelle_candidature: Mapped[Optional[bool]] = mapped_column(Boolean, default=False)
-    locked_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # Raised by a password change and « Se déconnecter de tous les appareils »: API tokens
+    # carry the value they were issued with and are refused once it changed.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     reseau: Mapped[Optional[Reseau]] = relationship(foreign_keys=[reseau_id])
     organisme: Mapped[Optional[Organisme]] = relationship(foreign_keys=[organisme_id])

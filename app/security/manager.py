@@ -1,18 +1,34 @@
-"""FAB security manager: our user model, French login with lockout, rate-limited logins."""
+"""FAB security manager: our user model, French login, server-side sessions (checked on each
+request), progressive login delay, rate-limited logins, API tokens refused after a password
+change."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, request
+from flask import current_app, flash, g, redirect, request
 from flask_appbuilder import expose
+from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.views import AuthDBView, UserDBModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user
+from werkzeug.security import check_password_hash
 
+from app.extensions import db
 from app.models import Utilisateur
-from app.services import accounts
+from app.services import accounts, audit, sessions, tentatives
+
+
+def login_refused_message() -> str:
+    """The one answer to a wrong password, an unknown login and a suspended account."""
+    return _("Identifiant ou mot de passe incorrect.")
+
+
+def login_delayed_message(seconds: int) -> str:
+    """The answer while a delay runs for this login from this address (the same whether or
+    not the account exists)."""
+    return _("Trop de tentatives de connexion depuis votre adresse : patientez %(n)d secondes "
+             "avant de réessayer, ou utilisez « Mot de passe oublié ».", n=seconds)
 
 from .fab_views import (
     CleaPermissionModelView,
@@ -38,13 +54,27 @@ class CleaAuthDBView(AuthDBView):
             next_url = local_url(request.args.get("next"), self.appbuilder.get_url_for_index)
             user = self.appbuilder.sm.auth_user_db(form.username.data, form.password.data)
             if not user:
-                flash(g.pop("clea_login_error", None)
-                      or _("Identifiant ou mot de passe incorrect."), "warning")
+                flash(g.pop("clea_login_error", None) or login_refused_message(), "warning")
                 return redirect(self.appbuilder.get_url_for_login_with(next_url))
-            login_user(user, remember=False)
+            sessions.ouvrir_session(user)
             return redirect(next_url)
         return self.render_template(self.login_template, title=self.title, form=form,
                                     appbuilder=self.appbuilder)
+
+
+
+class CleaSecurityApi(SecurityApi):
+    """FAB's API login, with its successes in the audit journal."""
+
+    @expose("/login", methods=["POST"])
+    def login(self):
+        response = super().login()
+        if response.status_code == 200:
+            user = getattr(g, "clea_api_user", None)
+            if user is not None:
+                audit.record(user, "connexion", user, "api")
+                db.session.commit()
+        return response
 
 
     @expose("/logout/", methods=["GET", "POST"])
@@ -52,6 +82,8 @@ class CleaAuthDBView(AuthDBView):
         """Logging out is a POST carrying the CSRF token (the user menu's button), so that a
         link or an image on a foreign page cannot end the session; GET asks first."""
         if request.method == "POST":
+            # The session row ends (on every app server), then FAB's logout.
+            sessions.terminer_session_courante(self._get_authenticated_user())
             return super().logout()
         if g.user is None or not g.user.is_authenticated:
             return redirect(self.appbuilder.get_url_for_login)
@@ -86,21 +118,56 @@ class CleaSecurityManager(SecurityManager):
     permissionmodelview = CleaPermissionModelView
     viewmenumodelview = CleaViewMenuModelView
     permissionviewmodelview = CleaPermissionViewModelView
+    security_api = CleaSecurityApi
+
+    def create_login_manager(self, app):
+        """A browser is logged in only while its server-side session row is open."""
+        lm = super().create_login_manager(app)
+        lm.user_loader(sessions.utilisateur_de_session)
+        return lm
+
+    def create_jwt_manager(self, app):
+        """API tokens carry the user's session generation; a raised one refuses them."""
+        jwt_manager = super().create_jwt_manager(app)
+        jwt_manager.additional_claims_loader(sessions.jeton_claims)
+        jwt_manager.token_in_blocklist_loader(sessions.jeton_revoque)
+        return jwt_manager
 
     def auth_user_db(self, username, password):
-        """FAB's check, plus: a locked account is refused without checking the password,
-        and the 5th consecutive failure locks it (services.accounts holds the rule)."""
-        user = self.find_user(username=username) or (
-            self.find_user(email=username) if username else None
-        )
-        if accounts.is_locked(user):
-            g.clea_login_error = accounts.locked_message()
+        """The password check of the HTML and API logins. Known and unknown logins take the
+        same path: one password hash check (a dummy hash for an unknown or suspended
+        account), one counter write, the same answer. While a delay runs for this login
+        from this address (services.tentatives), the attempt is refused without checking."""
+        login = (username or "").strip()
+        ip = request.remote_addr or ""
+        if not login:
             return None
-        result = super().auth_user_db(username, password)
-        if result is None and user is not None and user.is_active:
-            if accounts.after_failed_login(user):
-                g.clea_login_error = accounts.locked_message()
-        return result
+        wait = tentatives.attente(login, ip)
+        if wait:
+            g.clea_login_error = login_delayed_message(wait)
+            audit.record(None, "connexion_ralentie", None, login[:256])
+            db.session.commit()
+            return None
+        by_name, by_email = self.find_user(username=login), self.find_user(email=login)
+        user = by_name or by_email
+        known = user is not None and user.is_active and bool(user.password)
+        digest = user.password if known else current_app.config[
+            "AUTH_DB_FAKE_PASSWORD_HASH_CHECK"]
+        valid = check_password_hash(digest, password or "") and known and bool(password)
+        if not valid:
+            tentatives.echec(login, ip)
+            audit.record(None, "connexion_refusee", None, login[:256])
+            db.session.commit()
+            return None
+        tentatives.succes(login, ip)
+        self.update_user_auth_stat(user, True)  # login count and date; commits
+        g.clea_api_user = user
+        return user
+
+    def reset_password(self, userid, password):
+        """FAB's own password forms (technical Admin): history kept, sessions ended."""
+        user = self.get_user_by_id(int(userid))
+        accounts.reset_password_by_admin(user, password, by=getattr(g, "user", None))
 
     def register_views(self):
         super().register_views()

@@ -1,5 +1,6 @@
 """User accounts: creation with role and perimeter checks, invitation and reset links,
-suspension, profile, password policy and login lockout (guide §3, §5, §9)."""
+suspension, profile, password changes (each ends the user's other sessions) and the limits of
+« Mot de passe oublié » (guide §3, §5, §9)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,10 +21,9 @@ from app.security import roles as R
 from app.security.access import can, ensure_can
 from app.security.matrix import CREATE, UPDATE
 
-from . import audit, notifications
+from . import audit, notifications, passwords, sessions, tentatives
 from .errors import ForbiddenError, RuleError
 from .mail import absolute_url, queue_email
-from .passwords import check_password
 from .structure import check_email
 
 INVITATION = "invitation"
@@ -240,7 +240,8 @@ def create_user(data: dict, by: Any, password: Optional[str] = None) -> Utilisat
     _unique_login(username, values["email"])
     values.update(_perimeter_values(data, role, by))
     if password is not None:
-        check_password(password)
+        passwords.check_password(password, login=username, first_name=values["first_name"],
+                                 last_name=values["last_name"])
     user = Utilisateur(
         username=username,
         active=True,
@@ -299,14 +300,13 @@ def gerable(target: Utilisateur, by: Any) -> bool:
 
 def actions_compte(target: Utilisateur, by: Any) -> dict[str, bool]:
     """The buttons of a user's fiche that the services below would accept: « Modifier »,
-    « Suspendre » (an active account, not one's own), « Réactiver » (a suspended account, or
-    one locked after failed logins: reactivating unlocks it) and the reset e-mail (an active
-    account)."""
+    « Suspendre » (an active account, not one's own), « Réactiver » (a suspended account)
+    and the reset e-mail (an active account)."""
     gere = gerable(target, by)
     soi = by is not None and target.id == getattr(by, "id", None)
     return {"modifier": gere,
             "suspendre": gere and bool(target.active) and not soi,
-            "reactiver": gere and (not target.active or is_locked(target)),
+            "reactiver": gere and not target.active,
             "reinitialiser": gere and bool(target.active)}
 
 
@@ -318,14 +318,13 @@ def set_active(target: Utilisateur, active: bool, by: Any) -> None:
         raise RuleError(_("Vous ne pouvez pas suspendre votre propre compte."))
     was_active = bool(target.active)
     target.active = bool(active)
-    if active:
-        target.locked_until = None
-        target.fail_login_count = 0
-        if not was_active:
-            notifications.notify([target], notifications.COMPTES,
-                                 _("Votre compte est réactivé"),
-                                 _("Vous pouvez de nouveau vous connecter à la plateforme CléA."),
-                                 lien="/")
+    if not active:
+        sessions.terminer_toutes(target, sessions.SUSPENSION, by=by)
+    elif not was_active:
+        notifications.notify([target], notifications.COMPTES,
+                             _("Votre compte est réactivé"),
+                             _("Vous pouvez de nouveau vous connecter à la plateforme CléA."),
+                             lien="/")
     audit.record(by, "activer" if active else "suspendre", target)
     db.session.commit()
 
@@ -345,9 +344,11 @@ def send_reset_email(target: Utilisateur, by: Any) -> None:
     db.session.commit()
 
 
-def request_password_reset(login: str) -> None:
-    """"Mot de passe oublié": same outcome for the caller whether or not the login exists."""
-    login = (login or "").strip()
+def request_password_reset(login: str, ip: str = "") -> None:
+    """"Mot de passe oublié": same outcome for the caller whether or not the login exists or
+    a limit is reached (CLEA_RESET_PER_ACCOUNT e-mails per account and CLEA_RESET_PER_ADDRESS
+    requests per address an hour): the e-mail is just not sent."""
+    login = (login or "").strip()[:256]
     if not login:
         return
     user = db.session.execute(
@@ -356,11 +357,21 @@ def request_password_reset(login: str) -> None:
             | (func.lower(Utilisateur.email) == login.lower())
         )
     ).scalars().first()
-    if user is None or not user.active:
-        return
-    _send_link(user, RESET)
-    audit.record(None, "demande_reinitialisation", user)
+    if user is not None and not user.active:
+        user = None
+    refus = tentatives.reinitialisation_refusee(user.id if user else None, ip)
+    if user is not None and refus is None:
+        _send_link(user, RESET)
+    audit.record(None, "demande_reinitialisation", user,
+                 refus or ("envoyee" if user else f"compte inconnu : {login}"))
     db.session.commit()
+
+
+def _set_password(user: Utilisateur, password: str) -> None:
+    """Replace the password (policy already checked): the old one joins the history."""
+    passwords.remember(user)
+    user.password = generate_password_hash(password)
+    user.changed_on = _now()
 
 
 def invalid_link_message() -> str:
@@ -374,7 +385,7 @@ def set_password_with_token(token: str, password: str, confirm: str) -> Utilisat
         raise RuleError(invalid_link_message())
     if password != confirm:
         raise RuleError(_("Les deux mots de passe ne sont pas identiques."), field="confirm")
-    check_password(password)
+    passwords.check_password(password, row.user)
     # Mark the token used in the same statement that checks it is still unused (single use,
     # even with two simultaneous submissions).
     used = db.session.execute(
@@ -386,10 +397,9 @@ def set_password_with_token(token: str, password: str, confirm: str) -> Utilisat
         db.session.rollback()
         raise RuleError(invalid_link_message())
     user = row.user
-    user.password = generate_password_hash(password)
-    user.locked_until = None
-    user.fail_login_count = 0
+    _set_password(user, password)
     audit.record(user, "definir_mot_de_passe", user, row.purpose)
+    sessions.terminer_toutes(user, sessions.MOT_DE_PASSE, by=user)
     db.session.commit()
     return user
 
@@ -399,9 +409,22 @@ def change_password(user: Utilisateur, current: str, new: str, confirm: str) -> 
         raise RuleError(_("Mot de passe actuel incorrect."), field="current")
     if new != confirm:
         raise RuleError(_("Les deux mots de passe ne sont pas identiques."), field="confirm")
-    check_password(new)
-    user.password = generate_password_hash(new)
+    passwords.check_password(new, user)
+    _set_password(user, new)
     audit.record(user, "changer_mot_de_passe", user)
+    # The user's other browsers and API tokens end; this browser stays connected.
+    sessions.terminer_toutes(user, sessions.MOT_DE_PASSE, by=user, sauf_courante=True)
+    db.session.commit()
+
+
+def reset_password_by_admin(user: Utilisateur, password: str, by: Any) -> None:
+    """FAB's « Reset password » (technical Admin) and « Reset my password »: same policy
+    (checked by FAB's form through passwords.fab_password_validator), history, and every
+    session of the user ends (the admin's own browser stays open when it is their own)."""
+    _set_password(user, password)
+    audit.record(by, "changer_mot_de_passe", user, "fab")
+    own = by is not None and getattr(by, "id", None) == user.id
+    sessions.terminer_toutes(user, sessions.MOT_DE_PASSE, by=by, sauf_courante=own)
     db.session.commit()
 
 
@@ -421,29 +444,3 @@ def update_profile(user: Utilisateur, data: dict) -> Utilisateur:
     audit.record(user, "modifier_profil", user)
     db.session.commit()
     return user
-
-
-# --- login lockout ---------------------------------------------------------------------
-
-def is_locked(user: Optional[Utilisateur]) -> bool:
-    return bool(user and user.locked_until and user.locked_until > _now())
-
-
-def after_failed_login(user: Utilisateur) -> bool:
-    """Called after FAB counted a failure; locks the account at the threshold.
-    Returns True when the account is now locked."""
-    limit = current_app.config["CLEA_MAX_LOGIN_FAILURES"]
-    if (user.fail_login_count or 0) >= limit:
-        user.locked_until = _now() + dt.timedelta(
-            minutes=current_app.config["CLEA_LOCKOUT_MINUTES"])
-        user.fail_login_count = 0
-        audit.record(None, "verrouiller", user)
-        db.session.commit()
-        return True
-    return False
-
-
-def locked_message() -> str:
-    return _("Ce compte est temporairement verrouillé après %(n)d échecs de connexion. "
-             "Réessayez dans %(m)d minutes ou utilisez « Mot de passe oublié ».", n=current_app.config["CLEA_MAX_LOGIN_FAILURES"],
-             m=current_app.config["CLEA_LOCKOUT_MINUTES"])

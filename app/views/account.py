@@ -11,7 +11,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.security import roles as R
 from app.security.redirects import local_url
-from app.services import accounts, notifications, passwords
+from app.services import accounts, notifications, passwords, sessions
 from app.services.errors import ServiceError
 
 
@@ -24,7 +24,8 @@ class CompteView(BaseView):
     @expose("/mot-de-passe-oublie", methods=["GET", "POST"])
     def mot_de_passe_oublie(self):
         if request.method == "POST":
-            accounts.request_password_reset(request.form.get("login", ""))
+            accounts.request_password_reset(request.form.get("login", ""),
+                                            request.remote_addr or "")
             flash(_("Si un compte correspond à cet identifiant, un e-mail contenant un lien de "
                     "réinitialisation vient de lui être envoyé. Le lien est valable %(h)d heures "
                     "et ne sert qu'une fois.", h=current_app.config["CLEA_RESET_HOURS"]), "info")
@@ -70,7 +71,8 @@ class ProfilView(BaseView):
     default_view = "profil"
     class_permission_name = "Profil"
     method_permission_name = {"profil": "read", "enregistrer": "update",
-                              "mot_de_passe": "update", "preferences": "update"}
+                              "mot_de_passe": "update", "preferences": "update",
+                              "deconnecter_partout": "update"}
 
     @staticmethod
     def _fragment() -> bool:
@@ -79,6 +81,7 @@ class ProfilView(BaseView):
     def _render(self, errors=None, tab="infos", status=200, saisie=None, succes=None):
         context = {"errors": errors or {}, "tab": tab, "saisie": saisie or {},
                    "succes": succes, "clea_profile": _profile_data(current_user),
+                   "sessions_ouvertes": sessions.ouvertes(current_user),
                    "regle_mdp": passwords.regle()}
         if self._fragment():
             return render_template("clea/_profil_form.html", prefix="modal",
@@ -103,6 +106,18 @@ class ProfilView(BaseView):
                 request.form.get("notifier_nouvelle_candidature"))})
         return self._done(_("Vos préférences de notification sont enregistrées."),
                           "notifications")
+
+    @expose("/deconnecter-partout", methods=["POST"])
+    @has_access
+    def deconnecter_partout(self):
+        """« Se déconnecter de tous les appareils »: this browser too, then the login page."""
+        sessions.deconnecter_partout(current_user)
+        message = _("Vous êtes déconnecté de tous les appareils. Reconnectez-vous pour "
+                    "continuer.")
+        if self._fragment():  # the pop-up shows the message; the next page asks to log in
+            return self._render(tab="sessions", succes=message)
+        flash(message, "success")
+        return redirect(self.appbuilder.get_url_for_login)
 
     @expose("/")
     @has_access

@@ -284,8 +284,9 @@ def translate_api_response(response):
 # --- flask-jwt-extended's English answers ------------------------------------------------
 
 def init_jwt_refusals(jwt_manager) -> None:
-    """The loaders that app/__init__.init_jwt_messages does not set (fresh token, revoked
-    token, suspended or deleted user: « Error loading the user 7 », failed claims)."""
+    """The loaders that app/__init__.init_jwt_messages does not set (fresh token, suspended
+    or deleted user: « Error loading the user 7 », failed claims; a revoked token's answer
+    is init_jwt_messages')."""
 
     def suspended(_header, _data):
         return jsonify(message=_("Compte introuvable ou suspendu : reconnectez-vous.")), 401
@@ -298,6 +299,5 @@ def init_jwt_refusals(jwt_manager) -> None:
                                  "reconnectez-vous.")), 401
 
     jwt_manager.user_lookup_error_loader(suspended)
-    jwt_manager.revoked_token_loader(revoked)
     jwt_manager.needs_fresh_token_loader(fresh)
     jwt_manager.token_verification_failed_loader(revoked)

@@ -1,4 +1,4 @@
-"""Accounts: creation with role/perimeter rules, first-connection and reset links, lockout,
+"""Accounts: creation with role/perimeter rules, first-connection and reset links, login delay,
 profile — each refusal in French and without any change in the database."""
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import html
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import AccountToken, EmailMessage, Utilisateur
+from app.models import AccountToken, AttemptCounter, EmailMessage, Utilisateur
 from app.security import roles as R
 from app.services import accounts
 from app.services.errors import ForbiddenError, RuleError
@@ -177,19 +177,25 @@ def test_weak_password_refused_everywhere(app, world, login):
     assert login(world.usernames["admin_etablissement"], PASSWORD)
 
 
-def test_lockout_after_five_failures(app, world, login):
+@pytest.mark.parametrize("app_overrides", [{"CLEA_LOGIN_DELAY_SECONDS": 600}])
+def test_five_failures_delay_this_address_only(app, world, login):
+    """No hard lock any more: after five failures the next attempts from THAT address wait
+    (the account is not locked: another address logs in)."""
     client = app.test_client()
     username = world.usernames["utilisateur_organisme"]
     for _ in range(5):
         response = client.post("/login/", data={"username": username, "password": "faux"},
                                follow_redirects=True)
-    assert "temporairement verrouillé" in T(response)
+    assert "Identifiant ou mot de passe incorrect" in T(response)
     response = client.post("/login/", data={"username": username, "password": PASSWORD},
                            follow_redirects=True)
-    assert "temporairement verrouillé" in T(response) and "Bonjour" not in T(response)
-    locked = user(username)
-    db.session.refresh(locked)
-    locked.locked_until = dt.datetime.now() - dt.timedelta(seconds=1)
+    assert "Trop de tentatives de connexion depuis votre adresse" in T(response)
+    assert "verrouillé" not in T(response) and "Bonjour" not in T(response)
+    elsewhere = app.test_client().post("/login/", data={
+        "username": username, "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert elsewhere.status_code == 302 and "/login/" not in elsewhere.headers["Location"]
+    db.session.execute(update(AttemptCounter).values(
+        blocked_until=dt.datetime.now() - dt.timedelta(seconds=1)))
     db.session.commit()
     assert login(username)
 
@@ -228,13 +234,13 @@ def test_profile_update_and_network_notification_choice(app, world, login):
 def test_cli_create_user(app, world):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["clea", "create-user", "--username", "cli.user", "--email",
-                                 "cli@of.fr", "--password", "Cli-Password-2026", "--role",
+                                 "cli@of.fr", "--password", "Outil-Secret-2026", "--role",
                                  "Administrateur organisme", "--organisme",
                                  str(world.ids["org_a1"])])
     assert result.exit_code == 0, result.output
     assert "créé avec le rôle « Administrateur organisme »" in result.output
     result = runner.invoke(args=["clea", "create-user", "--username", "cli.bad", "--email",
-                                 "bad@of.fr", "--password", "Cli-Password-2026", "--role",
+                                 "bad@of.fr", "--password", "Outil-Secret-2026", "--role",
                                  "Empereur"])
     assert result.exit_code == 1 and "Rôle inconnu" in result.output
 

@@ -119,6 +119,9 @@ def test_self_service_screens(app, world, login, role):
     assert client.post("/profil/notifications", data={}).status_code == want
     want = 200 if matrix.allowed(role, "Notification", matrix.READ) else 403
     assert client.get("/notifications/").status_code == want
+    # Last: « Se déconnecter de tous les appareils » ends this client's session too.
+    want = 302 if matrix.allowed(role, "Profil", matrix.UPDATE) else 403
+    assert client.post("/profil/deconnecter-partout").status_code == want
 
 
 @pytest.mark.parametrize("resource", list(RESOURCES))

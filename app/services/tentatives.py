@@ -1,0 +1,140 @@
+"""Attempt counters shared by every app server (table attempt_counter): the progressive
+login delay and the limits of « Mot de passe oublié ».
+
+Login: the counters are keyed on the login AS TYPED and the address, never on whether the
+account exists, so a known and an unknown login get the same answers. After
+CLEA_LOGIN_FAILURES_FREE failures for one login from one address (or
+CLEA_LOGIN_IP_FAILURES_FREE failures from one address, all logins together), further attempts
+from THAT address are refused without checking the password for CLEA_LOGIN_DELAY_SECONDS,
+twice as long after each further failure (capped by CLEA_LOGIN_DELAY_MAX_SECONDS). Another address is not affected: a stranger cannot lock the
+real user out. A success from the address clears its (login, address) counter."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from typing import Optional
+
+from flask import current_app
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import AttemptCounter
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now()
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:64]
+
+
+def cle_connexion(login: str, ip: str) -> str:
+    return "login:" + _digest((login or "").strip().lower(), ip or "")
+
+
+def cle_adresse(ip: str) -> str:
+    return "login-ip:" + _digest(ip or "")
+
+
+def cle_reinitialisation_compte(user_id: int) -> str:
+    return f"reset-user:{user_id}"
+
+
+def cle_reinitialisation_adresse(ip: str) -> str:
+    return "reset-ip:" + _digest(ip or "")
+
+
+def incrementer(key: str, window: dt.timedelta, sliding: bool = False) -> int:
+    """Count one attempt under `key` and return the count in the current window. A fixed
+    window starts at the first attempt; a sliding one (`sliding`) lasts while attempts keep
+    coming less than `window` apart. Atomic on every app server (one UPDATE, or an INSERT
+    that falls back to the UPDATE when another server created the row first)."""
+    now = _now()
+    since = AttemptCounter.last_at if sliding else AttemptCounter.first_at
+    expired = db.session.execute(
+        update(AttemptCounter).where(AttemptCounter.key == key, since < now - window)
+        .values(count=1, first_at=now, last_at=now, blocked_until=None)).rowcount
+    if not expired:
+        bumped = db.session.execute(
+            update(AttemptCounter).where(AttemptCounter.key == key)
+            .values(count=AttemptCounter.count + 1, last_at=now)).rowcount
+        if not bumped:
+            try:
+                with db.session.begin_nested():
+                    db.session.add(AttemptCounter(key=key, count=1, first_at=now, last_at=now))
+            except IntegrityError:
+                db.session.execute(
+                    update(AttemptCounter).where(AttemptCounter.key == key)
+                    .values(count=AttemptCounter.count + 1, last_at=now))
+    return db.session.execute(
+        select(AttemptCounter.count).where(AttemptCounter.key == key)).scalar_one()
+
+
+# --- login -----------------------------------------------------------------------------------
+
+def _window() -> dt.timedelta:
+    return dt.timedelta(minutes=current_app.config["CLEA_LOGIN_FAILURES_WINDOW_MINUTES"])
+
+
+def delai(count: int, free: int) -> int:
+    """Seconds refused after the `count`-th failure: 0 below `free`, then the first delay,
+    doubled at each further failure, capped."""
+    if count < free:
+        return 0
+    config = current_app.config
+    return int(min(config["CLEA_LOGIN_DELAY_SECONDS"] * 2 ** min(count - free, 30),
+                   config["CLEA_LOGIN_DELAY_MAX_SECONDS"]))
+
+
+def attente(login: str, ip: str) -> int:
+    """Seconds before `login` may be tried again from `ip` (0: now)."""
+    now = _now()
+    until = db.session.execute(
+        select(AttemptCounter.blocked_until)
+        .where(AttemptCounter.key.in_([cle_connexion(login, ip), cle_adresse(ip)]),
+               AttemptCounter.blocked_until > now)).scalars().all()
+    if not until:
+        return 0
+    return max(1, math.ceil((max(until) - now).total_seconds()))
+
+
+def echec(login: str, ip: str) -> None:
+    """A failed login: count it for (login, address) and for the address; start a delay at
+    the thresholds. Adds to the transaction; the caller commits."""
+    config = current_app.config
+    now = _now()
+    for key, free in ((cle_connexion(login, ip), config["CLEA_LOGIN_FAILURES_FREE"]),
+                      (cle_adresse(ip), config["CLEA_LOGIN_IP_FAILURES_FREE"])):
+        seconds = delai(incrementer(key, _window(), sliding=True), free)
+        if seconds:
+            db.session.execute(update(AttemptCounter).where(AttemptCounter.key == key)
+                               .values(blocked_until=now + dt.timedelta(seconds=seconds)))
+    # Forget the counters nobody has touched for a day (no row per address kept forever).
+    db.session.execute(delete(AttemptCounter).where(
+        AttemptCounter.last_at < now - max(_window(), dt.timedelta(days=1)),
+        or_(AttemptCounter.blocked_until.is_(None), AttemptCounter.blocked_until < now)))
+
+
+def succes(login: str, ip: str) -> None:
+    """A successful login clears its (login, address) counter — not the address's one, which
+    an attacker owning an account could otherwise reset at will."""
+    db.session.execute(delete(AttemptCounter).where(
+        AttemptCounter.key == cle_connexion(login, ip)))
+
+
+# --- « Mot de passe oublié » -----------------------------------------------------------------
+
+def reinitialisation_refusee(user_id: Optional[int], ip: str) -> Optional[str]:
+    """Count a reset request; why no e-mail may be sent ("limite_adresse", "limite_compte"),
+    else None. `user_id` None: the address is counted only."""
+    hour = dt.timedelta(hours=1)
+    config = current_app.config
+    if incrementer(cle_reinitialisation_adresse(ip), hour) > config["CLEA_RESET_PER_ADDRESS"]:
+        return "limite_adresse"
+    if user_id is not None and incrementer(cle_reinitialisation_compte(user_id), hour) > \
+            config["CLEA_RESET_PER_ACCOUNT"]:
+        return "limite_compte"
+    return None
