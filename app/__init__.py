@@ -1,6 +1,7 @@
 """Application factory: `create_app()` reads like a table of contents, one init per concern."""
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -147,13 +148,8 @@ def init_https(app: Flask) -> None:
     """HTTPS requests (direct TLS, or a trusted proxy's X-Forwarded-Proto) get Secure cookies
     and HSTS; CLEA_FORCE_HTTPS redirects plain HTTP to HTTPS."""
     from flask import redirect, request
-    from flask.sessions import SecureCookieSessionInterface
 
-    class SessionInterface(SecureCookieSessionInterface):
-        def get_cookie_secure(self, app_: Flask) -> bool:
-            return bool(super().get_cookie_secure(app_) or request.is_secure)
-
-    app.session_interface = SessionInterface()
+    app.session_interface = _https_aware(type(app.session_interface))()
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE", False))
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
 
@@ -169,6 +165,20 @@ def init_https(app: Flask) -> None:
         if request.is_secure and max_age > 0:
             response.headers["Strict-Transport-Security"] = f"max-age={max_age}; includeSubDomains"
         return response
+
+
+@functools.lru_cache(maxsize=None)
+def _https_aware(interface_class: type) -> type:
+    """The app's session interface (its own class kept), whose cookie is Secure on every
+    HTTPS request, SESSION_COOKIE_SECURE or not."""
+    from flask import has_request_context, request
+
+    class HttpsAwareSessionInterface(interface_class):
+        def get_cookie_secure(self, app: Flask) -> bool:
+            return bool(super().get_cookie_secure(app)
+                        or (has_request_context() and request.is_secure))
+
+    return HttpsAwareSessionInterface
 
 
 SERVER_HEADER = "CleA"
