@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app run
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test install dev translations extract-messages clean
+.PHONY: run test audit install dev translations extract-messages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ run: install translations
 
 test: dev translations
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The security scans alone (bandit on app/, pip-audit on the installed packages; `make test`
+# runs them too, in tests/integration/test_security_scans.py).
+audit: dev
+	$(BIN)/pytest -q tests/integration/test_security_scans.py
 
 clean:
 	rm -rf $(VENV) instance/clea.db test-artifacts

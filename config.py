@@ -30,6 +30,12 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "oui", "on")
 
 
+def _served_over_https() -> bool:
+    """True when the platform's configured address (CLEA_PUBLIC_URL or CLEA_BASE_URL) is https."""
+    return any(os.environ.get(name, "").strip().lower().startswith("https://")
+               for name in ("CLEA_PUBLIC_URL", "CLEA_BASE_URL"))
+
+
 class Config:
     APP_NAME = "Plateforme CléA"
     APP_ICON = "/static/clea/logo-clea.svg"
@@ -101,7 +107,16 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    # Session cookie sent over HTTPS only: on by default when CLEA_PUBLIC_URL / CLEA_BASE_URL
+    # is https://; every request that arrives over HTTPS gets it anyway (app.init_https).
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", _served_over_https())
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed
+    # (0: none, the headers are ignored; 1: one nginx/Apache/load balancer...).
+    CLEA_TRUSTED_PROXIES = int(os.environ.get("CLEA_TRUSTED_PROXIES", "0") or 0)
+    # Redirect plain HTTP requests to HTTPS (behind a proxy, needs CLEA_TRUSTED_PROXIES).
+    CLEA_FORCE_HTTPS = _bool("CLEA_FORCE_HTTPS", False)
+    # Strict-Transport-Security max-age sent on HTTPS responses (seconds; 0: no HSTS).
+    CLEA_HSTS_MAX_AGE = int(os.environ.get("CLEA_HSTS_MAX_AGE", str(365 * 24 * 3600)) or 0)
     JWT_ACCESS_TOKEN_EXPIRES = 3600
 
     # E-mail: SMTP when MAIL_SERVER is set, else stored in the outbox table only.

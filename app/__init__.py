@@ -1,6 +1,7 @@
 """Application factory: `create_app()` reads like a table of contents, one init per concern."""
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -113,25 +114,105 @@ def init_refusals(app: Flask) -> None:
 
 
 def init_security_headers(app: Flask) -> None:
+    """Proxy trust, HTTPS-only cookies, HSTS, CSP and the `Server` header (see README,
+    « Configuration (environment) »)."""
+    init_proxies(app)
+    init_https(app)
+    init_server_header()
     if not app.config.get("CLEA_SECURITY_HEADERS", True):
         return
     from flask_talisman import Talisman
 
     Talisman(
         app,
+        # HTTPS redirect and HSTS are ours (init_https): Talisman would believe any
+        # client's X-Forwarded-Proto, trusted proxy or not.
         force_https=False,
+        strict_transport_security=False,
         session_cookie_secure=app.config.get("SESSION_COOKIE_SECURE", False),
         frame_options="DENY",
         content_security_policy={
             "default-src": "'self'",
             "img-src": "'self' data:",
+            # Bootstrap, Select2 and FAB set style attributes: inline styles stay allowed
+            # (they cannot run code).
             "style-src": "'self' 'unsafe-inline'",
-            # FAB's templates use inline scripts; everything is still served locally.
-            "script-src": "'self' 'unsafe-inline'",
+            # No inline script runs but FAB's own <script nonce=…> blocks (its templates put
+            # the request's csp_nonce() on them); ours live in static/clea/. Event handler
+            # attributes (onclick=…) and javascript: URLs are refused.
+            "script-src": "'self'",
             "font-src": "'self' data:",
+            "object-src": "'none'",
+            "base-uri": "'self'",
+            "form-action": "'self'",
+            "frame-ancestors": "'none'",
         },
+        content_security_policy_nonce_in=["script-src"],
         referrer_policy="same-origin",
     )
+
+
+def init_proxies(app: Flask) -> None:
+    """Behind CLEA_TRUSTED_PROXIES reverse proxies, believe their X-Forwarded-For, -Proto and
+    -Host (client address for rate limits and the audit, https for cookies and HSTS); with
+    0 (the default) every X-Forwarded-* header is ignored, as any client can send one."""
+    trusted = int(app.config.get("CLEA_TRUSTED_PROXIES") or 0)
+    if trusted > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
+
+
+def init_https(app: Flask) -> None:
+    """HTTPS requests (direct TLS, or a trusted proxy's X-Forwarded-Proto) get Secure cookies
+    and HSTS; CLEA_FORCE_HTTPS redirects plain HTTP to HTTPS."""
+    from flask import redirect, request
+
+    app.session_interface = _https_aware(type(app.session_interface))()
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE", False))
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+
+    @app.before_request
+    def _force_https():
+        if app.config.get("CLEA_FORCE_HTTPS") and not request.is_secure:
+            return redirect(request.url.replace("http://", "https://", 1), code=301)
+        return None
+
+    @app.after_request
+    def _hsts(response):
+        max_age = int(app.config.get("CLEA_HSTS_MAX_AGE") or 0)
+        if request.is_secure and max_age > 0:
+            response.headers["Strict-Transport-Security"] = f"max-age={max_age}; includeSubDomains"
+        return response
+
+
+@functools.lru_cache(maxsize=None)
+def _https_aware(interface_class: type) -> type:
+    """The app's session interface (its own class kept), whose cookie is Secure on every
+    HTTPS request, SESSION_COOKIE_SECURE or not."""
+    from flask import has_request_context, request
+
+    class HttpsAwareSessionInterface(interface_class):
+        def get_cookie_secure(self, app: Flask) -> bool:
+            return bool(super().get_cookie_secure(app)
+                        or (has_request_context() and request.is_secure))
+
+    return HttpsAwareSessionInterface
+
+
+SERVER_HEADER = "CleA"
+
+
+def init_server_header() -> None:
+    """Werkzeug's server (`make run`, the browser tests) says « Server: CleA », not its and
+    Python's versions. (gunicorn sends « Server: gunicorn », without a version.)"""
+    from werkzeug.serving import WSGIRequestHandler
+
+    WSGIRequestHandler.version_string = _server_header
+
+
+def _server_header(_handler) -> str:
+    return SERVER_HEADER
 
 
 def init_cli(app: Flask) -> None:

@@ -29,8 +29,8 @@ def make_test_app(url: str, **overrides):
     import config
     from app import create_app
 
-    return create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url,
-                      CLEA_SECURITY_HEADERS=False, **overrides)
+    overrides = {"CLEA_SECURITY_HEADERS": False, **overrides}  # a test may turn them on
+    return create_app(config.TestConfig, SQLALCHEMY_DATABASE_URI=url, **overrides)
 
 
 def prepare_database(url: str):

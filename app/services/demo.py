@@ -12,7 +12,8 @@ from app.security import roles as R
 
 from . import accounts
 
-DEMO_PASSWORD = "CleaDemo2026!"
+# The published password of the demo accounts (`flask clea demo`, README), never a real one.
+DEMO_PASSWORD = "CleaDemo2026!"  # nosec B105
 
 
 def make_siren(seed: int) -> str:

@@ -26,7 +26,8 @@ def elide(mot: str) -> bool:
 def en_tant_que(role: str) -> Markup:
     """« en tant qu'<strong>Administrateur organisme</strong> », « en tant que <strong>Jury</strong> »."""
     texte = _("en tant qu'%(role)s") if elide(role) else _("en tant que %(role)s")
-    return Markup(escape(texte)) % {"role": Markup("<strong>%s</strong>") % role}
+    # escape() gives Markup, whose % escapes `role`
+    return escape(texte) % {"role": Markup("<strong>%s</strong>") % role}
 
 
 def ne_le(civilite: Optional[str], date: str) -> str:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
+# escape() quotes text for reportlab's paragraphs; no XML is parsed here.
+from xml.sax.saxutils import escape  # nosec B406
 from typing import Optional, Sequence
 
 from flask_babel import gettext as _

@@ -365,3 +365,16 @@
         });
     });
 })(jQuery);
+/* A tab pane of our own added to a FAB show page (data-clea-tab: its title) gets its tab
+   in the page's first tab bar (organisme: « Habilitations »). */
+(function ($) {
+    "use strict";
+    $(function () {
+        var tabs = $("ul.nav-tabs").first();
+        $(".tab-pane[data-clea-tab]").each(function () {
+            var link = $("<a data-toggle=\"tab\"></a>").attr("href", "#" + this.id)
+                .text($(this).data("clea-tab"));
+            tabs.append($("<li></li>").append(link));
+        });
+    });
+})(jQuery);
