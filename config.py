@@ -73,6 +73,13 @@ class Config:
     # Lock an account for 15 minutes after 5 consecutive failed logins
     CLEA_MAX_LOGIN_FAILURES = 5
     CLEA_LOCKOUT_MINUTES = 15
+    # Two-factor login (TOTP, services/deux_facteurs.py): mandatory for Certif Pro and
+    # Administrateur réseau when set (they must enrol after the password, before anything else);
+    # the « Code de vérification » step lasts CLEA_2FA_LOGIN_SECONDS and allows
+    # CLEA_2FA_MAX_TRIES wrong codes (per login, and per account over that period)
+    CLEA_2FA_REQUIRED = _bool("CLEA_2FA_REQUIRED", False)
+    CLEA_2FA_LOGIN_SECONDS = int(os.environ.get("CLEA_2FA_LOGIN_SECONDS", "300"))
+    CLEA_2FA_MAX_TRIES = int(os.environ.get("CLEA_2FA_MAX_TRIES", "5"))
     # Single-use links: first connection 72 h, password reset 24 h
     CLEA_INVITATION_HOURS = 72
     CLEA_RESET_HOURS = 24

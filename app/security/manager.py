@@ -10,10 +10,11 @@ from flask_appbuilder.security.views import AuthDBView, UserDBModelView
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user
 
+from app.api.securite import CleaSecurityApi
 from app.models import Utilisateur
 from app.services import accounts
+from app.views.deux_facteurs import apres_mot_de_passe
 
 
 class CleaAuthDBView(AuthDBView):
@@ -32,8 +33,7 @@ class CleaAuthDBView(AuthDBView):
                 flash(g.pop("clea_login_error", None)
                       or _("Identifiant ou mot de passe incorrect."), "warning")
                 return redirect(self.appbuilder.get_url_for_login_with(next_url))
-            login_user(user, remember=False)
-            return redirect(next_url)
+            return apres_mot_de_passe(user, next_url)  # the second factor, if enrolled
         return self.render_template(self.login_template, title=self.title, form=form,
                                     appbuilder=self.appbuilder)
 
@@ -60,6 +60,7 @@ class CleaSecurityManager(SecurityManager):
     user_model = Utilisateur
     authdbview = CleaAuthDBView
     userdbmodelview = CleaUserDBModelView
+    security_api = CleaSecurityApi  # the API login asks for the second factor too
 
     def auth_user_db(self, username, password):
         """FAB's check, plus: a locked account is refused without checking the password,
