@@ -8,6 +8,8 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.test_accessibility import BLOCKING
+
 from app.services.demo import DEMO_PASSWORD
 
 USERNAME = "admin.etablissement"  # disabled again at the end (other browser tests use it)
@@ -30,6 +32,14 @@ def sans_double_authentification(live_app):
         db.session.commit()
 
 
+def serious_violations(page) -> list[str]:
+    """axe-core's serious or critical findings on the page (as in test_accessibility)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [v["id"] for v in results.response["violations"] if v["impact"] in BLOCKING]
+
+
 def next_code(secret: str) -> str:
     """The code of the next 30-second step: the enrolment's code cannot be used twice."""
     return pyotp.TOTP(secret).at(time.time() + 30)
@@ -47,6 +57,7 @@ def test_enrol_log_out_and_log_in_with_the_code(page, sign_in, shoot, sans_doubl
     expect(page.get_by_role("img", name="QR code à scanner avec votre application "
                                          "d'authentification")).to_be_visible()
     shoot(page, "2fa-activation")
+    assert serious_violations(page) == []
     secret = page.locator("#clea-2fa-secret").inner_text().replace(" ", "")
     page.get_by_label("Saisissez le code à 6 chiffres affiché par l'application").fill("000000")
     page.get_by_role("button", name="Activer la double authentification").click()
@@ -59,6 +70,7 @@ def test_enrol_log_out_and_log_in_with_the_code(page, sign_in, shoot, sans_doubl
     codes = page.locator(".clea-codes-secours code").all_inner_texts()
     assert len(codes) == 10
     shoot(page, "2fa-codes-de-secours")
+    assert serious_violations(page) == []
     page.get_by_role("button", name="J'ai noté mes codes").click()
     expect(page.get_by_role("tabpanel")).to_contain_text("Activée depuis le")
 
@@ -69,6 +81,7 @@ def test_enrol_log_out_and_log_in_with_the_code(page, sign_in, shoot, sans_doubl
     page.get_by_role("button", name="Se connecter").click()
     expect(page.locator("main h1")).to_have_text("Code de vérification")
     shoot(page, "2fa-code-de-verification")
+    assert serious_violations(page) == []
     page.get_by_label("Code à 6 chiffres").fill("123456")
     page.get_by_role("button", name="Valider").click()
     expect(page.get_by_role("alert")).to_contain_text("Code incorrect")
