@@ -99,6 +99,13 @@ class Config:
     CLEA_SESSION_MAX_HOURS = int(os.environ.get("CLEA_SESSION_MAX_HOURS", "12"))
     # The password policy refuses the last N passwords of the user (the current one included)
     CLEA_PASSWORD_HISTORY = int(os.environ.get("CLEA_PASSWORD_HISTORY", "5"))
+    # Two-factor login (TOTP, services/deux_facteurs.py): mandatory for Certif Pro and
+    # Administrateur réseau when set (they must enrol after the password, before anything else);
+    # the « Code de vérification » step lasts CLEA_2FA_LOGIN_SECONDS and allows
+    # CLEA_2FA_MAX_TRIES wrong codes (per login, and per account over that period)
+    CLEA_2FA_REQUIRED = _bool("CLEA_2FA_REQUIRED", False)
+    CLEA_2FA_LOGIN_SECONDS = int(os.environ.get("CLEA_2FA_LOGIN_SECONDS", "300"))
+    CLEA_2FA_MAX_TRIES = int(os.environ.get("CLEA_2FA_MAX_TRIES", "5"))
     # Single-use links: first connection 72 h, password reset 24 h
     CLEA_INVITATION_HOURS = 72
     CLEA_RESET_HOURS = 24

@@ -1,5 +1,6 @@
 """Every model module, imported so that Model.metadata knows all tables."""
 from .audit import AuditLog  # noqa: F401
+from .deux_facteurs import CodeSecours, DeuxFacteurs  # noqa: F401
 from .candidature import Candidat, Candidature, HistoriqueStatut  # noqa: F401
 from .evaluation import Document, Evaluation, Formation, ResultatEvaluation  # noqa: F401
 from .habilitation import Habilitation  # noqa: F401

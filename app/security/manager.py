@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, request
 from flask_appbuilder import expose
-from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.decorators import has_access
@@ -15,8 +14,20 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash
 
 from app.extensions import db
+from app.api.securite import CleaSecurityApi
 from app.models import Utilisateur
 from app.services import accounts, audit, sessions, tentatives
+from app.views.deux_facteurs import apres_mot_de_passe
+
+from .fab_views import (
+    CleaPermissionModelView,
+    CleaPermissionViewModelView,
+    CleaRoleModelView,
+    CleaUserGroupModelView,
+    CleaViewMenuModelView,
+    KnownActionsOnly,
+)
+from .redirects import local_url
 
 
 def login_refused_message() -> str:
@@ -29,16 +40,6 @@ def login_delayed_message(seconds: int) -> str:
     not the account exists)."""
     return _("Trop de tentatives de connexion depuis votre adresse : patientez %(n)d secondes "
              "avant de réessayer, ou utilisez « Mot de passe oublié ».", n=seconds)
-
-from .fab_views import (
-    CleaPermissionModelView,
-    CleaPermissionViewModelView,
-    CleaRoleModelView,
-    CleaUserGroupModelView,
-    CleaViewMenuModelView,
-    KnownActionsOnly,
-)
-from .redirects import local_url
 
 
 class CleaAuthDBView(AuthDBView):
@@ -56,25 +57,10 @@ class CleaAuthDBView(AuthDBView):
             if not user:
                 flash(g.pop("clea_login_error", None) or login_refused_message(), "warning")
                 return redirect(self.appbuilder.get_url_for_login_with(next_url))
-            sessions.ouvrir_session(user)
-            return redirect(next_url)
+            return apres_mot_de_passe(user, next_url)  # the second factor, if enrolled
         return self.render_template(self.login_template, title=self.title, form=form,
                                     appbuilder=self.appbuilder)
 
-
-
-class CleaSecurityApi(SecurityApi):
-    """FAB's API login, with its successes in the audit journal."""
-
-    @expose("/login", methods=["POST"])
-    def login(self):
-        response = super().login()
-        if response.status_code == 200:
-            user = getattr(g, "clea_api_user", None)
-            if user is not None:
-                audit.record(user, "connexion", user, "api")
-                db.session.commit()
-        return response
 
 
     @expose("/logout/", methods=["GET", "POST"])
@@ -118,7 +104,7 @@ class CleaSecurityManager(SecurityManager):
     permissionmodelview = CleaPermissionModelView
     viewmenumodelview = CleaViewMenuModelView
     permissionviewmodelview = CleaPermissionViewModelView
-    security_api = CleaSecurityApi
+    security_api = CleaSecurityApi  # the API login asks for the second factor too
 
     def create_login_manager(self, app):
         """A browser is logged in only while its server-side session row is open."""
@@ -161,7 +147,7 @@ class CleaSecurityManager(SecurityManager):
             return None
         tentatives.succes(login, ip)
         self.update_user_auth_stat(user, True)  # login count and date; commits
-        g.clea_api_user = user
+
         return user
 
     def reset_password(self, userid, password):

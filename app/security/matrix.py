@@ -113,6 +113,11 @@ MATRIX: dict[str, dict[str, str]] = {
     "Profil": {role.code: "ru" for role in R.ROLES},
     # Each user's own notifications (the bell).
     "Notification": {role.code: "ru" for role in R.ROLES},
+    # Two-factor login: Certif Pro resets a user's second factor (lost telephone). Each user's
+    # own enrolment, codes and disabling are « Profil » pages.
+    "DeuxFacteurs": {
+        R.CERTIF_PRO.code: "u",
+    },
 }
 
 

@@ -9,6 +9,7 @@ from .account import CompteView, ProfilView, register_error_pages
 from .actualites import ActualiteView
 from .certification import CalendrierView, EnvoisView, SessionsJuryView, VerifierView
 from .candidatures import AbandonneesView, CandidatureView, DossiersView, RechercheView
+from .deux_facteurs import register as register_deux_facteurs
 from .email import EmailEnvoyeView
 from .evaluations import EvaluationView
 from .formations import FormationsListeView, FormationsView
@@ -70,6 +71,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(LookupView)
     appbuilder.add_view_no_menu(NotificationsView)
     appbuilder.add_view_no_menu(SupportView)
+    register_deux_facteurs(appbuilder)
     app = current_app._get_current_object()
     register_error_pages(app)
     app.context_processor(bell_context)

@@ -1,5 +1,6 @@
 """Account pages: "Mot de passe oublié", first connection and reset links (public), and the
-profile pop-up (personal data, password, notification choice)."""
+profile pop-up (personal data, password, notification choice, state of the two-factor login,
+whose pages are in views/deux_facteurs.py)."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -11,7 +12,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.security import roles as R
 from app.security.redirects import local_url
-from app.services import accounts, notifications, passwords, sessions
+from app.services import accounts, deux_facteurs, notifications, passwords, sessions
 from app.services.errors import ServiceError
 
 
@@ -122,7 +123,8 @@ class ProfilView(BaseView):
     @expose("/")
     @has_access
     def profil(self):
-        return self._render()
+        onglet = request.args.get("onglet")
+        return self._render(tab=onglet if onglet in ONGLETS else "infos")
 
     @expose("/enregistrer", methods=["POST"])
     @has_access
@@ -151,10 +153,20 @@ class ProfilView(BaseView):
         return self._done(_("Votre mot de passe est modifié."), "password")
 
 
+ONGLETS = ("infos", "password", "notifications", "deux-facteurs")
+
+
 def _profile_data(user) -> dict:
-    """What the profile form needs besides the user: the notification choices."""
+    """What the profile form needs besides the user: the notification choices and the state
+    of the two-factor login."""
+    config = deux_facteurs.configuration(user)
     return {"is_reseau": _is_reseau(user), "preferences": notifications.preferences(user),
-            "rubriques": notifications.RUBRIQUES}
+            "rubriques": notifications.RUBRIQUES,
+            "deux_facteurs": {"active_le": config.active_le if config else None,
+                              "codes_restants": deux_facteurs.codes_restants(user) if config
+                              else 0,
+                              "obligatoire": deux_facteurs.obligatoire(user),
+                              "peut_desactiver": deux_facteurs.peut_desactiver(user)}}
 
 
 def _is_reseau(user) -> bool:

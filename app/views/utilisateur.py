@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Utilisateur
 from app.security import perimeter
 from app.security import roles as R
-from app.services import accounts
+from app.services import accounts, deux_facteurs
 from app.services.errors import ServiceError
 
 from .base import EagerInterface, ScopedModelView, yes_no
@@ -144,7 +144,10 @@ class UtilisateurView(ScopedModelView):
         target = db.session.get(Utilisateur, int(pk))
         return self.render_template(self.show_template, pk=target.id, title=self.show_title,
                                     widgets=widgets, related_views=self._related_views,
-                                    compte=accounts.actions_compte(target, self.user))
+                                    compte={**accounts.actions_compte(target, self.user),
+                                            "reinitialiser_2fa": deux_facteurs.peut_reinitialiser(
+                                                target, self.user),
+                                            "nom": str(target)})
 
     # --- account actions (POST, CSRF-protected, perimeter-checked by the service) ---
     def _act(self, pk, command, message):

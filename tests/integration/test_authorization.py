@@ -174,3 +174,42 @@ def test_lookup_is_scoped(app, world, login):
     assert names == {"ETAB_A1", "ETAB_A1B"}
     assert client.get("/lookup/certificateur").json["results"] == []
     assert client.get("/lookup/nope").status_code == 404
+
+
+# Two-factor login routes: (method, path, matrix resource, right, status when allowed).
+# Each user's own pages are « Profil » pages; the reset of someone else's is « DeuxFacteurs ».
+TWO_FACTOR_ROUTES = [
+    ("get", "/profil/deux-facteurs/activer", "Profil", matrix.UPDATE, 200),
+    ("get", "/profil/deux-facteurs/codes-de-secours", "Profil", matrix.READ, 302),
+    ("post", "/profil/deux-facteurs/codes-notes", "Profil", matrix.UPDATE, 302),
+    ("get", "/profil/deux-facteurs/regenerer", "Profil", matrix.UPDATE, 302),
+    ("get", "/profil/deux-facteurs/desactiver", "Profil", matrix.UPDATE, 302),
+    ("post", "/deux-facteurs/reinitialiser/{own}", "DeuxFacteurs", matrix.UPDATE, 200),
+    ("post", "/deux-facteurs/reinitialiser/{other}", "DeuxFacteurs", matrix.UPDATE, 200),
+]
+
+
+@pytest.mark.parametrize("role", R.ROLES, ids=lambda r: r.code)
+def test_two_factor_routes(app, world, login, role):
+    client = login(world.usernames[role.code])
+    ids = {"own": world.ids["utilisateur_etablissement_a"],
+           "other": world.ids["utilisateur_etablissement_b"]}
+    wrong = []
+    for method, path, resource, right, allowed in TWO_FACTOR_ROUTES:
+        url = path.format(**ids)
+        want = allowed if matrix.allowed(role, resource, right) else 403
+        if want == 200 and "{other}" in path and role.scope != R.NATIONAL:
+            want = 404
+        got = getattr(client, method)(url).status_code
+        if got != want:
+            wrong.append(f"{method.upper()} {url}: attendu {want}, obtenu {got}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_two_factor_routes_anonymous(app, world):
+    client = app.test_client()
+    for method, path, *_rest in TWO_FACTOR_ROUTES + [("get", "/connexion/code")]:
+        url = path.format(own=world.ids["utilisateur_etablissement_a"],
+                          other=world.ids["utilisateur_etablissement_b"])
+        response = getattr(client, method)(url)
+        assert response.status_code == 302 and "/login/" in response.headers["Location"], url
