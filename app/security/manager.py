@@ -12,8 +12,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 
+from app.extensions import db
 from app.models import Utilisateur
-from app.services import accounts
+from app.services import accounts, audit
 
 
 class CleaAuthDBView(AuthDBView):
@@ -69,11 +70,13 @@ class CleaSecurityManager(SecurityManager):
         )
         if accounts.is_locked(user):
             g.clea_login_error = accounts.locked_message()
+            _journal_login(None, user, username, "compte verrouillé")
             return None
         result = super().auth_user_db(username, password)
         if result is None and user is not None and user.is_active:
             if accounts.after_failed_login(user):
                 g.clea_login_error = accounts.locked_message()
+        _journal_login(result, user, username)
         return result
 
     def register_views(self):
@@ -83,3 +86,14 @@ class CleaSecurityManager(SecurityManager):
             for view in self.appbuilder.baseviews:
                 if isinstance(view, self.security_api) and view.blueprint is not None:
                     self.limiter.limit(self.auth_rate_limit, methods=["POST"])(view.blueprint)
+
+
+def _journal_login(result, user, username, why=None):
+    """« connexion » / « connexion_refusee » in the audit journal (with the address and
+    browser); a refused attempt keeps the login typed, cut short."""
+    if result is not None:
+        audit.record(result, "connexion", result)
+    else:
+        detail = f"identifiant saisi : {(username or '')[:80]}"
+        audit.record(None, "connexion_refusee", user, f"{detail} ; {why}" if why else detail)
+    db.session.commit()

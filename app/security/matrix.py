@@ -113,6 +113,10 @@ MATRIX: dict[str, dict[str, str]] = {
     "Profil": {role.code: "ru" for role in R.ROLES},
     # Each user's own notifications (the bell).
     "Notification": {role.code: "ru" for role in R.ROLES},
+    # The audit journal (screen /audit/, API /api/v1/audit/, export): Certif Pro only.
+    "Audit": {
+        R.CERTIF_PRO.code: "r",
+    },
 }
 
 
@@ -173,6 +177,7 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("Référentiel", _l("Référentiel"), CATEGORY_GESTION, "Referentiel", "fa-book"),
     MenuItem("Actualités", _l("Actualités"), CATEGORY_GESTION, "Actualite", "fa-newspaper-o",
              CREATE),
+    MenuItem("Journal d'audit", _l("Journal d'audit"), CATEGORY_GESTION, "Audit", "fa-history"),
 )
 
 

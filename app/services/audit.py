@@ -83,6 +83,20 @@ ACTION_LABELS = {
     "telecharger_document": _l("Téléchargement d'un document"),
     "exporter": _l("Export de données"),
 }
+# The filter's choices (a datalist: any other value may be typed).
+KNOWN_ACTIONS = (
+    "connexion", "connexion_refusee", "verrouiller", "creer", "modifier", "supprimer",
+    "activer", "suspendre", "changer_mot_de_passe", "definir_mot_de_passe",
+    "envoyer_reinitialisation", "demande_reinitialisation", "modifier_profil", "abandonner",
+    "reintegrer", "creer_evaluation", "enregistrer_evaluation", "finaliser_evaluation",
+    "rouvrir_evaluation", "deposer_document", "supprimer_document", "telecharger_document",
+    "telecharger_matrice", "telecharger_certificat", "telecharger_proces_verbal",
+    "exporter_parcours", "exporter_facturation", "exporter_registre", "exporter_adresses",
+    "exporter_journal", "envoyer_en_certification", "annuler_envoi", "decision_jury",
+    "demander_habilitation", "decider_habilitation", "demander_rattachement",
+    "decider_rattachement", ANONYMISATION,
+)
+KNOWN_TYPES = tuple(sorted(AUDITED - {"ResultatEvaluation"}))
 TYPE_LABELS = {
     "Candidature": _l("Dossier"), "Candidat": _l("Candidat"), "Utilisateur": _l("Utilisateur"),
     "Evaluation": _l("Évaluation"), "Document": _l("Document"),
