@@ -140,7 +140,7 @@ def _request_info() -> tuple[Optional[str], Optional[str]]:
     # ProxyFix (configured for the trusted proxies) makes remote_addr the client's address;
     # access_route[0] alone could be forged by any client sending X-Forwarded-For.
     ip = request.remote_addr or (request.access_route[0] if request.access_route else None)
-    agent = request.user_agent.string if request.user_agent else None
+    agent = request.headers.get("User-Agent")
     return (ip or None), ((agent or "")[:255] or None)
 
 
@@ -182,7 +182,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _value(name: str, value: Any) -> Any:
-    return MASQUE if value is not None and _SECRET.search(name) else _jsonable(value)
+    """A secret's values never reach the journal, not even whether it was empty."""
+    return MASQUE if _SECRET.search(name) else _jsonable(value)
 
 
 def _changes(state, kind: str) -> dict:
@@ -278,6 +279,42 @@ def _before_flush(session: Session, _context, _instances) -> None:
             _merge_auto(pending, by, action, target, changes)
 
 
+def _do_orm_execute(orm_execute_state) -> None:
+    """A compare-and-set UPDATE of one row (`update(Model).where(Model.id == x, ...)`, the
+    status machine's way) does not go through the flush: its new values join the journal
+    here, the old ones read from the object loaded in the session (no query)."""
+    if not orm_execute_state.is_update:
+        return
+    try:
+        statement = orm_execute_state.statement
+        entity = statement.entity_description.get("entity")
+        if entity is None or entity.__name__ not in AUDITED:
+            return
+        row_id = None
+        for criterion in statement._where_criteria:
+            left, right = getattr(criterion, "left", None), getattr(criterion, "right", None)
+            if getattr(left, "key", None) == "id" and hasattr(right, "value"):
+                row_id = right.value
+        session = orm_execute_state.session
+        obj = session.identity_map.get(identity_key(entity, row_id)) if row_id else None
+        if obj is None:
+            return
+        before = inspect(obj).dict
+        changes = {}
+        for column, value in statement._values.items():
+            key = getattr(column, "key", column)
+            if key in IGNORED or not hasattr(value, "value"):
+                continue
+            old, new = before.get(key), value.value
+            if _jsonable(old) != _jsonable(new):
+                changes[key] = [_value(key, old), _value(key, new)]
+    except Exception:  # the journal never breaks a write; the explicit row still says it
+        return
+    if changes:
+        _merge_auto(session.info.setdefault(PENDING, []), _current_actor(), "modifier", obj,
+                    changes)
+
+
 def _merge_auto(pending: list, by: Any, action: str, obj: Any, changes: dict) -> None:
     for entry in pending:
         if entry["obj"] is obj and not entry["explicit"]:
@@ -366,8 +403,6 @@ def _lock_chain(session: Session) -> Optional[str]:
 
 
 def _before_commit(session: Session) -> None:
-    if not session.info.get(PENDING):
-        return
     session.flush()  # the last field changes join the queue, new objects get their ids
     pending = session.info.pop(PENDING, [])
     if not pending:
@@ -409,6 +444,7 @@ def install() -> None:
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_transaction_end", _after_transaction_end)
+        event.listen(Session, "do_orm_execute", _do_orm_execute)
 
 
 install()
