@@ -104,3 +104,15 @@ def run_job_command(name):
         sys.exit(1)
     result = run_job(current_app._get_current_object(), name)
     click.echo(f"Tâche {name} : {'déjà en cours ailleurs' if result is None else result}")
+
+
+@clea.command("audit-verify")
+@with_appcontext
+def audit_verify_command():
+    """Vérifie la chaîne d'empreintes du journal d'audit (code de sortie 1 si rompue)."""
+    from app.services import audit
+
+    result = audit.verifier()
+    click.echo(result.message(), err=not result.ok)
+    if not result.ok:
+        sys.exit(1)

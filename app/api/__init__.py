@@ -1,6 +1,7 @@
 """REST API under /api/v1/ (DESIGN.md §9)."""
 from __future__ import annotations
 
+from .audit import AuditApi
 from .candidatures import CandidatApi, CandidatureApi, RattachementApi, RechercheApi
 from .certification import CertificatApi, JuryApi
 from .evaluations import DocumentApi, EvaluationApi, FormationApi
@@ -12,7 +13,7 @@ from .structure import (EtablissementApi, HabilitationApi, OrganismeApi, ReseauA
 APIS = (ReseauApi, OrganismeApi, EtablissementApi, UtilisateurApi, HabilitationApi,
         NotificationApi, ActualiteApi, CandidatureApi, CandidatApi, RechercheApi,
         RattachementApi, EvaluationApi, FormationApi, DocumentApi, JuryApi, CertificatApi,
-        StatsApi)
+        StatsApi, AuditApi)
 
 
 def register_apis(appbuilder) -> None:

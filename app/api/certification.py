@@ -11,6 +11,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 
 from app.models.jury import Certificat, SessionJury
+from app.services import audit
 from app.services import certification as service
 from app.services.errors import RuleError
 
@@ -79,6 +80,7 @@ class JuryApi(ScopedModelRestApi):
         content = service.proces_verbal(session) if session else None
         if content is None:
             return self.response_404()
+        audit.consigner(self.user, "telecharger_proces_verbal", session)
         return send_file(io.BytesIO(content), mimetype="application/pdf",
                          download_name=f"proces-verbal-{session.date_session}.pdf")
 
@@ -108,6 +110,7 @@ class CertificatApi(ScopedModelRestApi):
         certificat = self.datamodel.get(pk, self._base_filters)
         if certificat is None:
             return self.response_404()
+        audit.consigner(self.user, "telecharger_certificat", certificat, certificat.numero)
         return send_file(io.BytesIO(service.certificat_pdf(certificat)),
                          mimetype="application/pdf", download_name=f"{certificat.numero}.pdf")
 

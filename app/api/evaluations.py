@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models.candidature import Candidature
 from app.models.evaluation import Document, Evaluation, Formation
 from app.security import perimeter
-from app.services import documents, evaluations
+from app.services import audit, documents, evaluations
 from app.services.errors import RuleError, ServiceError
 
 from .base import ScopedModelRestApi
@@ -166,5 +166,6 @@ class DocumentApi(_DossierApi):
         item = self.datamodel.get(pk, self._base_filters)
         if item is None or item.supprime_le is not None:
             return self.response_404()
+        audit.consigner(self.user, "telecharger_document", item, item.nom_original)
         return send_file(documents.chemin(item), as_attachment=True,
                          download_name=item.nom_original, mimetype=item.type_mime)

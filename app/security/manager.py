@@ -162,3 +162,4 @@ class CleaSecurityManager(SecurityManager):
             for view in self.appbuilder.baseviews:
                 if isinstance(view, self.security_api) and view.blueprint is not None:
                     self.limiter.limit(self.auth_rate_limit, methods=["POST"])(view.blueprint)
+

@@ -118,6 +118,10 @@ MATRIX: dict[str, dict[str, str]] = {
     "DeuxFacteurs": {
         R.CERTIF_PRO.code: "u",
     },
+    # The audit journal (screen /audit/, API /api/v1/audit/, export): Certif Pro only.
+    "Audit": {
+        R.CERTIF_PRO.code: "r",
+    },
 }
 
 
@@ -178,6 +182,7 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("Référentiel", _l("Référentiel"), CATEGORY_GESTION, "Referentiel", "fa-book"),
     MenuItem("Actualités", _l("Actualités"), CATEGORY_GESTION, "Actualite", "fa-newspaper-o",
              CREATE),
+    MenuItem("Journal d'audit", _l("Journal d'audit"), CATEGORY_GESTION, "Audit", "fa-history"),
 )
 
 

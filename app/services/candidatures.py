@@ -572,7 +572,11 @@ def supprimer(candidature: Candidature, by: Any) -> None:
         raise RuleError(_("Un autre établissement a demandé le rattachement de ce dossier : il "
                           "ne peut pas être supprimé tant que Certif Pro n'a pas répondu."))
     candidat = candidature.candidat
+    seul = not db.session.execute(select(exists().where(
+        Candidature.candidat_id == candidat.id, Candidature.id != candidature.id))).scalar()
     audit.record(by, "supprimer", candidature, candidat.nom_complet)
+    if seul:  # the person goes too: the journal keeps no trace of their name
+        audit.desidentifier(candidat, by, _("Suppression du dossier et de la personne"))
     fichiers = documents.retirer_du_dossier(candidature)
     db.session.execute(delete(Evaluation).where(Evaluation.candidature_id == candidature.id))
     db.session.execute(delete(Formation).where(Formation.candidature_id == candidature.id))
@@ -580,8 +584,7 @@ def supprimer(candidature: Candidature, by: Any) -> None:
         Rattachement.candidature_id == candidature.id))
     db.session.delete(candidature)
     db.session.flush()
-    if not db.session.execute(select(exists().where(Candidature.candidat_id == candidat.id))
-                              ).scalar():
+    if seul:
         db.session.delete(candidat)
     db.session.commit()
     documents.effacer_fichiers(fichiers)

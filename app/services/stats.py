@@ -28,6 +28,7 @@ from app.security import perimeter
 from app.security.access import ensure_can, is_national
 from app.security.matrix import READ
 
+from . import audit
 from . import candidatures as dossiers
 from .dates import parse_date
 from .errors import ForbiddenError, RuleError
@@ -71,6 +72,13 @@ class Filtres:
 
 def verifier_acces(by: Any) -> None:
     ensure_can(by, RESOURCE, READ)
+
+
+def _journaliser(by: Any, action: str, f: Filtres) -> None:
+    """An export of personal data goes to the audit journal with the filters used."""
+    from dataclasses import asdict
+
+    audit.consigner(by, action, None, audit.filtres_texte(asdict(f)) or None)
 
 
 def _dossiers(by: Any, f: Filtres, cohorte: bool = True):
@@ -378,6 +386,7 @@ def exporter(by: Any, f: Filtres) -> str:
     from openpyxl.styles import Font
 
     verifier_acces(by)
+    _journaliser(by, "exporter_parcours", f)
     sous_domaines = _sous_domaines()
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Parcours"))
@@ -455,6 +464,7 @@ def facturation(by: Any, f: Filtres) -> bytes:
     from app.models import Organisme
 
     _national(by)
+    _journaliser(by, "exporter_facturation", f)
     prealables = _periode(select(Etablissement.organisme_id, func.count())
                           .join(Candidature, Candidature.etablissement_id == Etablissement.id)
                           .join(Evaluation, Evaluation.candidature_id == Candidature.id)
@@ -489,6 +499,7 @@ def registre(by: Any, f: Filtres) -> str:
     from openpyxl import Workbook
 
     _national(by)
+    _journaliser(by, "exporter_registre", f)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Titulaires"))
     sheet.append([_("N° de certificat"), _("Civilité"), _("Nom de naissance"), _("Nom d'usage"),

@@ -5,6 +5,7 @@ from flask import current_app
 
 from app.security import matrix
 
+from .audit import AuditView
 from .account import CompteView, ProfilView, register_error_pages
 from .actualites import ActualiteView
 from .certification import CalendrierView, EnvoisView, SessionsJuryView, VerifierView
@@ -41,6 +42,7 @@ VIEW_OF_MENU = {
     "Sessions de jury": SessionsJuryView,
     "Envois de certificats": EnvoisView,
     "Statistiques": StatsView,
+    "Journal d'audit": AuditView,
 }
 
 

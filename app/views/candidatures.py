@@ -26,7 +26,7 @@ from app.security.perimeter import actor
 from app.security.redirects import local_url
 from app.services import candidatures as service
 from app.services import certification
-from app.services import documents, evaluations, rattachements
+from app.services import audit, documents, evaluations, rattachements
 from app.services.errors import ServiceError
 from app.services import habilitations
 from app.services.habilitations import etablissements_habilites, peut_evaluer
@@ -338,6 +338,8 @@ class CandidatureView(BaseView):
             dossier_ferme=habilitations.refus_dossier(candidature),
             depot_refus=documents.refus_depot(candidature, user),
             document_supprimable=lambda document: documents.supprimable(document, user),
+            journal=audit.du_dossier(candidature), action_label=audit.action_label,
+            type_label=audit.type_label, changements=audit.changements,
             errors=errors or {}, saisie=saisie or {}), status
 
     @expose("/<int:pk>/modifier", methods=["GET", "POST"])

@@ -16,6 +16,7 @@ from app.models.candidature import Candidature
 from app.models.jury import EMPLOYEURS, SALARIES, Certificat, LotEnvoi, SessionJury
 from app.security import perimeter
 from app.security.perimeter import actor
+from app.services import audit
 from app.services import candidatures as dossiers
 from app.services import certification as service
 from app.services.errors import ServiceError
@@ -29,6 +30,7 @@ def _pdf(content: bytes, name: str):
 
 def certificat_response(certificat: Certificat):
     """The certificate PDF as a download (the caller checked the perimeter)."""
+    audit.consigner(actor(), "telecharger_certificat", certificat, certificat.numero)
     return _pdf(service.certificat_pdf(certificat), f"{certificat.numero}.pdf")
 
 
@@ -157,6 +159,7 @@ class SessionsJuryView(BaseView):
         content = service.proces_verbal(session)
         if content is None:
             abort(404)
+        audit.consigner(actor(), "telecharger_proces_verbal", session)
         return _pdf(content, f"proces-verbal-{session.date_session.isoformat()}.pdf")
 
     @expose("/dossier/<int:pk>")
@@ -250,6 +253,8 @@ class EnvoisView(BaseView):
     def _xlsx(certificats, name):
         import io
 
+        audit.consigner(actor(), "exporter_adresses", None,
+                        ", ".join(c.numero for c in certificats)[:2000] or None)
         return send_file(io.BytesIO(service.export_adresses(certificats)), as_attachment=True,
                          download_name=name, mimetype="application/vnd.openxmlformats-"
                          "officedocument.spreadsheetml.sheet")

@@ -14,7 +14,7 @@ from app.models.candidature import Candidature
 from app.models.evaluation import EN_COURS, Document, Evaluation
 from app.security import perimeter
 from app.security.perimeter import actor
-from app.services import documents, evaluations, habilitations, matrice
+from app.services import audit, documents, evaluations, habilitations, matrice
 from app.services.errors import ServiceError
 
 from .candidatures import require_tab
@@ -57,6 +57,7 @@ def document_response(pk):
     document = perimeter.get_or_404(Document, pk, actor())
     if document.supprime_le is not None:
         abort(404)
+    audit.consigner(actor(), "telecharger_document", document, document.nom_original)
     return send_file(documents.chemin(document), as_attachment=True,
                      download_name=document.nom_original, mimetype=document.type_mime)
 
@@ -208,6 +209,7 @@ class EvaluationView(BaseView):
         import io
 
         name = f"matrice-clea-{evaluation.candidature.candidat.nom_naissance}.xlsx"
+        audit.consigner(actor(), "telecharger_matrice", evaluation)
         return send_file(io.BytesIO(matrice.generer(evaluation)), as_attachment=True,
                          download_name=documents.safe_name(name),
                          mimetype=documents.ALLOWED["xlsx"])
