@@ -16,6 +16,7 @@ from .habilitations import AnnuaireView, HabilitationsEtablissementView, Habilit
 from .lookup import LookupView
 from .rattachements import RattachementsView
 from .referentiel import ReferentielView
+from .rgpd import DonneesPersonnellesView
 from .notifications import NotificationsView, bell_context
 from .pages import page_url
 from .stats import StatsView
@@ -70,6 +71,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(LookupView)
     appbuilder.add_view_no_menu(NotificationsView)
     appbuilder.add_view_no_menu(SupportView)
+    appbuilder.add_view_no_menu(DonneesPersonnellesView)
     app = current_app._get_current_object()
     register_error_pages(app)
     app.context_processor(bell_context)

@@ -25,7 +25,7 @@ from app.security import matrix, perimeter
 from app.security.perimeter import actor
 from app.services import candidatures as service
 from app.services import certification
-from app.services import documents, evaluations, rattachements
+from app.services import documents, evaluations, rattachements, rgpd
 from app.services.errors import ServiceError
 from app.services import habilitations
 from app.services.habilitations import etablissements_habilites, peut_evaluer
@@ -337,6 +337,10 @@ class CandidatureView(BaseView):
             dossier_ferme=habilitations.refus_dossier(candidature),
             depot_refus=documents.refus_depot(candidature, user),
             document_supprimable=lambda document: documents.supprimable(document, user),
+            peut_exporter=rgpd.peut_exporter(candidature.candidat, user),
+            anonymisation_refus=rgpd.refus_anonymisation(candidature.candidat, user),
+            motif_anonymisation_min=rgpd.MOTIF_MIN,
+            question_anonymisation=rgpd.question(candidature.candidat),
             errors=errors or {}, saisie=saisie or {}), status
 
     @expose("/<int:pk>/modifier", methods=["GET", "POST"])
