@@ -21,6 +21,7 @@ from app.security import matrix
 from app.security import roles as R
 from app.services import audit, candidatures, certification, documents, evaluations, matrice
 from app.services import stats
+from app.services.errors import RuleError
 from tests.conftest import BACKENDS
 from tests.integration.test_candidatures import T, dossier, habiliter
 from tests.integration.test_certification import session
@@ -349,6 +350,11 @@ def test_retention_dry_run_reports_and_changes_nothing_then_applies(app, ready):
     db.session.expire_all()
     assert counts() == (True, False, before[2] - 1, before[3] - 1, before[4] - 1)
     assert not db.session.scalars(select(EmailMessage).where(EmailMessage.sujet == "Vieux")).all()
+    # The anonymised person cannot be found again, nor brought back.
+    assert candidatures.rechercher("anonyme", user("certif_pro_a")) == []
+    assert candidatures.rechercher("ancien", user("certif_pro_a")) == []
+    with pytest.raises(RuleError, match="anonymisé"):
+        candidatures.reintegrer(db.session.get(Candidature, old.id), user("certif_pro_a"))
     # Once done, nothing is left to do.
     result = runner.invoke(args=["clea", "retention", "--dry-run"])
     assert all(line.endswith(": 0") for line in result.output.splitlines()[1:])
