@@ -136,6 +136,20 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Plateforme CléA <no-reply@certificat-clea.fr>")
     CLEA_SUPPORT_EMAIL = os.environ.get("CLEA_SUPPORT_EMAIL", "support-clea@certif-pro.fr")
     CLEA_SECRETARIAT_EMAIL = os.environ.get("CLEA_SECRETARIAT_EMAIL", "secretariat@certif-pro.fr")
+    # Personal data (RGPD, services/rgpd.py). Where people exercise their rights (access,
+    # rectification, erasure...): shown on the « Données personnelles » page and in exports.
+    CLEA_DPO_EMAIL = os.environ.get("CLEA_DPO_EMAIL", "") or CLEA_SUPPORT_EMAIL
+    # Retention, applied every day by the `retention` job (`flask clea retention --dry-run`
+    # says what it would do). A person whose every dossier is abandoned is anonymised this
+    # many years after the last abandonment:
+    CLEA_RETENTION_ABANDON_ANNEES = int(os.environ.get("CLEA_RETENTION_ABANDON_ANNEES", "5"))
+    # Refused rattachement requests are deleted this many days after the decision:
+    CLEA_RETENTION_RATTACHEMENT_JOURS = int(
+        os.environ.get("CLEA_RETENTION_RATTACHEMENT_JOURS", "365"))
+    # E-mails of the outbox (sent, failed or stored) are deleted this many days after writing:
+    CLEA_RETENTION_EMAILS_JOURS = int(os.environ.get("CLEA_RETENTION_EMAILS_JOURS", "365"))
+    # First-connection and reset links are deleted this many days after they expired:
+    CLEA_RETENTION_LIENS_JOURS = int(os.environ.get("CLEA_RETENTION_LIENS_JOURS", "365"))
     # Absolute addresses (services/urls.py). CLEA_PUBLIC_URL is what the public reaches, printed
     # on certificates (verification link, QR code) and procès-verbaux; CLEA_BASE_URL is what
     # users reach, used in e-mailed links. Each defaults to the other; with neither (development)

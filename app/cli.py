@@ -1,4 +1,5 @@
-"""`flask clea ...`: init (schema, roles, référentiel), demo, create-user."""
+"""`flask clea ...`: init (schema, roles, référentiel), demo, create-user, scheduler, run-job,
+retention (RGPD retention rules, --dry-run)."""
 from __future__ import annotations
 
 import sys
@@ -116,3 +117,22 @@ def audit_verify_command():
     click.echo(result.message(), err=not result.ok)
     if not result.ok:
         sys.exit(1)
+
+
+@clea.command("retention")
+@click.option("--dry-run", "dry_run", is_flag=True,
+              help="Affiche ce qui serait fait, sans rien modifier")
+@with_appcontext
+def retention_command(dry_run):
+    """Applique les durées de conservation des données personnelles (CLEA_RETENTION_*)."""
+    from app.jobs.scheduler import run_job
+    from app.services.rgpd import retention
+
+    if dry_run:
+        bilan = retention(simulation=True)
+    else:  # under the job's lock, as the scheduler runs it
+        bilan = run_job(current_app._get_current_object(), "retention")
+        if bilan is None:
+            click.echo("La tâche de conservation est déjà en cours ailleurs.", err=True)
+            sys.exit(1)
+    click.echo(str(bilan))

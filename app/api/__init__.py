@@ -7,13 +7,14 @@ from .certification import CertificatApi, JuryApi
 from .evaluations import DocumentApi, EvaluationApi, FormationApi
 from .stats import StatsApi
 from .notifications import ActualiteApi, NotificationApi
+from .rgpd import DonneesPersonnellesApi
 from .structure import (EtablissementApi, HabilitationApi, OrganismeApi, ReseauApi,
                         UtilisateurApi)
 
 APIS = (ReseauApi, OrganismeApi, EtablissementApi, UtilisateurApi, HabilitationApi,
         NotificationApi, ActualiteApi, CandidatureApi, CandidatApi, RechercheApi,
         RattachementApi, EvaluationApi, FormationApi, DocumentApi, JuryApi, CertificatApi,
-        StatsApi, AuditApi)
+        StatsApi, AuditApi, DonneesPersonnellesApi)
 
 
 def register_apis(appbuilder) -> None:

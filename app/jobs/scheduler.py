@@ -43,12 +43,19 @@ def affectation_jurys() -> int:
     return count
 
 
+def retention() -> object:
+    from app.services.rgpd import retention as run
+
+    return run()
+
+
 # name → (function, interval in seconds)
 JOBS: dict[str, tuple[Callable[[], object], int]] = {
     "envoyer_emails": (envoyer_emails, 30),
     "habilitations_echeances": (habilitations_echeances, 6 * 3600),
     "abandons_automatiques": (abandons_automatiques, 24 * 3600),
     "affectation_jurys": (affectation_jurys, 3600),
+    "retention": (retention, 24 * 3600),  # RGPD retention rules (config CLEA_RETENTION_*)
 }
 
 

@@ -24,6 +24,9 @@ CERTIFIEE = "certifiee"
 NON_CERTIFIEE = "non_certifiee"
 ABANDONNEE = "abandonnee"
 CLOSED = (ABANDONNEE, NON_CERTIFIEE)  # a person may start a new path after these
+# An anonymised person (services/rgpd.py) keeps a unique identity key starting with this
+# mark: the national search (normalised text: letters, digits, spaces) never produces it.
+ANONYME_PREFIX = "#anonyme-"
 
 
 class Candidat(Model):
@@ -64,7 +67,16 @@ class Candidat(Model):
     candidatures: Mapped[list["Candidature"]] = relationship(back_populates="candidat")
 
     @property
+    def anonymise(self) -> bool:
+        """Anonymised (services/rgpd.anonymiser): shown as « Candidat anonymisé » everywhere."""
+        return (self.cle_identite or "").startswith(ANONYME_PREFIX)
+
+    @property
     def nom_complet(self) -> str:
+        if self.anonymise:
+            from flask_babel import gettext
+
+            return gettext("Candidat anonymisé")
         usage = f" ({self.nom_usage})" if self.nom_usage else ""
         return f"{self.nom_naissance.upper()}{usage} {self.prenoms}"
 

@@ -122,6 +122,18 @@ MATRIX: dict[str, dict[str, str]] = {
     "Audit": {
         R.CERTIF_PRO.code: "r",
     },
+    # Personal data of candidats (services/rgpd.py): « Exporter les données du candidat »
+    # for every role that reads the dossiers (inside its perimeter); « Anonymiser » (u) for
+    # Certif Pro only.
+    "DonneesPersonnelles": {
+        R.CERTIF_PRO.code: "ru",
+        R.ADMIN_RESEAU.code: "r",
+        R.SUPERVISEUR_RESEAU.code: "r",
+        R.ADMIN_ORGANISME.code: "r",
+        R.UTILISATEUR_ORGANISME.code: "r",
+        R.ADMIN_ETABLISSEMENT.code: "r",
+        R.UTILISATEUR_ETABLISSEMENT.code: "r",
+    },
 }
 
 

@@ -515,6 +515,9 @@ def reintegrer(candidature: Candidature, by: Any) -> None:
     perimeter.get_or_404(Candidature, candidature.id, by)
     if candidature.statut != C.ABANDONNEE:
         raise RuleError(_("Seul un dossier abandonné peut être réintégré."))
+    if candidature.candidat.anonymise:
+        raise RuleError(_("Ce candidat est anonymisé : son dossier ne peut plus être "
+                          "réintégré."))
     if not candidature.etablissement.organisme.actif:
         raise RuleError(_("L'organisme est inactif : il ne peut plus compléter de dossiers."))
     vers = candidature.statut_avant_abandon or C.ATTENTE_EVAL_PREALABLE
@@ -614,6 +617,8 @@ def refus_modification(candidature: Candidature, by: Any) -> Optional[ServiceErr
     """Why the pencil would be refused (None when it is accepted)."""
     if not can(by, "Candidature", UPDATE):
         return ForbiddenError(_("Votre rôle ne permet pas cette action."))
+    if candidature.candidat.anonymise:  # rectifying would re-identify: it is a new person
+        return RuleError(_("Ce candidat est anonymisé : son dossier ne peut plus être modifié."))
     if candidature.statut == C.ABANDONNEE:
         return RuleError(_("Ce dossier est abandonné : réintégrez-le avant de le modifier."))
     if candidature.statut not in NON_TRANSFERABLE | {C.NON_CERTIFIEE}:

@@ -618,19 +618,28 @@ def deposer_certificat_signe(certificat: Certificat, nom: str, content: bytes, b
 
 
 def verifier(numero: str) -> Optional[dict]:
-    """The public check: whether the number exists, with the holder's name and the date only."""
+    """The public check: whether the number exists, with the holder's name (None once the
+    holder is anonymised: the certificate stays valid), the date and the level (socle, or
+    socle contextualisé to a branche) only."""
+    from app.models import Branche
+
     numero = (numero or "").strip().upper()
     if len(numero) > 20:
         return None
     row = db.session.execute(
-        select(Certificat.numero, Certificat.date_jury, Candidat.prenoms, Candidat.nom_naissance)
+        select(Certificat.numero, Certificat.date_jury, Candidat.prenoms, Candidat.nom_naissance,
+               Candidat.cle_identite, Candidature.socle_contextualise, Branche.nom.label("branche"))
         .join(Candidature, Candidature.id == Certificat.candidature_id)
         .join(Candidat, Candidat.id == Candidature.candidat_id)
+        .outerjoin(Branche, Branche.id == Candidature.branche_id)
         .where(Certificat.numero == numero, Candidature.statut == C.CERTIFIEE)).first()
     if row is None:
         return None
-    return {"numero": row.numero, "date": row.date_jury,
-            "nom": f"{row.prenoms} {row.nom_naissance.upper()}"}
+    anonymise = row.cle_identite.startswith(C.ANONYME_PREFIX)
+    niveau = (_("CléA — socle contextualisé (%(branche)s)", branche=row.branche)
+              if row.socle_contextualise and row.branche else _("CléA — socle"))
+    return {"numero": row.numero, "date": row.date_jury, "niveau": niveau,
+            "nom": None if anonymise else f"{row.prenoms} {row.nom_naissance.upper()}"}
 
 
 def statut_session(code: str) -> str:

@@ -69,6 +69,8 @@ def storage_dir() -> Path:
 def _refus_modification(candidature: Candidature, by: Any) -> Optional[str]:
     if candidatures.modifiable(candidature, by):
         return None
+    if candidature.candidat.anonymise:
+        return _("Ce candidat est anonymisé : son dossier ne prend plus de documents.")
     if candidature.statut == C.ABANDONNEE:
         return _("Ce dossier est abandonné : réintégrez-le avant de modifier ses documents.")
     return _("Ce dossier a été envoyé en certification : à votre niveau, ses documents ne "

@@ -18,6 +18,7 @@ from .habilitations import AnnuaireView, HabilitationsEtablissementView, Habilit
 from .lookup import LookupView
 from .rattachements import RattachementsView
 from .referentiel import ReferentielView
+from .rgpd import DonneesPersonnellesView
 from .notifications import NotificationsView, bell_context
 from .pages import page_url
 from .stats import StatsView
@@ -74,6 +75,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(NotificationsView)
     appbuilder.add_view_no_menu(SupportView)
     register_deux_facteurs(appbuilder)
+    appbuilder.add_view_no_menu(DonneesPersonnellesView)
     app = current_app._get_current_object()
     register_error_pages(app)
     app.context_processor(bell_context)

@@ -26,7 +26,7 @@ from app.security.perimeter import actor
 from app.security.redirects import local_url
 from app.services import candidatures as service
 from app.services import certification
-from app.services import audit, documents, evaluations, rattachements
+from app.services import audit, documents, evaluations, rattachements, rgpd
 from app.services.errors import ServiceError
 from app.services import habilitations
 from app.services.habilitations import etablissements_habilites, peut_evaluer
@@ -340,6 +340,10 @@ class CandidatureView(BaseView):
             document_supprimable=lambda document: documents.supprimable(document, user),
             journal=audit.du_dossier(candidature), action_label=audit.action_label,
             type_label=audit.type_label, changements=audit.changements,
+            peut_exporter=rgpd.peut_exporter(candidature.candidat, user),
+            anonymisation_refus=rgpd.refus_anonymisation(candidature.candidat, user),
+            motif_anonymisation_min=rgpd.MOTIF_MIN,
+            question_anonymisation=rgpd.question(candidature.candidat),
             errors=errors or {}, saisie=saisie or {}), status
 
     @expose("/<int:pk>/modifier", methods=["GET", "POST"])
