@@ -43,12 +43,21 @@ def affectation_jurys() -> int:
     return count
 
 
+def balayer_fichiers() -> dict:
+    """Files in step with their rows (services/stockage.py): finish interrupted moves, erase
+    orphans, report rows whose file is missing."""
+    from app.services.stockage import balayer
+
+    return balayer(db.session)
+
+
 # name → (function, interval in seconds)
 JOBS: dict[str, tuple[Callable[[], object], int]] = {
     "envoyer_emails": (envoyer_emails, 30),
     "habilitations_echeances": (habilitations_echeances, 6 * 3600),
     "abandons_automatiques": (abandons_automatiques, 24 * 3600),
     "affectation_jurys": (affectation_jurys, 3600),
+    "balayer_fichiers": (balayer_fichiers, 3600),
 }
 
 

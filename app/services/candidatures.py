@@ -573,7 +573,7 @@ def supprimer(candidature: Candidature, by: Any) -> None:
                           "ne peut pas être supprimé tant que Certif Pro n'a pas répondu."))
     candidat = candidature.candidat
     audit.record(by, "supprimer", candidature, candidat.nom_complet)
-    fichiers = documents.retirer_du_dossier(candidature)
+    documents.retirer_du_dossier(candidature)  # the files go once this commits
     db.session.execute(delete(Evaluation).where(Evaluation.candidature_id == candidature.id))
     db.session.execute(delete(Formation).where(Formation.candidature_id == candidature.id))
     db.session.execute(delete(Rattachement).where(
@@ -584,7 +584,6 @@ def supprimer(candidature: Candidature, by: Any) -> None:
                               ).scalar():
         db.session.delete(candidat)
     db.session.commit()
-    documents.effacer_fichiers(fichiers)
 
 
 def abandons_automatiques(today: Optional[dt.date] = None) -> int:
