@@ -384,7 +384,7 @@ def _stocker_pdf(prefix: str, content: bytes, attach, remplace: Optional[str] = 
             stockage.effacer_apres_commit(db.session, [remplace])
         db.session.commit()
     except BaseException:
-        db.session.rollback()
+        stockage.annuler(db.session)
         raise
     return stored
 

@@ -38,6 +38,9 @@ ALLOWED = {
     "odt": "application/vnd.oasis.opendocument.text",
 }
 NATURES = ("matrice", "attestation", "piece")
+# a file name's extension → the type its content must have (the declared type)
+EXTENSIONS = {"pdf": "pdf", "jpg": "jpg", "jpeg": "jpg", "png": "png", "xlsx": "xlsx",
+              "docx": "docx", "odt": "odt"}
 
 
 class FileTooLarge(ServiceError):
@@ -155,6 +158,7 @@ def enregistrer(candidature: Candidature, nom: str, content: bytes, by: Any, nat
         raise RuleError(_("Le fichier « %(nom)s » n'est pas d'un type accepté : PDF, JPEG, PNG, "
                           "XLSX, DOCX ou ODT (le contenu du fichier est vérifié, pas seulement "
                           "son nom).", nom=nom), field="fichier")
+    nom = _nom_du_type(nom, extension)
     inspection.verifier(content, extension, nom)
     stored = f"{uuid.uuid4().hex}.{extension}"
     document = Document(candidature_id=candidature.id, evaluation_id=evaluation_id,
@@ -175,9 +179,22 @@ def enregistrer(candidature: Candidature, nom: str, content: bytes, by: Any, nat
             return _rejouer(existing, candidature, content)
         raise
     except BaseException:
-        db.session.rollback()
+        stockage.annuler(db.session)
         raise
     return document
+
+
+def _nom_du_type(nom: str, extension: str) -> str:
+    """The name's extension is the declared type: it must be the content's; a name without a
+    known extension gets the content's (a download never opens as another type)."""
+    declared = nom.rsplit(".", 1)[-1].lower() if "." in nom else ""
+    if declared in EXTENSIONS:
+        if EXTENSIONS[declared] != extension:
+            raise RuleError(_("Le fichier « %(nom)s » n'a pas le contenu qu'annonce son nom (son "
+                              "contenu est de type %(type)s) : il est refusé.", nom=nom,
+                              type=extension.upper()), field="fichier")
+        return nom
+    return f"{nom[:195]}.{extension}"
 
 
 def chemin(document: Document) -> Path:

@@ -40,6 +40,7 @@ from typing import Iterable, Optional
 
 from flask import current_app
 from sqlalchemy import event, select
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -115,16 +116,33 @@ def _sync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def annuler(session: Session) -> None:
+    """Roll back after a failure; when the failure came after the commit (the process was
+    being stopped while moving files), there is nothing to undo: the session is closed."""
+    try:
+        session.rollback()
+    except InvalidRequestError:
+        session.close()
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    """The rows are committed: move their files into place, erase the deleted ones. A file
+    that cannot be moved now (disk error) is left to the read path and the sweep."""
     if session.in_nested_transaction():  # a savepoint released: the outer one decides
         return
     for temp, final in session.info.pop(PENDING, ()):
-        if not _terminer(temp, final):
-            log.error("Fichier déposé introuvable après validation : %s", temp)
+        try:
+            if not _terminer(temp, final):
+                log.error("Fichier déposé introuvable après validation : %s", temp)
+        except OSError:
+            log.exception("Fichier non déplacé après validation : %s", temp)
     for path in session.info.pop(TO_ERASE, ()):
-        path.unlink(missing_ok=True)
-        temporaire(path).unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+            temporaire(path).unlink(missing_ok=True)
+        except OSError:
+            log.exception("Fichier non effacé après validation : %s", path)
 
 
 @event.listens_for(Session, "after_transaction_end")
