@@ -125,7 +125,9 @@ class DocumentApi(_DossierApi):
         documents.supprimer(item, self.user)
 
     def post_headless(self):
-        """Multipart: fichier, candidature_id, nature, evaluation_id | formation_id."""
+        """Multipart: fichier, candidature_id, nature, evaluation_id | formation_id. Optional
+        header Idempotency-Key (8 to 100 characters): a retry with the same key (an answer
+        lost) answers the first document (same id, 201) and stores nothing."""
         closed = self._closed()
         if closed:
             return closed
