@@ -1,8 +1,9 @@
 """Documents (DESIGN §6): ≤ 4 Mo each, type checked from the content (and archives opened
 with limits, polyglots refused: services/inspection.py), stored outside static/ under a
-generated name, in step with their row (services/stockage.py); a refused upload stores nothing and says why in French. A dossier
-takes documents while it is modifiable by the user, or as the answer to a complement request
-(`refus_depot`, used by every upload and by the pages to offer the upload)."""
+generated name, in step with their row (services/stockage.py); a refused upload stores
+nothing and says why in French; an idempotency key makes a retry answer the first upload.
+A dossier takes documents while it is modifiable by the user, or as the answer to a
+complement request (`refus_depot`, used by every upload and by the pages to offer the upload)."""
 from __future__ import annotations
 
 import datetime as dt

@@ -102,8 +102,8 @@ def verifier_archive(content: bytes, extension: str, nom: str) -> None:
         raise damaged from None
     with archive:
         if len(members) > max_members:
-            raise _refus(_("Le fichier « %(nom)s » contient trop d'éléments (%(nombre)s, au plus "
-                           "%(max)s) : il est refusé.", nom=nom, nombre=len(members),
+            raise _refus(_("Le fichier « %(nom)s » contient trop d'éléments (%(nombre)s, au "
+                           "plus %(max)s) : il est refusé.", nom=nom, nombre=len(members),
                            max=max_members))
         if not members or members[0].header_offset != 0:
             raise damaged  # data before the first member: not a plain document

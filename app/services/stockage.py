@@ -46,8 +46,8 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".tmp-"
-# the generated names (documents: <hex>.<ext>; certificates and procès-verbaux: <prefix>-<hex>.pdf);
-# any other file in UPLOAD_DIR is never touched by the sweep
+# the generated names (documents: <hex>.<ext>; certificates and procès-verbaux:
+# <prefix>-<hex>.pdf); any other file in UPLOAD_DIR is never touched by the sweep
 GENERATED = re.compile(r"^(?:[a-z]+-)?[0-9a-f]{32}\.[a-z0-9]{2,5}$")
 PENDING = "clea_fichiers_a_deplacer"   # session.info: [(temporary path, final path)]
 TO_ERASE = "clea_fichiers_a_effacer"   # session.info: [final path]

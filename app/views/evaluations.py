@@ -4,7 +4,7 @@ the matrice (download, upload), « Finaliser l'évaluation », « Rouvrir »; th
 download (perimeter-checked). Thin: services.evaluations holds every rule."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -211,12 +211,9 @@ class EvaluationView(BaseView):
     @has_access
     def matrice(self, pk):
         evaluation = _evaluation(pk)
-        import io
-
         name = f"matrice-clea-{evaluation.candidature.candidat.nom_naissance}.xlsx"
-        return send_file(io.BytesIO(matrice.generer(evaluation)), as_attachment=True,
-                         download_name=documents.safe_name(name),
-                         mimetype=documents.ALLOWED["xlsx"])
+        return telechargement.fichier(matrice.generer(evaluation), documents.safe_name(name),
+                                      documents.ALLOWED["xlsx"])
 
     @expose("/<int:pk>/deposer", methods=["POST"])
     @has_access
