@@ -160,6 +160,16 @@ class Config:
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     UPLOAD_FOLDER = UPLOAD_DIR
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    # Archives (XLSX, DOCX, ODT are zip containers) are opened before acceptance
+    # (services/inspection.py): at most this many members, this many bytes once decompressed
+    # in all (counted while decompressing, not only as declared), and each member compressed
+    # at most this many times; beyond, the file is refused as a zip bomb.
+    CLEA_ARCHIVE_MAX_MEMBERS = int(os.environ.get("CLEA_ARCHIVE_MAX_MEMBERS", "1000"))
+    CLEA_ARCHIVE_MAX_BYTES = int(os.environ.get("CLEA_ARCHIVE_MAX_BYTES", str(50 * 1024 * 1024)))
+    CLEA_ARCHIVE_MAX_RATIO = int(os.environ.get("CLEA_ARCHIVE_MAX_RATIO", "100"))
+    # The « balayer_fichiers » job erases a file of UPLOAD_DIR that no row names only once it
+    # is older than this (seconds): an upload in flight is never swept (services/stockage.py).
+    CLEA_ORPHAN_AGE_SECONDS = int(os.environ.get("CLEA_ORPHAN_AGE_SECONDS", "3600"))
 
     CLEA_REFERENTIEL_FILE = str(BASE_DIR / "app" / "data" / "referentiel-clea-socle.json")
     CLEA_SECURITY_HEADERS = True

@@ -3,13 +3,12 @@ certificat (read, PDF), and the candidature's workflow verbs /envoyer, /annuler-
 /completer, /decision (in api/candidatures.py). Same services as the screens."""
 from __future__ import annotations
 
-import io
-
-from flask import request, send_file
+from flask import request
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 
+from app import telechargement
 from app.models.jury import Certificat, SessionJury
 from app.services import audit
 from app.services import certification as service
@@ -81,8 +80,8 @@ class JuryApi(ScopedModelRestApi):
         if content is None:
             return self.response_404()
         audit.consigner(self.user, "telecharger_proces_verbal", session)
-        return send_file(io.BytesIO(content), mimetype="application/pdf",
-                         download_name=f"proces-verbal-{session.date_session}.pdf")
+        return telechargement.fichier(content, f"proces-verbal-{session.date_session}.pdf",
+                                      "application/pdf", inline=True)
 
 
 class CertificatApi(ScopedModelRestApi):
@@ -111,8 +110,8 @@ class CertificatApi(ScopedModelRestApi):
         if certificat is None:
             return self.response_404()
         audit.consigner(self.user, "telecharger_certificat", certificat, certificat.numero)
-        return send_file(io.BytesIO(service.certificat_pdf(certificat)),
-                         mimetype="application/pdf", download_name=f"{certificat.numero}.pdf")
+        return telechargement.fichier(service.certificat_pdf(certificat),
+                                      f"{certificat.numero}.pdf", "application/pdf", inline=True)
 
     @expose("/<int:pk>/signe", methods=["POST"])
     @protect()

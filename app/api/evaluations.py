@@ -2,7 +2,7 @@
 document (multipart upload, download). Same services and gate as the screens."""
 from __future__ import annotations
 
-from flask import request, send_file
+from flask import request
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models.candidature import Candidature
 from app.models.evaluation import Document, Evaluation, Formation
 from app.security import perimeter
+from app import telechargement
 from app.services import audit, documents, evaluations
 from app.services.errors import RuleError, ServiceError
 
@@ -124,7 +125,9 @@ class DocumentApi(_DossierApi):
         documents.supprimer(item, self.user)
 
     def post_headless(self):
-        """Multipart: fichier, candidature_id, nature, evaluation_id | formation_id."""
+        """Multipart: fichier, candidature_id, nature, evaluation_id | formation_id. Optional
+        header Idempotency-Key (8 to 100 characters): a retry with the same key (an answer
+        lost) answers the first document (same id, 201) and stores nothing."""
         closed = self._closed()
         if closed:
             return closed
@@ -144,7 +147,8 @@ class DocumentApi(_DossierApi):
                                              self.user, nature=request.form.get("nature",
                                                                                 "piece"),
                                              evaluation_id=evaluation_id,
-                                             formation_id=formation_id)
+                                             formation_id=formation_id,
+                                             cle=request.headers.get("Idempotency-Key"))
         except ServiceError as error:
             return self._refuse(error)
         return self.response(201, id=document.id, result=self.show_model_schema.dump(document))
@@ -167,5 +171,5 @@ class DocumentApi(_DossierApi):
         if item is None or item.supprime_le is not None:
             return self.response_404()
         audit.consigner(self.user, "telecharger_document", item, item.nom_original)
-        return send_file(documents.chemin(item), as_attachment=True,
-                         download_name=item.nom_original, mimetype=item.type_mime)
+        return telechargement.fichier(documents.chemin(item), item.nom_original,
+                                      item.type_mime)

@@ -49,6 +49,14 @@ def retention() -> object:
     return run()
 
 
+def balayer_fichiers() -> dict:
+    """Files in step with their rows (services/stockage.py): finish interrupted moves, erase
+    orphans, report rows whose file is missing."""
+    from app.services.stockage import balayer
+
+    return balayer(db.session)
+
+
 # name → (function, interval in seconds)
 JOBS: dict[str, tuple[Callable[[], object], int]] = {
     "envoyer_emails": (envoyer_emails, 30),
@@ -56,6 +64,7 @@ JOBS: dict[str, tuple[Callable[[], object], int]] = {
     "abandons_automatiques": (abandons_automatiques, 24 * 3600),
     "affectation_jurys": (affectation_jurys, 3600),
     "retention": (retention, 24 * 3600),  # RGPD retention rules (config CLEA_RETENTION_*)
+    "balayer_fichiers": (balayer_fichiers, 3600),
 }
 
 

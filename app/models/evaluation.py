@@ -105,6 +105,9 @@ class Document(Model):
     """A file stored outside static/ under a generated name, served through a checked view."""
 
     __tablename__ = "document"
+    # a client's retry with the same idempotency key answers the first upload (per user)
+    __table_args__ = (UniqueConstraint("created_by_id", "idempotency_key",
+                                       name="uq_document_idempotency"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     candidature_id: Mapped[int] = mapped_column(
         ForeignKey("candidature.id", ondelete="RESTRICT"), index=True)
@@ -124,4 +127,5 @@ class Document(Model):
     supprime_le: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     supprime_par_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("ab_user.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[Optional[str]] = mapped_column(String(100))
     evaluation: Mapped[Optional[Evaluation]] = relationship(foreign_keys=[evaluation_id])

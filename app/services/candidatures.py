@@ -580,7 +580,7 @@ def supprimer(candidature: Candidature, by: Any) -> None:
     audit.record(by, "supprimer", candidature, candidat.nom_complet)
     if seul:  # the person goes too: the journal keeps no trace of their name
         audit.desidentifier(candidat, by, _("Suppression du dossier et de la personne"))
-    fichiers = documents.retirer_du_dossier(candidature)
+    documents.retirer_du_dossier(candidature)  # the files go once this commits
     db.session.execute(delete(Evaluation).where(Evaluation.candidature_id == candidature.id))
     db.session.execute(delete(Formation).where(Formation.candidature_id == candidature.id))
     db.session.execute(delete(Rattachement).where(
@@ -590,7 +590,6 @@ def supprimer(candidature: Candidature, by: Any) -> None:
     if seul:
         db.session.delete(candidat)
     db.session.commit()
-    documents.effacer_fichiers(fichiers)
 
 
 def abandons_automatiques(today: Optional[dt.date] = None) -> int:

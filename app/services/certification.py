@@ -29,7 +29,7 @@ from app.security import roles as R
 from app.security.access import can, ensure_can
 from app.security.matrix import CREATE, UPDATE
 
-from . import audit, documents, habilitations, notifications, pdf
+from . import audit, documents, habilitations, inspection, notifications, pdf, stockage
 from .candidatures import exiger_ecriture, transition
 from .dates import parse_date
 from .urls import public_url
@@ -372,18 +372,19 @@ def cloturer_session(session: SessionJury, by: Any, today: Optional[dt.date] = N
                  lambda name: setattr(session, "proces_verbal", name))
 
 
-def _stocker_pdf(prefix: str, content: bytes, attach) -> str:
-    """Write a PDF under a generated name, attach it to its row and commit; on failure
-    nothing is kept (no row, no file)."""
+def _stocker_pdf(prefix: str, content: bytes, attach, remplace: Optional[str] = None) -> str:
+    """Write a PDF under a generated name, attach it to its row and commit: the file is moved
+    into place by the commit (services/stockage.py), the file it replaces is erased after
+    it; on failure nothing is kept (no row, no file) and the replaced file stays."""
     stored = f"{prefix}-{uuid.uuid4().hex}.pdf"
-    path = documents.storage_dir() / stored
-    path.write_bytes(content)
     attach(stored)
     try:
+        stockage.preparer(db.session, stored, content)
+        if remplace:
+            stockage.effacer_apres_commit(db.session, [remplace])
         db.session.commit()
-    except Exception:
-        db.session.rollback()
-        path.unlink(missing_ok=True)
+    except BaseException:
+        stockage.annuler(db.session)
         raise
     return stored
 
@@ -409,7 +410,7 @@ def _proces_verbal_pdf(session: SessionJury) -> bytes:
 def proces_verbal(session: SessionJury) -> Optional[bytes]:
     if not session.proces_verbal:
         return None
-    return (documents.storage_dir() / session.proces_verbal).read_bytes()
+    return stockage.chemin(session.proces_verbal, db.session).read_bytes()
 
 
 # --- decisions -----------------------------------------------------------------------------
@@ -589,7 +590,7 @@ def url_verification(numero: str) -> str:
 def certificat_pdf(certificat: Certificat) -> bytes:
     """The signed PDF the jury uploaded, else the generated certificate."""
     if certificat.fichier_signe:
-        return (documents.storage_dir() / certificat.fichier_signe).read_bytes()
+        return stockage.chemin(certificat.fichier_signe, db.session).read_bytes()
     candidat = certificat.candidature.candidat
     lieu = ", ".join(p for p in (candidat.commune_naissance, candidat.pays_naissance) if p)
     return pdf.certificat(pdf.DonneesCertificat(
@@ -609,12 +610,12 @@ def deposer_certificat_signe(certificat: Certificat, nom: str, content: bytes, b
     if not content or documents.detect(content) != "pdf":
         raise RuleError(_("Le certificat signé doit être un fichier PDF (le contenu du fichier "
                           "est vérifié, pas seulement son nom)."), field="fichier")
+    inspection.verifier(content, "pdf", documents.safe_name(nom))
     previous = certificat.fichier_signe
     certificat.signe_le = dt.datetime.now()
     audit.record(by, "deposer_certificat_signe", certificat, documents.safe_name(nom))
-    _stocker_pdf("certificat", content, lambda name: setattr(certificat, "fichier_signe", name))
-    if previous:
-        (documents.storage_dir() / previous).unlink(missing_ok=True)
+    _stocker_pdf("certificat", content, lambda name: setattr(certificat, "fichier_signe", name),
+                 remplace=previous)
 
 
 def verifier(numero: str) -> Optional[dict]:

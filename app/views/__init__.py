@@ -80,11 +80,20 @@ def register_views(appbuilder) -> None:
     register_error_pages(app)
     app.context_processor(bell_context)
     app.add_template_global(page_url)
+    app.add_template_global(cle_formulaire)
     # French formatting shared by every template: « qu'Administrateur », « 14 h », « décembre 2026 »
     from app.services import formats
 
     app.jinja_env.filters.update(formats.FILTERS)
     app.jinja_env.globals.update(formats.GLOBALS)
+
+
+def cle_formulaire() -> str:
+    """A fresh idempotency key for an upload form, one per display (hidden field
+    « idempotency_key »): the same form sent twice stores its files once."""
+    import uuid
+
+    return uuid.uuid4().hex
 
 
 def _evaluations_open() -> bool:

@@ -11,6 +11,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 
+from app import telechargement
 from app.extensions import db
 from app.models.candidature import Candidature
 from app.models.jury import EMPLOYEURS, SALARIES, Certificat, LotEnvoi, SessionJury
@@ -22,10 +23,7 @@ from app.services import certification as service
 from app.services.errors import ServiceError
 
 def _pdf(content: bytes, name: str):
-    import io
-
-    return send_file(io.BytesIO(content), mimetype="application/pdf", as_attachment=True,
-                     download_name=name)
+    return telechargement.fichier(content, name, "application/pdf")
 
 
 def certificat_response(certificat: Certificat):

@@ -4,11 +4,12 @@ the matrice (download, upload), « Finaliser l'évaluation », « Rouvrir »; th
 download (perimeter-checked). Thin: services.evaluations holds every rule."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 
+from app import telechargement
 from app.extensions import db
 from app.models.candidature import Candidature
 from app.models.evaluation import EN_COURS, Document, Evaluation
@@ -31,7 +32,10 @@ def texte_finalisation() -> str:
 
 
 def deposer_fichiers(candidature, nature="piece", evaluation_id=None, formation_id=None):
-    """Store every file of the request's « fichier » field, one French message per file."""
+    """Store every file of the request's « fichier » field, one French message per file.
+    The form's hidden « idempotency_key » (generated per display, `cle_formulaire`) makes a
+    re-sent form (the answer was lost) store nothing twice: each file's key is the form's
+    key and its rank."""
     refus = documents.refus_depot(candidature, actor())
     if refus:
         flash(refus, "danger")
@@ -39,11 +43,13 @@ def deposer_fichiers(candidature, nature="piece", evaluation_id=None, formation_
     fichiers = [f for f in request.files.getlist("fichier") if f and f.filename]
     if not fichiers:
         flash(_("Choisissez un fichier à déposer."), "danger")
-    for fichier in fichiers:
+    cle = request.form.get("idempotency_key", "").strip()
+    for rang, fichier in enumerate(fichiers, 1):
         try:
             documents.enregistrer(candidature, fichier.filename, fichier.read(), actor(),
                                   nature=nature, evaluation_id=evaluation_id,
-                                  formation_id=formation_id)
+                                  formation_id=formation_id,
+                                  cle=f"{cle[:90]}:{rang}" if cle else None)
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "danger")
@@ -58,8 +64,8 @@ def document_response(pk):
     if document.supprime_le is not None:
         abort(404)
     audit.consigner(actor(), "telecharger_document", document, document.nom_original)
-    return send_file(documents.chemin(document), as_attachment=True,
-                     download_name=document.nom_original, mimetype=document.type_mime)
+    return telechargement.fichier(documents.chemin(document), document.nom_original,
+                                  document.type_mime)
 
 
 def _evaluation(pk) -> Evaluation:
@@ -206,13 +212,10 @@ class EvaluationView(BaseView):
     @has_access
     def matrice(self, pk):
         evaluation = _evaluation(pk)
-        import io
-
         name = f"matrice-clea-{evaluation.candidature.candidat.nom_naissance}.xlsx"
         audit.consigner(actor(), "telecharger_matrice", evaluation)
-        return send_file(io.BytesIO(matrice.generer(evaluation)), as_attachment=True,
-                         download_name=documents.safe_name(name),
-                         mimetype=documents.ALLOWED["xlsx"])
+        return telechargement.fichier(matrice.generer(evaluation), documents.safe_name(name),
+                                      documents.ALLOWED["xlsx"])
 
     @expose("/<int:pk>/deposer", methods=["POST"])
     @has_access
