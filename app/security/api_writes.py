@@ -19,12 +19,13 @@ from flask_jwt_extended import verify_jwt_in_request
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 API_PREFIX = "/api/"
-OWN_AUTHENTICATION = ("SecurityApi.",)  # endpoints that authenticate without the cookie
+# The security API (FAB's or its subclass with the second factor) authenticates by itself
+OWN_AUTHENTICATION = "/api/v1/security/"
 
 
 def needs_bearer() -> bool:
     return (request.method not in SAFE_METHODS and request.path.startswith(API_PREFIX)
-            and not (request.endpoint or "").startswith(OWN_AUTHENTICATION))
+            and not request.path.startswith(OWN_AUTHENTICATION))
 
 
 def bearer_message() -> str:
