@@ -72,7 +72,7 @@ class CleaSecurityApi(SecurityApi):
         """
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict):
-            return self.response_400(message=_("Le corps de la requête doit être du JSON."))
+            return self.response_400(message=_("Le corps de la requête doit être un objet JSON."))
         payload = dict(payload)
         code = payload.pop("code", None)
         try:

@@ -142,7 +142,7 @@ class CleaSecurityManager(SecurityManager):
         valid = check_password_hash(digest, password or "") and known and bool(password)
         if not valid:
             tentatives.echec(login, ip)
-            audit.record(None, "connexion_refusee", None, login[:256])
+            audit.record(None, "connexion_refusee", user, login[:256])
             db.session.commit()
             return None
         tentatives.succes(login, ip)

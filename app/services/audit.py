@@ -377,7 +377,7 @@ def _links(session: Session, rows: list) -> None:
             entry["candidature_id"] = entry["object_id"]
             entry["candidat_id"] = values.get("candidat_id")
         elif name in _DOSSIER_CHILDREN:
-            entry["candidature_id"] = values.get("candidature_id")
+            entry["candidature_id"] = values.get("candidature_id") or _loaded(obj, "candidature_id")
         if entry["candidature_id"] and entry["candidat_id"] is None:
             known = session.identity_map.get(identity_key(Candidature, entry["candidature_id"]))
             if known is not None and inspect(known).dict.get("candidat_id") is not None:
@@ -390,6 +390,15 @@ def _links(session: Session, rows: list) -> None:
         for entry in rows:
             if entry["candidat_id"] is None and entry["candidature_id"] in found:
                 entry["candidat_id"] = found[entry["candidature_id"]]
+
+
+def _loaded(obj: Any, key: str) -> Any:
+    """An attribute expired by an earlier commit (a workflow row recorded on an object the
+    caller committed before): loaded again, or None if it cannot be."""
+    try:
+        return getattr(obj, key, None)
+    except Exception:  # noqa: BLE001  (a deleted or detached row: the journal keeps going)
+        return None
 
 
 def _lock_chain(session: Session) -> Optional[str]:
@@ -471,6 +480,8 @@ def _tokens(candidat: Any) -> tuple[list[str], list[str]]:
         value = get(key)
         if isinstance(value, str) and len(value.strip()) >= 2:
             values.add(value.strip())
+    for name in (nom, usage, prenoms):  # each name alone (« Élodie lit bien »)
+        values |= {word for word in re.split(r"[\s\-']+", name or "") if len(word) >= 3}
     if isinstance(naissance, dt.date):
         values |= {naissance.isoformat(), naissance.strftime("%d/%m/%Y")}
     for key in ("email", "telephone"):
@@ -480,9 +491,30 @@ def _tokens(candidat: Any) -> tuple[list[str], list[str]]:
     return order(values), order(full)
 
 
+_VARIANTS = {"a": "aàâäáã", "c": "cç", "e": "eéèêë", "i": "iîïíì", "o": "oôöóòõ",
+             "u": "uùûüú", "y": "yÿý", "n": "nñ"}
+
+
+def _token_pattern(token: str) -> str:
+    """A person's value as a pattern that also finds it without its accents and with other
+    separators (« Élodie Dupré » in « cv-dupre-elodie.pdf »: names typed into file names)."""
+    from .texte import normalize
+
+    parts = []
+    for char in token:
+        base = normalize(char)
+        if not char.strip() or char in "-'_.’":
+            parts.append(r"[\s\-'_.’]?")
+        elif len(base) == 1 and base in _VARIANTS:
+            parts.append(f"[{_VARIANTS[base]}]")
+        else:
+            parts.append(re.escape(char))
+    return "".join(parts)
+
+
 def _replace(value: Any, tokens: list[str]) -> Any:
     if isinstance(value, str) and tokens:
-        pattern = re.compile("|".join(re.escape(t) for t in tokens), re.I)
+        pattern = re.compile("|".join(_token_pattern(t) for t in tokens), re.I)
         return pattern.sub(ANONYME, value)
     if isinstance(value, list):
         return [_replace(v, tokens) for v in value]

@@ -21,7 +21,8 @@ from app.services.errors import ServiceError
 from .confirmation import confirme, page_de_confirmation
 
 CONNEXION = "clea_2fa_connexion"  # the half-logged state: {uid, t, essais, next}
-SECRET = "clea_2fa_secret"  # the pending secret of an enrolment: {uid, secret}
+# A session key's name, not a secret: the pending secret of an enrolment: {uid, secret}
+SECRET = "clea_2fa_secret"  # nosec B105
 CODES = "clea_2fa_codes"  # recovery codes to show once: {uid, codes}
 
 

@@ -38,9 +38,11 @@ class NotificationsView(BaseView):
             "clea/notifications.html", rows=rows, rubrique=rubrique, lu=lu_arg,
             rubriques=service.RUBRIQUES, label=service.rubrique_label)
 
-    @expose("/ouvrir/<int:pk>")
+    @expose("/ouvrir/<int:pk>", methods=["POST"])
     @has_access
     def ouvrir(self, pk):
+        """A notification of the bell: marked read (a change: POST with its token), then its
+        page."""
         return redirect(_safe_local(service.open_notification(actor(), pk)))
 
     @expose("/lire/<int:pk>", methods=["POST"])

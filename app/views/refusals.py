@@ -9,6 +9,7 @@ the database is back.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Optional
 
 from flask import Flask, current_app, g, has_request_context, jsonify, make_response, request
@@ -26,6 +27,8 @@ from app.extensions import db
 RETRY_AFTER_SECONDS = 30
 # Errors meaning « the database does not answer » (refused or lost connection, pool exhausted).
 UNAVAILABLE = (sa.OperationalError, sa.InterfaceError, sa.TimeoutError, sa.DisconnectionError)
+
+log = logging.getLogger(__name__)
 
 
 def wants_json() -> bool:
@@ -49,8 +52,8 @@ def _rollback_quietly() -> None:
     is needed on a lost connection; any error here is the same outage)."""
     try:
         db.session.rollback()
-    except Exception:  # noqa: BLE001  (the database is down: nothing more to do)
-        pass
+    except Exception as error:  # noqa: BLE001  (the database is down: nothing more to do)
+        log.debug("rollback during an outage: %s", error)
 
 
 def unavailable():

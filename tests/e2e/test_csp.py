@@ -9,11 +9,12 @@ import json
 import re
 
 import pytest
+
 from playwright.sync_api import expect
 
 from .test_generic_screens import open_filter, open_select2
 from .test_grid import _evaluation
-from .ui import choose_select2, confirmation, panel_title
+from .ui import choose_select2, confirmation, log_out, panel_title
 
 WATCH = """
 window.cleaCspCount = 0;
@@ -69,7 +70,7 @@ def visit(page, path: str) -> None:
 
 
 def _sign_in(page, sign_in, username: str) -> None:
-    page.goto("/logout/")
+    log_out(page)
     sign_in(page, username)
 
 

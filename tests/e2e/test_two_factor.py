@@ -6,6 +6,8 @@ import time
 
 import pyotp
 import pytest
+
+from tests.e2e.ui import log_out
 from playwright.sync_api import expect
 
 from tests.e2e.test_accessibility import BLOCKING
@@ -74,7 +76,7 @@ def test_enrol_log_out_and_log_in_with_the_code(page, sign_in, shoot, sans_doubl
     page.get_by_role("button", name="J'ai noté mes codes").click()
     expect(page.get_by_role("tabpanel")).to_contain_text("Activée depuis le")
 
-    page.goto("/logout/")
+    log_out(page)
     page.goto("/login/")
     page.locator("#username").fill(USERNAME)
     page.locator("#password").fill(DEMO_PASSWORD)

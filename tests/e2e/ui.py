@@ -36,3 +36,13 @@ def confirm(page, label: str) -> None:
     dialog = confirmation(page)
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name=label, exact=True).click()
+
+
+def log_out(page) -> None:
+    """Log out as a user does: /logout/ asks, its button logs out (a POST with the token);
+    a visitor is sent to the login page at once."""
+    page.goto("/logout/")
+    button = page.get_by_role("button", name="Se déconnecter")
+    if button.count():
+        button.click()
+        page.wait_for_load_state("load")

@@ -21,7 +21,7 @@ from app.services import accounts, audit, documents
 from app.services import candidatures as dossiers
 from tests.conftest import BACKENDS
 from tests.integration.test_candidatures import dossier, habiliter
-from tests.world import user
+from tests.world import PASSWORD, user
 
 CERTIF = "certif_pro_a"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -102,7 +102,7 @@ def test_logins_are_recorded_with_address(app, world):
                 headers={"User-Agent": "Navigateur de test"})
     client.post("/login/", data={"username": "personne", "password": "faux"})
     response = client.post("/login/", data={"username": "admin_reseau_a",
-                                            "password": "Test-Password-2026!"},
+                                            "password": PASSWORD},
                            environ_base={"REMOTE_ADDR": "203.0.113.8"})
     assert response.status_code == 302
     refused = rows(action="connexion_refusee")

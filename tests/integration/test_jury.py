@@ -22,7 +22,7 @@ from app.services.errors import ForbiddenError, RuleError
 from tests.integration.test_candidatures import T
 from tests.integration.test_certification import TODAY, a_envoyer, session
 from tests.integration.test_candidatures import habiliter
-from tests.world import user
+from tests.world import PASSWORD, user
 
 YEAR = TODAY.year  # the sessions of these tests sit today (a jury decides from that date on)
 OF = "utilisateur_etablissement_a"
@@ -151,7 +151,7 @@ def test_a_jury_of_another_certificateur_does_not_see_the_dossier(app, ready, ap
     cpne = db.session.scalars(select(Certificateur).where(Certificateur.type == "cpne")).one()
     accounts.create_user({"username": "jury_cpne", "first_name": "J", "last_name": "C",
                           "email": "jury_cpne@test.fr", "role": "jury",
-                          "certificateur_id": cpne.id}, by=None, password="Test-Password-2026!")
+                          "certificateur_id": cpne.id}, by=None, password=PASSWORD)
     _, (c,) = en_session(ready)
     from werkzeug.exceptions import NotFound
 

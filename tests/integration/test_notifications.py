@@ -111,12 +111,14 @@ def test_page_filters_eye_arrow_and_bulk_read(app, world, login):
     assert "Dossier certifié" not in page and "Habilitation validée" in page
     assert "Dossier certifié" in M(client.get("/notifications/?lu=oui"))
     # arrow: opens the action and marks read
-    response = client.get(f"/notifications/ouvrir/{a.id}")
+    assert client.get(f"/notifications/ouvrir/{a.id}").status_code == 405  # GET changes nothing
+    assert 'data-count="2"' in T(client.get("/"))
+    response = client.post(f"/notifications/ouvrir/{a.id}")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/etablissementview/show/{world.ids['etab_a1']}")
     assert 'data-count="1"' in T(client.get("/"))
     # someone else's notification: 404, and bulk read ignores it
-    assert client.get(f"/notifications/ouvrir/{foreign.id}").status_code == 404
+    assert client.post(f"/notifications/ouvrir/{foreign.id}").status_code == 404
     response = client.post("/notifications/lire", data={"ids": [c.id, foreign.id]},
                            follow_redirects=True)
     assert "1 notification marquée comme lue" in T(response)
@@ -131,7 +133,7 @@ def test_page_filters_eye_arrow_and_bulk_read(app, world, login):
 
 def test_external_links_are_never_followed(app, world, login):
     note = notify_user("admin_etablissement_a", lien="https://evil.example/")
-    response = login("admin_etablissement_a").get(f"/notifications/ouvrir/{note.id}")
+    response = login("admin_etablissement_a").post(f"/notifications/ouvrir/{note.id}")
     assert response.headers["Location"].endswith("/notifications/")
 
 

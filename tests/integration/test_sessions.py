@@ -89,7 +89,7 @@ def test_copied_cookie_opens_nothing_after_logout_on_any_server(app, server_b, d
     stolen_a, stolen_b = copy_of(browser, app), copy_of(browser, server_b)
     assert opens(stolen_a, dossier_id) and opens(stolen_b, dossier_id)
     # The user logs out; the load balancer sent the logout to server B.
-    copy_of(browser, server_b).get("/logout/")
+    copy_of(browser, server_b).post("/logout/")
     assert not opens(stolen_a, dossier_id)
     assert not opens(stolen_b, dossier_id)
     assert not opens(browser, dossier_id)

@@ -370,4 +370,4 @@ def test_required_for_certif_pro_and_admin_reseau_only(app, world, clock, role, 
     response = client.post("/profil/deux-facteurs/desactiver", data={"preuve": PASSWORD})
     assert response.status_code == 302
     assert db.session.get(DeuxFacteurs, world.ids[username]) is not None
-    assert client.get("/logout/").status_code == 302
+    assert client.post("/logout/").status_code == 302
