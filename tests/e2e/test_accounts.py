@@ -29,7 +29,7 @@ def test_new_user_activates_account_from_the_email(page, sign_in, shoot):
     expect(page.locator("main")).to_contain_text("FORMAPLUS Créteil")
 
     page.locator("#clea-user-menu").click()
-    page.get_by_role("link", name="Déconnexion").click()
+    page.locator("#clea-user-menu + .dropdown-menu").get_by_role("button", name="Déconnexion").click()
     sign_in(page, "certifpro")
     page.goto("/emailenvoyeview/list/")
     row = page.locator("main table tr", has_text="marie.curie@of.fr")
@@ -38,7 +38,7 @@ def test_new_user_activates_account_from_the_email(page, sign_in, shoot):
     body = page.locator("main").inner_text()
     link = re.search(r"/compte/activer/[A-Za-z0-9_\-]+", body).group(0)
     page.locator("#clea-user-menu").click()
-    page.get_by_role("link", name="Déconnexion").click()
+    page.locator("#clea-user-menu + .dropdown-menu").get_by_role("button", name="Déconnexion").click()
 
     page.goto(link)
     expect(panel_title(page)).to_have_text("Activer mon compte")
@@ -55,6 +55,6 @@ def test_new_user_activates_account_from_the_email(page, sign_in, shoot):
     expect(page.locator("main")).to_contain_text("FORMAPLUS Créteil")
 
     page.locator("#clea-user-menu").click()
-    page.get_by_role("link", name="Déconnexion").click()
+    page.locator("#clea-user-menu + .dropdown-menu").get_by_role("button", name="Déconnexion").click()
     page.goto(link)
     expect(page.locator("main")).to_contain_text("Ce lien n'est plus valide")

@@ -83,7 +83,7 @@ def test_rattachement_accepted_by_certif_pro(page, sign_in, live_app, shoot):
     page.get_by_role("button", name="Envoyer la demande").click()
     expect(page.locator(".clea-flashes")).to_contain_text("Votre demande de rattachement est envoyée")
     page.locator("#clea-user-menu").click()
-    page.get_by_role("link", name="Déconnexion").click()
+    page.locator("#clea-user-menu + .dropdown-menu").get_by_role("button", name="Déconnexion").click()
 
     sign_in(page, "certifpro")
     page.goto("/rattachements/")
@@ -94,7 +94,7 @@ def test_rattachement_accepted_by_certif_pro(page, sign_in, live_app, shoot):
     confirm(page, "Accepter et transférer le dossier")
     expect(page.locator(".clea-flashes")).to_contain_text("le dossier est transféré")
     page.locator("#clea-user-menu").click()
-    page.get_by_role("link", name="Déconnexion").click()
+    page.locator("#clea-user-menu + .dropdown-menu").get_by_role("button", name="Déconnexion").click()
 
     sign_in(page, "utilisateur.organisme")
     expect(page.locator("#clea-bell .clea-bell-count")).not_to_have_text("0")

@@ -48,7 +48,7 @@ def test_request_then_validation_opens_the_tabs(page, sign_in, live_app, shoot):
     page.get_by_role("button", name="Enregistrer", exact=True).click()
     expect(page.locator(".clea-flashes")).to_contain_text("Votre demande est envoyée")
     page.locator("#clea-user-menu").click()
-    page.get_by_role("link", name="Déconnexion").click()
+    page.locator("#clea-user-menu + .dropdown-menu").get_by_role("button", name="Déconnexion").click()
 
     sign_in(page, "ue.versailles", "Versailles-2026!")
     expect(page.locator("main")).to_contain_text(WARNING)
@@ -56,7 +56,7 @@ def test_request_then_validation_opens_the_tabs(page, sign_in, live_app, shoot):
     expect(nav.get_by_role("button", name="Évaluations")).to_have_count(0)
     assert page.goto("/evaluations/").status == 403
     page.locator("#clea-user-menu").click()
-    page.get_by_role("link", name="Déconnexion").click()
+    page.locator("#clea-user-menu + .dropdown-menu").get_by_role("button", name="Déconnexion").click()
 
     sign_in(page, "certifpro")
     expect(page.locator("#clea-bell .clea-bell-count")).not_to_have_text("0")
@@ -72,7 +72,7 @@ def test_request_then_validation_opens_the_tabs(page, sign_in, live_app, shoot):
     expect(page.locator(".clea-flashes")).to_contain_text("La décision est enregistrée")
     expect(page.locator("main")).to_contain_text("Validée")
     page.locator("#clea-user-menu").click()
-    page.get_by_role("link", name="Déconnexion").click()
+    page.locator("#clea-user-menu + .dropdown-menu").get_by_role("button", name="Déconnexion").click()
 
     sign_in(page, "ue.versailles", "Versailles-2026!")
     expect(page.locator("main")).not_to_contain_text(WARNING)
