@@ -794,6 +794,55 @@ def _lisible(value: Any) -> str:
     return str(value)
 
 
+# The journal's field names as users read them (the column name otherwise).
+FIELD_LABELS = {
+    "first_name": _l("Prénom"),
+    "last_name": _l("Nom"),
+    "email": _l("E-mail"),
+    "username": _l("Identifiant"),
+    "password": _l("Mot de passe"),
+    "active": _l("Actif"),
+    "roles": _l("Rôle"),
+    "telephone": _l("Téléphone"),
+    "reseau_id": _l("Réseau"),
+    "organisme_id": _l("Organisme"),
+    "etablissement_id": _l("Établissement"),
+    "certificateur_id": _l("Certificateur"),
+    "candidat_id": _l("Candidat"),
+    "candidature_id": _l("Dossier"),
+    "civilite": _l("Civilité"),
+    "nom_naissance": _l("Nom de naissance"),
+    "nom_usage": _l("Nom d'usage"),
+    "prenoms": _l("Prénoms"),
+    "date_naissance": _l("Date de naissance"),
+    "commune_naissance": _l("Commune de naissance"),
+    "departement_naissance": _l("Département de naissance"),
+    "pays_naissance": _l("Pays de naissance"),
+    "adresse": _l("Adresse"),
+    "code_postal": _l("Code postal"),
+    "ville": _l("Ville"),
+    "statut": _l("Statut"),
+    "motif": _l("Motif"),
+    "nom": _l("Nom"),
+    "raison_sociale": _l("Raison sociale"),
+    "siret": _l("SIRET"),
+    "siren": _l("SIREN"),
+    "nom_original": _l("Nom du fichier"),
+    "nature": _l("Nature"),
+    "date_session": _l("Date de la session"),
+    "decision": _l("Décision"),
+    "numero": _l("Numéro"),
+    "actif": _l("Actif"),
+    "type": _l("Type"),
+    "session_jury_id": _l("Session de jury"),
+    "branche_id": _l("Branche"),
+}
+
+
+def champ_label(key: str) -> str:
+    return str(FIELD_LABELS.get(key, key.replace("_", " ")))
+
+
 def changements(row: AuditLog) -> list[tuple[str, str, str]]:
     """(field, before, after) of a row, readable (« — » for nothing, dates in French)."""
     items = []
@@ -803,7 +852,7 @@ def changements(row: AuditLog) -> list[tuple[str, str, str]]:
             items.append((_("lignes anonymisées"), "—", str(count)))
             continue
         before, after = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
-        items.append((key, _lisible(before), _lisible(after)))
+        items.append((champ_label(key), _lisible(before), _lisible(after)))
     return items
 
 

@@ -71,6 +71,7 @@ def test_field_edit_shows_before_and_after_on_screen_and_api(app, world, login, 
     page = T(login(CERTIF).get(f"/audit/?type=Etablissement&objet_id={etab_id}"))
     assert "Journal d'audit" in page
     assert "ETAB_A1 → ETAB A1 RENOMMÉ" in page
+    assert "<strong>Nom</strong> : ETAB_A1" in page  # the field as users name it
     assert "127.0.0.1" in page
 
 
