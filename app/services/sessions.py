@@ -178,7 +178,7 @@ def ouvertes(user: Utilisateur) -> list[dict]:
         select(UserSession).where(UserSession.user_id == user.id,
                                   UserSession.ended_on.is_(None))
         .order_by(UserSession.last_seen.desc())).scalars().all()
-    return [{"appareil": row.user_agent or "", "ip": row.ip or "", "debut": row.created_on,
+    return [{"appareil": appareil(row.user_agent), "navigateur": row.user_agent or "", "ip": row.ip or "", "debut": row.created_on,
              "derniere_activite": row.last_seen, "courante": row.token_hash == digest}
             for row in rows if expiration(row.created_on, row.last_seen, now) is None]
 
@@ -204,3 +204,18 @@ def jeton_revoque(_header: dict, payload: dict) -> bool:
     or « tous les appareils » is refused."""
     current = generation(payload.get("sub"))
     return current is None or payload.get("gen", 0) != current
+
+
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+             ("Chrome/", "Chrome"), ("Chromium/", "Chromium"), ("Safari/", "Safari"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+            ("Windows", "Windows"), ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"),
+            ("Linux", "Linux"))
+
+
+def appareil(user_agent: Optional[str]) -> str:
+    """« Chrome · Linux » from a browser's user agent (the whole string is shown on hover)."""
+    agent = user_agent or ""
+    browser = next((name for key, name in _BROWSERS if key in agent), "")
+    system = next((name for key, name in _SYSTEMS if key in agent), "")
+    return " · ".join(part for part in (browser, system) if part)

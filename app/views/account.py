@@ -153,7 +153,7 @@ class ProfilView(BaseView):
         return self._done(_("Votre mot de passe est modifié."), "password")
 
 
-ONGLETS = ("infos", "password", "notifications", "deux-facteurs")
+ONGLETS = ("infos", "password", "notifications", "sessions", "deux-facteurs")
 
 
 def _profile_data(user) -> dict:
