@@ -73,33 +73,11 @@ def init_appbuilder(app: Flask) -> None:
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
         register_apis(appbuilder)
-        init_jwt_messages(appbuilder.sm.jwt_manager)
         # The REST API changes state only with a bearer token (security/api_writes.py), which
         # no foreign page can send: CSRF tokens apply to the HTML forms only.
         for name, blueprint in app.blueprints.items():
             if name.endswith("Api") or name in ("SecurityApi", "OpenApi", "MenuApi"):
                 csrf.exempt(blueprint)
-
-
-def init_jwt_messages(jwt_manager) -> None:
-    """French JSON for missing, invalid or expired API tokens."""
-    from flask import jsonify
-    from flask_babel import gettext as _
-
-    def unauthorized(*_args):
-        return jsonify(message=_("Authentification requise.")), 401
-
-    def expired(*_args):
-        return jsonify(message=_("Jeton expiré : reconnectez-vous.")), 401
-
-    def revoked(*_args):
-        return jsonify(message=_("Session terminée (mot de passe changé ou déconnexion de "
-                                 "tous les appareils) : reconnectez-vous.")), 401
-
-    jwt_manager.revoked_token_loader(revoked)
-    jwt_manager.unauthorized_loader(unauthorized)
-    jwt_manager.invalid_token_loader(unauthorized)
-    jwt_manager.expired_token_loader(expired)
 
 
 def init_refusals(app: Flask) -> None:

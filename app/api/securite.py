@@ -16,7 +16,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token
 from marshmallow import ValidationError
 
 from app.extensions import db
-from app.services import audit, deux_facteurs
+from app.services import audit, deux_facteurs, tentatives
 from app.services.errors import ServiceError
 
 
@@ -85,7 +85,7 @@ class CleaSecurityApi(SecurityApi):
         user = self.appbuilder.sm.auth_user_db(login_payload["username"],
                                                login_payload["password"])
         if not user:
-            return self.response(401, message=_("Identifiant ou mot de passe incorrect."))
+            return self.response(401, message=tentatives.login_error())
         if deux_facteurs.active(user):
             if not code or not isinstance(code, str):
                 return self.response(401, message=_(

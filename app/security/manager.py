@@ -30,18 +30,6 @@ from .fab_views import (
 from .redirects import local_url
 
 
-def login_refused_message() -> str:
-    """The one answer to a wrong password, an unknown login and a suspended account."""
-    return _("Identifiant ou mot de passe incorrect.")
-
-
-def login_delayed_message(seconds: int) -> str:
-    """The answer while a delay runs for this login from this address (the same whether or
-    not the account exists)."""
-    return _("Trop de tentatives de connexion depuis votre adresse : patientez %(n)d secondes "
-             "avant de réessayer, ou utilisez « Mot de passe oublié ».", n=seconds)
-
-
 class CleaAuthDBView(AuthDBView):
     login_template = "clea/login.html"
     title = _l("Connexion")
@@ -55,7 +43,7 @@ class CleaAuthDBView(AuthDBView):
             next_url = local_url(request.args.get("next"), self.appbuilder.get_url_for_index)
             user = self.appbuilder.sm.auth_user_db(form.username.data, form.password.data)
             if not user:
-                flash(g.pop("clea_login_error", None) or login_refused_message(), "warning")
+                flash(tentatives.login_error(), "warning")
                 return redirect(self.appbuilder.get_url_for_login_with(next_url))
             return apres_mot_de_passe(user, next_url)  # the second factor, if enrolled
         return self.render_template(self.login_template, title=self.title, form=form,
@@ -130,7 +118,7 @@ class CleaSecurityManager(SecurityManager):
             return None
         wait = tentatives.attente(login, ip)
         if wait:
-            g.clea_login_error = login_delayed_message(wait)
+            g.clea_login_error = tentatives.login_delayed_message(wait)
             audit.record(None, "connexion_ralentie", None, login[:256])
             db.session.commit()
             return None

@@ -15,7 +15,8 @@ import hashlib
 import math
 from typing import Optional
 
-from flask import current_app
+from flask import current_app, g
+from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -138,3 +139,22 @@ def reinitialisation_refusee(user_id: Optional[int], ip: str) -> Optional[str]:
             config["CLEA_RESET_PER_ACCOUNT"]:
         return "limite_compte"
     return None
+
+
+def login_refused_message() -> str:
+    """The one answer to a wrong password, an unknown login and a suspended account."""
+    return _("Identifiant ou mot de passe incorrect.")
+
+
+def login_delayed_message(seconds: int) -> str:
+    """The answer while a delay runs for this login from this address (the same whether or
+    not the account exists)."""
+    return _("Trop de tentatives de connexion depuis votre adresse : patientez %(n)d secondes "
+             "avant de réessayer, ou utilisez « Mot de passe oublié ».", n=seconds)
+
+
+def login_error() -> str:
+    """The answer to the login just refused (HTML page and API): the delay running for this
+    address if there is one, else the one refusal."""
+    return g.pop("clea_login_error", None) or login_refused_message()
+

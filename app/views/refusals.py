@@ -254,8 +254,6 @@ def french_validation(details: Any) -> Any:
 def french_api_message(message: Any) -> Any:
     if not isinstance(message, str):
         return message
-    if message == "Not authorized" and request.endpoint == "SecurityApi.login":
-        return g.pop("clea_login_error", None) or _("Identifiant ou mot de passe incorrect.")
     exact = _fab_json_messages().get(message)
     if exact is not None:
         return exact
@@ -287,9 +285,19 @@ def translate_api_response(response):
 # --- flask-jwt-extended's English answers ------------------------------------------------
 
 def init_jwt_refusals(jwt_manager) -> None:
-    """The loaders that app/__init__.init_jwt_messages does not set (fresh token, suspended
-    or deleted user: « Error loading the user 7 », failed claims; a revoked token's answer
-    is init_jwt_messages')."""
+    """Every answer of flask-jwt-extended in French: missing, invalid, expired or revoked
+    token (a password change or « tous les appareils »), suspended or deleted user
+    (« Error loading the user 7 »), fresh token required, failed claims."""
+
+    def unauthorized(*_args):
+        return jsonify(message=_("Authentification requise.")), 401
+
+    def expired(*_args):
+        return jsonify(message=_("Jeton expiré : reconnectez-vous.")), 401
+
+    def ended(*_args):
+        return jsonify(message=_("Session terminée (mot de passe changé ou déconnexion de "
+                                 "tous les appareils) : reconnectez-vous.")), 401
 
     def suspended(_header, _data):
         return jsonify(message=_("Compte introuvable ou suspendu : reconnectez-vous.")), 401
@@ -301,6 +309,10 @@ def init_jwt_refusals(jwt_manager) -> None:
         return jsonify(message=_("Cette action demande une connexion récente : "
                                  "reconnectez-vous.")), 401
 
+    jwt_manager.unauthorized_loader(unauthorized)
+    jwt_manager.invalid_token_loader(unauthorized)
+    jwt_manager.expired_token_loader(expired)
+    jwt_manager.revoked_token_loader(ended)
     jwt_manager.user_lookup_error_loader(suspended)
     jwt_manager.needs_fresh_token_loader(fresh)
     jwt_manager.token_verification_failed_loader(revoked)

@@ -5,7 +5,7 @@ the date, the last accepted 30-second step, so that a code cannot be replayed); 
 holds the ten single-use recovery codes, as HMACs only. Both go with their user (CASCADE).
 
 Revision ID: 13b0twofactor
-Revises: e3ca4a9a00d2
+Revises: 13a0sessions
 Create Date: 2026-12-01 12:45:00.000000
 
 """

@@ -8,7 +8,7 @@ user_name, ip, user_agent, desidentifie) inside a transaction that set
 `clea.audit_desidentification` to 'on' (services.audit.desidentifier).
 
 Revision ID: 13c0auditjournal
-Revises: e3ca4a9a00d2
+Revises: 13b0twofactor
 Create Date: 2026-12-10 10:00:00.000000
 
 """

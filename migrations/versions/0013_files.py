@@ -10,7 +10,7 @@ SQLite: the table is rebuilt (batch mode) with foreign key enforcement switched 
 migrations/env.py.
 
 Revision ID: 13e0files
-Revises: e3ca4a9a00d2
+Revises: 13c0auditjournal
 Create Date: 2026-12-01 12:30:00.000000
 
 """
