@@ -156,6 +156,7 @@ class Browser:
         return False
 
 
+@pytest.mark.postgres
 def test_login_rate_limit_counts_both_servers_together(servers):
     a, b = servers
     browser = Browser("203.0.113.21")
@@ -171,6 +172,7 @@ def test_login_rate_limit_counts_both_servers_together(servers):
     assert Browser("203.0.113.22").post_login(b, "inconnu", "mauvais")[0] == 302
 
 
+@pytest.mark.postgres
 def test_progressive_login_delay_counts_both_servers_together(servers):
     a, b = servers
     browser = Browser("203.0.113.31")
@@ -185,6 +187,7 @@ def test_progressive_login_delay_counts_both_servers_together(servers):
     assert not browser.profile(a)
 
 
+@pytest.mark.postgres
 def test_logout_on_one_server_ends_the_copied_cookie_on_the_other(servers):
     a, b = servers
     browser = Browser("203.0.113.41")
@@ -199,6 +202,7 @@ def test_logout_on_one_server_ends_the_copied_cookie_on_the_other(servers):
     assert browser.profile(a)
 
 
+@pytest.mark.postgres
 def test_password_change_on_one_server_ends_the_other_sessions_on_both(servers):
     a, b = servers
     here, laptop = Browser("203.0.113.51"), Browser("203.0.113.52")
@@ -259,3 +263,44 @@ def test_logout_and_password_change_end_redis_sessions_in_process(redis_url, app
     assert here.get("/profil/").status_code == 200
     assert other.get("/profil/").status_code == 302
     assert len(list(partage.client().scan_iter("clea:session:*"))) == 1
+
+
+# --- the scheduler's lock stays in PostgreSQL: two schedulers, each job once ----------------
+
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_two_schedulers_never_both_take_a_job(app):
+    """Two scheduler processes (two apps, two connections) try the same job's lock at the same
+    instant, round after round: exactly one runs it each time, and once released it is free."""
+    import datetime as dt
+    import threading
+
+    from app.extensions import db
+    from app.jobs import locks
+    from tests.conftest import make_test_app
+
+    other = make_test_app(app.config["TEST_DATABASE_URL"])
+    results: dict = {}
+    barrier = threading.Barrier(2)
+
+    def scheduler(application, owner):
+        with application.app_context():
+            for round_ in range(15):
+                barrier.wait()
+                results[(round_, owner)] = locks.acquire("envoyer_emails", dt.timedelta(minutes=5),
+                                                         owner)
+                barrier.wait()
+                if results[(round_, owner)]:
+                    locks.release("envoyer_emails", owner)
+            db.session.remove()
+
+    threads = [threading.Thread(target=scheduler, args=(application, owner))
+               for application, owner in ((app, "serveur-a:1"), (other, "serveur-b:1"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    with other.app_context():
+        db.engine.dispose()
+    assert [results[(r, "serveur-a:1")] + results[(r, "serveur-b:1")] for r in range(15)] \
+        == [1] * 15
