@@ -50,16 +50,14 @@ def one(sql: str, **params):
 
 def _digest() -> tuple:
     """What must be identical from one run to another with the same seed."""
-    return tuple(one(f"SELECT md5(string_agg({cols}, ';' ORDER BY {order})) FROM {table}")
-                 for table, cols, order in (
-        ("candidat", "id || cle_identite || recherche || coalesce(recherche_usage, '') "
-                     "|| created_on", "id"),
-        ("candidature", "id || candidat_id || etablissement_id || statut || created_on "
-                        "|| coalesce(session_jury_id, 0)", "id"),
-        ("evaluation", "id || candidature_id || type || statut || coalesce(resultat, '')", "id"),
-        ("resultat_evaluation", "id || coalesce(acquis::text, '-')", "id"),
-        ("certificat", "numero || candidature_id", "id"),
-        ("ab_user", "username || coalesce(etablissement_id, 0)", "id")))
+    return tuple(one(f"SELECT md5(string_agg(concat_ws('|', {cols}), ';' ORDER BY id)) "
+                     f"FROM {table}") for table, cols in (
+        ("candidat", "id, cle_identite, recherche, recherche_usage, created_on"),
+        ("candidature", "id, candidat_id, etablissement_id, statut, created_on, session_jury_id"),
+        ("evaluation", "id, candidature_id, type, statut, resultat"),
+        ("resultat_evaluation", "id, acquis"),
+        ("certificat", "id, numero, candidature_id"),
+        ("ab_user", "id, username, etablissement_id")))
 
 
 @pytest.mark.postgres
