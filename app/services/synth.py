@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -100,8 +101,8 @@ Anne-Sophie Zoé Yasmine""".split()
 PRENOMS_M = """Jean Pierre Michel Philippe Alain Nicolas Christophe Patrick Stéphane David
 Laurent Frédéric Olivier Julien Sébastien Thomas Kévin Maxime Alexandre Romain Anthony Lucas
 Hugo Théo Nathan Mohamed Karim Mehdi Youssef Rachid Bruno Thierry Éric Franck Pascal Didier
-Gérard Jérôme Cédric Grégory Jean-Pierre Jean-Luc Jean-François Loïc Mathis Enzo Raphaël Noé
-Adrien Baptiste""".split()
+Gérard Jérôme Cédric Grégory Jean-Pierre Jean-Luc Jean-François Loïc Mathis Enzo
+Raphaël Noé Adrien Baptiste""".split()
 SYLLABES = ("ba be bi bo bou ca ce cha che co cou da de di do dou fa fe fo ga ge gi go gou "
             "la le li lo lou ma me mi mo mou na ne no nou pa pe pi po pou ra re ri ro rou sa "
             "se si so sou ta te ti to tou va ve vi vo bé dé lé mé ré té").split()
@@ -127,7 +128,8 @@ MOTS_ORGANISMES = ["Institut", "Centre", "Atelier", "Espace", "Académie", "Mais
                    "Pôle", "Cap", "Avenir"]
 MOTS_RESEAUX = ["Avenir", "Horizon", "Compétences", "Savoirs", "Trajectoires", "Passerelles",
                 "Envol", "Tremplin", "Équinoxe", "Boussole"]
-PROFIL = bool(__import__("os").environ.get("CLEA_SYNTH_PROFIL"))  # print each statement's time (tuning)
+# CLEA_SYNTH_PROFIL=1 prints each statement's time (tuning)
+PROFIL = bool(os.environ.get("CLEA_SYNTH_PROFIL"))
 # The tables loaded here (their ids given explicitly, their sequences set after the load).
 TABLES = ("reseau", "organisme", "etablissement", "habilitation", "ab_user", "ab_user_role",
           "session_jury", "membre_jury", "candidat", "candidature", "evaluation",
@@ -143,9 +145,8 @@ class SynthError(RuleError):
 
 @dataclass
 class Bilan:
-    """What was generated: rows per table and seconds per step."""
+    """What the load took: the seconds of each step (its label says what it generated)."""
 
-    lignes: dict[str, int] = field(default_factory=dict)
     durees: list[tuple[str, float]] = field(default_factory=list)
     total: float = 0.0
 
@@ -176,7 +177,8 @@ def generer(n: int, seed: int, progress: Optional[Callable[[str], None]] = None,
     referentiel = db.session.execute(
         select(Referentiel).where(Referentiel.en_vigueur.is_(True))).scalars().first()
     if referentiel is None:
-        raise SynthError(_("Aucun référentiel en vigueur : lancez d'abord « flask clea init »."))
+        raise SynthError(
+            _("Aucun référentiel en vigueur : lancez d'abord « flask clea init »."))
     if db.session.execute(select(Utilisateur.id).where(Utilisateur.username == MARQUE)).first():
         raise SynthError(_("Les données synthétiques sont déjà chargées dans cette base "
                            "(compte « %(login)s »).", login=MARQUE))
@@ -193,7 +195,7 @@ class _Generateur:
         self.referentiel_id = referentiel_id
         self.password = password
         self.say = say
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # nosec B311 (reproducible data, no secret)
         self.bilan = Bilan()
         self.conn = db.session.connection()
 
@@ -211,10 +213,10 @@ class _Generateur:
 
     def base(self, table: str) -> int:
         """The next free id of a table (ids are given explicitly, the sequence set after)."""
-        return int(self.scalar(f"SELECT coalesce(max(id), 0) FROM {table}"))
+        return int(self.scalar(f"SELECT coalesce(max(id), 0) FROM {table}"))  # nosec B608
 
     def setval(self, table: str) -> None:
-        self.sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+        self.sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # nosec B608
                  f"greatest((SELECT coalesce(max(id), 0) FROM {table}), 1))")
 
     def etape(self, label: str, started: float) -> None:
@@ -223,7 +225,7 @@ class _Generateur:
         self.say(f"{label} ({seconds:.1f} s)")
 
     def count(self, table: str, where: str = "") -> int:
-        return int(self.scalar(f"SELECT count(*) FROM {table} {where}"))
+        return int(self.scalar(f"SELECT count(*) FROM {table} {where}"))  # nosec B608
 
     # --- the run --------------------------------------------------------------------------
 
@@ -382,7 +384,8 @@ class _Generateur:
             SELECT e.id - :e0 AS k, e.id, e.organisme_id, o.reseau_id, e.region,
                    (SELECT id FROM s_cert c WHERE c.region = e.region) AS tp_id,
                    CASE WHEN (e.id - :e0) % 4 = 0
-                        THEN (CAST(:branches AS int[]))[1 + ((e.id - :e0) / 4) % :nb] END AS branche_id
+                        THEN (CAST(:branches AS int[]))[1 + ((e.id - :e0) / 4) % :nb]
+                   END AS branche_id
             FROM etablissement e JOIN organisme o ON o.id = e.organisme_id
             WHERE e.id > :e0""", {"e0": eid, "branches": branche_ids, "nb": len(branche_ids)})
         self.sql("""ALTER TABLE s_etab ADD COLUMN cpne_id int""")
@@ -439,7 +442,8 @@ class _Generateur:
                         email, login_count, fail_login_count, created_on, changed_on,
                         reseau_id, organisme_id, etablissement_id, certificateur_id,
                         notifier_nouvelle_candidature, session_generation)
-            SELECT u.id, (CAST(:prenoms AS text[]))[1 + (u.id * 7) % :np], (CAST(:noms AS text[]))[1 + (u.id * 13) % :nn],
+            SELECT u.id, (CAST(:prenoms AS text[]))[1 + (u.id * 7) % :np],
+                   (CAST(:noms AS text[]))[1 + (u.id * 13) % :nn],
                    u.login, :hash, true, u.login || '@synth.certificat-clea.fr', 0, 0,
                    :ref - (u.id % 1500) * interval '1 day', :ref - (u.id % 1500) * interval '1 day',
                    u.reseau_id, u.organisme_id, u.etablissement_id, u.certificateur_id,
@@ -602,23 +606,21 @@ class _Generateur:
         """The plan (s_plan): one row per candidature with its status, établissement and
         timeline; then the candidats (created with their first path) and the candidatures."""
         t0 = time.monotonic()
+        noms = [statut for statut, _part in STATUTS]
         bornes, cumul = [], 0.0
-        for statut, part in STATUTS:
+        for _statut, part in STATUTS:
             cumul += part
-            bornes.append((statut, cumul))
-        case_statut = "CASE " + " ".join(
-            f"WHEN u < {b:.4f} THEN '{s}'" for s, b in bornes[:-1]) + f" ELSE '{bornes[-1][0]}' END"
-        case_age = "CASE statut " + " ".join(
-            f"WHEN '{s}' THEN {lo} + floor(r_age * {hi - lo})" for s, (lo, hi) in AGES.items()
-        ) + " END"
-        case_etape = "CASE statut " + " ".join(
-            f"WHEN '{s}' THEN {e}" for s, e in ETAPE.items()) + " END"
+            bornes.append(cumul)
+        bornes[-1] = 2.0  # every draw falls in a status
+        listes = {"statuts": noms, "bornes": bornes,
+                  "age_min": [AGES[s][0] for s in noms], "age_max": [AGES[s][1] for s in noms],
+                  "etapes": [ETAPE.get(s, 0) for s in noms]}
         self.c0 = self.base("candidature")
         self.cand0 = self.base("candidat")
         e = self.count("s_etab")
         m = self.m
         # j ≤ m: the candidat's current path; j > m: an earlier, closed path of candidat j - m
-        self.sql(f"""CREATE TEMP TABLE s_plan ON COMMIT DROP AS
+        self.sql("""CREATE TEMP TABLE s_plan ON COMMIT DROP AS
             WITH d AS (
                 SELECT j, CASE WHEN j <= :m THEN j ELSE j - :m END AS kk,
                        random() AS u, random() AS r_age, random() AS r_etab, random() AS r_av,
@@ -628,30 +630,37 @@ class _Generateur:
             s AS (
                 SELECT d.*, CASE WHEN j > :m THEN CASE WHEN u < 0.7 THEN 'abandonnee'
                                                   ELSE 'non_certifiee' END
-                                 ELSE {case_statut.replace("u <", "d.u <")} END AS statut
+                                 ELSE (CAST(:statuts AS text[]))[(
+                                     SELECT min(i) FROM generate_subscripts(
+                                         CAST(:bornes AS float8[]), 1) i
+                                     WHERE d.u < (CAST(:bornes AS float8[]))[i])] END AS statut
                 FROM d)
             SELECT j, kk, :c0 + j AS id, statut,
                    CASE WHEN statut = 'abandonnee' THEN (ARRAY['attente_eval_prealable',
                         'attente_eval_finale', 'a_envoyer'])[1 + floor(r_av * 3)::int] END
                        AS avant,
                    1 + floor(power(r_etab, 1.6) * :e)::int AS ek,
-                   ({case_age})::int AS age,
+                   (x.lo + floor(r_age * (x.hi - x.lo)))::int AS age,
                    r1 < 0.12 AS prea_valide, r2 < 0.15 AS echec_finale, r3 < 0.35 AS brouillon,
                    r4, r5, r6, r7
-            FROM s""", {"m": m, "n": self.n, "c0": self.c0, "e": e})
-        self.sql(f"""ALTER TABLE s_plan ADD COLUMN etape int, ADD COLUMN creee timestamp,
+            FROM s CROSS JOIN LATERAL (SELECT
+                (CAST(:age_min AS int[]))[array_position(CAST(:statuts AS text[]), s.statut)] AS lo,
+                (CAST(:age_max AS int[]))[array_position(CAST(:statuts AS text[]), s.statut)] AS hi
+            ) x""", {"m": m, "n": self.n, "c0": self.c0, "e": e, **listes})
+        self.sql("""ALTER TABLE s_plan ADD COLUMN etape int, ADD COLUMN creee timestamp,
                  ADD COLUMN t_prea timestamp, ADD COLUMN t_fin timestamp,
                  ADD COLUMN t_env timestamp, ADD COLUMN t_dec timestamp,
                  ADD COLUMN t_rep timestamp, ADD COLUMN t_ab timestamp""")
         # an earlier path ends before the current one starts
-        self.sql(f"""UPDATE s_plan p SET
+        self.sql("""UPDATE s_plan p SET
                  etape = CASE WHEN p.statut = 'abandonnee'
                               THEN CASE p.avant WHEN 'attente_eval_prealable' THEN 1
                                    WHEN 'attente_eval_finale' THEN 2 ELSE 3 END
-                              ELSE {case_etape.replace("statut", "p.statut")} END,
+                              ELSE (CAST(:etapes AS int[]))[
+                                  array_position(CAST(:statuts AS text[]), p.statut)] END,
                  age = CASE WHEN p.j > :m THEN least(2150, c.age + 240 + (p.r7 * 500)::int)
                             ELSE p.age END
-                 FROM s_plan c WHERE c.j = p.kk""", {"m": m})
+                 FROM s_plan c WHERE c.j = p.kk""", {"m": m, **listes})
         self.sql("UPDATE s_plan SET prea_valide = false WHERE etape <= 2")
         # the timeline, from created_on: préalable, finale, sent, jury, answer, abandonment
         self.sql("""UPDATE s_plan SET
@@ -718,7 +727,8 @@ class _Generateur:
                    lower(replace(c.prenoms_cle, ' ', '.')) || '.' ||
                        replace(c.nom_cle, ' ', '') || c.kk || '@exemple.fr',
                    '06 ' || lpad(((c.kk * 7919) % 100000000)::text, 8, '0'),
-                   (1 + c.kk % 150) || ' rue de la République', (CAST(:cps AS text[]))[1 + c.r_ville],
+                   (1 + c.kk % 150) || ' rue de la République',
+                   (CAST(:cps AS text[]))[1 + c.r_ville],
                    (CAST(:villes AS text[]))[1 + c.r_ville], c.cle,
                    c.nom_cle || ' ' || c.prenoms_cle,
                    CASE WHEN c.usage_cle IS NOT NULL THEN c.usage_cle || ' ' || c.prenoms_cle END,
@@ -852,8 +862,10 @@ class _Generateur:
         self.sql("""INSERT INTO formation (id, candidature_id, intitule, organisme_formateur,
                         formateur, date_debut, date_fin, duree_heures, modalite, created_on,
                         created_by_id)
-            SELECT f.id, f.cid, (CAST(:intitules AS text[]))[1 + f.id % 5], (CAST(:organismes AS text[]))[1 + f.id % 4],
-                   (CAST(:formateurs AS text[]))[1 + f.id % 6], (f.t_prea + interval '3 days')::date,
+            SELECT f.id, f.cid, (CAST(:intitules AS text[]))[1 + f.id % 5],
+                   (CAST(:organismes AS text[]))[1 + f.id % 4],
+                   (CAST(:formateurs AS text[]))[1 + f.id % 6],
+                   (f.t_prea + interval '3 days')::date,
                    (f.t_prea + greatest(f.t_fin - f.t_prea - interval '3 days',
                                          interval '4 days'))::date,
                    20 + (f.id * 17) % 130, CASE WHEN f.id % 3 = 0 THEN 'distanciel'
