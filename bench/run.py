@@ -91,7 +91,8 @@ def start_redis(base: Path):
     port = free_port()
     process = subprocess.Popen(["/usr/bin/redis-server", "--port", str(port), "--bind",
                                 "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
-                                str(base)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                str(base)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -155,7 +156,8 @@ def stop(process) -> None:
         try:
             process.wait(20)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            process.kill()
+            process.wait()
 
 
 def descendants(pid: int) -> list[int]:
@@ -527,6 +529,10 @@ def fmt(value: float) -> str:
     return f"{value:,.0f}".replace(",", " ") if value >= 100 else f"{value:.1f}"
 
 
+def num(value: int) -> str:
+    return f"{value:,}".replace(",", " ")
+
+
 def git(*args) -> str:
     return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
@@ -543,7 +549,7 @@ def write_report(info, measured, export, mixed_result, pg_version, how_served) -
         "",
         f"- commit measured: `{commit}`{dirty}",
         f"- date: {dt.datetime.now():%Y-%m-%d %H:%M}",
-        f"- N = {N:,} candidatures (seed {SEED}); data: {info['source']}".replace(",", " "),
+        f"- N = {num(N)} candidatures (seed {SEED}); data: {info['source']}",
         f"- machine: {os.cpu_count()} cores, {mem_gb:.0f} GB RAM, {platform.platform()}, "
         f"Python {platform.python_version()}; the load client runs on the same cores",
         f"- PostgreSQL {pg_version}, same machine: "
@@ -595,13 +601,13 @@ def write_report(info, measured, export, mixed_result, pg_version, how_served) -
         "",
         "| measure | figure | floor | ratio | targets |",
         "|---|---|---|---|---|",
-        f"| Stats export of {export['rows']:,} dossiers (Administrateur réseau), end to end: "
+        f"| Stats export of {num(export['rows'])} dossiers (Administrateur réseau), end to end: "
         f"{export['how']}, HTTP {export['status']}, {export['statements']} SQL statements | "
         f"{export['s']:.1f} s, peak memory of a worker {export['peak_mb']:.0f} MB (before: "
         f"{export['baseline_mb']:.0f} MB) | bare openpyxl write-only loop over the same rows "
         f"{export['floor_s']:.1f} s | {ratio:.1f}× | < {EXPORT_S} s "
         f"{mark(export['s'] < EXPORT_S)}, < {EXPORT_MB} MB {mark(export['peak_mb'] < EXPORT_MB)}"
-        f", ≤ {EXPORT_RATIO}× {mark(ratio <= EXPORT_RATIO)} |".replace(",", " ", 1),
+        f", ≤ {EXPORT_RATIO}× {mark(ratio <= EXPORT_RATIO)} |",
         f"| {USERS} concurrent users, mixed workload, {DURATION} s (each user logged in with "
         f"its own session, one third per role; the pages above but the PDF, Stats 1/10 of the "
         f"weight of a page) | {mixed_result['requests']} requests, {mixed_result['errors']} "
@@ -609,9 +615,9 @@ def write_report(info, measured, export, mixed_result, pg_version, how_served) -
         f"{fmt(mixed_result['p99'])} ms, {mixed_result['rps']:.1f} req/s | — | — | 0 errors "
         f"{mark(mixed_result['errors'] == 0)}, p95 < {MIXED_P95_MS} "
         f"{mark(mixed_result['p95'] < MIXED_P95_MS)} |",
-        f"| synth of {N:,} candidatures | {info['synth_s']:.1f} s | — | — | 1 000 000 in < 15 min"
+        f"| synth of {num(N)} candidatures | {info['synth_s']:.1f} s | — | — | 1 000 000 in < 15 min"
         f": {mark(info['synth_s'] * 1_000_000 / N < SYNTH_S_PER_MILLION)} (extrapolated "
-        f"linearly below 1 000 000) |".replace(",", " "),
+        f"linearly below 1 000 000) |",
         "",
     ]
     REPORT.write_text("\n".join(out))
