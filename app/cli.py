@@ -1,5 +1,5 @@
 """`flask clea ...`: init (schema, roles, référentiel), demo, create-user, scheduler, run-job,
-retention (RGPD retention rules, --dry-run)."""
+retention (RGPD retention rules, --dry-run), synth (synthetic data at volume, PostgreSQL)."""
 from __future__ import annotations
 
 import sys
@@ -136,3 +136,39 @@ def retention_command(dry_run):
             click.echo("La tâche de conservation est déjà en cours ailleurs.", err=True)
             sys.exit(1)
     click.echo(str(bilan))
+
+
+@clea.command("synth")
+@click.option("--candidatures", "n", type=int, default=100_000, show_default=True,
+              help="Nombre de candidatures à générer")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Graine : la même graine donne les mêmes données")
+@click.option("--mot-de-passe", "password", default=None,
+              help="Mot de passe de tous les comptes synth_* (par défaut celui du README)")
+@with_appcontext
+def synth_command(n, seed, password):
+    """Génère des données synthétiques réalistes (PostgreSQL) : structures, comptes,
+    candidats, candidatures à tous les statuts, évaluations, jurys, certificats."""
+    import time
+
+    from app.extensions import db
+    from app.services import synth
+    from app.services.errors import ServiceError
+
+    def progress(message):
+        click.echo(f"  {message}")
+
+    click.echo(f"Génération de {synth.nombre(n)} candidatures… (graine {seed})")
+    started = time.monotonic()
+    try:
+        bilan = synth.generer(n, seed, progress=progress,
+                              password=password or synth.SYNTH_PASSWORD)
+    except ServiceError as error:
+        db.session.rollback()
+        click.echo(f"Erreur : {error.message}", err=True)
+        sys.exit(1)
+    click.echo(f"Terminé en {time.monotonic() - started:.1f} s.")
+    click.echo("Comptes (mot de passe : "
+               f"{'celui donné par --mot-de-passe' if password else synth.SYNTH_PASSWORD}) :")
+    for role, login in synth.LOGINS.items():
+        click.echo(f"  {role.name.ljust(28)}  {login.format(i=1)}")
