@@ -75,11 +75,19 @@ class Config:
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     # The public certificate check: numbers are sequential, so one address may not walk them
     CLEA_VERIFY_RATE_LIMIT = os.environ.get("CLEA_VERIFY_RATE_LIMIT", "30 per minute")
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    # Progressive login delay (services/tentatives.py), counted in the database so every app
-    # server shares it. After CLEA_LOGIN_FAILURES_FREE failures for one login from one address,
-    # further attempts from that address (only) wait CLEA_LOGIN_DELAY_SECONDS, then twice as long
-    # after each further failure, up to
+    # The store shared by every app server (services/partage.py, DESIGN §12), e.g.
+    # redis://127.0.0.1:6379/0. Set: the rate limits, the login-attempt counters and the live
+    # sessions' check are in Redis, the same for every worker of every server. Unset (make run,
+    # one process): counters and sessions in the database, rate limits counted in memory.
+    CLEA_REDIS_URL = os.environ.get("CLEA_REDIS_URL", "").strip()
+    # Flask-Limiter's counters: CLEA_REDIS_URL's Redis unless given (memory:// counts per
+    # worker process, so only for a single-process server)
+    RATELIMIT_STORAGE_URI = (os.environ.get("RATELIMIT_STORAGE_URI", "").strip()
+                             or CLEA_REDIS_URL or "memory://")
+    # Progressive login delay (services/tentatives.py), counted in the shared store (Redis, else
+    # the database) so every app server shares it. After CLEA_LOGIN_FAILURES_FREE failures for
+    # one login from one address, further attempts from that address (only) wait
+    # CLEA_LOGIN_DELAY_SECONDS, then twice as long after each further failure, up to
     # CLEA_LOGIN_DELAY_MAX_SECONDS; the same from CLEA_LOGIN_IP_FAILURES_FREE failures from one
     # address, all logins together. Counters forget after CLEA_LOGIN_FAILURES_WINDOW_MINUTES
     # without a failure.
@@ -185,6 +193,9 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     AUTH_RATE_LIMITED = False
+    # A test asks for Redis explicitly (the redis_server fixture), whatever the environment
+    CLEA_REDIS_URL = ""
+    RATELIMIT_STORAGE_URI = "memory://"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     MAIL_SERVER = None
     SERVER_NAME = None

@@ -1,4 +1,5 @@
-"""WSGI entry point: `gunicorn --preload run:app` in production, `flask --app run` in dev."""
+"""WSGI entry point: `gunicorn -c gunicorn.conf.py run:app` in production (gunicorn.conf.py),
+`flask --app run` in development."""
 from app import create_app
 
 app = create_app()

@@ -3,6 +3,11 @@ checks it, a logout ends it; a password change or « Se déconnecter de tous les
 ends every row of the user and raises the user's session generation, which every API token
 carries. The rows live in the shared database, so every app server sees the same state.
 
+With CLEA_REDIS_URL set (services/partage.py), each request checks the live session in Redis
+instead of reading its row: an ending deletes the Redis entry at once (every app server
+refuses the cookie from the next request) and ends the row, which « Mes connexions » and the
+journal read. The row's last activity is still written at most once a minute.
+
 `ouvrir_session(user)` is THE step « password accepted → session open »: a later step of the
 login (two-factor code) calls it once the user is fully authenticated."""
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from flask import current_app, has_request_context, request, session
 from flask_login import login_user
@@ -19,7 +24,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import UserSession, Utilisateur
 
-from . import audit
+from . import audit, partage
 
 SESSION_KEY = "clea_sid"
 # last_seen is written at most once per this interval (one UPDATE a minute, not per request)
@@ -68,6 +73,8 @@ def ouvrir_session(user: Utilisateur) -> UserSession:
     db.session.add(row)
     audit.record(user, "connexion", user)
     db.session.commit()
+    if partage.actif():
+        partage.session_ouvrir(row.token_hash, user.id, row.id, now, _max_age() + _idle())
     session[SESSION_KEY] = token
     login_user(user, remember=False)
     return row
@@ -91,34 +98,58 @@ def expiration(row_created: dt.datetime, row_last_seen: dt.datetime,
     return None
 
 
-def utilisateur_de_session(user_id: Any) -> Optional[Utilisateur]:
-    """Flask-Login's user loader: the user only while this browser's session row is open
-    and within the idle and absolute timeouts. Reads columns, not ORM rows, so that a row
-    ended by another app server is seen at once."""
-    digest = _current_hash()
-    if digest is None:
-        _forget()
-        return None
+class _Ouverte(NamedTuple):
+    """What the check needs of an open session, from Redis or from its row."""
+    id: int
+    user_id: int
+    created_on: dt.datetime
+    last_seen: dt.datetime
+
+
+def _ouverte(digest: str) -> Optional[_Ouverte]:
+    """The open session of this digest: one Redis read (shared store), else its row."""
+    if partage.actif():
+        live = partage.session_lire(digest)
+        return None if live is None else _Ouverte(live["row"], live["uid"], live["debut"],
+                                                  live["vu"])
     row = db.session.execute(
         select(UserSession.id, UserSession.user_id, UserSession.created_on,
                UserSession.last_seen, UserSession.ended_on)
         .where(UserSession.token_hash == digest)).first()
+    if row is None or row.ended_on is not None:
+        return None
+    return _Ouverte(row.id, row.user_id, row.created_on, row.last_seen)
+
+
+def utilisateur_de_session(user_id: Any) -> Optional[Utilisateur]:
+    """Flask-Login's user loader: the user only while this browser's session is open and
+    within the idle and absolute timeouts. Reads Redis (shared store) or the row's columns,
+    not ORM rows, so that a session ended by another app server is seen at once."""
+    digest = _current_hash()
+    if digest is None:
+        _forget()
+        return None
+    row = _ouverte(digest)
     try:
         same_user = row is not None and row.user_id == int(user_id)
     except (TypeError, ValueError):
         same_user = False
-    if not same_user or row.ended_on is not None:
+    if not same_user:
         _forget()
         return None
     now = _now()
     reason = expiration(row.created_on, row.last_seen, now)
     if reason is not None:
+        if partage.actif():
+            partage.sessions_fermer([digest])
         _end(UserSession.id == row.id, reason)
         audit.record(None, "fin_session", db.session.get(Utilisateur, row.user_id), reason)
         db.session.commit()
         _forget()
         return None
     if now - row.last_seen >= LAST_SEEN_EVERY:
+        if partage.actif():
+            partage.session_vue(digest, now)
         db.session.execute(update(UserSession).where(UserSession.id == row.id,
                                                      UserSession.ended_on.is_(None))
                            .values(last_seen=now))
@@ -132,15 +163,23 @@ def utilisateur_de_session(user_id: Any) -> Optional[Utilisateur]:
 
 # --- ending --------------------------------------------------------------------------------
 
-def _end(where, reason: str) -> int:
-    return db.session.execute(
+def _end(where, reason: str) -> list[str]:
+    """End the open sessions matching `where` (their rows; and in Redis, at once, every app
+    server refusing them from the next request). Returns their digests."""
+    digests = db.session.execute(
         update(UserSession).where(where, UserSession.ended_on.is_(None))
-        .values(ended_on=_now(), end_reason=reason)).rowcount
+        .values(ended_on=_now(), end_reason=reason)
+        .returning(UserSession.token_hash)).scalars().all()
+    if partage.actif():
+        partage.sessions_fermer(digests)
+    return digests
 
 
 def terminer_session_courante(user: Any) -> None:
     """Logout: this browser's session ends on every app server."""
     digest = _current_hash()
+    if digest is not None and partage.actif():
+        partage.sessions_fermer([digest])
     if digest is not None and _end(UserSession.token_hash == digest, DECONNEXION):
         audit.record(user, "deconnexion", user if isinstance(user, Utilisateur) else None)
         db.session.commit()
@@ -150,12 +189,14 @@ def terminer_session_courante(user: Any) -> None:
 def terminer_toutes(user: Utilisateur, reason: str, by: Any = None,
                     sauf_courante: bool = False) -> int:
     """End every session of `user` (but this browser's when `sauf_courante`) and refuse the
-    API tokens issued so far. Adds to the transaction; the caller commits."""
+    API tokens issued so far. Adds to the transaction; the caller commits. In Redis (shared
+    store) the sessions end at once, before the commit: a failed change errs on the safe
+    side (logged out, and « Mes connexions » no longer lists them)."""
     where = UserSession.user_id == user.id
     digest = _current_hash() if sauf_courante else None
     if digest is not None:
         where = where & (UserSession.token_hash != digest)
-    count = _end(where, reason)
+    count = len(_end(where, reason))
     db.session.execute(update(Utilisateur).where(Utilisateur.id == user.id).values(
         session_generation=Utilisateur.session_generation + 1))
     audit.record(by, "fin_sessions", user, f"{reason} ({count})")
@@ -178,9 +219,14 @@ def ouvertes(user: Utilisateur) -> list[dict]:
         select(UserSession).where(UserSession.user_id == user.id,
                                   UserSession.ended_on.is_(None))
         .order_by(UserSession.last_seen.desc())).scalars().all()
+    # With Redis, a session it no longer holds (ended before a failed commit, store emptied)
+    # is not open: the check would refuse its cookie.
+    live = partage.sessions_vivantes(row.token_hash for row in rows) if partage.actif() \
+        else None
     return [{"appareil": appareil(row.user_agent), "navigateur": row.user_agent or "", "ip": row.ip or "", "debut": row.created_on,
              "derniere_activite": row.last_seen, "courante": row.token_hash == digest}
-            for row in rows if expiration(row.created_on, row.last_seen, now) is None]
+            for row in rows if expiration(row.created_on, row.last_seen, now) is None
+            and (live is None or row.token_hash in live)]
 
 
 # --- API tokens ------------------------------------------------------------------------------

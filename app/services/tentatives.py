@@ -1,5 +1,6 @@
-"""Attempt counters shared by every app server (table attempt_counter): the progressive
-login delay and the limits of « Mot de passe oublié ».
+"""Attempt counters shared by every app server (services/partage.py: Redis when
+CLEA_REDIS_URL is set, else table attempt_counter): the progressive login delay and the
+limits of « Mot de passe oublié ».
 
 Login: the counters are keyed on the login AS TYPED and the address, never on whether the
 account exists, so a known and an unknown login get the same answers. After
@@ -12,20 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 from typing import Optional
 
 from flask import current_app, g
 from flask_babel import gettext as _
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
-from app.models import AttemptCounter
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now()
+from . import partage
 
 
 def _digest(*parts: str) -> str:
@@ -49,29 +42,10 @@ def cle_reinitialisation_adresse(ip: str) -> str:
 
 
 def incrementer(key: str, window: dt.timedelta, sliding: bool = False) -> int:
-    """Count one attempt under `key` and return the count in the current window. A fixed
-    window starts at the first attempt; a sliding one (`sliding`) lasts while attempts keep
-    coming less than `window` apart. Atomic on every app server (one UPDATE, or an INSERT
-    that falls back to the UPDATE when another server created the row first)."""
-    now = _now()
-    since = AttemptCounter.last_at if sliding else AttemptCounter.first_at
-    expired = db.session.execute(
-        update(AttemptCounter).where(AttemptCounter.key == key, since < now - window)
-        .values(count=1, first_at=now, last_at=now, blocked_until=None)).rowcount
-    if not expired:
-        bumped = db.session.execute(
-            update(AttemptCounter).where(AttemptCounter.key == key)
-            .values(count=AttemptCounter.count + 1, last_at=now)).rowcount
-        if not bumped:
-            try:
-                with db.session.begin_nested():
-                    db.session.add(AttemptCounter(key=key, count=1, first_at=now, last_at=now))
-            except IntegrityError:
-                db.session.execute(
-                    update(AttemptCounter).where(AttemptCounter.key == key)
-                    .values(count=AttemptCounter.count + 1, last_at=now))
-    return db.session.execute(
-        select(AttemptCounter.count).where(AttemptCounter.key == key)).scalar_one()
+    """Count one attempt under `key` and return the count in the current window (fixed from
+    the first attempt, or `sliding` while attempts keep coming less than `window` apart),
+    atomically on every app server (services/partage.py: Redis or the database)."""
+    return partage.compter(key, window, sliding)
 
 
 # --- login -----------------------------------------------------------------------------------
@@ -92,38 +66,26 @@ def delai(count: int, free: int) -> int:
 
 def attente(login: str, ip: str) -> int:
     """Seconds before `login` may be tried again from `ip` (0: now)."""
-    now = _now()
-    until = db.session.execute(
-        select(AttemptCounter.blocked_until)
-        .where(AttemptCounter.key.in_([cle_connexion(login, ip), cle_adresse(ip)]),
-               AttemptCounter.blocked_until > now)).scalars().all()
-    if not until:
-        return 0
-    return max(1, math.ceil((max(until) - now).total_seconds()))
+    return partage.attente([cle_connexion(login, ip), cle_adresse(ip)])
 
 
 def echec(login: str, ip: str) -> None:
     """A failed login: count it for (login, address) and for the address; start a delay at
-    the thresholds. Adds to the transaction; the caller commits."""
+    the thresholds. Adds to the transaction (database store); the caller commits."""
     config = current_app.config
-    now = _now()
     for key, free in ((cle_connexion(login, ip), config["CLEA_LOGIN_FAILURES_FREE"]),
                       (cle_adresse(ip), config["CLEA_LOGIN_IP_FAILURES_FREE"])):
         seconds = delai(incrementer(key, _window(), sliding=True), free)
         if seconds:
-            db.session.execute(update(AttemptCounter).where(AttemptCounter.key == key)
-                               .values(blocked_until=now + dt.timedelta(seconds=seconds)))
+            partage.bloquer(key, seconds)
     # Forget the counters nobody has touched for a day (no row per address kept forever).
-    db.session.execute(delete(AttemptCounter).where(
-        AttemptCounter.last_at < now - max(_window(), dt.timedelta(days=1)),
-        or_(AttemptCounter.blocked_until.is_(None), AttemptCounter.blocked_until < now)))
+    partage.nettoyer(max(_window(), dt.timedelta(days=1)))
 
 
 def succes(login: str, ip: str) -> None:
     """A successful login clears its (login, address) counter — not the address's one, which
     an attacker owning an account could otherwise reset at will."""
-    db.session.execute(delete(AttemptCounter).where(
-        AttemptCounter.key == cle_connexion(login, ip)))
+    partage.oublier(cle_connexion(login, ip))
 
 
 # --- « Mot de passe oublié » -----------------------------------------------------------------
