@@ -127,7 +127,14 @@ MOTS_ORGANISMES = ["Institut", "Centre", "Atelier", "Espace", "Académie", "Mais
                    "Pôle", "Cap", "Avenir"]
 MOTS_RESEAUX = ["Avenir", "Horizon", "Compétences", "Savoirs", "Trajectoires", "Passerelles",
                 "Envol", "Tremplin", "Équinoxe", "Boussole"]
-PROFIL = False  # print each statement's time (tuning)
+PROFIL = bool(__import__("os").environ.get("CLEA_SYNTH_PROFIL"))  # print each statement's time (tuning)
+# The tables loaded here (their ids given explicitly, their sequences set after the load).
+TABLES = ("reseau", "organisme", "etablissement", "habilitation", "ab_user", "ab_user_role",
+          "session_jury", "membre_jury", "candidat", "candidature", "evaluation",
+          "resultat_evaluation", "formation", "formation_sous_domaine", "document",
+          "historique_statut", "decision_jury", "certificat", "notification")
+GROSSES_TABLES = ("candidat", "candidature", "evaluation", "resultat_evaluation", "formation",
+                  "document", "historique_statut", "decision_jury", "notification")
 
 
 class SynthError(RuleError):
@@ -225,6 +232,7 @@ class _Generateur:
         self.sql("SET LOCAL synchronous_commit = off")
         self.sql("SET LOCAL work_mem = '256MB'")
         self.sql("SELECT setseed(:s)", {"s": (self.seed % 1_000_003) / 1_000_003 * 2 - 1})
+        self._sans_cles_etrangeres()
         for label, step in (("Structures, habilitations et comptes", self.structures),
                             ("Sessions de jury", self.sessions),
                             (None, self.candidats),
@@ -236,11 +244,12 @@ class _Generateur:
             message = step()
             self.etape(message or label, t0)
         t0 = time.monotonic()
-        for table in ("reseau", "organisme", "etablissement", "habilitation", "ab_user",
-                      "ab_user_role", "session_jury", "membre_jury", "candidat", "candidature",
-                      "evaluation", "resultat_evaluation", "formation", "document",
-                      "historique_statut", "decision_jury", "certificat", "notification"):
-            self.setval(table)
+        self._cles_etrangeres()
+        self.etape("Clés étrangères vérifiées", t0)
+        t0 = time.monotonic()
+        for table in TABLES:
+            if table != "formation_sous_domaine":
+                self.setval(table)
         audit.record(None, "synth", None,
                      f"candidatures={self.n}, seed={self.seed}, aujourdhui={self.today}")
         db.session.commit()
@@ -258,6 +267,33 @@ class _Generateur:
         self.etape("ANALYZE", t0)
         self.bilan.total = time.monotonic() - started
         return self.bilan
+
+    def _sans_cles_etrangeres(self) -> None:
+        """The foreign keys of the loaded tables are dropped for the load and re-created
+        (so verified, in one pass per key) before the commit: checking them row by row
+        (a trigger per row) would cost more than the load itself."""
+        self.cles = self.sql(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE contype = 'f' "
+            "AND conrelid = ANY(CAST(:tables AS regclass[])) ORDER BY 1, 2",
+            {"tables": list(TABLES)}).all()
+        for table, name, _definition in self.cles:
+            self.sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        # secondary indexes too (not those of a primary key or unique constraint): one sorted
+        # build after the load costs a fraction of maintaining them row by row
+        self.index = self.sql(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i "
+            "WHERE indrelid = ANY(CAST(:tables AS regclass[])) AND NOT EXISTS ("
+            "SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
+            {"tables": list(GROSSES_TABLES)}).all()
+        for name, _definition in self.index:
+            self.sql(f"DROP INDEX {name}")
+
+    def _cles_etrangeres(self) -> None:
+        for _name, definition in self.index:
+            self.sql(definition)
+        for table, name, definition in self.cles:
+            self.sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
 
     # --- structures -----------------------------------------------------------------------
 
@@ -764,7 +800,7 @@ class _Generateur:
                        CASE WHEN etape >= 3 THEN 'valide' END,
                        t_fin, t_prea + (t_fin - t_prea) * 0.8, admin_id
                 FROM s_plan WHERE NOT prea_valide AND (etape >= 3 OR (etape = 2 AND brouillon))
-            ) x""", {"ev0": ev0})
+            ) x ORDER BY x.j, x.kind""", {"ev0": ev0})
         self.sql("CREATE UNIQUE INDEX ON s_eval (id)")
         self.sql("ANALYZE s_eval")
         self.sql("""INSERT INTO evaluation (id, candidature_id, referentiel_id, type, statut,
@@ -790,14 +826,16 @@ class _Generateur:
         # some lines still empty
         self.sql("""INSERT INTO resultat_evaluation (id, evaluation_id, sous_domaine_id, acquis,
                         commentaire)
-            SELECT :r0 + (v.id - :ev0 - 1) * :nsd + sd.rang, v.id, sd.id,
+            SELECT :r0 + (v.id - :ev0 - 1) * :nsd + sd.rang, v.id,
+                   (CAST(:sd_ids AS int[]))[sd.rang],
                    CASE WHEN v.resultat = 'valide' THEN true
                         WHEN v.resultat = 'non_valide'
                             THEN sd.rang <> 1 + v.id % :nsd AND random() < 0.6
                         WHEN random() < 0.6 THEN random() < 0.7 END,
                    NULL
-            FROM s_eval v CROSS JOIN s_sd sd ORDER BY v.id, sd.rang""",
-                 {"r0": r0, "ev0": ev0, "nsd": self.n_sd})
+            FROM s_eval v CROSS JOIN LATERAL generate_series(1, :nsd + 0 * v.id) AS sd(rang)""",
+                 {"r0": r0, "ev0": ev0, "nsd": self.n_sd,
+                  "sd_ids": [row[0] for row in self.sql("SELECT id FROM s_sd ORDER BY rang")]})
         return (f"{nombre(self.count('s_eval'))} évaluations, "
                 f"{nombre(self.count('s_eval') * self.n_sd)} résultats")
 
