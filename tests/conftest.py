@@ -124,6 +124,87 @@ def pg_template(pg_server):
     return "clea_template", world
 
 
+# --- Redis (the shared store of several app servers, services/partage.py) ----------------
+
+REDIS_BIN = Path(os.environ.get("CLEA_REDIS_BIN", "/usr/bin/redis-server"))
+REQUIRE_REDIS = os.environ.get("CLEA_REQUIRE_REDIS") == "1"
+
+
+class RedisServer:
+    """A throw-away redis-server: no persistence, in its own temporary directory."""
+
+    def __init__(self, base: Path):
+        self.base = base
+        self.port = free_port()
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        import time
+
+        import redis
+
+        with open(self.base / "redis.log", "wb") as log:
+            self.process = subprocess.Popen(
+                [str(REDIS_BIN), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", str(self.base)],
+                stdout=log, stderr=subprocess.STDOUT)
+        client = redis.Redis.from_url(self.url)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise RuntimeError((self.base / "redis.log").read_text(errors="replace"))
+
+    def flush(self):
+        import redis
+
+        redis.Redis.from_url(self.url).flushall()
+
+    def stop(self):
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A redis-server for the session (`.url`, `.flush()`); skipped when the binary is missing,
+    a failure with CLEA_REQUIRE_REDIS=1 (CI)."""
+    if not REDIS_BIN.exists():
+        message = f"redis-server introuvable ({REDIS_BIN}) : paquet Debian redis-server"
+        if REQUIRE_REDIS:
+            pytest.fail(message + " (CLEA_REQUIRE_REDIS=1)")
+        pytest.skip(message)
+    base = Path(tempfile.mkdtemp(prefix="clea-redis-"))
+    server = RedisServer(base)
+    try:
+        server.start()
+    except RuntimeError as exc:
+        server.stop()
+        message = f"redis-server n'a pas démarré : {exc}"
+        if REQUIRE_REDIS:
+            pytest.fail(message)
+        pytest.skip(message)
+    yield server
+    server.stop()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The URL of an empty Redis (emptied before each test)."""
+    redis_server.flush()
+    return redis_server.url
+
+
 # --- SQLite ----------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
