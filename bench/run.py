@@ -722,4 +722,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    # a TERM (or Ctrl+C) still stops the servers started here and removes their files
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(143))
     main()
