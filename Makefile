@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app run
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test audit install dev translations extract-messages clean
+.PHONY: run test audit bench install dev translations extract-messages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,16 @@ test: dev translations
 # runs them too, in tests/integration/test_security_scans.py).
 audit: dev
 	$(BIN)/pytest -q tests/integration/test_security_scans.py
+
+# The platform at volume, served as in production, against floors → bench/REPORT.md
+# (BENCH_N=1000000 for the full run; about 10 minutes at the default 100 000 on 2 cores).
+BENCH_N ?= 100000
+BENCH_SEED ?= 1
+BENCH_DURATION ?= 60
+bench: dev translations
+	@test -x $(BIN)/gunicorn || $(BIN)/pip install -q gunicorn
+	BENCH_N=$(BENCH_N) BENCH_SEED=$(BENCH_SEED) BENCH_DURATION=$(BENCH_DURATION) \
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) instance/clea.db test-artifacts

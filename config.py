@@ -181,6 +181,11 @@ class Config:
 
     CLEA_REFERENTIEL_FILE = str(BASE_DIR / "app" / "data" / "referentiel-clea-socle.json")
     CLEA_SECURITY_HEADERS = True
+    # Bench only (`make bench`, app/capture.py), never in production: count each request's SQL
+    # statements in an X-Clea-SQL-Statements header, and write those of a request sent with
+    # X-Clea-Bench-Capture: 1 (parameters included) to CLEA_BENCH_CAPTURE_DIR for replay
+    CLEA_BENCH_CAPTURE = _bool("CLEA_BENCH_CAPTURE", False)
+    CLEA_BENCH_CAPTURE_DIR = os.environ.get("CLEA_BENCH_CAPTURE_DIR") or None
 
 
 class TestConfig(Config):

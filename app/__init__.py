@@ -24,6 +24,7 @@ def create_app(config: Any = None, **overrides: Any) -> Flask:
     init_appbuilder(app)
     init_refusals(app)
     init_security_headers(app)
+    init_capture(app)
     init_cli(app)
     return app
 
@@ -192,6 +193,13 @@ def init_server_header() -> None:
 
 def _server_header(_handler) -> str:
     return SERVER_HEADER
+
+
+def init_capture(app: Flask) -> None:
+    """Bench-only: SQL statements counted and recorded per request (CLEA_BENCH_CAPTURE)."""
+    from .capture import init_capture as _init
+
+    _init(app)
 
 
 def init_cli(app: Flask) -> None:
