@@ -1,5 +1,5 @@
 """`flask clea ...`: init (schema, roles, référentiel), demo, create-user, scheduler, run-job,
-retention (RGPD retention rules, --dry-run)."""
+retention (RGPD retention rules, --dry-run), stats-recalculer (the Stats aggregates)."""
 from __future__ import annotations
 
 import sys
@@ -136,3 +136,19 @@ def retention_command(dry_run):
             click.echo("La tâche de conservation est déjà en cours ailleurs.", err=True)
             sys.exit(1)
     click.echo(str(bilan))
+
+
+@clea.command("stats-recalculer")
+@with_appcontext
+def stats_recalculer_command():
+    """Recalcule les agrégats de la page Stats depuis les dossiers (après un chargement en masse)."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models.agregats import StatsDossier
+    from app.services import agregats
+
+    agregats.recalculer()
+
+    total = db.session.execute(select(func.count()).select_from(StatsDossier)).scalar_one()
+    click.echo(f"Agrégats des statistiques recalculés : {total} dossiers.")

@@ -58,7 +58,7 @@ def _jour(column, dialect: str):
 
 
 def _reseau():
-    return func.coalesce(Organisme.reseau_id, 0)
+    return func.coalesce(Organisme.reseau_id, literal_column("0"))
 
 
 def _within(column, ids):
