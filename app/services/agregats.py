@@ -344,12 +344,9 @@ def _dossiers_de(session, obj, state) -> set:
         return ids
     if isinstance(obj, ResultatEvaluation):
         ids = set()
-        for eid in valeurs("evaluation_id"):
+        for eid in valeurs("evaluation_id"):  # a draft's grid counts for nothing
             ids |= set(session.scalars(select(Evaluation.candidature_id).where(
-                Evaluation.id == eid)))
-        parent = state.dict.get("evaluation")
-        if parent is not None and parent.candidature_id is not None:
-            ids.add(parent.candidature_id)
+                Evaluation.id == eid, Evaluation.statut == "finalisee")))
         return ids
     if isinstance(obj, Etablissement) and obj.id is not None:
         return set(session.scalars(select(Candidature.id).where(
@@ -376,6 +373,9 @@ def _before_flush(session: Session, _context, _instances) -> None:
                     continue
                 if kind == "new" and isinstance(obj, (Candidature, Etablissement, Organisme)):
                     continue  # no share yet: rewritten after the flush gives it an id
+                if kind == "new" and isinstance(obj, Evaluation) and \
+                        state.dict.get("statut") != "finalisee":
+                    continue  # a draft counts for nothing
                 ids |= _dossiers_de(session, obj, state)
     if ids:
         _lire_avant(session, ids)

@@ -297,7 +297,7 @@ def _filtres(world, values):
 
 @pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_aggregates_equal_a_full_recomputation_and_the_direct_figures(app, world):
-    live = _operations(world, seed=14, steps=70)
+    live = _operations(world, seed=14, steps=50)
     assert len(live) >= 5
     kept = agregats.instantane()
     assert kept["stats_dossier"] and kept["stats_acquisition"] and kept["stats_flux_mois"]
@@ -316,7 +316,7 @@ def test_aggregates_equal_a_full_recomputation_and_the_direct_figures(app, world
 
 
 def test_aggregates_follow_each_service_and_a_rolled_back_change_leaves_them(app, world):
-    _operations(world, seed=3, steps=40)
+    _operations(world, seed=3, steps=25)
     kept = agregats.instantane()
     c = db.session.scalars(select(Candidature).order_by(Candidature.id)).first()
     c.type_public = "salarie" if c.type_public != "salarie" else "demandeur_emploi"
@@ -334,7 +334,7 @@ def _sans_jeton(html):
 
 def test_stats_page_runs_a_fixed_small_number_of_statements(app, world, login, count_queries,
                                                             monkeypatch):
-    _operations(world, seed=5, steps=30)
+    _operations(world, seed=5, steps=20)
     f = stats.Filtres()
     budgets = {}
     for who in ("certif_pro_a", "admin_reseau_a", "admin_organisme_a"):
@@ -344,7 +344,7 @@ def test_stats_page_runs_a_fixed_small_number_of_statements(app, world, login, c
         budgets[who] = counter.count
     assert max(budgets.values()) <= 7, budgets
     # more data, the same statements
-    _operations(world, seed=6, steps=30)
+    _operations(world, seed=6, steps=10)
     by = user("admin_reseau_a")
     with count_queries() as counter:
         stats.indicateurs(by, f)
