@@ -1,7 +1,9 @@
 """Benchmark: the Stats indicators over N dossiers on PostgreSQL, from the aggregates and
 (for comparison) from the source tables as before.
 
-    .venv/bin/python bench/stats_aggregates.py [nombre_de_dossiers]
+    .venv/bin/python bench/stats_aggregates.py [nombre_de_dossiers] [-v]
+
+(-v: the time of each SQL statement of the indicators read from the aggregates.)
 
 Bulk-loads N dossiers with a finalized préalable of 28 results (bench/export_stats.py's rows),
 rebuilds the aggregates (`agregats.recalculer()`, as after any bulk load), then computes the
@@ -43,7 +45,10 @@ def main(n: int) -> None:
         db.session.commit()
         print(f"recalcul des agrégats : {time.perf_counter() - started:.1f} s")
         statements = []
-        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(1))
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda _c, _cur, sql, *args: statements.append([sql, time.perf_counter()]))
+        event.listen(db.engine, "after_cursor_execute",
+                     lambda *args: statements[-1].append(time.perf_counter()))
         today = dt.date.today()
         periode = stats.Filtres(debut=today - dt.timedelta(days=200),
                                 fin=today - dt.timedelta(days=15))
@@ -61,7 +66,12 @@ def main(n: int) -> None:
                     print(f"{who:16} {label:12} {name:9} {result.total:7d} dossiers  "
                           f"{len(statements):3d} requêtes SQL  médiane "
                           f"{statistics.median(times):8.1f} ms")
+                    if name == "agrégats" and "-v" in sys.argv:
+                        for sql, start, *end in statements:
+                            took = (end[0] - start) * 1000 if end else 0
+                            print(f"    {took:7.1f} ms  {' '.join(sql.split())[:100]}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    numbers = [a for a in sys.argv[1:] if a.isdigit()]
+    main(int(numbers[0]) if numbers else 100_000)

@@ -5,6 +5,7 @@ dates of its steps), read with the same filters as the dossiers. `stats_flux_moi
 `stats_flux_jour`: the events counted by the monthly flows, per (réseau, organisme) and per
 month or day. `stats_acquisition`: per (réseau, organisme, month of creation, type
 d'évaluation, sous-domaine) the results acquis and the results of finalized evaluations.
+`stats_compteurs`: the dossiers per (réseau, organisme, month of creation, status, motive).
 `reseau_id` 0 stands for an organisme without réseau in the keys. No foreign keys: the rows
 follow their sources in the same transaction, including deletions."""
 from __future__ import annotations
@@ -76,3 +77,21 @@ class StatsAcquisition(Model):
     sous_domaine_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     acquis: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsCompteurs(Model):
+    """The dossiers' counts per (réseau, organisme, month of creation, status, motive of
+    abandonment ('' when none)): dossiers, first préalable finalized / validated, decisions."""
+    __tablename__ = "stats_compteurs"
+    __table_args__ = (Index("ix_stats_compteurs_organisme", "organisme_id", "mois"),)
+    reseau_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    organisme_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    mois: Mapped[str] = mapped_column(String(7), primary_key=True)
+    statut: Mapped[str] = mapped_column(String(30), primary_key=True)
+    motif_abandon: Mapped[str] = mapped_column(String(40), primary_key=True)
+    nombre: Mapped[int] = mapped_column(Integer, default=0)
+    prealable_finalise: Mapped[int] = mapped_column(Integer, default=0)
+    prealable_valide: Mapped[int] = mapped_column(Integer, default=0)
+    certifiee: Mapped[int] = mapped_column(Integer, default=0)
+    non_certifiee: Mapped[int] = mapped_column(Integer, default=0)
+    complement: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,7 +3,8 @@
 Tables (models/agregats.py): `stats_dossier` (one row of facts per candidature),
 `stats_flux_mois` / `stats_flux_jour` (the events of the monthly flows per réseau and
 organisme), `stats_acquisition` (results acquis / total per réseau, organisme, month of
-creation, type d'évaluation and sous-domaine).
+creation, type d'évaluation and sous-domaine), `stats_compteurs` (the dossiers per réseau,
+organisme, month of creation, status and motive of abandonment).
 
 One rule, in one place: a dossier's rows (its facts, its share of the counts) are what the
 set-based statements below compute from the source tables (`_faits`, `_evenements`,
@@ -31,7 +32,8 @@ from sqlalchemy.orm import Session, aliased
 from app.extensions import db
 from app.models import Etablissement, Organisme
 from app.models import candidature as C
-from app.models.agregats import StatsAcquisition, StatsDossier, StatsFluxJour, StatsFluxMois
+from app.models.agregats import (StatsAcquisition, StatsCompteurs, StatsDossier, StatsFluxJour,
+                                 StatsFluxMois)
 from app.models.candidature import Candidature, HistoriqueStatut
 from app.models.evaluation import Evaluation, ResultatEvaluation
 from app.models.jury import DecisionJury
@@ -41,6 +43,8 @@ VUS = "clea_agregats_vus"  # the dossiers whose old share is read
 A_FAIRE = "clea_agregats_a_faire"  # the dossiers to rewrite at commit
 CHUNK = 500
 NATURES = ("crees", "prealables", "finales", "envoyes", "certifies")
+COMPTES = ("nombre", "prealable_finalise", "prealable_valide", "certifiee", "non_certifiee",
+           "complement")
 
 
 def _dialect(bind) -> str:
@@ -176,9 +180,17 @@ def recalculer_sur(connection) -> None:
     """Empty the aggregates and fill them from the sources, set-based (a bulk load of a
     million dossiers takes a few statements)."""
     dialect = _dialect(connection)
-    for table in (StatsDossier, StatsFluxMois, StatsFluxJour, StatsAcquisition):
+    for table in (StatsDossier, StatsFluxMois, StatsFluxJour, StatsAcquisition, StatsCompteurs):
         connection.execute(delete(table.__table__))
     connection.execute(StatsDossier.__table__.insert().from_select(FAITS_COLONNES, _faits()))
+    F = StatsDossier.__table__.c
+    m = mois(F.cree_le, dialect)
+    motif = func.coalesce(F.motif_abandon, literal_column("''"))
+    connection.execute(StatsCompteurs.__table__.insert().from_select(
+        ["reseau_id", "organisme_id", "mois", "statut", "motif_abandon", *COMPTES],
+        select(F.reseau_id, F.organisme_id, m, F.statut, motif, func.count(),
+               *[func.sum(F[name]) for name in COMPTES[1:]])
+        .group_by(F.reseau_id, F.organisme_id, m, F.statut, motif)))
     jour = StatsFluxJour.__table__
     connection.execute(jour.insert().from_select(
         ["reseau_id", "organisme_id", "jour", "nature", "nombre"], _evenements(dialect)))
@@ -207,10 +219,10 @@ def instantane(session=None) -> dict:
     """The aggregates' content without the rows at zero (what `recalculer` would write)."""
     session = session or db.session
     out = {}
-    for model in (StatsDossier, StatsFluxMois, StatsFluxJour, StatsAcquisition):
+    for model in (StatsDossier, StatsFluxMois, StatsFluxJour, StatsAcquisition, StatsCompteurs):
         table = model.__table__
         rows = session.execute(select(table)).all()
-        if model is StatsFluxMois or model is StatsFluxJour:
+        if model in (StatsFluxMois, StatsFluxJour, StatsCompteurs):
             rows = [r for r in rows if r.nombre]
         elif model is StatsAcquisition:
             rows = [r for r in rows if r.total]
@@ -250,7 +262,22 @@ def _part(session, ids) -> Counter:
                 _resultats(dialect, chunk)):
             part[("acquis", reseau, org, m, type_, sd)] += int(acquis or 0)
             part[("total", reseau, org, m, type_, sd)] += total
+        for row in session.execute(_faits(chunk)):
+            fait = dict(zip(FAITS_COLONNES, row))
+            key = (fait["reseau_id"], fait["organisme_id"], _mois_de(fait["cree_le"]),
+                   fait["statut"], fait["motif_abandon"] or "")
+            part[("compte", "nombre", *key)] += 1
+            for name in COMPTES[1:]:
+                part[("compte", name, *key)] += int(fait[name] or 0)
     return part
+
+
+def _mois_de(value) -> str:
+    import datetime as dt
+
+    if isinstance(value, str):  # SQLite without type information in a computed column
+        value = dt.datetime.fromisoformat(value)
+    return value.strftime("%Y-%m")
 
 
 def _lire_avant(session, ids: set) -> None:
@@ -290,9 +317,16 @@ def _appliquer(session) -> None:
         session.execute(table.insert().from_select(FAITS_COLONNES, _faits(chunk)))
     delta = _part(session, ids)
     delta.subtract(avant)
-    jours, mois_, acquisition = [], [], {}
+    jours, mois_, acquisition, comptes = [], [], {}, {}
     for key, n in delta.items():
         if not n:
+            continue
+        if key[0] == "compte":
+            _kind, name, reseau, org, m, statut, motif = key
+            row = comptes.setdefault((reseau, org, m, statut, motif), {
+                "reseau_id": reseau, "organisme_id": org, "mois": m, "statut": statut,
+                "motif_abandon": motif, **{c: 0 for c in COMPTES}})
+            row[name] += n
             continue
         kind, reseau, org, *rest = key
         if kind == "jour":
@@ -313,6 +347,9 @@ def _appliquer(session) -> None:
     _upsert(session, StatsAcquisition,
             ["reseau_id", "organisme_id", "mois", "type", "sous_domaine_id"],
             list(acquisition.values()), ["acquis", "total"])
+    _upsert(session, StatsCompteurs,
+            ["reseau_id", "organisme_id", "mois", "statut", "motif_abandon"],
+            list(comptes.values()), list(COMPTES))
 
 
 # What moves a counted figure, per model (the attributes the statements above read).

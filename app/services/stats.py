@@ -19,7 +19,8 @@ from sqlalchemy import Float, and_, case, cast, extract, false, func, literal_co
 
 from app.extensions import db
 from app.models import Etablissement, Habilitation
-from app.models.agregats import StatsAcquisition, StatsDossier, StatsFluxJour, StatsFluxMois
+from app.models.agregats import (StatsAcquisition, StatsCompteurs, StatsDossier, StatsFluxJour,
+                                 StatsFluxMois)
 from app.models import candidature as C
 from app.models.candidature import Candidat, Candidature, HistoriqueStatut
 from app.models.evaluation import Evaluation, Formation, ResultatEvaluation
@@ -30,7 +31,7 @@ from app.security import roles as R
 from app.security.access import ensure_can, is_national
 from app.security.matrix import READ
 
-from . import agregats  # noqa: F401  (the aggregates' session listeners)
+from . import agregats  # (its import installs the aggregates' session listeners)
 from . import audit
 from . import candidatures as dossiers
 from .dates import parse_date
@@ -260,18 +261,15 @@ def indicateurs(by: Any, f: Filtres) -> Indicateurs:
     verifier_acces(by)
     from .certification import DECISIONS as DECISION_LABELS
 
-    F = StatsDossier
     faits = _faits(by, f)
     out = Indicateurs()
     counts: dict[str, int] = {}
     motifs: dict[Optional[str], int] = {}
     decided = {"certifiee": 0, "non_certifiee": 0, "complement": 0}
     finalises = valides = 0
-    for statut, motif, n, pre, val, cert, non, comp in db.session.execute(
-            select(F.statut, F.motif_abandon, func.count(), func.sum(F.prealable_finalise),
-                   func.sum(F.prealable_valide), func.sum(F.certifiee),
-                   func.sum(F.non_certifiee), func.sum(F.complement))
-            .where(*faits).group_by(F.statut, F.motif_abandon)):
+    for statut, motif, n, pre, val, cert, non, comp in _comptes(by, f, faits):
+        if not n:
+            continue
         counts[statut] = counts.get(statut, 0) + n
         if statut == C.ABANDONNEE:
             motifs[motif] = motifs.get(motif, 0) + n
@@ -305,6 +303,34 @@ def indicateurs(by: Any, f: Filtres) -> Indicateurs:
         ("en_attente", _("En attente")), ("validee", _("Validée")),
         ("rejetee", _("Rejetée")), ("expiree", _("Expirée")))]
     return out
+
+
+def _comptes(by: Any, f: Filtres, faits: list) -> list:
+    """Per (status, motive): dossiers, first préalables finalized / validated, decisions;
+    whole months of creation from stats_compteurs, the period's other days (or a filter finer
+    than the organisme) from the dossiers' facts."""
+    F = StatsDossier
+    sums = (func.sum(F.prealable_finalise), func.sum(F.prealable_valide),
+            func.sum(F.certifiee), func.sum(F.non_certifiee), func.sum(F.complement))
+    if not _par_agregats(by, f):
+        return db.session.execute(select(F.statut, F.motif_abandon, func.count(), *sums)
+                                  .where(*faits).group_by(F.statut, F.motif_abandon)).all()
+    mois_, jours = _decoupage(f)
+    rows = []
+    if mois_ is not None:
+        K = StatsCompteurs
+        rows += db.session.execute(
+            select(K.statut, K.motif_abandon, func.sum(K.nombre),
+                   *[func.sum(K.__table__.c[name]) for name in agregats.COMPTES[1:]])
+            .where(*_perimetre_agregat(K, by, f), *_mois_entiers(K.mois, mois_))
+            .group_by(K.statut, K.motif_abandon)).all()
+    if jours:
+        rows += db.session.execute(
+            select(F.statut, F.motif_abandon, func.count(), *sums)
+            .where(*_faits(by, f, cohorte=False), or_(*[and_(*_bornes(
+                F.cree_le, Filtres(debut=a, fin=b))) for a, b in jours]))
+            .group_by(F.statut, F.motif_abandon)).all()
+    return [(statut, motif or None, *values) for statut, motif, *values in rows]
 
 
 FLUX = ("crees", "prealables", "finales", "envoyes", "certifies")

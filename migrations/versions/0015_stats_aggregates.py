@@ -2,7 +2,8 @@
 
 stats_dossier (one row of facts per candidature), stats_flux_mois / stats_flux_jour (the
 events of the monthly flows per réseau and organisme), stats_acquisition (results acquis /
-total per réseau, organisme, month of creation, type d'évaluation and sous-domaine). They are
+total per réseau, organisme, month of creation, type d'évaluation and sous-domaine),
+stats_compteurs (dossiers per réseau, organisme, month of creation, status and motive). They are
 kept in the transactions that change their sources (services/agregats.py); the upgrade fills
 them from the existing data (the same set-based statements as `flask clea stats-recalculer`).
 
@@ -79,12 +80,26 @@ def upgrade():
         sa.PrimaryKeyConstraint('reseau_id', 'organisme_id', 'mois', 'type', 'sous_domaine_id'))
     op.create_index('ix_stats_acquisition_organisme', 'stats_acquisition',
                     ['organisme_id', 'mois'])
+    op.create_table(
+        'stats_compteurs',
+        sa.Column('reseau_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('organisme_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('mois', sa.String(length=7), nullable=False),
+        sa.Column('statut', sa.String(length=30), nullable=False),
+        sa.Column('motif_abandon', sa.String(length=40), nullable=False),
+        *[sa.Column(name, sa.Integer(), nullable=False) for name in (
+            'nombre', 'prealable_finalise', 'prealable_valide', 'certifiee', 'non_certifiee',
+            'complement')],
+        sa.PrimaryKeyConstraint('reseau_id', 'organisme_id', 'mois', 'statut', 'motif_abandon'))
+    op.create_index('ix_stats_compteurs_organisme', 'stats_compteurs', ['organisme_id', 'mois'])
     from app.services import agregats
 
     agregats.recalculer_sur(op.get_bind())
 
 
 def downgrade():
+    op.drop_index('ix_stats_compteurs_organisme', table_name='stats_compteurs')
+    op.drop_table('stats_compteurs')
     op.drop_index('ix_stats_acquisition_organisme', table_name='stats_acquisition')
     op.drop_table('stats_acquisition')
     op.drop_index('ix_stats_flux_jour_jour', table_name='stats_flux_jour')
