@@ -66,6 +66,7 @@ def init_appbuilder(app: Flask) -> None:
 
     from . import models  # noqa: F401  (register every model on Model.metadata)
     from .services import audit  # noqa: F401  (the journal's session listeners)
+    from .services import agregats  # noqa: F401  (the Stats aggregates' session listeners)
     from .api import register_apis
     from .views import register_views
 

@@ -1,5 +1,6 @@
 """`flask clea ...`: init (schema, roles, référentiel), demo, create-user, scheduler, run-job,
-retention (RGPD retention rules, --dry-run), synth (synthetic data at volume, PostgreSQL)."""
+retention (RGPD retention rules, --dry-run), synth (synthetic data at volume, PostgreSQL),
+stats-recalculer (the Stats aggregates)."""
 from __future__ import annotations
 
 import sys
@@ -172,3 +173,19 @@ def synth_command(n, seed, password):
                f"{'celui donné par --mot-de-passe' if password else synth.SYNTH_PASSWORD}) :")
     for role, login in synth.LOGINS.items():
         click.echo(f"  {role.name.ljust(28)}  {login.format(i=1)}")
+
+
+@clea.command("stats-recalculer")
+@with_appcontext
+def stats_recalculer_command():
+    """Recalcule les agrégats de la page Stats depuis les dossiers (après un chargement en masse)."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models.agregats import StatsDossier
+    from app.services import agregats
+
+    agregats.recalculer()
+
+    total = db.session.execute(select(func.count()).select_from(StatsDossier)).scalar_one()
+    click.echo(f"Agrégats des statistiques recalculés : {total} dossiers.")

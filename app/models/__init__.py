@@ -13,4 +13,6 @@ from .session import AttemptCounter, PasswordHistory, UserSession  # noqa: F401
 from .referentiel import Critere, Domaine, Referentiel, SousDomaine  # noqa: F401
 from .structure import REGIONS, Branche, Certificateur, Etablissement, Organisme, Reseau  # noqa: F401
 from .utilisateur import AccountToken, Utilisateur  # noqa: F401
+from .agregats import (StatsAcquisition, StatsCompteurs, StatsDossier, StatsFluxJour,  # noqa: F401
+                       StatsFluxMois)
 from flask_appbuilder.security.sqla.models import Role as FabRole  # noqa: F401,E402

@@ -15,19 +15,23 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import Float, and_, case, cast, extract, false, func, literal_column, or_, select
 
 from app.extensions import db
 from app.models import Etablissement, Habilitation
+from app.models.agregats import (StatsAcquisition, StatsCompteurs, StatsDossier, StatsFluxJour,
+                                 StatsFluxMois)
 from app.models import candidature as C
 from app.models.candidature import Candidat, Candidature, HistoriqueStatut
 from app.models.evaluation import Evaluation, Formation, ResultatEvaluation
 from app.models.jury import Certificat, DecisionJury
 from app.models.referentiel import Domaine, SousDomaine
 from app.security import perimeter
+from app.security import roles as R
 from app.security.access import ensure_can, is_national
 from app.security.matrix import READ
 
+from . import agregats  # (its import installs the aggregates' session listeners)
 from . import audit
 from . import candidatures as dossiers
 from .dates import parse_date
@@ -151,86 +155,140 @@ class Indicateurs:
         }
 
 
+def _portee(by: Any):
+    """The perimeter on the aggregates' own columns: (kind, id), where kind is national,
+    reseau, organisme, etablissement, none, or None for another scope (a jury's)."""
+    scope = perimeter.scope_of(by)
+    if scope.kind in (R.NATIONAL, R.RESEAU, R.ORGANISME, R.ETABLISSEMENT, "none"):
+        return scope.kind, scope.id
+    return None, None
+
+
+def _perimetre_agregat(model, by: Any, f: Filtres):
+    """The perimeter and the organisme filter on a table keyed by réseau and organisme."""
+    kind, pk = _portee(by)
+    conditions = []
+    if kind == R.RESEAU:
+        conditions.append(model.reseau_id == pk)
+    elif kind == R.ORGANISME:
+        conditions.append(model.organisme_id == pk)
+    elif kind == "none":
+        conditions.append(false())
+    if f.organisme_id:
+        conditions.append(model.organisme_id == f.organisme_id)
+    return conditions
+
+
+def _par_agregats(by: Any, f: Filtres) -> bool:
+    """Whether the flows and acquisition rates can be read from the (réseau, organisme)
+    counts: the perimeter is national, a réseau or an organisme, and no filter is finer than
+    the organisme."""
+    return (_portee(by)[0] in (R.NATIONAL, R.RESEAU, R.ORGANISME, "none")
+            and not (f.etablissement_id or f.type_public or f.niveau))
+
+
+def _faits(by: Any, f: Filtres, cohorte: bool = True) -> list:
+    """The conditions on stats_dossier for the perimeter and the filters."""
+    F = StatsDossier
+    kind, pk = _portee(by)
+    if kind is None:
+        conditions = [F.candidature_id.in_(select(Candidature.id).where(
+            perimeter.clause(Candidature, by)))]
+    else:
+        conditions = {R.NATIONAL: [], R.RESEAU: [F.reseau_id == pk],
+                      R.ORGANISME: [F.organisme_id == pk],
+                      R.ETABLISSEMENT: [F.etablissement_id == pk], "none": [false()]}[kind]
+    if f.etablissement_id:
+        conditions.append(F.etablissement_id == f.etablissement_id)
+    if f.organisme_id:
+        conditions.append(F.organisme_id == f.organisme_id)
+    if f.type_public:
+        conditions.append(F.type_public == f.type_public)
+    if f.niveau:
+        conditions.append(F.niveau == f.niveau)
+    if cohorte:
+        conditions += _bornes(F.cree_le, f)
+    return conditions
+
+
+def _bornes(column, f: Filtres) -> list:
+    out = []
+    if f.debut:
+        out.append(column >= dt.datetime.combine(f.debut, dt.time.min))
+    if f.fin:
+        out.append(column < dt.datetime.combine(f.fin + dt.timedelta(days=1), dt.time.min))
+    return out
+
+
+def _premier_du_mois(day: dt.date, plus: int = 0) -> dt.date:
+    month = day.year * 12 + day.month - 1 + plus
+    return dt.date(month // 12, month % 12 + 1, 1)
+
+
+def _decoupage(f: Filtres):
+    """The period as whole months [first, last] (month strings, None = open) and the days of
+    the period outside them (a list of (from, to) date ranges, inclusive)."""
+    if not f.debut and not f.fin:
+        return (None, None), []
+    premier = None if not f.debut else (
+        f.debut if f.debut.day == 1 else _premier_du_mois(f.debut, 1))
+    dernier = None if not f.fin else (
+        _premier_du_mois(f.fin) if (f.fin + dt.timedelta(days=1)).day == 1
+        else _premier_du_mois(f.fin, -1))
+    if premier and dernier and premier > dernier:  # no whole month: every day by day
+        return None, [(f.debut, f.fin)]
+    jours = []
+    if f.debut and f.debut != premier:
+        jours.append((f.debut, premier - dt.timedelta(days=1)))
+    if f.fin and dernier and f.fin != _premier_du_mois(dernier, 1) - dt.timedelta(days=1):
+        jours.append((_premier_du_mois(dernier, 1), f.fin))
+    texte = (lambda d: d.strftime("%Y-%m") if d else None)
+    return (texte(premier), texte(dernier)), jours
+
+
+def _mois_entiers(column, mois_):
+    debut, fin = mois_
+    return ([column >= debut] if debut else []) + ([column <= fin] if fin else [])
+
+
+def _entre(column, jours) -> Any:
+    return or_(*[and_(column >= a, column <= b) for a, b in jours])
+
+
 def indicateurs(by: Any, f: Filtres) -> Indicateurs:
+    """Read from the aggregates (services/agregats.py); the same figures as computing them
+    from the dossiers, their evaluations, history and decisions."""
     verifier_acces(by)
     from .certification import DECISIONS as DECISION_LABELS
 
-    ids = _dossiers(by, f)
+    faits = _faits(by, f)
     out = Indicateurs()
-    counts = dict(db.session.execute(select(Candidature.statut, func.count()).where(
-        Candidature.id.in_(ids)).group_by(Candidature.statut)).all())
+    counts: dict[str, int] = {}
+    motifs: dict[Optional[str], int] = {}
+    decided = {"certifiee": 0, "non_certifiee": 0, "complement": 0}
+    finalises = valides = 0
+    for statut, motif, n, pre, val, cert, non, comp in _comptes(by, f, faits):
+        if not n:
+            continue
+        counts[statut] = counts.get(statut, 0) + n
+        if statut == C.ABANDONNEE:
+            motifs[motif] = motifs.get(motif, 0) + n
+        finalises += int(pre or 0)
+        valides += int(val or 0)
+        for code, value in (("certifiee", cert), ("non_certifiee", non),
+                            ("complement", comp)):
+            decided[code] += int(value or 0)
     out.total = sum(counts.values())
     out.par_statut = [(code, str(label), counts.get(code, 0))
                       for code, label in dossiers.STATUTS.items()]
+    out.prealables_finalises, out.prealables_valides = finalises, valides
+    out.taux_premier_coup = _ratio(valides, finalises)
 
-    # Monthly flows: the events of the period, for the dossiers of the perimeter and filters.
-    scope = _dossiers(by, f, cohorte=False)
-    series: dict[str, dict[str, int]] = {}
-
-    def add(name, query, column):
-        query = _periode(query, column, f)
-        for mois, n in db.session.execute(query.group_by(_mois(column))).all():
-            series.setdefault(mois, {}).setdefault(name, 0)
-            series[mois][name] += n
-
-    add("crees", select(_mois(Candidature.created_on), func.count()).where(
-        Candidature.id.in_(scope)), Candidature.created_on)
-    for name, type_ in (("prealables", "prealable"), ("finales", "finale")):
-        add(name, select(_mois(Evaluation.finalisee_le), func.count()).where(
-            Evaluation.candidature_id.in_(scope), Evaluation.type == type_,
-            Evaluation.statut == "finalisee"), Evaluation.finalisee_le)
-    add("envoyes", select(_mois(HistoriqueStatut.le), func.count()).where(
-        HistoriqueStatut.candidature_id.in_(scope), HistoriqueStatut.vers == C.ATTENTE_JURY,
-        HistoriqueStatut.de == C.A_ENVOYER), HistoriqueStatut.le)
-    add("certifies", select(_mois(DecisionJury.le), func.count()).where(
-        DecisionJury.candidature_id.in_(scope), DecisionJury.decision == "certifiee"),
-        DecisionJury.le)
-    out.flux = [{"mois": mois, **{k: series[mois].get(k, 0) for k in
-                                  ("crees", "prealables", "finales", "envoyes", "certifies")}}
-                for mois in sorted(series)]
-
-    # Préalables validated at the first attempt (the first finalization of the préalable).
-    premiere = (select(Evaluation.candidature_id, func.min(Evaluation.id).label("eid"))
-                .where(Evaluation.candidature_id.in_(ids), Evaluation.type == "prealable",
-                       Evaluation.statut == "finalisee")
-                .group_by(Evaluation.candidature_id).subquery())
-    row = db.session.execute(select(func.count(), func.sum(case(
-        (Evaluation.resultat == "valide", 1), else_=0))).select_from(premiere).join(
-        Evaluation, Evaluation.id == premiere.c.eid)).one()
-    out.prealables_finalises, out.prealables_valides = row[0] or 0, int(row[1] or 0)
-    out.taux_premier_coup = _ratio(out.prealables_valides, out.prealables_finalises)
-
-    # Acquisition rate per sous-domaine, at préalable and at finale (finalized evaluations).
-    rates: dict[int, dict[str, tuple[int, int]]] = {}
-    for type_ in ("prealable", "finale"):
-        for sd, acquis, total in db.session.execute(
-                select(ResultatEvaluation.sous_domaine_id,
-                       func.sum(case((ResultatEvaluation.acquis.is_(True), 1), else_=0)),
-                       func.count())
-                .join(Evaluation, Evaluation.id == ResultatEvaluation.evaluation_id)
-                .where(Evaluation.candidature_id.in_(ids), Evaluation.type == type_,
-                       Evaluation.statut == "finalisee")
-                .group_by(ResultatEvaluation.sous_domaine_id)).all():
-            rates.setdefault(sd, {})[type_] = (int(acquis or 0), total)
-    for sd in db.session.scalars(select(SousDomaine).join(Domaine).order_by(
-            Domaine.ordre, SousDomaine.ordre)).all():
-        r = rates.get(sd.id, {})
-        if not r and not rates:
-            continue
-        p, fi = r.get("prealable", (0, 0)), r.get("finale", (0, 0))
-        out.acquisition.append({"code": sd.code, "intitule": sd.intitule,
-                                "prealable": _ratio(*p), "prealable_evaluations": p[1],
-                                "finale": _ratio(*fi), "finale_evaluations": fi[1]})
-
-    out.durees = _durees(ids)
-
-    decided = dict(db.session.execute(select(DecisionJury.decision, func.count()).where(
-        DecisionJury.candidature_id.in_(ids)).group_by(DecisionJury.decision)).all())
+    out.flux = _flux(by, f)
+    out.acquisition = _acquisition(by, f)
+    out.durees = _durees(faits)
     out.jury = [(code, str(label), decided.get(code, 0))
                 for code, label in DECISION_LABELS.items()]
-    motifs = dict(db.session.execute(select(Candidature.motif_abandon, func.count()).where(
-        Candidature.id.in_(ids), Candidature.statut == C.ABANDONNEE)
-        .group_by(Candidature.motif_abandon)).all())
     out.abandons = [(code, str(label), motifs.get(code, 0))
                     for code, label in dossiers.MOTIFS_ABANDON.items()]
 
@@ -244,6 +302,140 @@ def indicateurs(by: Any, f: Filtres) -> Indicateurs:
     out.habilitations = [(code, label, par_statut.get(code, 0)) for code, label in (
         ("en_attente", _("En attente")), ("validee", _("Validée")),
         ("rejetee", _("Rejetée")), ("expiree", _("Expirée")))]
+    return out
+
+
+def _comptes(by: Any, f: Filtres, faits: list) -> list:
+    """Per (status, motive): dossiers, first préalables finalized / validated, decisions;
+    whole months of creation from stats_compteurs, the period's other days (or a filter finer
+    than the organisme) from the dossiers' facts."""
+    F = StatsDossier
+    sums = (func.sum(F.prealable_finalise), func.sum(F.prealable_valide),
+            func.sum(F.certifiee), func.sum(F.non_certifiee), func.sum(F.complement))
+    if not _par_agregats(by, f):
+        return db.session.execute(select(F.statut, F.motif_abandon, func.count(), *sums)
+                                  .where(*faits).group_by(F.statut, F.motif_abandon)).all()
+    mois_, jours = _decoupage(f)
+    rows = []
+    if mois_ is not None:
+        K = StatsCompteurs
+        rows += db.session.execute(
+            select(K.statut, K.motif_abandon, func.sum(K.nombre),
+                   *[func.sum(K.__table__.c[name]) for name in agregats.COMPTES[1:]])
+            .where(*_perimetre_agregat(K, by, f), *_mois_entiers(K.mois, mois_))
+            .group_by(K.statut, K.motif_abandon)).all()
+    if jours:
+        rows += db.session.execute(
+            select(F.statut, F.motif_abandon, func.count(), *sums)
+            .where(*_faits(by, f, cohorte=False), or_(*[and_(*_bornes(
+                F.cree_le, Filtres(debut=a, fin=b))) for a, b in jours]))
+            .group_by(F.statut, F.motif_abandon)).all()
+    return [(statut, motif or None, *values) for statut, motif, *values in rows]
+
+
+FLUX = ("crees", "prealables", "finales", "envoyes", "certifies")
+
+
+def _flux(by: Any, f: Filtres) -> list[dict]:
+    """Monthly flows: the events of the period, for the dossiers of the perimeter and filters
+    (whole months from stats_flux_mois, the days at the period's ends from stats_flux_jour)."""
+    series: dict[str, dict[str, int]] = {}
+    if _par_agregats(by, f):
+        mois_, jours = _decoupage(f)
+        queries = []
+        if mois_ is not None:
+            M = StatsFluxMois
+            queries.append(select(M.mois, M.nature, func.sum(M.nombre))
+                           .where(*_perimetre_agregat(M, by, f), *_mois_entiers(M.mois, mois_))
+                           .group_by(M.mois, M.nature))
+        if jours:
+            J = StatsFluxJour
+            m = _mois(J.jour)
+            queries.append(select(m, J.nature, func.sum(J.nombre))
+                           .where(*_perimetre_agregat(J, by, f), _entre(J.jour, jours))
+                           .group_by(m, J.nature))
+        for query in queries:
+            for mois, nature, n in db.session.execute(query):
+                if n:
+                    series.setdefault(mois, {}).setdefault(nature, 0)
+                    series[mois][nature] += int(n)
+    else:  # a filter finer than the organisme: the events of the matching dossiers
+        scope = select(StatsDossier.candidature_id).where(*_faits(by, f, cohorte=False))
+
+        def add(name, query, column):
+            query = _periode(query, column, f)
+            for mois, n in db.session.execute(query.group_by(_mois(column))).all():
+                series.setdefault(mois, {}).setdefault(name, 0)
+                series[mois][name] += n
+
+        add("crees", select(_mois(Candidature.created_on), func.count()).where(
+            Candidature.id.in_(scope)), Candidature.created_on)
+        for name, type_ in (("prealables", "prealable"), ("finales", "finale")):
+            add(name, select(_mois(Evaluation.finalisee_le), func.count()).where(
+                Evaluation.candidature_id.in_(scope), Evaluation.type == type_,
+                Evaluation.statut == "finalisee"), Evaluation.finalisee_le)
+        add("envoyes", select(_mois(HistoriqueStatut.le), func.count()).where(
+            HistoriqueStatut.candidature_id.in_(scope),
+            HistoriqueStatut.vers == C.ATTENTE_JURY,
+            HistoriqueStatut.de == C.A_ENVOYER), HistoriqueStatut.le)
+        add("certifies", select(_mois(DecisionJury.le), func.count()).where(
+            DecisionJury.candidature_id.in_(scope), DecisionJury.decision == "certifiee"),
+            DecisionJury.le)
+    return [{"mois": mois, **{k: series[mois].get(k, 0) for k in FLUX}}
+            for mois in sorted(series)]
+
+
+def _acquisition(by: Any, f: Filtres) -> list[dict]:
+    """Acquisition rate per sous-domaine, at préalable and at finale (finalized evaluations
+    of the dossiers of the cohort): whole months of creation from stats_acquisition, the
+    dossiers created on the period's other days (or under a finer filter) from their
+    results."""
+    rates: dict[int, dict[str, list[int]]] = {}
+
+    def add(rows):
+        for type_, sd, acquis, total in rows:
+            if total:
+                cell = rates.setdefault(sd, {}).setdefault(type_, [0, 0])
+                cell[0] += int(acquis or 0)
+                cell[1] += int(total)
+
+    types = ("prealable", "finale")
+    jours = None
+    if _par_agregats(by, f):
+        mois_, jours = _decoupage(f)
+        if mois_ is not None:
+            A = StatsAcquisition
+            add(db.session.execute(
+                select(A.type, A.sous_domaine_id, func.sum(A.acquis), func.sum(A.total))
+                .where(*_perimetre_agregat(A, by, f), A.type.in_(types),
+                       *_mois_entiers(A.mois, mois_))
+                .group_by(A.type, A.sous_domaine_id)))
+        ids = None
+        if jours:
+            ids = select(StatsDossier.candidature_id).where(
+                *_faits(by, f, cohorte=False), or_(*[and_(*_bornes(
+                    StatsDossier.cree_le, Filtres(debut=a, fin=b))) for a, b in jours]))
+    else:
+        ids = select(StatsDossier.candidature_id).where(*_faits(by, f))
+    if ids is not None:
+        add(db.session.execute(
+            select(Evaluation.type, ResultatEvaluation.sous_domaine_id,
+                   func.sum(case((ResultatEvaluation.acquis.is_(True), 1), else_=0)),
+                   func.count())
+            .join(Evaluation, Evaluation.id == ResultatEvaluation.evaluation_id)
+            .where(Evaluation.candidature_id.in_(ids), Evaluation.type.in_(types),
+                   Evaluation.statut == "finalisee")
+            .group_by(Evaluation.type, ResultatEvaluation.sous_domaine_id)))
+    out = []
+    if not rates:
+        return out
+    for sd in db.session.scalars(select(SousDomaine).join(Domaine).order_by(
+            Domaine.ordre, SousDomaine.ordre)).all():
+        r = rates.get(sd.id, {})
+        p, fi = r.get("prealable", (0, 0)), r.get("finale", (0, 0))
+        out.append({"code": sd.code, "intitule": sd.intitule,
+                    "prealable": _ratio(*p), "prealable_evaluations": p[1],
+                    "finale": _ratio(*fi), "finale_evaluations": fi[1]})
     return out
 
 
@@ -277,17 +469,33 @@ def _etapes(ids):
 ETAPES = ("creation_prealable", "prealable_finale", "finale_envoi", "envoi_decision")
 
 
-def _durees(ids) -> list[tuple[str, Optional[float], int]]:
+def _durees(faits: list) -> list[tuple[str, Optional[float], int]]:
+    """Median durations between the steps, in days, over the dossiers' facts: computed by
+    PostgreSQL (percentile_cont, one statement); elsewhere (SQLite) from the dates read."""
     labels = {"creation_prealable": _("Création → évaluation préalable"),
               "prealable_finale": _("Évaluation préalable → évaluation finale"),
               "finale_envoi": _("Dernière évaluation validée → envoi en certification"),
               "envoi_decision": _("Envoi en certification → décision du jury")}
+    F = StatsDossier
+    validee = func.coalesce(F.finale_le, F.prealable_le)  # what made it « à envoyer »
+    pairs = {"creation_prealable": (F.cree_le, F.prealable_le),
+             "prealable_finale": (F.prealable_le, F.finale_le),
+             "finale_envoi": (validee, F.envoi_le), "envoi_decision": (F.envoi_le, F.decision_le)}
+    if db.session.get_bind().dialect.name == "postgresql":
+        columns = []
+        for a, b in pairs.values():
+            days = case((b >= a, cast(extract("epoch", b - a), Float) / 86400.0))
+            columns += [func.percentile_cont(0.5).within_group(days), func.count(days)]
+        row = db.session.execute(select(*columns).where(*faits)).one()
+        return [(labels[k], round(row[2 * i], 1) if row[2 * i + 1] else None,
+                 row[2 * i + 1]) for i, k in enumerate(pairs)]
     values: dict[str, list[float]] = {k: [] for k in ETAPES}
-    for _id, cree, pre, fin, env, dec in db.session.execute(
-            _etapes(ids).execution_options(yield_per=BATCH)):
-        validee = fin or pre  # the evaluation that made the dossier « à envoyer »
+    for cree, pre, fin, env, dec in db.session.execute(
+            select(F.cree_le, F.prealable_le, F.finale_le, F.envoi_le, F.decision_le)
+            .where(*faits).execution_options(yield_per=BATCH)):
+        validee_le = fin or pre
         for key, a, b in (("creation_prealable", cree, pre), ("prealable_finale", pre, fin),
-                          ("finale_envoi", validee, env), ("envoi_decision", env, dec)):
+                          ("finale_envoi", validee_le, env), ("envoi_decision", env, dec)):
             if a and b and b >= a:
                 values[key].append((b - a).total_seconds() / 86400)
     return [(labels[k], round(statistics.median(v), 1) if v else None, len(v))
