@@ -153,7 +153,7 @@ def decode(cursor: Any, columns: Sequence) -> Optional[tuple]:
 
 
 def keyset(query: Select, order: Sequence, args: Mapping, size: int,
-           options: Iterable = (), lookahead: int = LOOKAHEAD) -> Page:
+           options: Iterable = (), lookahead: Optional[int] = None) -> Page:
     """One page of `query` in the order of `order` (columns, all descending, the last one
     unique: e.g. updated_on, id), chosen by the URL arguments: `apres` (the page after a
     cursor), `avant` (the page before it), `fin` (the last page), `page` (the old numbered
@@ -173,6 +173,7 @@ def keyset(query: Select, order: Sequence, args: Mapping, size: int,
     def ids(q: Select) -> Select:
         return q.with_only_columns(*order, maintain_column_froms=True)
 
+    lookahead = LOOKAHEAD if lookahead is None else lookahead
     cap = lookahead * size
     number: Optional[int] = None
     before: Optional[tuple[int, bool]] = None
