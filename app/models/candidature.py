@@ -107,8 +107,8 @@ class Candidature(Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     candidat_id: Mapped[int] = mapped_column(
         ForeignKey("candidat.id", ondelete="RESTRICT"), index=True)
-    etablissement_id: Mapped[int] = mapped_column(
-        ForeignKey("etablissement.id", ondelete="RESTRICT"), index=True)
+    etablissement_id: Mapped[int] = mapped_column(  # indexed by ix_candidature_etab_liste
+        ForeignKey("etablissement.id", ondelete="RESTRICT"))
     # The établissement's organisme and that organisme's réseau, carried on the dossier so
     # that the perimeter is one indexed equality (security/perimeter.py). Kept exact by
     # services/perimetre.py (creation, rattachement, an organisme moved to another réseau)
@@ -137,8 +137,8 @@ class Candidature(Model):
     created_by_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("ab_user.id", ondelete="SET NULL"))
     # Certification: the jury it was routed to, when, and the session it is assigned to.
-    certificateur_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("certificateur.id", ondelete="RESTRICT"), index=True)
+    certificateur_id: Mapped[Optional[int]] = mapped_column(  # ix_candidature_certificateur_liste
+        ForeignKey("certificateur.id", ondelete="RESTRICT"))
     envoye_le: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     session_jury_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("session_jury.id", ondelete="RESTRICT"), index=True)

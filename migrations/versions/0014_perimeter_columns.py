@@ -6,8 +6,8 @@ organisme.reseau_id) and kept exact by services/perimetre.py. The perimeter of a
 an organisme becomes one indexed equality instead of nested IN subqueries, and every list
 reads its order, (updated_on DESC, id DESC), from one index range: (updated_on, id) for the
 national lists and (reseau_id | organisme_id | etablissement_id | certificateur_id,
-updated_on, id) for the others. The single-column index on updated_on is replaced by
-(updated_on, id).
+updated_on, id) for the others; they replace the single-column indexes on updated_on,
+etablissement_id and certificateur_id (same leading column).
 
 SQLite: the table is rebuilt (batch mode) with foreign key enforcement switched off by
 migrations/env.py.
@@ -35,6 +35,11 @@ LIST_INDEXES = (
     ("ix_candidature_certificateur_liste", ["certificateur_id", "updated_on", "id"]),
 )
 
+# Single-column indexes the list indexes begin with (the foreign keys' checks use those).
+REPLACED = {"ix_candidature_updated_on": "updated_on",
+            "ix_candidature_etablissement_id": "etablissement_id",
+            "ix_candidature_certificateur_id": "certificateur_id"}
+
 
 def upgrade():
     with op.batch_alter_table('candidature') as batch_op:
@@ -50,7 +55,8 @@ def upgrade():
                                     ['organisme_id'], ['id'], ondelete='RESTRICT')
         batch_op.create_foreign_key('candidature_reseau_id_fkey', 'reseau',
                                     ['reseau_id'], ['id'], ondelete='RESTRICT')
-        batch_op.drop_index('ix_candidature_updated_on')
+        for name in REPLACED:
+            batch_op.drop_index(name)
         for name, columns in LIST_INDEXES:
             batch_op.create_index(name, columns, unique=False)
 
@@ -59,7 +65,8 @@ def downgrade():
     with op.batch_alter_table('candidature') as batch_op:
         for name, _columns in reversed(LIST_INDEXES):
             batch_op.drop_index(name)
-        batch_op.create_index('ix_candidature_updated_on', ['updated_on'], unique=False)
+        for name, column in REPLACED.items():
+            batch_op.create_index(name, [column], unique=False)
         batch_op.drop_constraint('candidature_reseau_id_fkey', type_='foreignkey')
         batch_op.drop_constraint('candidature_organisme_id_fkey', type_='foreignkey')
         batch_op.drop_column('reseau_id')

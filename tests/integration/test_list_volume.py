@@ -204,3 +204,137 @@ def test_perimeter_columns_stay_exact(app, world, login):
     etab = db.session.get(Etablissement, world.ids["etab_a1"])
     assert candidatures.perimetre.valeurs(etab) == {"organisme_id": world.ids["org_a1"],
                                                     "reseau_id": world.ids["reseau_a"]}
+
+
+# --- (2) PostgreSQL, 100 000 synthetic dossiers: the plans ------------------------------
+
+VOLUME = 100_000
+SYNTH = """
+INSERT INTO reseau (nom, created_on)
+SELECT 'Réseau synthétique ' || g, now() FROM generate_series(1, 20) AS g;
+INSERT INTO organisme (reseau_id, raison_sociale, siren, actif, created_on)
+SELECT (SELECT min(id) FROM reseau WHERE nom LIKE 'Réseau synthétique %') + g % 20,
+       'Organisme ' || g, 'S' || lpad(g::text, 8, '0'), true, now()
+FROM generate_series(1, 200) AS g;
+INSERT INTO etablissement (organisme_id, nom, siret, region, actif, created_on)
+SELECT (SELECT min(id) FROM organisme WHERE raison_sociale LIKE 'Organisme %') + g % 200,
+       'Établissement ' || g, 'T' || lpad(g::text, 13, '0'), 'IDF', true, now()
+FROM generate_series(1, 1000) AS g;
+INSERT INTO candidat (civilite, nom_naissance, prenoms, date_naissance, cle_identite, recherche,
+                      recherche_prenom, created_on)
+SELECT 'Mme', 'Volume' || g, 'Anne', DATE '1970-01-01' + (g % 15000), 'volume|' || g,
+       'volume' || g || ' anne', 'anne volume' || g, now()
+FROM generate_series(1, {n}) AS g;
+-- one dossier in a hundred in the world's etab_a1 (réseau A), the others spread over the
+-- synthetic établissements; organisme_id and reseau_id derived from the établissement
+INSERT INTO candidature (candidat_id, etablissement_id, organisme_id, reseau_id, statut,
+                         statut_inscription, socle_contextualise, objectif_pro,
+                         objectif_extra_pro, certificat_papier, created_on, updated_on)
+SELECT c.id, e.id, e.organisme_id, o.reseau_id,
+       CASE WHEN c.id % 10 = 0 THEN 'abandonnee' ELSE 'attente_eval_finale' END,
+       'demandeur_emploi', false, 'Objectif professionnel.', 'Objectif extra-professionnel.',
+       false, now() - (c.id % 700) * interval '1 day',
+       now() - (c.id % 700) * interval '1 day' - c.id * interval '1 second'
+FROM candidat c
+JOIN etablissement e ON e.id = CASE WHEN c.id % 100 = 1 THEN {etab}
+     ELSE (SELECT min(id) FROM etablissement WHERE nom LIKE 'Établissement %') + c.id % 1000 END
+JOIN organisme o ON o.id = e.organisme_id
+WHERE c.cle_identite LIKE 'volume|%';
+ANALYZE;
+"""
+
+
+@contextmanager
+def statements():
+    """The SQL statements (with their parameters) run inside the block."""
+    seen: list = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+def plan_nodes(statement: str, parameters) -> list[dict]:
+    raw = db.session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement,
+                                                  parameters).scalar()
+    plan = raw if isinstance(raw, list) else json.loads(raw)
+    nodes, todo = [], [plan[0]["Plan"]]
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        todo += node.get("Plans", [])
+    return nodes
+
+
+def assert_on_indexes(seen: list, tables=("candidature", "candidat")) -> list[str]:
+    """Every statement touching `tables` reads them by index (no Seq Scan); the index
+    names used, for the report."""
+    used, checked = [], 0
+    for statement, parameters in seen:
+        if not statement.lstrip().upper().startswith("SELECT") or "candidat" not in statement:
+            continue
+        nodes = plan_nodes(statement, parameters)
+        checked += 1
+        for node in nodes:
+            assert not (node["Node Type"] == "Seq Scan" and node.get("Relation Name") in tables), \
+                f"Seq Scan on {node['Relation Name']}:\n{statement}"
+            if "Index Name" in node:
+                used.append(node["Index Name"])
+    assert checked, "no statement on the candidatures"
+    return used
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_plans_at_volume(app, world):
+    habiliter(world, "etab_a1")
+    db.session.commit()
+    with db.engine.connect() as connection:  # one INSERT … SELECT per table, then ANALYZE
+        raw = connection.connection.driver_connection
+        raw.autocommit = True
+        import time; t0 = time.time()
+        raw.execute(SYNTH.format(n=VOLUME, etab=world.ids["etab_a1"]))
+        print("SYNTH", time.time() - t0)
+    assert db.session.scalar(select(db.func.count()).select_from(Candidature)) == VOLUME
+    for username, index in (("admin_reseau_a", "ix_candidature_reseau_liste"),
+                            ("certif_pro_a", "ix_candidature_liste"),
+                            ("admin_organisme_a", "ix_candidature_organisme_liste"),
+                            ("utilisateur_etablissement_a", "ix_candidature_etab_liste")):
+        who = user(username)
+        with statements() as seen:
+            first = candidatures.lister(who, {})
+        assert len(first) == candidatures.PAGE_SIZE
+        assert index in assert_on_indexes(seen), username
+        # a far page: the cursor of a dossier deep in the list
+        deep = db.session.execute(
+            select(Candidature.updated_on, Candidature.id)
+            .where(candidatures.perimeter.clause(Candidature, who),
+                   Candidature.statut != "abandonnee")
+            .order_by(Candidature.updated_on.desc(), Candidature.id.desc()).limit(1)
+            .offset(candidatures.PAGE_SIZE * 20)).one()
+        with statements() as seen:
+            far = candidatures.lister(who, {"apres": encode(deep)})
+        assert len(far) == candidatures.PAGE_SIZE
+        assert all((c.updated_on, c.id) < tuple(deep) for c in far)
+        assert index in assert_on_indexes(seen), username
+    # filtered by établissement (the réseau's user) and by statut
+    with statements() as seen:
+        candidatures.lister(user("admin_reseau_a"),
+                            {"etablissement": str(world.ids["etab_a1"])})
+    assert "ix_candidature_etab_liste" in assert_on_indexes(seen)
+    with statements() as seen:
+        assert candidatures.lister(user("certif_pro_a"), {}, abandonnees=True)
+    assert_on_indexes(seen)
+    # the national search: one statement, on the name indexes and the candidature's keys
+    reseau = user("admin_reseau_a")
+    with statements() as seen:
+        hits = candidatures.rechercher("volume1234", reseau)
+    assert len(hits) == 11 and all(h.candidature is not None for h in hits)
+    assert len(seen) == 1
+    used = assert_on_indexes(seen)
+    assert "ix_candidat_recherche" in used
