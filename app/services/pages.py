@@ -211,6 +211,8 @@ def keyset(query: Select, order: Sequence, args: Mapping, size: int,
             more_before = offset > 0
         more_after = len(found) > size
         found = found[:size]
+    if not found and after is not None:  # nothing left after the cursor: the last page
+        return keyset(query, order, {FIN: "1"}, size, options, lookahead)
     if not found:
         return Page([], 0, size, 0, keyset=True, more_after=False, more_before=False)
 

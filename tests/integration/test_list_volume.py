@@ -111,6 +111,8 @@ def test_old_page_urls_keep_working(app, world, login, liste):
     assert shown(following) == list(range(54, 29, -1))
     # past the end: the last page (a row was just moved or deleted)
     assert shown(text(client.get(liste + "&page=99"))) == list(range(4, -1, -1))
+    # a cursor past the end (its rows were just moved or deleted): the last page
+    assert shown(text(client.get(liste + "&apres=2000-01-01T00:00:00_1"))) == list(range(4, -1, -1))
     # a cursor that is not one starts the list again
     assert shown(text(client.get(liste + "&apres=n-importe-quoi")))[0] == 129
 
