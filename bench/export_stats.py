@@ -25,10 +25,13 @@ SELECT 'Mme', 'Nom' || g, 'Prénom', DATE '1970-01-01' + (g % 15000), 'c' || g |
        'bench|' || g, 'nom' || g || ' prenom', 'prenom nom' || g, now()
 FROM generate_series(1, {n}) AS g;
 
-INSERT INTO candidature (candidat_id, etablissement_id, statut, type_public, statut_inscription,
+INSERT INTO candidature (candidat_id, etablissement_id, organisme_id, reseau_id, statut,
+                         type_public, statut_inscription,
                          socle_contextualise, niveau_formation, objectif_pro, objectif_extra_pro,
                          certificat_papier, date_prealable, created_on, updated_on)
-SELECT c.id, {etab}, CASE WHEN c.id % 4 = 0 THEN 'a_envoyer' ELSE 'attente_eval_finale' END,
+SELECT c.id, {etab}, (SELECT organisme_id FROM etablissement WHERE id = {etab}),
+       (SELECT o.reseau_id FROM organisme o JOIN etablissement e ON e.organisme_id = o.id
+        WHERE e.id = {etab}), CASE WHEN c.id % 4 = 0 THEN 'a_envoyer' ELSE 'attente_eval_finale' END,
        CASE WHEN c.id % 2 = 0 THEN 'salarie' ELSE 'demandeur_emploi' END, 'demandeur_emploi',
        false, 1 + c.id % 8, 'Objectif professionnel de référence pour la mesure.',
        'Objectif extra-professionnel de référence.', false, current_date,

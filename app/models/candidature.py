@@ -7,10 +7,10 @@ from typing import Optional
 
 from flask_appbuilder import Model
 from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
-                        text)
+                        event, select, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .structure import Branche, Etablissement
+from .structure import Branche, Etablissement, Organisme
 
 # Statuses (DESIGN §5)
 ATTENTE_EVAL_PREALABLE = "attente_eval_prealable"
@@ -95,13 +95,28 @@ class Candidature(Model):
               postgresql_where=text("statut = 'certifiee'"),
               sqlite_where=text("statut = 'certifiee'")),
         Index("ix_candidature_etab_statut", "etablissement_id", "statut", "updated_on"),
+        # The lists' order (updated_on DESC, id DESC), alone (national) and after each
+        # perimeter column: the first page and every keyset page read one index range.
+        Index("ix_candidature_liste", "updated_on", "id"),
+        Index("ix_candidature_reseau_liste", "reseau_id", "updated_on", "id"),
+        Index("ix_candidature_organisme_liste", "organisme_id", "updated_on", "id"),
+        Index("ix_candidature_etab_liste", "etablissement_id", "updated_on", "id"),
+        Index("ix_candidature_certificateur_liste", "certificateur_id", "updated_on", "id"),
         {"extend_existing": True},
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     candidat_id: Mapped[int] = mapped_column(
         ForeignKey("candidat.id", ondelete="RESTRICT"), index=True)
-    etablissement_id: Mapped[int] = mapped_column(
-        ForeignKey("etablissement.id", ondelete="RESTRICT"), index=True)
+    etablissement_id: Mapped[int] = mapped_column(  # indexed by ix_candidature_etab_liste
+        ForeignKey("etablissement.id", ondelete="RESTRICT"))
+    # The établissement's organisme and that organisme's réseau, carried on the dossier so
+    # that the perimeter is one indexed equality (security/perimeter.py). Kept exact by
+    # services/perimetre.py (creation, rattachement, an organisme moved to another réseau)
+    # and filled on every ORM insert (below).
+    organisme_id: Mapped[int] = mapped_column(
+        ForeignKey("organisme.id", ondelete="RESTRICT"))
+    reseau_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("reseau.id", ondelete="RESTRICT"))
     statut: Mapped[str] = mapped_column(String(30), default=ATTENTE_EVAL_PREALABLE, index=True)
     statut_avant_abandon: Mapped[Optional[str]] = mapped_column(String(30))
     type_public: Mapped[Optional[str]] = mapped_column(String(40))
@@ -118,13 +133,12 @@ class Candidature(Model):
     motif_abandon: Mapped[Optional[str]] = mapped_column(String(40))
     motif_abandon_texte: Mapped[Optional[str]] = mapped_column(Text)
     created_on: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
-    updated_on: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now,
-                                                    index=True)
+    updated_on: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
     created_by_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("ab_user.id", ondelete="SET NULL"))
     # Certification: the jury it was routed to, when, and the session it is assigned to.
-    certificateur_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("certificateur.id", ondelete="RESTRICT"), index=True)
+    certificateur_id: Mapped[Optional[int]] = mapped_column(  # ix_candidature_certificateur_liste
+        ForeignKey("certificateur.id", ondelete="RESTRICT"))
     envoye_le: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     session_jury_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("session_jury.id", ondelete="RESTRICT"), index=True)
@@ -140,6 +154,19 @@ class Candidature(Model):
 
     def __str__(self) -> str:
         return f"{self.candidat} — {self.etablissement}"
+
+
+@event.listens_for(Candidature, "before_insert")
+def _perimetre_a_la_creation(mapper, connection, candidature: Candidature) -> None:
+    """A dossier inserted without its organisme / réseau (tests, demo data, scripts) gets
+    them from its établissement, so that the two columns are never wrong from the start."""
+    if candidature.organisme_id is None and candidature.etablissement_id is not None:
+        row = connection.execute(
+            select(Etablissement.organisme_id, Organisme.reseau_id)
+            .join(Organisme, Organisme.id == Etablissement.organisme_id)
+            .where(Etablissement.id == candidature.etablissement_id)).first()
+        if row is not None:
+            candidature.organisme_id, candidature.reseau_id = row
 
 
 class HistoriqueStatut(Model):

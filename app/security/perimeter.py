@@ -175,9 +175,12 @@ RULES[Habilitation] = _habilitation
 
 
 def _candidature(scope: Scope) -> ColumnElement:
-    if scope.kind == R.CERTIFICATEUR:  # a jury: the dossiers sent to it
-        return Candidature.certificateur_id == scope.id
-    return etablissement_column_clause(Candidature.etablissement_id, scope)
+    """One indexed equality: the dossier carries its établissement, organisme and réseau
+    (kept exact by services/perimetre.py)."""
+    column = {R.CERTIFICATEUR: Candidature.certificateur_id,  # a jury: the dossiers sent to it
+              R.RESEAU: Candidature.reseau_id, R.ORGANISME: Candidature.organisme_id,
+              R.ETABLISSEMENT: Candidature.etablissement_id}.get(scope.kind)
+    return column == scope.id if column is not None else false()
 
 
 def _candidat(scope: Scope) -> ColumnElement:

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from rapidfuzz import fuzz
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.extensions import db
 from app.models import Branche, Etablissement
@@ -29,11 +29,12 @@ from app.security import roles as R
 from app.security.access import can, ensure_can
 from app.security.matrix import CREATE, DELETE, UPDATE
 
-from . import audit, documents, notifications
+from . import audit, documents, notifications, perimetre
 from .dates import parse_date
 from .errors import ConflictError, ForbiddenError, RuleError, ServiceError
 from .habilitations import est_habilite, refus_socle
-from .pages import Page, paginate
+from . import pages
+from .pages import Page
 from .structure import check_email
 from .texte import normalize
 
@@ -142,29 +143,29 @@ class Resultat:
 
 def rechercher(terme: str, user: Any) -> list[Resultat]:
     """National search by name (the magnifier): accent- and case-insensitive prefix on
-    "nom prénom" (birth or usage name). More than 50 hits → RuleError "trop large"."""
+    "nom prénom" (birth or usage name). More than 50 hits → RuleError "trop large".
+    One statement: each hit with its last candidature, that candidature's établissement and
+    whether it lies inside the user's perimeter."""
     key = normalize(terme)
     if len(key) < 2:
         raise RuleError(_("Saisissez au moins 2 lettres du nom."), field="q")
     pattern = key.replace("%", "").replace("_", " ") + "%"
-    candidats = db.session.scalars(
-        select(Candidat).where(or_(Candidat.recherche.like(pattern),
-                                   Candidat.recherche_usage.like(pattern),
-                                   Candidat.recherche_prenom.like(pattern)))
+    derniere = (select(Candidature.id).where(Candidature.candidat_id == Candidat.id)
+                .order_by(Candidature.id.desc()).limit(1).correlate(Candidat).scalar_subquery())
+    inside = perimeter.clause(Candidature, user)
+    rows = db.session.execute(
+        select(Candidat, Candidature, Candidature.id.is_not(None) & inside)
+        .outerjoin(Candidature, Candidature.id == derniere)
+        .outerjoin(Etablissement, Etablissement.id == Candidature.etablissement_id)
+        .options(contains_eager(Candidature.etablissement))
+        .where(or_(Candidat.recherche.like(pattern),
+                   Candidat.recherche_usage.like(pattern),
+                   Candidat.recherche_prenom.like(pattern)))
         .order_by(Candidat.recherche, Candidat.id).limit(SEARCH_LIMIT + 1)).all()
-    if len(candidats) > SEARCH_LIMIT:
+    if len(rows) > SEARCH_LIMIT:
         raise RuleError(_("Recherche trop large, précisez."), field="q")
-    results = []
-    for candidat in candidats:
-        current = _derniere_candidature(candidat)
-        inside = current is not None and perimeter.contains(user, Candidature, current.id)
-        results.append(Resultat(candidat, current, inside))
-    return results
-
-
-def _derniere_candidature(candidat: Candidat) -> Optional[Candidature]:
-    return db.session.scalars(select(Candidature).where(Candidature.candidat_id == candidat.id)
-                              .order_by(Candidature.id.desc()).limit(1)).first()
+    return [Resultat(candidat, candidature, bool(dedans))
+            for candidat, candidature, dedans in rows]
 
 
 # --- the lists (Évaluations, Candidatures abandonnées, Formations) ------------------------------
@@ -184,9 +185,9 @@ def _jour(value: Any) -> Optional[dt.date]:
 def filtrer(user: Any, filtres: dict, abandonnees: bool = False):
     """The dossiers of the user's perimeter matching the filters of the lists: établissement,
     statut (abandoned dossiers only when asked for), « Créé du … au … », name prefix (birth
-    name, usage name or first name, accents and case ignored). Unknown values filter nothing."""
-    query = (select(Candidature).join(Candidat)
-             .where(perimeter.clause(Candidature, user)))
+    name, usage name or first name, accents and case ignored). Unknown values filter nothing.
+    The person is joined only for the name filter (the rows load it by their eager load)."""
+    query = select(Candidature).where(perimeter.clause(Candidature, user))
     try:
         etab = int(filtres.get("etablissement") or 0)
     except (TypeError, ValueError):
@@ -208,20 +209,28 @@ def filtrer(user: Any, filtres: dict, abandonnees: bool = False):
     nom = normalize(filtres.get("nom"))
     if nom:
         pattern = nom.replace("%", "").replace("_", " ") + "%"
-        query = query.where(or_(Candidat.recherche.like(pattern),
-                                Candidat.recherche_usage.like(pattern),
-                                Candidat.recherche_prenom.like(pattern)))
+        query = query.join(Candidat, Candidat.id == Candidature.candidat_id).where(
+            or_(Candidat.recherche.like(pattern), Candidat.recherche_usage.like(pattern),
+                Candidat.recherche_prenom.like(pattern)))
     return query
 
 
-def lister(user: Any, filtres: dict, page: Any = 0, abandonnees: bool = False,
+# The lists' order: most recently changed first (indexes ix_candidature_*liste).
+ORDRE = (Candidature.updated_on, Candidature.id)
+
+
+def lister(user: Any, filtres: Any, page: Any = None, abandonnees: bool = False,
            size: int = PAGE_SIZE) -> Page:
     """One page of the Évaluations list (or of « Candidatures abandonnées »), most recently
-    changed first, with the candidat and the établissement each row shows."""
-    query = filtrer(user, filtres, abandonnees).order_by(Candidature.updated_on.desc(),
-                                                         Candidature.id.desc())
-    return paginate(query, page, size, options=(joinedload(Candidature.candidat),
-                                                joinedload(Candidature.etablissement)))
+    changed first, with the candidat and the établissement each row shows. Keyset pages:
+    `filtres` also holds the pager's arguments (apres / avant / fin, or the old page=N);
+    `page` stands for `page=N` when given apart."""
+    args = dict(filtres.items()) if hasattr(filtres, "items") else {}
+    if page is not None:
+        args["page"] = page
+    return pages.keyset(filtrer(user, filtres, abandonnees), ORDRE, args, size,
+                        options=(joinedload(Candidature.candidat),
+                                 joinedload(Candidature.etablissement)))
 
 
 def etablissements_du_filtre(user: Any, limit: int = 500) -> list:
@@ -418,7 +427,7 @@ def creer(data: dict, by: Any, confirmer_homonymes: bool = False) -> Candidature
     candidat = Candidat(**identite, cle_identite=cle)
     _cles_recherche(candidat)
     candidature = Candidature(candidat=candidat, etablissement_id=etab.id,
-                              statut=C.ATTENTE_EVAL_PREALABLE,
+                              **perimetre.valeurs(etab), statut=C.ATTENTE_EVAL_PREALABLE,
                               created_by_id=getattr(by, "id", None), **dossier)
     db.session.add_all([candidat, candidature])
     try:

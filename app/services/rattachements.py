@@ -20,7 +20,7 @@ from app.security import perimeter
 from app.security.access import can, ensure_can
 from app.security.matrix import CREATE, UPDATE
 
-from . import audit, notifications
+from . import audit, notifications, perimetre
 from .candidatures import NON_TRANSFERABLE, _historique, statut_label
 from .errors import ConflictError, RuleError
 from .pages import Page, paginate
@@ -163,6 +163,7 @@ def decider(demande: Rattachement, accepter: bool, motif_refus: str, by: Any) ->
             db.session.rollback()
             raise ConflictError(_("Le dossier a changé entre-temps : il ne peut plus être "
                                   "rattaché."))
+        perimetre.recalculer(Candidature.id == candidature.id)  # its organisme, its réseau
         db.session.refresh(candidature)
         _historique(candidature, candidature.statut, candidature.statut, by,
                     _("Rattachement : dossier transféré de %(origine)s à %(cible)s",

@@ -18,7 +18,7 @@ from app.security import roles as R
 from app.security.access import ensure_can, is_national
 from app.security.matrix import CREATE, DELETE, UPDATE
 
-from . import audit
+from . import audit, perimetre
 from .errors import ForbiddenError, RuleError
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -209,7 +209,11 @@ def update_organisme(organisme: Organisme, data: dict, by: Any) -> Organisme:
     values = validate_organisme(data, by, organisme)
     if "actif" in data:
         values["actif"] = _actif(data, by, organisme.actif)
+    ancien_reseau = organisme.reseau_id
     _apply(organisme, values)
+    if organisme.reseau_id != ancien_reseau:  # its dossiers follow it to the other réseau
+        db.session.flush()
+        perimetre.pour_organisme(organisme.id)
     audit.record(by, "modifier", organisme)
     db.session.commit()
     return organisme
@@ -296,7 +300,11 @@ def update_etablissement(etablissement: Etablissement, data: dict, by: Any) -> E
     values = validate_etablissement(data, by, etablissement)
     if "actif" in data:
         values["actif"] = _actif(data, by, etablissement.actif)
+    ancien_organisme = etablissement.organisme_id
     _apply(etablissement, values)
+    if etablissement.organisme_id != ancien_organisme:  # refused today; its dossiers follow
+        db.session.flush()
+        perimetre.pour_etablissements([etablissement.id])
     audit.record(by, "modifier", etablissement)
     db.session.commit()
     return etablissement

@@ -20,7 +20,7 @@ from .rattachements import RattachementsView
 from .referentiel import ReferentielView
 from .rgpd import DonneesPersonnellesView
 from .notifications import NotificationsView, bell_context
-from .pages import page_url
+from .pages import keyset_url, page_url
 from .stats import StatsView
 from .support import SupportView
 from .structure import EtablissementsOrganismeView, EtablissementView, OrganismeView, ReseauView
@@ -80,6 +80,7 @@ def register_views(appbuilder) -> None:
     register_error_pages(app)
     app.context_processor(bell_context)
     app.add_template_global(page_url)
+    app.add_template_global(keyset_url)
     app.add_template_global(cle_formulaire)
     # French formatting shared by every template: « qu'Administrateur », « 14 h », « décembre 2026 »
     from app.services import formats

@@ -1,16 +1,27 @@
 """The links of the pager (templates/clea/_pager.html): the current page's URL with another
-page number, every other argument (the filters) kept."""
+page number (or, on a keyset list, another cursor), every other argument (the filters) kept."""
 from __future__ import annotations
 
+from typing import Optional
 from urllib.parse import urlencode
 
 from flask import request, url_for
 
+from app.services.pages import KEYSET_ARGS
 
-def page_url(number: int, param: str = "page") -> str:
-    args = {key: values for key, values in request.args.lists() if key != param}
-    if number > 0:
-        args[param] = [str(number)]
+
+def _url(drop: tuple, extra: dict) -> str:
+    args = {key: values for key, values in request.args.lists() if key not in drop}
+    args.update({key: [value] for key, value in extra.items()})
     base = url_for(request.endpoint, **(request.view_args or {}))
     query = urlencode(args, doseq=True)
     return f"{base}?{query}" if query else base
+
+
+def page_url(number: int, param: str = "page") -> str:
+    return _url((param,), {param: str(number)} if number > 0 else {})
+
+
+def keyset_url(arg: Optional[str] = None, value: Optional[str] = None) -> str:
+    """A keyset list's page: `apres`/`avant` a cursor, `fin`, or the first page (no arg)."""
+    return _url(KEYSET_ARGS, {arg: value} if arg else {})
