@@ -25,7 +25,6 @@ stays verifiable."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import os
 import random
 import time
@@ -40,7 +39,7 @@ from app.extensions import db
 from app.models import REGIONS, Branche, Certificateur, Referentiel, Utilisateur
 from app.security import roles as R
 
-from . import audit
+from . import agregats, audit
 from .demo import make_siren, make_siret
 from .errors import RuleError
 from .texte import normalize
@@ -257,13 +256,11 @@ class _Generateur:
         db.session.commit()
         self.etape("Validation", t0)
         t0 = time.monotonic()
-        if importlib.util.find_spec("app.services.agregats") is not None:
-            from app.services import agregats  # the statistics aggregates (issue 14)
-
-            agregats.recalculer()
-            db.session.commit()
-            self.etape("Agrégats recalculés", t0)
-            t0 = time.monotonic()
+        # the Stats aggregates follow the ORM's writes; a bulk load recomputes them once
+        agregats.recalculer()
+        db.session.commit()
+        self.etape("Agrégats recalculés", t0)
+        t0 = time.monotonic()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
         self.etape("ANALYZE", t0)
@@ -748,7 +745,7 @@ class _Generateur:
                         socle_contextualise, niveau_formation, origine_demarche, objectif_pro,
                         objectif_extra_pro, certificat_papier, date_prealable, motif_abandon,
                         motif_abandon_texte, created_on, updated_on, created_by_id,
-                        certificateur_id, envoye_le, session_jury_id)
+                        certificateur_id, envoye_le, session_jury_id, organisme_id, reseau_id)
             SELECT p.id, :cand0 + p.kk, e.id, p.statut, p.avant,
                    (ARRAY['demandeur_emploi', 'salarie', 'jeune_16_25', 'travailleur_handicape',
                           'detenu', 'autre'])[1 + floor(p.r4 * 6)::int],
@@ -778,7 +775,7 @@ class _Generateur:
                         WHEN p.etape = 2 THEN p.t_prea
                         ELSE p.creee END,
                    p.admin_id, p.cert_id,
-                   CASE WHEN p.etape >= 4 THEN p.t_env END, p.session_id
+                   CASE WHEN p.etape >= 4 THEN p.t_env END, p.session_id, o.id, o.reseau_id
             FROM s_plan p
             JOIN etablissement e ON e.id = p.etab_id
             JOIN organisme o ON o.id = e.organisme_id

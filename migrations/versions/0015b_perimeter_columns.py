@@ -13,7 +13,7 @@ SQLite: the table is rebuilt (batch mode) with foreign key enforcement switched 
 migrations/env.py.
 
 Revision ID: 14a0perimeter
-Revises: 13e0files
+Revises: 14b0aggregates
 Create Date: 2026-12-01 15:40:00.000000
 
 """
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '14a0perimeter'
-down_revision = "13e0files"
+down_revision = "14b0aggregates"
 branch_labels = None
 depends_on = None
 
