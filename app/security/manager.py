@@ -112,8 +112,22 @@ class CleaSecurityManager(SecurityManager):
     def create_login_manager(self, app):
         """A browser is logged in only while its server-side session row is open."""
         lm = super().create_login_manager(app)
-        lm.user_loader(sessions.utilisateur_de_session)
+        lm.user_loader(self._utilisateur_de_session)
         return lm
+
+    def _utilisateur_de_session(self, user_id):
+        """The session's user, with their roles and permissions read in the same go (one
+        statement for the request, before anything asks for a role or a right)."""
+        user = sessions.utilisateur_de_session(user_id)
+        if user is not None:
+            self.droits(user)
+        return user
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        user = super().load_user_jwt(_jwt_header, jwt_data)
+        if user is not None:
+            self.droits(user)
+        return user
 
     def create_jwt_manager(self, app):
         """API tokens carry the user's session generation; a raised one refuses them."""

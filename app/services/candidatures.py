@@ -154,17 +154,25 @@ def rechercher(terme: str, user: Any) -> list[Resultat]:
         .order_by(Candidat.recherche, Candidat.id).limit(SEARCH_LIMIT + 1)).all()
     if len(candidats) > SEARCH_LIMIT:
         raise RuleError(_("Recherche trop large, précisez."), field="q")
-    results = []
-    for candidat in candidats:
-        current = _derniere_candidature(candidat)
-        inside = current is not None and perimeter.contains(user, Candidature, current.id)
-        results.append(Resultat(candidat, current, inside))
-    return results
-
-
-def _derniere_candidature(candidat: Candidat) -> Optional[Candidature]:
-    return db.session.scalars(select(Candidature).where(Candidature.candidat_id == candidat.id)
-                              .order_by(Candidature.id.desc()).limit(1)).first()
+    # Each hit's latest dossier (with its établissement) and whether it lies inside the
+    # user's perimeter: two statements for all the hits, not two or three per hit.
+    ids = [candidat.id for candidat in candidats]
+    latest = (select(func.max(Candidature.id)).where(Candidature.candidat_id.in_(ids))
+              .group_by(Candidature.candidat_id))
+    current = {c.candidat_id: c for c in db.session.scalars(
+        select(Candidature).where(Candidature.id.in_(latest))
+        .options(joinedload(Candidature.etablissement)))} if ids else {}
+    dossiers = [c.id for c in current.values()]
+    if user is None:  # the system: every dossier found
+        inside = set(dossiers)
+    elif dossiers:
+        inside = set(db.session.scalars(select(Candidature.id).where(
+            Candidature.id.in_(dossiers), perimeter.clause(Candidature, user))))
+    else:
+        inside = set()
+    return [Resultat(candidat, current.get(candidat.id),
+                     candidat.id in current and current[candidat.id].id in inside)
+            for candidat in candidats]
 
 
 # --- the lists (Évaluations, Candidatures abandonnées, Formations) ------------------------------

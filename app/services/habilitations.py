@@ -71,6 +71,8 @@ def peut_evaluer(user: Any, today: Optional[dt.date] = None) -> bool:
         return True
     if scope.kind not in (R.RESEAU, R.ORGANISME, R.ETABLISSEMENT):
         return False
+    if scope.kind == R.ETABLISSEMENT:  # the same question as the dossier's gate
+        return est_habilite(scope.id, today)
     # once per request: the menu's three Évaluations items, the tab guard and the page ask it
     return per_request(("habilitation", "utilisateur", user.id, today),
                        lambda: db.session.execute(
