@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from typing import Any, Callable, Hashable
 
-from flask import g, has_request_context
+from flask import has_request_context, request
 
-_STORE = "_clea_per_request"
+# Kept in the request's WSGI environ: it lives exactly as long as the request, even where an
+# application context outlives several requests (tests, a long-running process).
+_STORE = "clea.per_request"
 
 
 def per_request(key: Hashable, compute: Callable[[], Any]) -> Any:
     """compute() the first time `key` is asked during this request, the same value after."""
     if not has_request_context():
         return compute()
-    store = g.setdefault(_STORE, {})
+    store = request.environ.setdefault(_STORE, {})
     if key not in store:
         store[key] = compute()
     return store[key]
@@ -25,7 +27,7 @@ def forget(kind: str) -> None:
     write that changes them."""
     if not has_request_context():
         return
-    store = g.get(_STORE)
+    store = request.environ.get(_STORE)
     if store:
         for key in [k for k in store if isinstance(k, tuple) and k and k[0] == kind]:
             del store[key]
