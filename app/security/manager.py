@@ -3,14 +3,21 @@ request), progressive login delay, rate-limited logins, API tokens refused after
 change."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask import current_app, flash, g, redirect, request
 from flask_appbuilder import expose
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import (Permission, PermissionView, Role, ViewMenu,
+                                                   assoc_group_role, assoc_permissionview_role,
+                                                   assoc_user_group, assoc_user_role)
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.views import AuthDBView, UserDBModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash
 
 from app.extensions import db
@@ -28,6 +35,14 @@ from .fab_views import (
     KnownActionsOnly,
 )
 from .redirects import local_url
+from .request_cache import per_request
+
+
+class Droits(NamedTuple):
+    """A user's roles (their own and their groups') and the (permission, view) pairs of those
+    roles that live in the database."""
+    roles: tuple
+    permissions: frozenset
 
 
 class CleaAuthDBView(AuthDBView):
@@ -97,8 +112,22 @@ class CleaSecurityManager(SecurityManager):
     def create_login_manager(self, app):
         """A browser is logged in only while its server-side session row is open."""
         lm = super().create_login_manager(app)
-        lm.user_loader(sessions.utilisateur_de_session)
+        lm.user_loader(self._utilisateur_de_session)
         return lm
+
+    def _utilisateur_de_session(self, user_id):
+        """The session's user, with their roles and permissions read in the same go (one
+        statement for the request, before anything asks for a role or a right)."""
+        user = sessions.utilisateur_de_session(user_id)
+        if user is not None:
+            self.droits(user)
+        return user
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        user = super().load_user_jwt(_jwt_header, jwt_data)
+        if user is not None:
+            self.droits(user)
+        return user
 
     def create_jwt_manager(self, app):
         """API tokens carry the user's session generation; a raised one refuses them."""
@@ -106,6 +135,71 @@ class CleaSecurityManager(SecurityManager):
         jwt_manager.additional_claims_loader(sessions.jeton_claims)
         jwt_manager.token_in_blocklist_loader(sessions.jeton_revoque)
         return jwt_manager
+
+    # --- permissions: one query per request (DESIGN.md §10) ------------------------------
+    # FAB asks the database once per permission check (each menu item, each @has_access,
+    # each button): 20 to 30 statements on every page. The user's roles and all their
+    # permissions are read in one statement, the first time a request needs them.
+
+    def droits(self, user) -> Droits | None:
+        """The user's roles and permissions, read once per request (None: anonymous)."""
+        user_id = getattr(user, "id", None)
+        if user_id is None or not getattr(user, "is_authenticated", False):
+            return None
+        return per_request(("droits", user_id), lambda: self._lire_droits(user))
+
+    def _lire_droits(self, user) -> Droits:
+        direct = select(assoc_user_role.c.role_id).where(assoc_user_role.c.user_id == user.id)
+        via_groups = (select(assoc_group_role.c.role_id)
+                      .join(assoc_user_group,
+                            assoc_user_group.c.group_id == assoc_group_role.c.group_id)
+                      .where(assoc_user_group.c.user_id == user.id))
+        rows = db.session.execute(
+            select(Role, Role.id.in_(direct).label("direct"), Permission.name, ViewMenu.name)
+            .outerjoin(assoc_permissionview_role,
+                       assoc_permissionview_role.c.role_id == Role.id)
+            .outerjoin(PermissionView,
+                       PermissionView.id == assoc_permissionview_role.c.permission_view_id)
+            .outerjoin(Permission, Permission.id == PermissionView.permission_id)
+            .outerjoin(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
+            .where(or_(Role.id.in_(direct), Role.id.in_(via_groups)))
+            .order_by(Role.id)).all()
+        roles, own, permissions = {}, {}, set()
+        for role, is_direct, permission, view in rows:
+            roles[role.id] = role
+            if is_direct:
+                own[role.id] = role
+            if permission and view and role.name not in self.builtin_roles:
+                permissions.add((permission, view))
+        if "roles" not in vars(user):  # the same roles, without another statement
+            set_committed_value(user, "roles", list(own.values()))
+        return Droits(tuple(roles.values()), frozenset(permissions))
+
+    def get_user_roles(self, user):
+        droits = self.droits(user)
+        return list(droits.roles) if droits is not None else super().get_user_roles(user)
+
+    def _has_view_access(self, user, permission_name, view_name):
+        droits = self.droits(user)
+        if droits is None:
+            return super()._has_view_access(user, permission_name, view_name)
+        if any(role.name in self.builtin_roles
+               and self._has_access_builtin_roles(role, permission_name, view_name)
+               for role in droits.roles):
+            return True
+        return (permission_name, view_name) in droits.permissions
+
+    def _get_user_permission_view_menus(self, user, permission_name, view_menus_name):
+        droits = self.droits(user) if user is not None else None
+        if droits is None:
+            return super()._get_user_permission_view_menus(user, permission_name,
+                                                           view_menus_name)
+        result = {name for role in droits.roles if role.name in self.builtin_roles
+                  for name in view_menus_name
+                  if self._has_access_builtin_roles(role, permission_name, name)}
+        result.update(view for permission, view in droits.permissions
+                      if permission == permission_name)
+        return result
 
     def auth_user_db(self, username, password):
         """The password check of the HTML and API logins. Known and unknown logins take the

@@ -21,6 +21,7 @@ from app.security import perimeter
 from app.security import roles as R
 from app.security.access import ensure_can
 from app.security.matrix import CREATE, UPDATE
+from app.security.request_cache import forget, per_request
 
 from . import audit, notifications
 from .dates import parse_date
@@ -46,8 +47,12 @@ def valid_clause(today: Optional[dt.date] = None):
 
 
 def est_habilite(etablissement_id: int, today: Optional[dt.date] = None) -> bool:
-    return db.session.execute(select(exists().where(
-        Habilitation.etablissement_id == etablissement_id, valid_clause(today)))).scalar()
+    """Computed once per request for each établissement (the dossier's page asks it for each
+    of its gates: evaluations, documents, the closed-dossier banner)."""
+    return per_request(("habilitation", "etablissement", etablissement_id, today),
+                       lambda: db.session.execute(select(exists().where(
+                           Habilitation.etablissement_id == etablissement_id,
+                           valid_clause(today)))).scalar())
 
 
 def etablissements_habilites(user: Any, today: Optional[dt.date] = None):
@@ -66,7 +71,12 @@ def peut_evaluer(user: Any, today: Optional[dt.date] = None) -> bool:
         return True
     if scope.kind not in (R.RESEAU, R.ORGANISME, R.ETABLISSEMENT):
         return False
-    return db.session.execute(select(exists(etablissements_habilites(user, today)))).scalar()
+    if scope.kind == R.ETABLISSEMENT:  # the same question as the dossier's gate
+        return est_habilite(scope.id, today)
+    # once per request: the menu's three Évaluations items, the tab guard and the page ask it
+    return per_request(("habilitation", "utilisateur", user.id, today),
+                       lambda: db.session.execute(
+                           select(exists(etablissements_habilites(user, today)))).scalar())
 
 
 def habilite_pour_branche(etablissement_id: int, branche_id: Optional[int],
@@ -274,6 +284,7 @@ def decider(hab: Habilitation, data: dict, by: Any) -> Habilitation:
         db.session.rollback()
         raise ConflictError(_("Cette demande a déjà été décidée."))
     db.session.refresh(hab)
+    forget("habilitation")  # the gates of this request are asked again
     _notify_decision(hab)
     audit.record(by, "decider_habilitation", hab, decision)
     db.session.commit()

@@ -36,15 +36,16 @@ def summary(user: Any) -> Accueil:
         result.warnings.append(_("Aucun rôle ne vous est attribué : contactez votre "
                                  "administrateur."))
         return result
-    for resource, label in (("Organisme", _("Organismes")),
-                            ("Etablissement", _("Établissements")),
-                            ("Utilisateur", _("Utilisateurs"))):
-        if matrix.allowed(role, resource, matrix.READ) or R.is_technical_admin(user):
-            model = {"Organisme": Organisme, "Etablissement": Etablissement,
-                     "Utilisateur": Utilisateur}[resource]
-            result.counts[label] = db.session.execute(
-                select(func.count()).select_from(model).where(perimeter.clause(model, user))
-            ).scalar_one()
+    counted = [(label, model) for resource, label, model in (
+        ("Organisme", _("Organismes"), Organisme),
+        ("Etablissement", _("Établissements"), Etablissement),
+        ("Utilisateur", _("Utilisateurs"), Utilisateur))
+        if matrix.allowed(role, resource, matrix.READ) or R.is_technical_admin(user)]
+    if counted:  # the three counts in one statement
+        values = db.session.execute(select(*(
+            select(func.count()).select_from(model).where(perimeter.clause(model, user))
+            .scalar_subquery() for _label, model in counted))).one()
+        result.counts.update(zip((label for label, _model in counted), values))
     if matrix.allowed(role, "SessionJury", matrix.UPDATE):  # juries and Certif Pro
         from app.models.candidature import Candidature
 

@@ -115,6 +115,17 @@ def latest_unread(user: Utilisateur, limit: int = 5) -> list[Notification]:
         .order_by(Notification.created_on.desc(), Notification.id.desc()).limit(limit)))
 
 
+def cloche(user: Utilisateur, limit: int = 5) -> tuple[int, list[Notification]]:
+    """The header bell on every page, in one statement: the number of unread notifications
+    and the latest `limit` of them (the count is taken over all unread rows, before the
+    limit)."""
+    rows = db.session.execute(
+        select(Notification, func.count().over())
+        .where(Notification.user_id == user.id, Notification.lu.is_(False))
+        .order_by(Notification.created_on.desc(), Notification.id.desc()).limit(limit)).all()
+    return (rows[0][1] if rows else 0), [row[0] for row in rows]
+
+
 def search(user: Utilisateur, rubrique: Optional[str] = None, lu: Optional[bool] = None,
            page: Any = 0, clamp: bool = True) -> Page:
     """One page of the user's notifications, newest first (the page and the API)."""

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import Forbidden
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional as Opt
@@ -31,6 +32,7 @@ from app.services.errors import ServiceError
 from app.services import habilitations
 from app.services.habilitations import etablissements_habilites, peut_evaluer
 
+from .base import get_or_404_eager
 from .forms import AuMoins, Obligatoire, show_service_error
 
 
@@ -185,6 +187,10 @@ class AbandonneesView(_DossiersBase):
     page_title = _l("Candidatures abandonnées")
 
 
+# What the page CANDIDAT shows of the dossier, loaded with it (not one lazy load each).
+FICHE = (joinedload(Candidature.candidat), joinedload(Candidature.etablissement))
+
+
 class CandidatureView(BaseView):
     """The dossier: create, page CANDIDAT, edit, abandon, réintégrer, delete."""
 
@@ -310,7 +316,7 @@ class CandidatureView(BaseView):
     def fiche(self, pk, errors=None, saisie=None, status=200):
         """The page CANDIDAT; a refused form of the page (the abandon) comes back here with
         its errors and what was typed."""
-        candidature = perimeter.get_or_404(Candidature, pk, actor())
+        candidature = get_or_404_eager(Candidature, pk, actor(), *FICHE)
         user = actor()
         droits = (matrix.rights(user.role, "Candidature") if user.role
                   else {"create", "read", "update", "delete"})

@@ -8,16 +8,19 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import telechargement
 from app.extensions import db
 from app.models.candidature import Candidature
 from app.models.evaluation import EN_COURS, Document, Evaluation
+from app.models.referentiel import Domaine, Referentiel
 from app.security import perimeter
 from app.security.perimeter import actor
 from app.services import audit, documents, evaluations, habilitations, matrice
 from app.services.errors import ServiceError
 
+from .base import get_or_404_eager
 from .candidatures import require_tab
 from .confirmation import confirme, page_de_confirmation
 
@@ -68,8 +71,16 @@ def document_response(pk):
                                   document.type_mime)
 
 
-def _evaluation(pk) -> Evaluation:
-    return perimeter.get_or_404(Evaluation, pk, actor())
+def _evaluation(pk, *options) -> Evaluation:
+    return get_or_404_eager(Evaluation, pk, actor(), *options)
+
+
+# What the grid shows, in four statements whatever the référentiel: the evaluation with its
+# dossier and candidate, its results, the référentiel's domaines and their sous-domaines.
+GRILLE = (joinedload(Evaluation.candidature).joinedload(Candidature.candidat),
+          joinedload(Evaluation.referentiel).selectinload(Referentiel.domaines)
+          .selectinload(Domaine.sous_domaines),
+          selectinload(Evaluation.resultats))
 
 
 class EvaluationView(BaseView):
@@ -96,7 +107,7 @@ class EvaluationView(BaseView):
     @has_access
     def grille(self, pk):
         require_tab()
-        evaluation = _evaluation(pk)
+        evaluation = _evaluation(pk, *GRILLE)
         return self._render(evaluation)
 
     def _render(self, evaluation, saisie=None, status=200):

@@ -65,7 +65,7 @@ class NotificationsView(BaseView):
 
 
 def bell_context():
-    """The header bell: unread count and the latest ones (2 indexed queries per page)."""
+    """The header bell: unread count and the latest ones (one indexed query per page)."""
     from flask_login import current_user
 
     if not getattr(current_user, "is_authenticated", False):
@@ -74,9 +74,9 @@ def bell_context():
     from flask import current_app
 
     try:
+        count, latest = service.cloche(user)
         return {"clea_search": current_app.appbuilder.sm.has_access("can_read", "Candidature"),
-                "clea_bell": {"count": service.unread_count(user),
-                              "latest": service.latest_unread(user),
+                "clea_bell": {"count": count, "latest": latest,
                               "label": service.rubrique_label}}
     except Exception:  # the bell never breaks a page
         return {}
