@@ -21,6 +21,7 @@ from .referentiel import ReferentielView
 from .rgpd import DonneesPersonnellesView
 from .notifications import NotificationsView, bell_context
 from .pages import page_url
+from .exports import ExportsView
 from .stats import StatsView
 from .support import SupportView
 from .structure import EtablissementsOrganismeView, EtablissementView, OrganismeView, ReseauView
@@ -73,6 +74,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(ProfilView)
     appbuilder.add_view_no_menu(LookupView)
     appbuilder.add_view_no_menu(NotificationsView)
+    appbuilder.add_view_no_menu(ExportsView)
     appbuilder.add_view_no_menu(SupportView)
     register_deux_facteurs(appbuilder)
     appbuilder.add_view_no_menu(DonneesPersonnellesView)
