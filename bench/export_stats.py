@@ -74,9 +74,17 @@ def main(n: int) -> None:
         ind = stats.indicateurs(admin, stats.Filtres())
         print(f"indicateurs ({ind.total} dossiers) : {time.perf_counter() - started:.1f} s")
 
-        statements = []
-        event.listen(db.engine, "before_cursor_execute",
-                     lambda *args: statements.append(args[2]))
+        statements, sql_time = [], [0.0]
+
+        def before(conn, cursor, statement, *args):
+            statements.append(statement)
+            conn.info["clea_t0"] = time.perf_counter()
+
+        def after(conn, *args):
+            sql_time[0] += time.perf_counter() - conn.info.pop("clea_t0", time.perf_counter())
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        event.listen(db.engine, "after_cursor_execute", after)
         started, cpu = time.perf_counter(), time.process_time()
         job = exports.demander(admin, "parcours", stats.Filtres())
         bilan = exports.executer_en_attente()
@@ -90,7 +98,8 @@ def main(n: int) -> None:
         print(f"export Excel de bout en bout (file d'attente → fichier prêt) : {elapsed:.1f} s "
               f"(CPU du processus {cpu:.1f} s), fichier {size:.1f} Mo, "
               f"{len(statements)} requêtes SQL dont {reads} de lecture des lignes "
-              f"(lots de {exports.BATCH})")
+              f"(lots de {exports.BATCH}), {sql_time[0]:.1f} s dans la base (exécution et "
+              f"lecture des résultats)")
         print(f"mémoire résidente maximale du processus : {peak:.0f} Mo "
               f"(avant l'export : {rss_before:.0f} Mo)")
     bare = subprocess.run([sys.executable, str(Path(__file__).with_name("xlsx_writers.py")),
