@@ -15,9 +15,9 @@ the commit that expires it, and the sweep (job balayer_fichiers) finishes what a
 interrupted.
 
 The writer was chosen by measurement (bench/xlsx_writers.py, pyproject.toml): rows are read
-by batches of BATCH dossiers, as plain columns, in two statements per batch (the rows with
-their steps, hours, decision, certificate and last evaluation joined; the results of those
-evaluations), and handed to the writer as a stream: memory stays flat whatever the size."""
+by batches of BATCH dossiers, as plain columns, in one statement per batch (the rows with
+their steps, hours, decision, certificate, last evaluation and its results pivoted to one
+column per sous-domaine by the database), and handed to the writer as a stream: memory stays flat whatever the size."""
 from __future__ import annotations
 
 import dataclasses
@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator, Optional
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, func, literal, select, update
 from werkzeug.exceptions import NotFound
 
 from app.extensions import db
@@ -50,7 +50,7 @@ from .stats import Filtres, _dossiers, _etapes, _periode, indicateurs, verifier_
 
 log = logging.getLogger(__name__)
 
-BATCH = 10_000  # dossiers read per batch (two statements each)
+BATCH = 10_000  # dossiers read per batch (one statement each)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EN_ATTENTE, EN_COURS, PRETE, ECHOUEE, EXPIREE = ExportJob.STATUTS
 STATUTS = {EN_ATTENTE: _l("En attente"), EN_COURS: _l("En cours"), PRETE: _l("Prête"),
@@ -336,9 +336,11 @@ def entetes_parcours(sous_domaines: list[tuple[int, str]]) -> list[str]:
             *(label for _id, label in sous_domaines)]
 
 
-def _requete_lot(ids, dernier: int):
-    """The rows of the next batch: plain columns, everything a row needs but the results of
-    its last evaluation, in one statement."""
+def _requete_lot(ids, dernier: int, sous_domaines: list[tuple[int, str]], acquis: str,
+                 non_acquis: str):
+    """The rows of the next batch, in one statement: plain columns, the steps' dates, hours,
+    last decision, certificate, last finalized evaluation, and its results as one column per
+    sous-domaine (« Acquis » / « Non acquis », pivoted by the database)."""
     lot = (select(Candidature.id).where(Candidature.id.in_(ids), Candidature.id > dernier)
            .order_by(Candidature.id).limit(BATCH).cte("lot"))
     dans_lot = select(lot.c.id)
@@ -348,6 +350,14 @@ def _requete_lot(ids, dernier: int):
                 .where(Evaluation.candidature_id.in_(dans_lot),
                        Evaluation.statut == "finalisee")
                 .group_by(Evaluation.candidature_id).subquery("derniere"))
+    R = ResultatEvaluation
+    resultats = (select(R.evaluation_id.label("eid"), *(
+        func.max(case((and_(R.sous_domaine_id == sd_id, R.acquis.is_(True)), literal(acquis)),
+                      (and_(R.sous_domaine_id == sd_id, R.acquis.is_(False)),
+                       literal(non_acquis)))).label(f"sd{i}")
+        for i, (sd_id, _label) in enumerate(sous_domaines)))
+        .join(derniere, derniere.c.eid == R.evaluation_id)
+        .group_by(R.evaluation_id).subquery("resultats"))
     heures = (select(Formation.candidature_id.label("cid"),
                      func.sum(Formation.duree_heures).label("h"))
               .where(Formation.candidature_id.in_(dans_lot))
@@ -358,20 +368,21 @@ def _requete_lot(ids, dernier: int):
                    .group_by(DecisionJury.candidature_id).subquery("decision_id"))
     ev = Evaluation.__table__.alias("ev")
     dj = DecisionJury.__table__.alias("dj")
-    cols = etapes.c
+    cols = list(etapes.c)
     return (select(Candidature.id, Candidat.nom_naissance, Candidat.nom_usage,
                    Candidat.prenoms, Candidat.date_naissance, Candidat.email,
                    Organisme.raison_sociale, Etablissement.nom, Candidature.type_public,
                    Candidature.niveau_formation, Candidature.statut, Candidature.created_on,
-                   *list(cols)[2:6], ev.c.id, ev.c.type, ev.c.resultat, heures.c.h,
-                   dj.c.decision, Certificat.numero)
+                   *cols[2:6], ev.c.id, ev.c.type, ev.c.resultat, heures.c.h,
+                   dj.c.decision, Certificat.numero, *list(resultats.c)[1:])
             .join(lot, lot.c.id == Candidature.id)
             .join(Candidat, Candidat.id == Candidature.candidat_id)
             .join(Etablissement, Etablissement.id == Candidature.etablissement_id)
             .join(Organisme, Organisme.id == Etablissement.organisme_id)
-            .outerjoin(etapes, list(cols)[0] == Candidature.id)
+            .outerjoin(etapes, cols[0] == Candidature.id)
             .outerjoin(derniere, derniere.c.cid == Candidature.id)
             .outerjoin(ev, ev.c.id == derniere.c.eid)
+            .outerjoin(resultats, resultats.c.eid == derniere.c.eid)
             .outerjoin(heures, heures.c.cid == Candidature.id)
             .outerjoin(decision_id, decision_id.c.cid == Candidature.id)
             .outerjoin(dj, dj.c.id == decision_id.c.did)
@@ -382,49 +393,35 @@ def _requete_lot(ids, dernier: int):
 def lignes_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]]
                     ) -> Iterator[list]:
     """One row per dossier of the perimeter and filters, by batches of BATCH (keyset on the
-    id): two statements per batch."""
+    id): one statement per batch."""
     from .certification import DECISIONS as DECISION_LABELS
 
     ids = _dossiers(by, f)
-    n_sd = len(sous_domaines)
-    sd_index = {sd_id: i for i, (sd_id, _label) in enumerate(sous_domaines)}
     # labels translated once, not once per cell
-    acquis_label = {True: _("Acquis"), False: _("Non acquis"), None: None}
     types_eval = {"prealable": _("préalable"), "finale": _("finale")}
     resultats_eval = {"valide": _("Validé"), "non_valide": _("Non validé")}
     statuts = {code: str(label) for code, label in dossiers.STATUTS.items()}
     publics = {code: str(label) for code, label in dossiers.TYPES_PUBLIC.items()}
     decisions_ = {code: str(label) for code, label in DECISION_LABELS.items()}
-    vide = [None] * n_sd
+    acquis, non_acquis = _("Acquis"), _("Non acquis")
     dernier = 0
     while True:
-        batch = db.session.execute(_requete_lot(ids, dernier)).all()
+        batch = db.session.execute(_requete_lot(ids, dernier, sous_domaines, acquis,
+                                                non_acquis)).all()
         if not batch:
             return
         dernier = batch[-1][0]
-        evals = [row[16] for row in batch if row[16] is not None]
-        resultats: dict[int, list] = {}
-        if evals:
-            for eid, sd, acquis in db.session.execute(select(
-                    ResultatEvaluation.evaluation_id, ResultatEvaluation.sous_domaine_id,
-                    ResultatEvaluation.acquis).where(
-                    ResultatEvaluation.evaluation_id.in_(evals))):
-                i = sd_index.get(sd)
-                if i is not None:
-                    cells = resultats.get(eid)
-                    if cells is None:
-                        cells = resultats[eid] = [None] * n_sd
-                    cells[i] = acquis_label[acquis]
-        for (cid, nom, usage, prenoms, naissance, email, organisme, etab, public, niveau,
+        for row in batch:
+            (cid, nom, usage, prenoms, naissance, email, organisme, etab, public, niveau,
              statut, cree, pre, fin, env, dec, eid, etype, eres, heures, decision,
-             numero) in batch:
+             numero) = row[:22]
             yield [cid, nom.upper(), usage or "", prenoms, naissance, email or "", organisme,
                    etab, publics.get(public, ""), niveau, statuts.get(statut, ""),
                    _day(cree), _day(pre), _day(fin), _day(env), _day(dec),
                    types_eval.get(etype, "") if eid else "",
                    resultats_eval.get(eres, "") if eid else "", float(heures or 0),
                    decisions_.get(decision, "") if decision else "", numero or "",
-                   *(resultats.get(eid) or vide)]
+                   *row[22:]]
         if len(batch) < BATCH:
             return
 
