@@ -94,7 +94,7 @@ def main(n: int) -> None:
         path = exports.stockage.chemin(job.fichier)
         size = os.path.getsize(path) / 1024 / 1024
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        reads = sum(1 for s in statements if "WITH lot" in s)
+        reads = sum(1 for s in statements if "WITH lot" in s or "resultat_evaluation" in s)
         print(f"export Excel de bout en bout (file d'attente → fichier prêt) : {elapsed:.1f} s "
               f"(CPU du processus {cpu:.1f} s), fichier {size:.1f} Mo, "
               f"{len(statements)} requêtes SQL dont {reads} de lecture des lignes "

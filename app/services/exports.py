@@ -15,9 +15,9 @@ the commit that expires it, and the sweep (job balayer_fichiers) finishes what a
 interrupted.
 
 The writer was chosen by measurement (bench/xlsx_writers.py, pyproject.toml): rows are read
-by batches of BATCH dossiers, as plain columns, in one statement per batch (the rows with
-their steps, hours, decision, certificate, last evaluation and its results pivoted to one
-column per sous-domaine by the database), and handed to the writer as a stream: memory stays flat whatever the size."""
+by batches of BATCH dossiers, as plain columns, in two statements per batch (the rows with
+their steps, hours, decision, certificate and last evaluation joined; the results of those
+evaluations pivoted to one column per sous-domaine by the database), and handed to the writer as a stream: memory stays flat whatever the size."""
 from __future__ import annotations
 
 import dataclasses
@@ -50,7 +50,7 @@ from .stats import Filtres, _dossiers, _etapes, _periode, indicateurs, verifier_
 
 log = logging.getLogger(__name__)
 
-BATCH = 10_000  # dossiers read per batch (one statement each)
+BATCH = 10_000  # dossiers read per batch (two statements each)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EN_ATTENTE, EN_COURS, PRETE, ECHOUEE, EXPIREE = ExportJob.STATUTS
 STATUTS = {EN_ATTENTE: _l("En attente"), EN_COURS: _l("En cours"), PRETE: _l("Prête"),
@@ -336,11 +336,9 @@ def entetes_parcours(sous_domaines: list[tuple[int, str]]) -> list[str]:
             *(label for _id, label in sous_domaines)]
 
 
-def _requete_lot(ids, dernier: int, sous_domaines: list[tuple[int, str]], acquis: str,
-                 non_acquis: str):
+def _requete_lot(ids, dernier: int):
     """The rows of the next batch, in one statement: plain columns, the steps' dates, hours,
-    last decision, certificate, last finalized evaluation, and its results as one column per
-    sous-domaine (« Acquis » / « Non acquis », pivoted by the database)."""
+    last decision, certificate and last finalized evaluation."""
     lot = (select(Candidature.id).where(Candidature.id.in_(ids), Candidature.id > dernier)
            .order_by(Candidature.id).limit(BATCH).cte("lot"))
     dans_lot = select(lot.c.id)
@@ -350,14 +348,6 @@ def _requete_lot(ids, dernier: int, sous_domaines: list[tuple[int, str]], acquis
                 .where(Evaluation.candidature_id.in_(dans_lot),
                        Evaluation.statut == "finalisee")
                 .group_by(Evaluation.candidature_id).subquery("derniere"))
-    R = ResultatEvaluation
-    resultats = (select(R.evaluation_id.label("eid"), *(
-        func.max(case((and_(R.sous_domaine_id == sd_id, R.acquis.is_(True)), literal(acquis)),
-                      (and_(R.sous_domaine_id == sd_id, R.acquis.is_(False)),
-                       literal(non_acquis)))).label(f"sd{i}")
-        for i, (sd_id, _label) in enumerate(sous_domaines)))
-        .join(derniere, derniere.c.eid == R.evaluation_id)
-        .group_by(R.evaluation_id).subquery("resultats"))
     heures = (select(Formation.candidature_id.label("cid"),
                      func.sum(Formation.duree_heures).label("h"))
               .where(Formation.candidature_id.in_(dans_lot))
@@ -374,7 +364,7 @@ def _requete_lot(ids, dernier: int, sous_domaines: list[tuple[int, str]], acquis
                    Organisme.raison_sociale, Etablissement.nom, Candidature.type_public,
                    Candidature.niveau_formation, Candidature.statut, Candidature.created_on,
                    *cols[2:6], ev.c.id, ev.c.type, ev.c.resultat, heures.c.h,
-                   dj.c.decision, Certificat.numero, *list(resultats.c)[1:])
+                   dj.c.decision, Certificat.numero)
             .join(lot, lot.c.id == Candidature.id)
             .join(Candidat, Candidat.id == Candidature.candidat_id)
             .join(Etablissement, Etablissement.id == Candidature.etablissement_id)
@@ -382,7 +372,6 @@ def _requete_lot(ids, dernier: int, sous_domaines: list[tuple[int, str]], acquis
             .outerjoin(etapes, cols[0] == Candidature.id)
             .outerjoin(derniere, derniere.c.cid == Candidature.id)
             .outerjoin(ev, ev.c.id == derniere.c.eid)
-            .outerjoin(resultats, resultats.c.eid == derniere.c.eid)
             .outerjoin(heures, heures.c.cid == Candidature.id)
             .outerjoin(decision_id, decision_id.c.cid == Candidature.id)
             .outerjoin(dj, dj.c.id == decision_id.c.did)
@@ -390,10 +379,24 @@ def _requete_lot(ids, dernier: int, sous_domaines: list[tuple[int, str]], acquis
             .order_by(Candidature.id))
 
 
+def _requete_resultats(evals: list[int], sous_domaines: list[tuple[int, str]], acquis: str,
+                       non_acquis: str):
+    """The results of these evaluations, one row each, one column per sous-domaine
+    (« Acquis » / « Non acquis »), pivoted by the database (read by the evaluation's index:
+    the ids are given)."""
+    R = ResultatEvaluation
+    return (select(R.evaluation_id, *(
+        func.max(case((and_(R.sous_domaine_id == sd_id, R.acquis.is_(True)), literal(acquis)),
+                      (and_(R.sous_domaine_id == sd_id, R.acquis.is_(False)),
+                       literal(non_acquis))))
+        for sd_id, _label in sous_domaines))
+        .where(R.evaluation_id.in_(evals)).group_by(R.evaluation_id))
+
+
 def lignes_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]]
                     ) -> Iterator[list]:
     """One row per dossier of the perimeter and filters, by batches of BATCH (keyset on the
-    id): one statement per batch."""
+    id): two statements per batch (the rows; the results of their last evaluations)."""
     from .certification import DECISIONS as DECISION_LABELS
 
     ids = _dossiers(by, f)
@@ -404,24 +407,26 @@ def lignes_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]]
     publics = {code: str(label) for code, label in dossiers.TYPES_PUBLIC.items()}
     decisions_ = {code: str(label) for code, label in DECISION_LABELS.items()}
     acquis, non_acquis = _("Acquis"), _("Non acquis")
+    vide = (None,) * len(sous_domaines)
     dernier = 0
     while True:
-        batch = db.session.execute(_requete_lot(ids, dernier, sous_domaines, acquis,
-                                                non_acquis)).all()
+        batch = db.session.execute(_requete_lot(ids, dernier)).all()
         if not batch:
             return
         dernier = batch[-1][0]
-        for row in batch:
-            (cid, nom, usage, prenoms, naissance, email, organisme, etab, public, niveau,
+        evals = [row[16] for row in batch if row[16] is not None]
+        resultats = {row[0]: row[1:] for row in db.session.execute(_requete_resultats(
+            evals, sous_domaines, acquis, non_acquis))} if evals else {}
+        for (cid, nom, usage, prenoms, naissance, email, organisme, etab, public, niveau,
              statut, cree, pre, fin, env, dec, eid, etype, eres, heures, decision,
-             numero) = row[:22]
+             numero) in batch:
             yield [cid, nom.upper(), usage or "", prenoms, naissance, email or "", organisme,
                    etab, publics.get(public, ""), niveau, statuts.get(statut, ""),
                    _day(cree), _day(pre), _day(fin), _day(env), _day(dec),
                    types_eval.get(etype, "") if eid else "",
                    resultats_eval.get(eres, "") if eid else "", float(heures or 0),
                    decisions_.get(decision, "") if decision else "", numero or "",
-                   *row[22:]]
+                   *(resultats.get(eid) or vide)]
         if len(batch) < BATCH:
             return
 
