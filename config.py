@@ -178,6 +178,11 @@ class Config:
     # The « balayer_fichiers » job erases a file of UPLOAD_DIR that no row names only once it
     # is older than this (seconds): an upload in flight is never swept (services/stockage.py).
     CLEA_ORPHAN_AGE_SECONDS = int(os.environ.get("CLEA_ORPHAN_AGE_SECONDS", "3600"))
+    # Exports prepared off the request (services/exports.py): a ready export's file is kept
+    # this many hours (then « expirée », its file erased), and the scheduler process looks for
+    # waiting exports every CLEA_EXPORT_INTERVAL_SECONDS.
+    CLEA_EXPORT_HEURES = int(os.environ.get("CLEA_EXPORT_HEURES", "24"))
+    CLEA_EXPORT_INTERVAL_SECONDS = int(os.environ.get("CLEA_EXPORT_INTERVAL_SECONDS", "5"))
 
     CLEA_REFERENTIEL_FILE = str(BASE_DIR / "app" / "data" / "referentiel-clea-socle.json")
     CLEA_SECURITY_HEADERS = True

@@ -108,6 +108,20 @@ def run_job_command(name):
     click.echo(f"Tâche {name} : {'déjà en cours ailleurs' if result is None else result}")
 
 
+@clea.command("exports")
+@with_appcontext
+def exports_command():
+    """Prépare une fois les exports en attente (ce que fait le processus des tâches)."""
+    from app.jobs.scheduler import run_job
+
+    bilan = run_job(current_app._get_current_object(), "exports")
+    if bilan is None:
+        click.echo("Les exports sont déjà en cours de préparation ailleurs.", err=True)
+        sys.exit(1)
+    click.echo(f"Exports : {bilan['pretes']} prêt(s), {bilan['echouees']} en échec, "
+               f"{bilan['expirees']} expiré(s).")
+
+
 @clea.command("audit-verify")
 @with_appcontext
 def audit_verify_command():

@@ -4,12 +4,16 @@
 
 Starts a throw-away PostgreSQL 15 (as the test suite does), creates the schema and the test
 world, bulk-loads N dossiers of réseau A each with a finalized préalable (28 results), then
-times `services.stats.indicateurs` and `services.stats.exporter` for the Administrateur réseau
-and reports the process's peak resident memory. Figures go to README.md (« Mesures »)."""
+times `services.stats.indicateurs` and the parcours export end to end as the scheduler process
+runs it (`services.exports.demander` then `executer_en_attente`: rows read, written, file in
+place, notification), counts its SQL statements, reports the process's peak resident memory,
+and times the bare writer loop (bench/xlsx_writers.py: the same writer over N rows of the
+same shape, nothing read) for the ratio. Figures go to README.md (« Mesures »)."""
 from __future__ import annotations
 
 import os
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -55,9 +59,12 @@ ANALYZE;
 
 def main(n: int) -> None:
     with bench_app() as (app, world):
+        from sqlalchemy import event
+
         from app.extensions import db
+        from app.models import ExportJob
         from app.models.referentiel import Referentiel
-        from app.services import stats
+        from app.services import exports, stats
         from tests.world import user
 
         referentiel = db.session.query(Referentiel.id).scalar()
@@ -69,15 +76,39 @@ def main(n: int) -> None:
         started = time.perf_counter()
         ind = stats.indicateurs(admin, stats.Filtres())
         print(f"indicateurs ({ind.total} dossiers) : {time.perf_counter() - started:.1f} s")
-        started = time.perf_counter()
-        path = stats.exporter(admin, stats.Filtres())
-        elapsed = time.perf_counter() - started
+
+        statements, sql_time = [], [0.0]
+
+        def before(conn, cursor, statement, *args):
+            statements.append(statement)
+            conn.info["clea_t0"] = time.perf_counter()
+
+        def after(conn, *args):
+            sql_time[0] += time.perf_counter() - conn.info.pop("clea_t0", time.perf_counter())
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        event.listen(db.engine, "after_cursor_execute", after)
+        started, cpu = time.perf_counter(), time.process_time()
+        job = exports.demander(admin, "parcours", stats.Filtres())
+        bilan = exports.executer_en_attente()
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        job = db.session.get(ExportJob, job.id)
+        assert bilan["pretes"] == 1 and job.lignes_total == n, (bilan, job.erreur)
+        path = exports.stockage.chemin(job.fichier)
         size = os.path.getsize(path) / 1024 / 1024
-        os.unlink(path)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"export Excel : {elapsed:.1f} s, fichier {size:.1f} Mo")
+        reads = sum(1 for s in statements if "WITH lot" in s or "resultat_evaluation" in s)
+        print(f"export Excel de bout en bout (file d'attente → fichier prêt) : {elapsed:.1f} s "
+              f"(CPU du processus {cpu:.1f} s), fichier {size:.1f} Mo, "
+              f"{len(statements)} requêtes SQL dont {reads} de lecture des lignes "
+              f"(lots de {exports.BATCH}), {sql_time[0]:.1f} s dans la base (exécution et "
+              f"lecture des résultats)")
         print(f"mémoire résidente maximale du processus : {peak:.0f} Mo "
               f"(avant l'export : {rss_before:.0f} Mo)")
+    bare = subprocess.run([sys.executable, str(Path(__file__).with_name("xlsx_writers.py")),
+                           str(n), "--one", "rustpy"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    print(f"boucle nue du même écrivain : {bare}")
 
 
 if __name__ == "__main__":

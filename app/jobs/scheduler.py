@@ -57,6 +57,14 @@ def balayer_fichiers() -> dict:
     return balayer(db.session)
 
 
+def exports() -> dict:
+    """The exports asked on the Stats tab (services/exports.py): expire the old ones, then
+    prepare the waiting ones, each claimed by one process."""
+    from app.services.exports import executer_en_attente
+
+    return executer_en_attente()
+
+
 # name → (function, interval in seconds)
 JOBS: dict[str, tuple[Callable[[], object], int]] = {
     "envoyer_emails": (envoyer_emails, 30),
@@ -65,6 +73,7 @@ JOBS: dict[str, tuple[Callable[[], object], int]] = {
     "affectation_jurys": (affectation_jurys, 3600),
     "retention": (retention, 24 * 3600),  # RGPD retention rules (config CLEA_RETENTION_*)
     "balayer_fichiers": (balayer_fichiers, 3600),
+    "exports": (exports, 5),  # interval: CLEA_EXPORT_INTERVAL_SECONDS (build_scheduler)
 }
 
 
@@ -87,6 +96,8 @@ def build_scheduler(app: Flask):
     scheduler = BlockingScheduler(timezone="Europe/Paris")
     start = dt.datetime.now(ZoneInfo("Europe/Paris"))
     for name, (_function, interval) in JOBS.items():
+        if name == "exports":
+            interval = app.config.get("CLEA_EXPORT_INTERVAL_SECONDS", interval)
         scheduler.add_job(run_job, "interval", seconds=interval, args=[app, name], id=name,
                           max_instances=1, coalesce=True, next_run_time=start)
     return scheduler

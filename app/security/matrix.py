@@ -134,6 +134,13 @@ MATRIX: dict[str, dict[str, str]] = {
         R.ADMIN_ETABLISSEMENT.code: "r",
         R.UTILISATEUR_ETABLISSEMENT.code: "r",
     },
+    # « Mes exports »: the exports a user asked for on the Stats tab (services/exports.py),
+    # each seen and downloaded by its owner only; the roles that ask for them (« Stats »).
+    "Export": {
+        R.CERTIF_PRO.code: "r",
+        R.ADMIN_RESEAU.code: "r",
+        R.ADMIN_ORGANISME.code: "r",
+    },
 }
 
 

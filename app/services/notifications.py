@@ -23,12 +23,14 @@ HABILITATION = "habilitation"
 RATTACHEMENT = "rattachement"
 NOUVELLE_CANDIDATURE = "nouvelle_candidature"
 COMPTES = "comptes"
+EXPORTS = "exports"  # « Export prêt »: an export asked on the Stats tab is ready
 RUBRIQUES = {
     CERTIFICATION: _l("Certification des candidatures"),
     HABILITATION: _l("Habilitation des établissements"),
     RATTACHEMENT: _l("Rattachement des candidatures"),
     NOUVELLE_CANDIDATURE: _l("Nouvelle candidature"),
     COMPTES: _l("Comptes"),
+    EXPORTS: _l("Exports"),
 }
 PAGE_SIZE = 50
 

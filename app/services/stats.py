@@ -1,18 +1,17 @@
-"""Statistics and Excel exports (guide §7 « Stats », DESIGN §4 and §10).
+"""Statistics (guide §7 « Stats », DESIGN §4 and §10).
 
 Who: Administrateur organisme (its organisme), Administrateur réseau (its réseau), Certif Pro
 (national); the perimeter filter of security/ restricts every query. Filters: period (dossiers
 created in it; the monthly flows count the events of the period), organisme, établissement,
 type de public, niveau. Counts are computed by the database (GROUP BY on indexed columns);
-durations are medians over the dossiers' step dates. Exports stream rows (openpyxl write-only
-mode, batches of dossiers): memory stays flat whatever the number of rows."""
+durations are medians over the dossiers' step dates. The Excel exports are prepared off the
+request by services/exports.py, which reads the same perimeter and filters (`_dossiers`)."""
 from __future__ import annotations
 
 import datetime as dt
 import statistics
-import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 from flask_babel import gettext as _
 from sqlalchemy import Float, and_, case, cast, extract, false, func, literal_column, or_, select
@@ -22,20 +21,19 @@ from app.models import Etablissement, Habilitation
 from app.models.agregats import (StatsAcquisition, StatsCompteurs, StatsDossier, StatsFluxJour,
                                  StatsFluxMois)
 from app.models import candidature as C
-from app.models.candidature import Candidat, Candidature, HistoriqueStatut
-from app.models.evaluation import Evaluation, Formation, ResultatEvaluation
-from app.models.jury import Certificat, DecisionJury
+from app.models.candidature import Candidature, HistoriqueStatut
+from app.models.evaluation import Evaluation, ResultatEvaluation
+from app.models.jury import DecisionJury
 from app.models.referentiel import Domaine, SousDomaine
 from app.security import perimeter
 from app.security import roles as R
-from app.security.access import ensure_can, is_national
+from app.security.access import ensure_can
 from app.security.matrix import READ
 
 from . import agregats  # (its import installs the aggregates' session listeners)
-from . import audit
 from . import candidatures as dossiers
 from .dates import parse_date
-from .errors import ForbiddenError, RuleError
+from .errors import RuleError
 
 RESOURCE = "Stats"
 BATCH = 1000
@@ -76,13 +74,6 @@ class Filtres:
 
 def verifier_acces(by: Any) -> None:
     ensure_can(by, RESOURCE, READ)
-
-
-def _journaliser(by: Any, action: str, f: Filtres) -> None:
-    """An export of personal data goes to the audit journal with the filters used."""
-    from dataclasses import asdict
-
-    audit.consigner(by, action, None, audit.filtres_texte(asdict(f)) or None)
 
 
 def _dossiers(by: Any, f: Filtres, cohorte: bool = True):
@@ -500,238 +491,6 @@ def _durees(faits: list) -> list[tuple[str, Optional[float], int]]:
                 values[key].append((b - a).total_seconds() / 86400)
     return [(labels[k], round(statistics.median(v), 1) if v else None, len(v))
             for k, v in values.items()]
-
-
-# --- exports --------------------------------------------------------------------------------
-
-def _sous_domaines() -> list[SousDomaine]:
-    return list(db.session.scalars(select(SousDomaine).join(Domaine).order_by(
-        Domaine.ordre, SousDomaine.ordre)))
-
-
-def _lignes_parcours(by: Any, f: Filtres, sous_domaines: list[SousDomaine]) -> Iterator[list]:
-    """One row per dossier, by batches of BATCH ids (keyset pagination on the id)."""
-    from app.models import Organisme
-
-    from .certification import DECISIONS as DECISION_LABELS
-
-    ids = _dossiers(by, f)
-    sd_index = {sd.id: i for i, sd in enumerate(sous_domaines)}
-    # labels translated once, not once per cell
-    acquis_label = {True: _("Acquis"), False: _("Non acquis"), None: None}
-    types_eval = {"prealable": _("préalable"), "finale": _("finale")}
-    resultats_eval = {"valide": _("Validé"), "non_valide": _("Non validé")}
-    statuts = {code: str(label) for code, label in dossiers.STATUTS.items()}
-    publics = {code: str(label) for code, label in dossiers.TYPES_PUBLIC.items()}
-    decisions_ = {code: str(label) for code, label in DECISION_LABELS.items()}
-    dernier = 0
-    while True:
-        batch = db.session.execute(
-            select(Candidature, Candidat, Etablissement.nom, Organisme.raison_sociale)
-            .join(Candidat, Candidat.id == Candidature.candidat_id)
-            .join(Etablissement, Etablissement.id == Candidature.etablissement_id)
-            .join(Organisme, Organisme.id == Etablissement.organisme_id)
-            .where(Candidature.id.in_(ids), Candidature.id > dernier)
-            .order_by(Candidature.id).limit(BATCH)).all()
-        if not batch:
-            return
-        pks = [row[0].id for row in batch]
-        dernier = pks[-1]
-        etapes = {row[0]: row[1:] for row in db.session.execute(_etapes(pks))}
-        last_eval = dict(db.session.execute(
-            select(Evaluation.candidature_id, func.max(Evaluation.id)).where(
-                Evaluation.candidature_id.in_(pks), Evaluation.statut == "finalisee")
-            .group_by(Evaluation.candidature_id)).all())
-        eval_info = {e.id: e for e in db.session.scalars(select(Evaluation).where(
-            Evaluation.id.in_(list(last_eval.values()))))} if last_eval else {}
-        resultats: dict[int, list] = {}
-        if last_eval:
-            for eid, sd, acquis in db.session.execute(select(
-                    ResultatEvaluation.evaluation_id, ResultatEvaluation.sous_domaine_id,
-                    ResultatEvaluation.acquis).where(
-                    ResultatEvaluation.evaluation_id.in_(list(last_eval.values())))):
-                cells = resultats.setdefault(eid, [None] * len(sous_domaines))
-                if sd in sd_index:
-                    cells[sd_index[sd]] = acquis_label[acquis]
-        heures = dict(db.session.execute(select(Formation.candidature_id,
-                                                func.sum(Formation.duree_heures))
-                                         .where(Formation.candidature_id.in_(pks))
-                                         .group_by(Formation.candidature_id)).all())
-        decision = {}
-        for cid, dec, le in db.session.execute(select(
-                DecisionJury.candidature_id, DecisionJury.decision, DecisionJury.le)
-                .where(DecisionJury.candidature_id.in_(pks)).order_by(DecisionJury.id)):
-            decision[cid] = (dec, le)
-        numeros = dict(db.session.execute(select(Certificat.candidature_id, Certificat.numero)
-                                          .where(Certificat.candidature_id.in_(pks))).all())
-        for candidature, candidat, etab, organisme in batch:
-            cree, pre, fin, env, dec = etapes.get(candidature.id, (None,) * 5)
-            eid = last_eval.get(candidature.id)
-            ev = eval_info.get(eid)
-            d = decision.get(candidature.id)
-            yield [candidature.id, candidat.nom_naissance.upper(), candidat.nom_usage or "",
-                   candidat.prenoms, candidat.date_naissance, candidat.email or "", organisme,
-                   etab, publics.get(candidature.type_public, ""),
-                   candidature.niveau_formation, statuts.get(candidature.statut, ""),
-                   _day(candidature.created_on), _day(pre), _day(fin), _day(env), _day(dec),
-                   types_eval.get(ev.type, "") if ev else "",
-                   resultats_eval.get(ev.resultat, "") if ev else "",
-                   float(heures.get(candidature.id) or 0),
-                   decisions_[d[0]] if d else "", numeros.get(candidature.id, ""),
-                   *(resultats.get(eid) or [None] * len(sous_domaines))]
-        db.session.expunge_all()  # keep the identity map (and memory) flat
-
-
-def _day(value) -> Optional[dt.date]:
-    return value.date() if isinstance(value, dt.datetime) else value
-
-
-def exporter(by: Any, f: Filtres) -> str:
-    """Write the parcours export to a temporary file and return its path (the caller sends
-    and deletes it). Sheet « Parcours »: one row per dossier; sheet « Indicateurs »."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    verifier_acces(by)
-    _journaliser(by, "exporter_parcours", f)
-    sous_domaines = _sous_domaines()
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Parcours"))
-    entetes = [_("N° de dossier"), _("Nom de naissance"), _("Nom d'usage"), _("Prénom(s)"),
-               _("Date de naissance"), _("E-mail"), _("Organisme"), _("Établissement"),
-               _("Type de public"), _("Niveau"), _("Statut"), _("Création"),
-               _("Évaluation préalable"), _("Évaluation finale validée"),
-               _("Envoi en certification"), _("Décision du jury"), _("Dernière évaluation"),
-               _("Résultat"), _("Heures de formation"), _("Décision"), _("N° de certificat")]
-    entetes += [f"{sd.code} {sd.intitule}" for sd in sous_domaines]
-    bold = Font(bold=True)
-    sheet.append([_header(sheet, WriteOnlyCell, text, bold) for text in entetes])
-    for ligne in _lignes_parcours(by, f, sous_domaines):
-        sheet.append(ligne)
-    ind = indicateurs(by, f)
-    resume = book.create_sheet(_("Indicateurs"))
-    for row in _lignes_indicateurs(ind):
-        resume.append(row)
-    handle = tempfile.NamedTemporaryFile(prefix="clea-export-", suffix=".xlsx", delete=False)
-    handle.close()
-    book.save(handle.name)
-    return handle.name
-
-
-def _header(sheet, cell_class, text, font):
-    cell = cell_class(sheet, value=text)
-    cell.font = font
-    return cell
-
-
-def _lignes_indicateurs(ind: Indicateurs) -> Iterator[list]:
-    yield [_("Dossiers"), ind.total]
-    yield []
-    yield [_("Dossiers par statut")]
-    for _code, label, n in ind.par_statut:
-        yield [label, n]
-    yield []
-    yield [_("Flux mensuels"), _("Créés"), _("Préalables"), _("Finales"), _("Envoyés"),
-           _("Certifiés")]
-    for m in ind.flux:
-        yield [m["mois"], m["crees"], m["prealables"], m["finales"], m["envoyes"], m["certifies"]]
-    yield []
-    yield [_("Préalables validées du premier coup (%)"), ind.taux_premier_coup,
-           ind.prealables_valides, ind.prealables_finalises]
-    yield []
-    yield [_("Taux d'acquisition par sous-domaine (%)"), _("Préalable"), _("Finale")]
-    for a in ind.acquisition:
-        yield [f"{a['code']} {a['intitule']}", a["prealable"], a["finale"]]
-    yield []
-    yield [_("Durées médianes (jours)"), _("Médiane"), _("Dossiers")]
-    for label, mediane, n in ind.durees:
-        yield [label, mediane, n]
-    for titre, rows in ((_("Décisions du jury"), ind.jury), (_("Abandons par motif"),
-                                                            ind.abandons),
-                        (_("Habilitations par état"), ind.habilitations)):
-        yield []
-        yield [titre]
-        for _code, label, n in rows:
-            yield [label, n]
-
-
-def _national(by: Any) -> None:
-    verifier_acces(by)
-    if not is_national(by):
-        raise ForbiddenError(_("Cet export est réservé à Certif Pro."))
-
-
-def facturation(by: Any, f: Filtres) -> bytes:
-    """Certif Pro: per organisme, the évaluations préalables finalized and the certificates
-    delivered in the period (how the scheme bills)."""
-    import io
-
-    from openpyxl import Workbook
-
-    from app.models import Organisme
-
-    _national(by)
-    _journaliser(by, "exporter_facturation", f)
-    prealables = _periode(select(Etablissement.organisme_id, func.count())
-                          .join(Candidature, Candidature.etablissement_id == Etablissement.id)
-                          .join(Evaluation, Evaluation.candidature_id == Candidature.id)
-                          .where(Evaluation.type == "prealable",
-                                 Evaluation.statut == "finalisee"),
-                          Evaluation.finalisee_le, f).group_by(Etablissement.organisme_id)
-    certificats = _periode(select(Etablissement.organisme_id, func.count())
-                           .join(Candidature, Candidature.etablissement_id == Etablissement.id)
-                           .join(Certificat, Certificat.candidature_id == Candidature.id),
-                           Certificat.created_on, f).group_by(Etablissement.organisme_id)
-    p = dict(db.session.execute(prealables).all())
-    c = dict(db.session.execute(certificats).all())
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Facturation"))
-    sheet.append([_("Période"), f"{_day_text(f.debut)} — {_day_text(f.fin)}"])
-    sheet.append([_("SIREN"), _("Organisme"), _("Évaluations préalables"),
-                  _("Certificats délivrés")])
-    for org in db.session.scalars(select(Organisme).where(Organisme.id.in_(set(p) | set(c)))
-                                  .order_by(Organisme.raison_sociale)):
-        sheet.append([org.siren, org.raison_sociale, p.get(org.id, 0), c.get(org.id, 0)])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _day_text(value: Optional[dt.date]) -> str:
-    return value.strftime("%d/%m/%Y") if value else "…"
-
-
-def registre(by: Any, f: Filtres) -> str:
-    """Certif Pro: the certified holders of the period, for the national registry deposit."""
-    from openpyxl import Workbook
-
-    _national(by)
-    _journaliser(by, "exporter_registre", f)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Titulaires"))
-    sheet.append([_("N° de certificat"), _("Civilité"), _("Nom de naissance"), _("Nom d'usage"),
-                  _("Prénom(s)"), _("Date de naissance"), _("Lieu de naissance"),
-                  _("Date du jury"), _("Certificateur")])
-    from app.models import Certificateur
-
-    query = _periode(select(Certificat.numero, Candidat, Certificat.date_jury,
-                            Certificateur.nom)
-                     .join(Candidature, Candidature.id == Certificat.candidature_id)
-                     .join(Candidat, Candidat.id == Candidature.candidat_id)
-                     .join(Certificateur, Certificateur.id == Certificat.certificateur_id)
-                     .where(Candidature.statut == C.CERTIFIEE),
-                     Certificat.created_on, f).order_by(Certificat.numero)
-    for numero, candidat, date_jury, jury in db.session.execute(
-            query.execution_options(yield_per=BATCH)):
-        sheet.append([numero, candidat.civilite, candidat.nom_naissance.upper(),
-                      candidat.nom_usage or "", candidat.prenoms, candidat.date_naissance,
-                      candidat.commune_naissance or candidat.pays_naissance or "", date_jury,
-                      jury])
-    handle = tempfile.NamedTemporaryFile(prefix="clea-registre-", suffix=".xlsx", delete=False)
-    handle.close()
-    book.save(handle.name)
-    return handle.name
 
 
 def choix_filtres(by: Any, f: Filtres) -> dict:

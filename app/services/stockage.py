@@ -76,6 +76,15 @@ def preparer(session: Session, name: str, content: bytes) -> Path:
     return final
 
 
+def adopter(session: Session, name: str) -> Path:
+    """A file that a writer needing a path (the exports) has already written — flushed and
+    fsynced — under the temporary name of `name`: like `preparer`'s, it becomes `name` when
+    the session's transaction commits and disappears if it does not. Returns the final path."""
+    final = storage_dir() / name
+    session.info.setdefault(PENDING, []).append((temporaire(final), final))
+    return final
+
+
 def effacer_apres_commit(session: Session, names: Iterable[str]) -> None:
     directory = storage_dir()
     session.info.setdefault(TO_ERASE, []).extend(directory / name for name in names if name)
@@ -162,6 +171,7 @@ def _after_transaction_end(session: Session, transaction) -> None:
 def _noms_references(session: Session) -> tuple[set[str], set[str]]:
     """(names the rows keep, names of documents marked deleted)."""
     from app.models.evaluation import Document
+    from app.models.export import ExportJob
     from app.models.jury import Certificat, SessionJury
 
     gardes: set[str] = set()
@@ -169,7 +179,7 @@ def _noms_references(session: Session) -> tuple[set[str], set[str]]:
     for name, supprime_le in session.execute(select(Document.nom_stockage,
                                                     Document.supprime_le)):
         (supprimes if supprime_le is not None else gardes).add(name)
-    for column in (Certificat.fichier_signe, SessionJury.proces_verbal):
+    for column in (Certificat.fichier_signe, SessionJury.proces_verbal, ExportJob.fichier):
         gardes.update(n for n in session.scalars(select(column).where(column.is_not(None))))
     return gardes, supprimes
 

@@ -20,6 +20,7 @@ from .rattachements import RattachementsView
 from .referentiel import ReferentielView
 from .rgpd import DonneesPersonnellesView
 from .notifications import NotificationsView, bell_context
+from .exports import ExportsView
 from .pages import keyset_url, page_url
 from .stats import StatsView
 from .support import SupportView
@@ -73,6 +74,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(ProfilView)
     appbuilder.add_view_no_menu(LookupView)
     appbuilder.add_view_no_menu(NotificationsView)
+    appbuilder.add_view_no_menu(ExportsView)
     appbuilder.add_view_no_menu(SupportView)
     register_deux_facteurs(appbuilder)
     appbuilder.add_view_no_menu(DonneesPersonnellesView)

@@ -1,37 +1,21 @@
 """The « Stats » tab (guide §7): indicators of the perimeter with filters, charts drawn as SVG
-on the server (no external library) each with its table, and the Excel exports (parcours;
-invoicing and national registry for Certif Pro). Thin: services.stats holds every rule."""
+on the server (no external library) each with its table, and the buttons that ask for the
+Excel exports (parcours; invoicing and national registry for Certif Pro), prepared off the
+request (services.exports, « Mes exports »). Thin: services.stats holds every rule."""
 from __future__ import annotations
 
-import io
-import os
-
-from flask import after_this_request, flash, redirect, request, send_file, url_for
+from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.security.access import is_national
 from app.security.perimeter import actor
 from app.services import candidatures as dossiers
+from app.services import exports
 from app.services import stats as service
 from app.services.errors import ServiceError
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _send_temp(path: str, name: str):
-    """Send a generated file and delete it once sent; the cookie tells the page it started."""
-    @after_this_request
-    def _cleanup(response):
-        token = request.args.get("jeton", "")
-        if token.isalnum() and len(token) <= 32:
-            response.set_cookie("clea_export", token, max_age=60, samesite="Lax")
-        return response
-
-    handle = open(path, "rb")
-    os.unlink(path)  # the open handle keeps the data until it is sent
-    return send_file(handle, mimetype=XLSX, as_attachment=True, download_name=name)
 
 
 class StatsView(BaseView):
@@ -62,38 +46,33 @@ class StatsView(BaseView):
             query=request.query_string.decode(),
             paires=lambda rows: [(label, n) for _code, label, n in rows])
 
-    @expose("/export")
+    def _demander(self, kind):
+        """The export buttons: queue the export and show « Mes exports » (the file is
+        prepared by the scheduler process, never by this web worker)."""
+        filtres, erreur = self._filtres()
+        try:
+            if erreur:
+                raise ServiceError(erreur)
+            exports.demander(actor(), kind, filtres)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return redirect(url_for("StatsView.tableau", **request.args))
+        flash(_("Export demandé : il est préparé en arrière-plan ; vous serez notifié dès "
+                "qu'il sera prêt."), "info")
+        return redirect(url_for("ExportsView.liste"))
+
+    @expose("/export", methods=["POST"])
     @has_access
     def export(self):
-        filtres, erreur = self._filtres()
-        if erreur:
-            flash(erreur, "danger")
-            return redirect(url_for("StatsView.tableau"))
-        return _send_temp(service.exporter(actor(), filtres), "parcours-clea.xlsx")
+        return self._demander("parcours")
 
-    @expose("/facturation")
+    @expose("/facturation", methods=["POST"])
     @has_access
     def facturation(self):
-        filtres, erreur = self._filtres()
-        try:
-            if erreur:
-                raise ServiceError(erreur)
-            content = service.facturation(actor(), filtres)
-        except ServiceError as error:
-            flash(error.message, "danger")
-            return redirect(url_for("StatsView.tableau"))
-        return send_file(io.BytesIO(content), mimetype=XLSX, as_attachment=True,
-                         download_name="facturation-clea.xlsx")
+        return self._demander("facturation")
 
-    @expose("/registre")
+    @expose("/registre", methods=["POST"])
     @has_access
     def registre(self):
-        filtres, erreur = self._filtres()
-        try:
-            if erreur:
-                raise ServiceError(erreur)
-            path = service.registre(actor(), filtres)
-        except ServiceError as error:
-            flash(error.message, "danger")
-            return redirect(url_for("StatsView.tableau"))
-        return _send_temp(path, "registre-titulaires-clea.xlsx")
+        return self._demander("registre")

@@ -129,11 +129,18 @@ def test_document_download_and_stats_export_are_recorded(app, world, login, cert
     assert (row.user_id, row.object_id, row.candidature_id) == (owner.id, document.id,
                                                                 candidature.id)
     assert row.detail == "piece.pdf"
-    response = login(CERTIF).get("/stats/export?niveau=3")
-    assert response.status_code == 200
+    # exports are prepared off the request: recorded when their owner downloads them
+    client = login(CERTIF)
+    client.post("/stats/export?niveau=3")
+    api = app.test_client().post("/api/v1/stats/export?debut=2026-01-01", headers=certif)
+    assert app.test_cli_runner().invoke(args=["clea", "exports"]).exit_code == 0
+    from app.models import ExportJob
+
+    first = db.session.scalars(select(ExportJob).order_by(ExportJob.id)).first()
+    assert client.get(f"/exports/{first.id}/fichier").status_code == 200
     (row,) = rows(action="exporter_parcours")
     assert row.user_id == world.ids[CERTIF] and row.detail == "niveau=3"
-    response = app.test_client().get("/api/v1/stats/export?debut=2026-01-01", headers=certif)
+    response = app.test_client().get(api.json["fichier_url"], headers=certif)
     assert response.status_code == 200
     assert rows(action="exporter_parcours")[-1].detail == "debut=2026-01-01"
 

@@ -4,7 +4,6 @@ export read back with openpyxl, Certif Pro's invoicing and registry exports, rol
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import pytest
 from openpyxl import load_workbook
@@ -12,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.referentiel import SousDomaine
-from app.services import candidatures, certification, evaluations, stats
+from app.services import candidatures, certification, evaluations, exports, stats
 from app.services.errors import ForbiddenError, RuleError
 from tests.conftest import BACKENDS
 from tests.integration.test_candidatures import T, dossier, habiliter
@@ -114,10 +113,11 @@ def test_perimeter_and_filters(app, jeu):
 
 
 @pytest.mark.parametrize("backend", BACKENDS, indirect=True)
-def test_export_read_back_matches_the_database(app, jeu):
+def test_export_read_back_matches_the_database(app, jeu, tmp_path):
     import os
 
-    path = stats.exporter(user("admin_reseau_a"), stats.Filtres())
+    path = str(tmp_path / "parcours.xlsx")
+    assert exports.exporter(user("admin_reseau_a"), stats.Filtres(), path) == 4
     try:
         book = load_workbook(path, read_only=True)
         rows = list(book["Parcours"].iter_rows(values_only=True))
@@ -136,26 +136,25 @@ def test_export_read_back_matches_the_database(app, jeu):
     d2 = data[jeu["d2"].id]
     assert d2[col["Résultat"]] == "Non validé" and d2[21:].count("Non acquis") == 8
     assert data[jeu["d4"].id][col["Dernière évaluation"]] in (None, "")
-    assert ("Dossiers", 4) in resume
-    assert ("Préalables validées du premier coup (%)", 50, 1, 2) in resume
+    assert ("Dossiers", 4) in [r[:2] for r in resume]
+    assert ("Préalables validées du premier coup (%)", 50, 1, 2) in [r[:4] for r in resume]
 
 
-def test_certif_pro_exports(app, jeu):
-    content = stats.facturation(user("certif_pro_a"), stats.Filtres())
-    rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+def test_certif_pro_exports(app, jeu, tmp_path):
+    path = str(tmp_path / "facturation.xlsx")
+    exports.facturation(user("certif_pro_a"), stats.Filtres(), path)
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
     by_org = {r[1]: r[2:] for r in rows[2:]}
     assert by_org == {"ORG_A1": (2, 1), "ORG_B1": (1, 0)}
-    import os
-
-    path = stats.registre(user("certif_pro_a"), stats.Filtres())
+    path = str(tmp_path / "registre.xlsx")
+    exports.registre(user("certif_pro_a"), stats.Filtres(), path)
     rows = list(load_workbook(path).active.iter_rows(values_only=True))
-    os.unlink(path)
     assert len(rows) == 2 and rows[1][0] == certification.certificat_de(jeu["d1"]).numero
     assert rows[1][2] == "UN"
     with pytest.raises(ForbiddenError, match="réservé à Certif Pro"):
-        stats.facturation(user("admin_reseau_a"), stats.Filtres())
+        exports.facturation(user("admin_reseau_a"), stats.Filtres(), path)
     with pytest.raises(ForbiddenError):
-        stats.registre(user("admin_organisme_a"), stats.Filtres())
+        exports.registre(user("admin_organisme_a"), stats.Filtres(), path)
 
 
 @pytest.mark.parametrize("who,status", [
@@ -173,25 +172,22 @@ def test_stats_tab_and_api_per_role(app, jeu, login, api_token, who, status):
         assert "Dossiers par statut" in text and "Exporter (Excel)" in text
         assert ("Export de facturation par organisme" in text) == (who == "certif_pro_a")
         assert api.json["total"] == (5 if who == "certif_pro_a" else 4)
-        export = client.get("/stats/export?jeton=abc123")
-        assert export.status_code == 200 and "clea_export=abc123" in export.headers[
-            "Set-Cookie"]
-        assert load_workbook(io.BytesIO(export.data)).sheetnames == ["Parcours", "Indicateurs"]
+        export = client.post("/stats/export")  # queued, prepared off the request
+        assert export.status_code == 302 and export.headers["Location"].endswith("/exports/")
 
 
 def test_stats_screen_refusals_and_api_filters(app, jeu, login, api_token):
     client = login("admin_reseau_a")
     page = T(client.get("/stats/?debut=2026-05-01&fin=2026-04-01"))
     assert "La fin de la période doit suivre son début." in page
-    refused = T(client.get("/stats/facturation", follow_redirects=True))
+    refused = T(client.post("/stats/facturation", follow_redirects=True))
     assert "Cet export est réservé à Certif Pro." in refused
     api = app.test_client().get("/api/v1/stats/?type_public=inconnu",
                                 headers=api_token("admin_reseau_a"))
     assert api.status_code == 400 and api.json["message"] == "Type de public inconnu."
-    api = app.test_client().get("/api/v1/stats/export?type_public=salarie",
-                                headers=api_token("admin_reseau_a"))
-    rows = list(load_workbook(io.BytesIO(api.data)).active.iter_rows(values_only=True))
-    assert len(rows) == 2 and rows[1][0] == jeu["d2"].id
+    api = app.test_client().post("/api/v1/stats/export?type_public=inconnu",
+                                 headers=api_token("admin_reseau_a"))
+    assert api.status_code == 400 and api.json["message"] == "Type de public inconnu."
 
 
 def test_indicator_queries_do_not_grow_with_rows(app, world, jeu, count_queries):

@@ -342,27 +342,47 @@
         update();
     });
 })(jQuery);
-/* Stats: the export may take a while on large perimeters; show progress until the download
-   starts (the server sets the cookie clea_export=<jeton> on the file's response). */
+/* « Mes exports »: the exports still waiting or running are polled (their JSON status
+   route) every two seconds; the progress bar, the status and the line count follow, and
+   « Télécharger » appears once the file is ready, without reloading the page. */
 (function ($) {
     "use strict";
     $(function () {
-        $("a.clea-export-link").on("click", function (event) {
-            var link = this, box = $(link).closest(".clea-export"),
-                progress = box.find(".clea-export-progress"),
-                jeton = String(Date.now()) + String(Math.floor(Math.random() * 1e6));
-            event.preventDefault();
-            progress.prop("hidden", false);
-            box.find("a").addClass("disabled").attr("aria-disabled", "true");
-            window.location.href = link.href + (link.href.indexOf("?") < 0 ? "?" : "&") + "jeton=" + jeton;
-            var timer = window.setInterval(function () {
-                if (document.cookie.indexOf("clea_export=" + jeton) >= 0) {
-                    window.clearInterval(timer);
-                    progress.prop("hidden", true);
-                    box.find("a").removeClass("disabled").removeAttr("aria-disabled");
-                }
-            }, 500);
-        });
+        var rows = $("tr.clea-export-job"), modele = document.getElementById("clea-export-telecharger");
+        function actif(row) {
+            var statut = row.attr("data-statut");
+            return statut === "en_attente" || statut === "en_cours";
+        }
+        function poll() {
+            var pending = rows.filter(function () { return actif($(this)); });
+            if (!pending.length) { return; }
+            var count = pending.length;
+            pending.each(function () {
+                var row = $(this);
+                $.getJSON(row.data("etat-url")).done(function (e) {
+                    row.attr("data-statut", e.statut);
+                    row.find(".clea-export-statut").text(e.statut_libelle);
+                    row.find("progress").attr("value", e.pourcentage);
+                    if (e.lignes_total !== null) {
+                        row.find(".clea-export-lignes").text(
+                            e.lignes_faites + " / " + e.lignes_total + " " +
+                            (row.closest("table").data("lignes") || "lignes"));
+                    }
+                    var action = row.find(".clea-export-action");
+                    if (e.pret && modele) {
+                        var link = $(modele.content.firstElementChild.cloneNode(true));
+                        link.attr("href", row.data("fichier-url"));
+                        action.empty().append(link);
+                    } else if (e.erreur) {
+                        action.empty().append($("<span class=\"text-danger\"></span>").text(e.erreur));
+                    }
+                }).always(function () {
+                    count -= 1;
+                    if (count === 0) { window.setTimeout(poll, 2000); }
+                });
+            });
+        }
+        if (rows.length) { window.setTimeout(poll, 1000); }
     });
 })(jQuery);
 /* A tab pane of our own added to a FAB show page (data-clea-tab: its title) gets its tab

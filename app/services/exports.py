@@ -1,0 +1,563 @@
+"""The Excel exports of the Stats tab (guide §7, DESIGN §10), prepared off the request.
+
+A user asks for an export (`demander`): a row of export_job « en attente » with its kind and
+filters. The scheduler process (job « exports », every CLEA_EXPORT_INTERVAL_SECONDS) or
+`flask clea exports` claims each waiting row by one conditional UPDATE (two processes never
+run the same export), writes the file, updates the progress after each batch of rows, and
+ends « prête » (file in place, notification « Export prêt » to its owner) or « échouée »
+(with a French message). « Mes exports » lists the user's exports; only the owner downloads
+the file (404 for anyone else), which goes to the audit journal as the synchronous exports
+did. After CLEA_EXPORT_HEURES the export is « expirée » and its file erased.
+
+Files are written under UPLOAD_DIR by services/stockage.py's rules: under the temporary name
+while being written, moved into place by the commit that makes the job « prête », erased by
+the commit that expires it, and the sweep (job balayer_fichiers) finishes what a crash
+interrupted.
+
+The writer was chosen by measurement (bench/xlsx_writers.py, pyproject.toml): rows are read
+by batches of BATCH dossiers, as plain columns, in two statements per batch (the rows with
+their steps, hours, decision, certificate and last evaluation joined; the results of those
+evaluations pivoted to one column per sous-domaine by the database), and handed to the writer as a stream: memory stays flat whatever the size."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import os
+import secrets
+from typing import Any, Callable, Iterator, Optional
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, literal, select, update
+from werkzeug.exceptions import NotFound
+
+from app.extensions import db
+from app.models import Certificat, Certificateur, Etablissement, ExportJob, Organisme, Utilisateur
+from app.models import candidature as C
+from app.models.candidature import Candidat, Candidature
+from app.models.evaluation import Evaluation, Formation, ResultatEvaluation
+from app.models.jury import DecisionJury
+from app.models.referentiel import Domaine, SousDomaine
+from app.security.access import is_national
+
+from . import audit, notifications, stockage
+from . import candidatures as dossiers
+from .errors import ForbiddenError, RuleError, ServiceError
+from .stats import Filtres, _dossiers, _etapes, _periode, indicateurs, verifier_acces
+
+log = logging.getLogger(__name__)
+
+BATCH = 10_000  # dossiers read per batch (two statements each)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EN_ATTENTE, EN_COURS, PRETE, ECHOUEE, EXPIREE = ExportJob.STATUTS
+STATUTS = {EN_ATTENTE: _l("En attente"), EN_COURS: _l("En cours"), PRETE: _l("Prête"),
+           ECHOUEE: _l("Échouée"), EXPIREE: _l("Expirée")}
+# kind → (label, file name, audit action, national only)
+KINDS = {
+    "parcours": (_l("Parcours des dossiers"), "parcours-clea.xlsx", "exporter_parcours",
+                 False),
+    "facturation": (_l("Facturation par organisme"), "facturation-clea.xlsx",
+                    "exporter_facturation", True),
+    "registre": (_l("Titulaires (registre national)"), "registre-titulaires-clea.xlsx",
+                 "exporter_registre", True),
+}
+# an export « en cours » whose progress has not moved for this long was interrupted (its
+# process died): it is marked « échouée » so that its owner asks again
+INTERROMPU_APRES = dt.timedelta(minutes=30)
+
+Progression = Callable[[int], None]
+
+
+# --- asking, listing, downloading ----------------------------------------------------------
+
+def _national(by: Any) -> None:
+    verifier_acces(by)
+    if not is_national(by):
+        raise ForbiddenError(_("Cet export est réservé à Certif Pro."))
+
+
+def verifier(by: Any, kind: str) -> None:
+    """Who may ask for this kind of export (the same rules as the synchronous exports had)."""
+    if kind not in KINDS:
+        raise RuleError(_("Type d'export inconnu."), field="type")
+    if KINDS[kind][3]:
+        _national(by)
+    else:
+        verifier_acces(by)
+
+
+def _filtres_json(f: Filtres) -> str:
+    return json.dumps({k: (v.isoformat() if isinstance(v, dt.date) else v)
+                       for k, v in dataclasses.asdict(f).items() if v not in (None, "")})
+
+
+def demander(by: Any, kind: str, f: Filtres) -> ExportJob:
+    """Queue an export for `by`; the scheduler process prepares it."""
+    verifier(by, kind)
+    job = ExportJob(user_id=by.id, kind=kind, filtres=_filtres_json(f), statut=EN_ATTENTE,
+                    lignes_faites=0, created_on=dt.datetime.now())
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def mes_exports(by: Any, limit: int = 50) -> list[ExportJob]:
+    return list(db.session.scalars(select(ExportJob).where(ExportJob.user_id == by.id)
+                                   .order_by(ExportJob.created_on.desc(), ExportJob.id.desc())
+                                   .limit(limit)))
+
+
+def du_demandeur(by: Any, job_id: Any) -> ExportJob:
+    """The user's own export, else 404 (another user's export does not exist for them)."""
+    try:
+        pk = int(job_id)
+    except (TypeError, ValueError):
+        raise NotFound()
+    job = db.session.get(ExportJob, pk)
+    if job is None or by is None or job.user_id != by.id:
+        raise NotFound()
+    return job
+
+
+def telechargeable(job: ExportJob) -> bool:
+    return job.statut == PRETE and bool(job.fichier)
+
+
+def libelle(job: ExportJob) -> str:
+    return str(KINDS[job.kind][0]) if job.kind in KINDS else job.kind
+
+
+def filtres_texte(job: ExportJob) -> str:
+    try:
+        return audit.filtres_texte(json.loads(job.filtres or "{}"))
+    except ValueError:
+        return ""
+
+
+def etat(job: ExportJob) -> dict:
+    """What « Mes exports » and the API show of an export (polled while it is prepared)."""
+    total = job.lignes_total
+    faites = job.lignes_faites or 0
+    return {"id": job.id, "type": job.kind, "libelle": libelle(job), "statut": job.statut,
+            "statut_libelle": str(STATUTS.get(job.statut, job.statut)),
+            "lignes_faites": faites, "lignes_total": total,
+            "pourcentage": (100 if job.statut == PRETE else
+                            int(100 * faites / total) if total else 0),
+            "erreur": job.erreur, "pret": telechargeable(job),
+            "demande_le": job.created_on.isoformat(timespec="seconds"),
+            "termine_le": job.finished_on.isoformat(timespec="seconds")
+            if job.finished_on else None,
+            "expire_le": job.expire_le.isoformat(timespec="seconds") if job.expire_le else None}
+
+
+def telecharger(by: Any, job_id: Any):
+    """(path, download name) of the owner's ready export, recorded in the audit journal."""
+    job = du_demandeur(by, job_id)
+    if not telechargeable(job):
+        raise NotFound()
+    path = stockage.chemin(job.fichier, db.session)
+    if not path.exists():
+        raise NotFound()
+    _label, name, action, _nat = KINDS[job.kind]
+    audit.consigner(by, action, None, filtres_texte(job) or None)
+    return path, name
+
+
+# --- running the queue ----------------------------------------------------------------------
+
+def _prendre(job_id: int) -> bool:
+    """Claim a waiting export for this process: one conditional UPDATE, so that of two
+    schedulers (or a scheduler and `flask clea exports`) exactly one gets it."""
+    from app.jobs.locks import OWNER
+
+    now = dt.datetime.now()
+    taken = db.session.execute(
+        update(ExportJob).where(ExportJob.id == job_id, ExportJob.statut == EN_ATTENTE)
+        .values(statut=EN_COURS, pris_par=OWNER, started_on=now, updated_on=now)).rowcount
+    db.session.commit()
+    return taken == 1
+
+
+def executer_en_attente() -> dict[str, int]:
+    """Job « exports »: expire and interrupt what must be, then run the waiting exports, the
+    oldest first, each claimed before it runs."""
+    bilan = {"pretes": 0, "echouees": 0, **balayer()}
+    while True:
+        job_id = db.session.scalar(select(ExportJob.id).where(ExportJob.statut == EN_ATTENTE)
+                                   .order_by(ExportJob.id).limit(1))
+        db.session.rollback()
+        if job_id is None:
+            return bilan
+        if _prendre(job_id):
+            ok = executer(job_id)
+            bilan["pretes" if ok else "echouees"] += 1
+
+
+def _progression(job_id: int) -> Progression:
+    """The progress of a running export, committed at once (« Mes exports » polls it). Called
+    between batches only, when no result is being streamed."""
+    def ecrire(**values) -> None:
+        db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(
+            updated_on=dt.datetime.now(), **values))
+        db.session.commit()
+
+    def avancer(faites: int) -> None:
+        ecrire(lignes_faites=faites)
+
+    avancer.total = lambda total: ecrire(lignes_total=total)  # type: ignore[attr-defined]
+    return avancer
+
+
+def executer(job_id: int) -> bool:
+    """Prepare one claimed export; True when it is ready."""
+    job = db.session.get(ExportJob, job_id)
+    owner = db.session.get(Utilisateur, job.user_id)
+    kind, name = job.kind, f"export-{secrets.token_hex(16)}.xlsx"
+    temp = stockage.temporaire(stockage.storage_dir() / name)
+    try:
+        f = Filtres.depuis(json.loads(job.filtres or "{}"))
+        verifier(owner, kind)
+        total = WRITERS[kind](owner, f, str(temp), _progression(job_id))
+        with open(temp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        stockage.adopter(db.session, name)
+        job = db.session.get(ExportJob, job_id)
+        now = dt.datetime.now()
+        job.statut, job.fichier, job.finished_on, job.updated_on = PRETE, name, now, now
+        job.lignes_faites = job.lignes_total = total
+        job.expire_le = now + dt.timedelta(hours=current_app.config["CLEA_EXPORT_HEURES"])
+        notifications.notify(
+            [owner], notifications.EXPORTS, _("Export prêt"),
+            _("Votre export « %(export)s » est prêt : téléchargez-le depuis « Mes exports » "
+              "avant le %(date)s.", export=libelle(job),
+              date=job.expire_le.strftime("%d/%m/%Y à %H h %M")), lien="/exports/")
+        db.session.commit()
+        return True
+    except Exception as error:  # the export fails, the queue goes on
+        stockage.annuler(db.session)
+        temp.unlink(missing_ok=True)
+        if isinstance(error, ServiceError):
+            message = error.message
+        else:
+            log.exception("Export %s en échec", job_id)
+            message = _("L'export n'a pas pu être préparé. Réessayez ; si l'échec se répète, "
+                        "contactez le support.")
+        db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(
+            statut=ECHOUEE, erreur=str(message), finished_on=dt.datetime.now()))
+        db.session.commit()
+        return False
+
+
+def balayer(now: Optional[dt.datetime] = None) -> dict[str, int]:
+    """Ready exports past their expiry become « expirée » (their file is erased by the commit);
+    an export « en cours » whose progress stopped long ago (its process died) « échouée »."""
+    now = now or dt.datetime.now()
+    expirees = list(db.session.execute(select(ExportJob.id, ExportJob.fichier).where(
+        ExportJob.statut == PRETE, ExportJob.expire_le < now)))
+    if expirees:
+        stockage.effacer_apres_commit(db.session, [f for _id, f in expirees])
+        db.session.execute(update(ExportJob).where(
+            ExportJob.id.in_([i for i, _f in expirees])).values(statut=EXPIREE, fichier=None))
+    interrompus = db.session.execute(update(ExportJob).where(
+        ExportJob.statut == EN_COURS, ExportJob.updated_on < now - INTERROMPU_APRES).values(
+        statut=ECHOUEE, finished_on=now,
+        erreur=_("L'export a été interrompu avant d'être prêt. Demandez-le de nouveau."))
+    ).rowcount
+    db.session.commit()
+    return {"expirees": len(expirees), "interrompues": interrompus}
+
+
+# --- the writer -----------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Feuille:
+    nom: str
+    entetes: list[str]
+    lignes: Any                    # an iterable of lists (len ≤ len(entetes))
+    figee: bool = True             # header frozen and filtered
+    bandeau: Optional[str] = None  # a line above the header (facturation: the period)
+
+
+def _ecrire(path: str, feuilles: list[Feuille]) -> None:
+    """The workbook, with rustpy-xlsxwriter (Rust, constant memory: rows streamed): bold
+    headers, dates as dates (jj/mm/aaaa), the header frozen and filtered."""
+    from rustpy_xlsxwriter import FastExcel
+
+    book = FastExcel(path).format(bold_headers=True, datetime_format="dd/mm/yyyy")
+    def records(keys, lignes):  # the writer takes one dict per row, keyed by the headers
+        for ligne in lignes:
+            yield dict(zip(keys, ligne))
+
+    for feuille in feuilles:
+        keys = feuille.entetes
+        rows = records(keys, feuille.lignes)
+        options: dict[str, Any] = {"autofilter": feuille.figee}
+        if feuille.bandeau:
+            options.update(header_row=1, merge_ranges=[
+                (0, 0, 0, len(keys) - 1, feuille.bandeau)])
+        if feuille.figee:
+            book.freeze(row=(2 if feuille.bandeau else 1), sheet=feuille.nom)
+        book.sheet(feuille.nom, rows, **options)
+    book.save()
+
+
+def _compte(lignes: Iterator[list], avancer: Progression, pas: int = BATCH):
+    """Pass the rows through, telling the progress every `pas` rows; `compte.n` at the end."""
+    class compte:
+        n = 0
+
+    def rows():
+        for ligne in lignes:
+            yield ligne
+            compte.n += 1
+            if compte.n % pas == 0:
+                avancer(compte.n)
+    return compte, rows()
+
+
+# --- parcours -------------------------------------------------------------------------------
+
+def _sous_domaines() -> list[tuple[int, str]]:
+    return [(i, f"{code} {intitule}") for i, code, intitule in db.session.execute(
+        select(SousDomaine.id, SousDomaine.code, SousDomaine.intitule).join(Domaine)
+        .order_by(Domaine.ordre, SousDomaine.ordre))]
+
+
+def entetes_parcours(sous_domaines: list[tuple[int, str]]) -> list[str]:
+    return [_("N° de dossier"), _("Nom de naissance"), _("Nom d'usage"), _("Prénom(s)"),
+            _("Date de naissance"), _("E-mail"), _("Organisme"), _("Établissement"),
+            _("Type de public"), _("Niveau"), _("Statut"), _("Création"),
+            _("Évaluation préalable"), _("Évaluation finale validée"),
+            _("Envoi en certification"), _("Décision du jury"), _("Dernière évaluation"),
+            _("Résultat"), _("Heures de formation"), _("Décision"), _("N° de certificat"),
+            *(label for _id, label in sous_domaines)]
+
+
+def _requete_lot(ids, dernier: int):
+    """The rows of the next batch, in one statement: plain columns, the steps' dates, hours,
+    last decision, certificate and last finalized evaluation."""
+    lot = (select(Candidature.id).where(Candidature.id.in_(ids), Candidature.id > dernier)
+           .order_by(Candidature.id).limit(BATCH).cte("lot"))
+    dans_lot = select(lot.c.id)
+    etapes = _etapes(dans_lot).subquery("etapes")
+    derniere = (select(Evaluation.candidature_id.label("cid"),
+                       func.max(Evaluation.id).label("eid"))
+                .where(Evaluation.candidature_id.in_(dans_lot),
+                       Evaluation.statut == "finalisee")
+                .group_by(Evaluation.candidature_id).subquery("derniere"))
+    heures = (select(Formation.candidature_id.label("cid"),
+                     func.sum(Formation.duree_heures).label("h"))
+              .where(Formation.candidature_id.in_(dans_lot))
+              .group_by(Formation.candidature_id).subquery("heures"))
+    decision_id = (select(DecisionJury.candidature_id.label("cid"),
+                          func.max(DecisionJury.id).label("did"))
+                   .where(DecisionJury.candidature_id.in_(dans_lot))
+                   .group_by(DecisionJury.candidature_id).subquery("decision_id"))
+    ev = Evaluation.__table__.alias("ev")
+    dj = DecisionJury.__table__.alias("dj")
+    cols = list(etapes.c)
+    return (select(Candidature.id, Candidat.nom_naissance, Candidat.nom_usage,
+                   Candidat.prenoms, Candidat.date_naissance, Candidat.email,
+                   Organisme.raison_sociale, Etablissement.nom, Candidature.type_public,
+                   Candidature.niveau_formation, Candidature.statut, Candidature.created_on,
+                   *cols[2:6], ev.c.id, ev.c.type, ev.c.resultat, heures.c.h,
+                   dj.c.decision, Certificat.numero)
+            .join(lot, lot.c.id == Candidature.id)
+            .join(Candidat, Candidat.id == Candidature.candidat_id)
+            .join(Etablissement, Etablissement.id == Candidature.etablissement_id)
+            .join(Organisme, Organisme.id == Etablissement.organisme_id)
+            .outerjoin(etapes, cols[0] == Candidature.id)
+            .outerjoin(derniere, derniere.c.cid == Candidature.id)
+            .outerjoin(ev, ev.c.id == derniere.c.eid)
+            .outerjoin(heures, heures.c.cid == Candidature.id)
+            .outerjoin(decision_id, decision_id.c.cid == Candidature.id)
+            .outerjoin(dj, dj.c.id == decision_id.c.did)
+            .outerjoin(Certificat, Certificat.candidature_id == Candidature.id)
+            .order_by(Candidature.id))
+
+
+def _requete_resultats(evals: list[int], sous_domaines: list[tuple[int, str]], acquis: str,
+                       non_acquis: str):
+    """The results of these evaluations, one row each, one column per sous-domaine
+    (« Acquis » / « Non acquis »), pivoted by the database (read by the evaluation's index:
+    the ids are given)."""
+    R = ResultatEvaluation
+    return (select(R.evaluation_id, *(
+        func.max(case((and_(R.sous_domaine_id == sd_id, R.acquis.is_(True)), literal(acquis)),
+                      (and_(R.sous_domaine_id == sd_id, R.acquis.is_(False)),
+                       literal(non_acquis))))
+        for sd_id, _label in sous_domaines))
+        .where(R.evaluation_id.in_(evals)).group_by(R.evaluation_id))
+
+
+def lignes_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]]
+                    ) -> Iterator[list]:
+    """One row per dossier of the perimeter and filters, by batches of BATCH (keyset on the
+    id): two statements per batch (the rows; the results of their last evaluations)."""
+    from .certification import DECISIONS as DECISION_LABELS
+
+    ids = _dossiers(by, f)
+    # labels translated once, not once per cell
+    types_eval = {"prealable": _("préalable"), "finale": _("finale")}
+    resultats_eval = {"valide": _("Validé"), "non_valide": _("Non validé")}
+    statuts = {code: str(label) for code, label in dossiers.STATUTS.items()}
+    publics = {code: str(label) for code, label in dossiers.TYPES_PUBLIC.items()}
+    decisions_ = {code: str(label) for code, label in DECISION_LABELS.items()}
+    acquis, non_acquis = _("Acquis"), _("Non acquis")
+    vide = (None,) * len(sous_domaines)
+    dernier = 0
+    while True:
+        batch = db.session.execute(_requete_lot(ids, dernier)).all()
+        if not batch:
+            return
+        dernier = batch[-1][0]
+        evals = [row[16] for row in batch if row[16] is not None]
+        resultats = {row[0]: row[1:] for row in db.session.execute(_requete_resultats(
+            evals, sous_domaines, acquis, non_acquis))} if evals else {}
+        for (cid, nom, usage, prenoms, naissance, email, organisme, etab, public, niveau,
+             statut, cree, pre, fin, env, dec, eid, etype, eres, heures, decision,
+             numero) in batch:
+            yield [cid, nom.upper(), usage or "", prenoms, naissance, email or "", organisme,
+                   etab, publics.get(public, ""), niveau, statuts.get(statut, ""),
+                   _day(cree), _day(pre), _day(fin), _day(env), _day(dec),
+                   types_eval.get(etype, "") if eid else "",
+                   resultats_eval.get(eres, "") if eid else "", float(heures or 0),
+                   decisions_.get(decision, "") if decision else "", numero or "",
+                   *(resultats.get(eid) or vide)]
+        if len(batch) < BATCH:
+            return
+
+
+def _day(value) -> Optional[dt.date]:
+    if isinstance(value, str):  # SQLite hands back some aggregated dates as text
+        value = dt.datetime.fromisoformat(value)
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def exporter(by: Any, f: Filtres, path: str, avancer: Progression = lambda n: None) -> int:
+    """Write the parcours export to `path`; returns the number of dossiers. Sheet
+    « Parcours »: one row per dossier; sheet « Indicateurs »."""
+    verifier_acces(by)
+    sous_domaines = _sous_domaines()
+    total = db.session.scalar(select(func.count()).select_from(_dossiers(by, f).subquery()))
+    _total(avancer, total)
+    ind_rows = list(lignes_indicateurs(indicateurs(by, f)))
+    compte, rows = _compte(lignes_parcours(by, f, sous_domaines), avancer)
+    _ecrire(path, [Feuille(_("Parcours"), entetes_parcours(sous_domaines), rows),
+                   Feuille(_("Indicateurs"), [_("Indicateur"), _("Valeur"), _("Valeur 2"),
+                                               _("Valeur 3"), _("Valeur 4"), _("Valeur 5")],
+                           ind_rows, figee=False)])
+    return compte.n
+
+
+def _total(avancer: Progression, total: int) -> None:
+    setter = getattr(avancer, "total", None)
+    if setter:
+        setter(total)
+
+
+def lignes_indicateurs(ind) -> Iterator[list]:
+    yield [_("Dossiers"), ind.total]
+    yield []
+    yield [_("Dossiers par statut")]
+    for _code, label, n in ind.par_statut:
+        yield [label, n]
+    yield []
+    yield [_("Flux mensuels"), _("Créés"), _("Préalables"), _("Finales"), _("Envoyés"),
+           _("Certifiés")]
+    for m in ind.flux:
+        yield [m["mois"], m["crees"], m["prealables"], m["finales"], m["envoyes"], m["certifies"]]
+    yield []
+    yield [_("Préalables validées du premier coup (%)"), ind.taux_premier_coup,
+           ind.prealables_valides, ind.prealables_finalises]
+    yield []
+    yield [_("Taux d'acquisition par sous-domaine (%)"), _("Préalable"), _("Finale")]
+    for a in ind.acquisition:
+        yield [f"{a['code']} {a['intitule']}", a["prealable"], a["finale"]]
+    yield []
+    yield [_("Durées médianes (jours)"), _("Médiane"), _("Dossiers")]
+    for label, mediane, n in ind.durees:
+        yield [label, mediane, n]
+    for titre, rows in ((_("Décisions du jury"), ind.jury), (_("Abandons par motif"),
+                                                            ind.abandons),
+                        (_("Habilitations par état"), ind.habilitations)):
+        yield []
+        yield [titre]
+        for _code, label, n in rows:
+            yield [label, n]
+
+
+# --- Certif Pro: invoicing and the national registry ----------------------------------------
+
+def _day_text(value: Optional[dt.date]) -> str:
+    return value.strftime("%d/%m/%Y") if value else "…"
+
+
+def facturation(by: Any, f: Filtres, path: str, avancer: Progression = lambda n: None) -> int:
+    """Certif Pro: per organisme, the évaluations préalables finalized and the certificates
+    delivered in the period (how the scheme bills)."""
+    _national(by)
+    prealables = _periode(select(Etablissement.organisme_id, func.count())
+                          .join(Candidature, Candidature.etablissement_id == Etablissement.id)
+                          .join(Evaluation, Evaluation.candidature_id == Candidature.id)
+                          .where(Evaluation.type == "prealable",
+                                 Evaluation.statut == "finalisee"),
+                          Evaluation.finalisee_le, f).group_by(Etablissement.organisme_id)
+    certificats = _periode(select(Etablissement.organisme_id, func.count())
+                           .join(Candidature, Candidature.etablissement_id == Etablissement.id)
+                           .join(Certificat, Certificat.candidature_id == Candidature.id),
+                           Certificat.created_on, f).group_by(Etablissement.organisme_id)
+    p = dict(db.session.execute(prealables).all())
+    c = dict(db.session.execute(certificats).all())
+    rows = [[siren, nom, p.get(pk, 0), c.get(pk, 0)] for pk, siren, nom in db.session.execute(
+        select(Organisme.id, Organisme.siren, Organisme.raison_sociale)
+        .where(Organisme.id.in_(set(p) | set(c))).order_by(Organisme.raison_sociale))]
+    _total(avancer, len(rows))
+    _ecrire(path, [Feuille(_("Facturation"), [_("SIREN"), _("Organisme"),
+                                              _("Évaluations préalables"),
+                                              _("Certificats délivrés")], rows,
+                           bandeau=f"{_('Période')} : {_day_text(f.debut)} — "
+                                   f"{_day_text(f.fin)}")])
+    return len(rows)
+
+
+def registre(by: Any, f: Filtres, path: str, avancer: Progression = lambda n: None) -> int:
+    """Certif Pro: the certified holders of the period, for the national registry deposit."""
+    _national(by)
+    query = _periode(select(Certificat.numero, Candidat.civilite, Candidat.nom_naissance,
+                            Candidat.nom_usage, Candidat.prenoms, Candidat.date_naissance,
+                            Candidat.commune_naissance, Candidat.pays_naissance,
+                            Certificat.date_jury, Certificateur.nom)
+                     .join(Candidature, Candidature.id == Certificat.candidature_id)
+                     .join(Candidat, Candidat.id == Candidature.candidat_id)
+                     .join(Certificateur, Certificateur.id == Certificat.certificateur_id)
+                     .where(Candidature.statut == C.CERTIFIEE),
+                     Certificat.created_on, f)
+    _total(avancer, db.session.scalar(select(func.count()).select_from(query.subquery())))
+
+    def rows():  # by batches (keyset on the number): the progress commits between them
+        dernier = ""
+        while True:
+            batch = db.session.execute(query.where(Certificat.numero > dernier)
+                                       .order_by(Certificat.numero).limit(BATCH)).all()
+            for (numero, civilite, nom, usage, prenoms, naissance, commune, pays, date_jury,
+                 jury) in batch:
+                yield [numero, civilite, nom.upper(), usage or "", prenoms, naissance,
+                       commune or pays or "", date_jury, jury]
+            if len(batch) < BATCH:
+                return
+            dernier = batch[-1][0]
+
+    compte, lignes = _compte(rows(), avancer)
+    _ecrire(path, [Feuille(_("Titulaires"), [
+        _("N° de certificat"), _("Civilité"), _("Nom de naissance"), _("Nom d'usage"),
+        _("Prénom(s)"), _("Date de naissance"), _("Lieu de naissance"), _("Date du jury"),
+        _("Certificateur")], lignes)])
+    return compte.n
+
+
+WRITERS: dict[str, Callable[..., int]] = {"parcours": exporter, "facturation": facturation,
+                                          "registre": registre}
