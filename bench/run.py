@@ -49,6 +49,9 @@ DURATION = int(os.environ.get("BENCH_DURATION", "60"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
 SLOW_REPEAT = int(os.environ.get("BENCH_SLOW_REPEAT", "5"))  # Stats pages, PDF
 USERS = int(os.environ.get("BENCH_USERS", "50"))
+# A user reads a page before the next click: each waits between 0.5 and 1.5 × BENCH_THINK_S
+# seconds (1 s on average; 0 turns the run into a saturation test of back-to-back requests).
+THINK_S = float(os.environ.get("BENCH_THINK_S", "1"))
 REPORT = ROOT / "bench" / "REPORT.md"
 PG_SETTINGS = {"shared_buffers": "1GB", "work_mem": "32MB", "maintenance_work_mem": "256MB",
                "effective_cache_size": "4GB", "random_page_cost": "1.1",
@@ -447,7 +450,8 @@ def xlsx_rows(path: Path) -> int:
 
 
 def mixed(port: int, candidates: list[Page]) -> dict:
-    """USERS users (each logged in) request pages of `candidates` for DURATION seconds."""
+    """USERS users (each logged in) request pages of `candidates` for DURATION seconds, each
+    waiting about THINK_S seconds between two pages."""
     weights = [1 if p.group == "stats" else 10 for p in candidates]
     times, errors, lock, failed = [], [0], threading.Lock(), {}
     clients = []
@@ -470,6 +474,8 @@ def mixed(port: int, candidates: list[Page]) -> dict:
                 ms, status, _r = timed(client, page.path)
             except Exception:  # noqa: BLE001  (a dropped connection is an error of the run)
                 ms, status = 0.0, 0
+            if THINK_S:
+                time.sleep(THINK_S * rng.uniform(0.5, 1.5))
             with lock:
                 times.append(ms)
                 if status >= 400 or status == 0:
@@ -594,7 +600,7 @@ def write_report(info, measured, export, mixed_result, pg_version) -> None:
         f"{mark(export['rows'] == export['floor_rows'])} |",
         f"| {USERS} concurrent users, mixed workload, {DURATION} s (each user logged in with "
         f"its own session, one third per role; the pages above but the PDF, Stats 1/10 of the "
-        f"weight of a page) | {mixed_result['requests']} requests, {mixed_result['errors']} "
+        f"weight of a page; {THINK_S:g} s on average between two pages of a user) | {mixed_result['requests']} requests, {mixed_result['errors']} "
         f"errors, p50 {fmt(mixed_result['p50'])} ms, p95 {fmt(mixed_result['p95'])} ms, p99 "
         f"{fmt(mixed_result['p99'])} ms, {mixed_result['rps']:.1f} req/s | — | — | 0 errors "
         f"{mark(mixed_result['errors'] == 0)}, p95 < {MIXED_P95_MS} "
