@@ -84,7 +84,8 @@ def test_etat_filter_offers_french_states_and_filters(page, sign_in, shoot):
     page.locator("#filter_form").get_by_role("button", name="Rechercher").click()
 
     expect(page).to_have_url(re.compile(r"_flt_0_statut=validee"))
-    table = page.locator("main table.table-hover")
+    table = page.locator("main table.table-bordered")  # the list (the filters' table is hover too)
+    expect(table.locator("thead th", has_text="État")).to_be_visible()  # the new page is there
     etat = table.locator("thead th").all_inner_texts().index("État")
     cells = table.locator(f"tbody tr td:nth-child({etat + 1})")
     expect(cells.first).to_be_visible()
