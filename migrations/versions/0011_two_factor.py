@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '13b0twofactor'
-down_revision = "13a0sessions"
+down_revision = '13a0sessions'
 branch_labels = None
 depends_on = None
 

@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '13c0auditjournal'
-down_revision = "13b0twofactor"
+down_revision = '13b0twofactor'
 branch_labels = None
 depends_on = None
 

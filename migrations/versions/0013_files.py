@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '13e0files'
-down_revision = "13c0auditjournal"
+down_revision = '13c0auditjournal'
 branch_labels = None
 depends_on = None
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '14b0aggregates'
-down_revision = "13e0files"
+down_revision = '13e0files'
 branch_labels = None
 depends_on = None
 

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '14a0perimeter'
-down_revision = "14b0aggregates"
+down_revision = '14b0aggregates'
 branch_labels = None
 depends_on = None
 
