@@ -723,7 +723,7 @@ class _Generateur:
                    left((CAST(:cps AS text[]))[1 + c.r_ville], 2), 'France',
                    lower(replace(c.prenoms_cle, ' ', '.')) || '.' ||
                        replace(c.nom_cle, ' ', '') || c.kk || '@exemple.fr',
-                   '06 ' || lpad(((c.kk * 7919) % 100000000)::text, 8, '0'),
+                   '06 ' || lpad(((c.kk::bigint * 7919) % 100000000)::text, 8, '0'),
                    (1 + c.kk % 150) || ' rue de la République',
                    (CAST(:cps AS text[]))[1 + c.r_ville],
                    (CAST(:villes AS text[]))[1 + c.r_ville], c.cle,
@@ -889,7 +889,7 @@ class _Generateur:
             SELECT :d0 + row_number() OVER (ORDER BY x.cid, x.kind, x.ref), x.cid,
                    x.evaluation_id, x.formation_id, x.nature, x.nom,
                    'synth-' || (:d0 + row_number() OVER (ORDER BY x.cid, x.kind, x.ref)),
-                   'application/pdf', 40000 + (x.ref * 7919) % 900000,
+                   'application/pdf', 40000 + (x.ref::bigint * 7919) % 900000,
                    md5(x.kind || '-' || x.ref) || md5(x.ref || '-' || x.kind), x.le, x.par
             FROM (
                 SELECT v.cid, 1 AS kind, v.id AS ref, v.id AS evaluation_id,
