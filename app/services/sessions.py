@@ -6,7 +6,9 @@ carries. The rows live in the shared database, so every app server sees the same
 With CLEA_REDIS_URL set (services/partage.py), each request checks the live session in Redis
 instead of reading its row: an ending deletes the Redis entry at once (every app server
 refuses the cookie from the next request) and ends the row, which « Mes connexions » and the
-journal read. The row's last activity is still written at most once a minute.
+journal read. The row's last activity is still written at most once a minute. Each API
+request reads the user's session generation from Redis too (partage.generation); without
+Redis, from the database, and a browser's check reads the row with its user in one statement.
 
 `ouvrir_session(user)` is THE step « password accepted → session open »: a later step of the
 login (two-factor code) calls it once the user is fully authenticated."""

@@ -237,3 +237,18 @@ def test_api_list_plans_at_volume(app, world, api_token):
         body = client.get(f"{URL}?q={filtre}", headers=headers).json
     assert len(body["result"]) == 25
     assert "ix_candidature_etab_liste" in assert_on_indexes(seen, tables=("candidature",))
+
+
+def test_openapi_spec_says_the_contract(app, world, api_token):
+    spec = app.test_client().get("/api/v1/_openapi",
+                                 headers=api_token("utilisateur_etablissement_a")).json
+    operation = spec["paths"]["/api/v1/candidature/"]["get"]
+    assert {p["name"] for p in operation["parameters"]} == {"q", "apres"}
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert {"count", "count_exact", "next", "page", "page_size", "ids",
+            "result"} <= set(body["properties"])
+    assert body["properties"]["result"]["items"]["$ref"] == \
+        "#/components/schemas/CandidatureApi.get_list"
+    assert "CandidatureApi.get_list" in spec["components"]["schemas"]
+    assert "count_exact" in operation["description"] and "apres" in operation["description"]
+    assert "400" in operation["responses"]
