@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.const import API_RESULT_RES_KEY, API_SELECT_COLUMNS_RIS_KEY
+from flask_appbuilder.exceptions import FABException, InvalidColumnArgsFABException
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from app.extensions import db
 from app.security.matrix import API_METHOD_PERMISSIONS
 from app.security.perimeter import PerimeterFilter, actor
+from app.services import pages
 from app.services.errors import ServiceError
 
 
@@ -140,3 +144,144 @@ class ScopedModelRestApi(FrenchResponses, ModelRestApi):
     @property
     def user(self):
         return actor()
+
+
+# --- the list of a big table: keyset pages, capped counts --------------------------------
+
+def keyset_list_spec(api_name: str, order: str, page_size: int, cap_pages: int) -> dict:
+    """The OpenAPI operation of a keyset list (GET /api/v1/<resource>/): FAB's rison `q`
+    still answered, the `apres` cursor, and a count capped at what a pager shows."""
+    message = {"type": "object", "properties": {"message": {
+        "type": "string", "description": "Why the request is refused, in French."}}}
+
+    def refusal(description: str) -> dict:
+        return {"description": description,
+                "content": {"application/json": {"schema": message}}}
+
+    return {"get": {
+        "summary": "One page of the list, most recently changed first",
+        "description": (
+            f"The rows of your perimeter, in one fixed order: `{order}` descending, then `id` "
+            "descending (the order of the list's indexes). Two ways to page:\n\n"
+            "- **keyset (recommended)**: the first page without argument, then each next "
+            "page with `?apres=<next>`, `next` being the cursor of the previous answer, "
+            "until `next` is null. Every row is returned once, at any depth, at the cost "
+            "of the first page.\n"
+            "- **numbered pages (FAB's rison)**: `?q=(page:N,page_size:M)`, N counted from "
+            "0; a page past the end is empty. Each page reads the N × M rows before it: "
+            "prefer the cursor for far pages.\n\n"
+            f"`page_size` is 1 to the server's maximum (FAB_API_MAX_PAGE_SIZE), {page_size} "
+            "by default; a larger value is lowered to the maximum. `count` is capped: rows "
+            f"are counted up to {cap_pages} pages beyond the page returned, so `count` is "
+            "the exact total only when `count_exact` is true; otherwise there are more than "
+            "`count` rows (« plus de count »). `filters`, `columns` and `keys` of `q` work "
+            f"as in FAB; `order_column` may only be `{order}` and `order_direction` only "
+            "`desc`. `apres` does not combine with `page`."),
+        "parameters": [
+            {"in": "query", "name": "q", "required": False,
+             "description": "FAB's rison arguments: page, page_size, filters, columns, keys.",
+             "content": {"application/json": {
+                 "schema": {"$ref": "#/components/schemas/get_list_schema"}}}},
+            {"in": "query", "name": "apres", "required": False,
+             "description": "The cursor of the page to read after: `next` of the previous "
+                            "answer (the sort key of its last row). A value that is not a "
+                            "cursor is refused (400).",
+             "schema": {"type": "string", "example": "2026-01-05T09:00:00.123456_42"}}],
+        "responses": {
+            "200": {"description": "One page of the list", "content": {"application/json": {
+                "schema": {"type": "object", "properties": {
+                    "result": {"type": "array", "items": {
+                        "$ref": f"#/components/schemas/{api_name}.get_list"}},
+                    "ids": {"type": "array", "items": {"type": "integer"},
+                            "description": "The ids of `result`, in order."},
+                    "count": {"type": "integer",
+                              "description": "The rows of the list: exact when "
+                                             "`count_exact`, else a lower bound."},
+                    "count_exact": {"type": "boolean",
+                                    "description": "false: there are more than `count` "
+                                                   "rows (not counted, « plus de count »)."},
+                    "next": {"type": "string", "nullable": True,
+                             "description": "The `apres` of the next page; null on the "
+                                            "last page."},
+                    "page": {"type": "integer", "nullable": True,
+                             "description": "The 0-based number of this page, when its "
+                                            "position is known exactly."},
+                    "page_size": {"type": "integer"},
+                    "list_columns": {"type": "array", "items": {"type": "string"}},
+                    "label_columns": {"type": "object"},
+                    "description_columns": {"type": "object"},
+                    "order_columns": {"type": "array", "items": {"type": "string"}},
+                    "list_title": {"type": "string"}}}}}},
+            "400": refusal("A malformed q or apres, an order other than the list's, a "
+                           "negative page or page_size, apres with page."),
+            "401": refusal("Not authenticated."),
+            "403": refusal("The role (or the missing habilitation) does not allow it."),
+        }}}
+
+
+class KeysetRestApi(ScopedModelRestApi):
+    """The list of a big table (GET /api/v1/<resource>/) pages like the HTML lists
+    (services/pages.keyset): in the order of `keyset_order` (columns, all descending, the
+    last unique), read from the index that matches it, the next page after the `apres`
+    cursor; FAB's numbered pages (rison `page`) still answered; counts capped at LOOKAHEAD
+    pages from the page shown, never over the whole perimeter."""
+
+    keyset_order: tuple = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.keyset_order and getattr(cls, "datamodel", None) is not None:
+            cls.order_columns = [cls.keyset_order[0].key]
+            cls.openapi_spec_methods = {**cls.openapi_spec_methods, "get_list": keyset_list_spec(
+                cls.__name__, cls.keyset_order[0].key, cls.page_size, pages.LOOKAHEAD)}
+
+    def _max_page_size(self) -> int:
+        return self.max_page_size or current_app.config.get("FAB_API_MAX_PAGE_SIZE") or 100
+
+    def get_list_headless(self, **kwargs):
+        args = kwargs.get("rison") or {}
+        order = self.keyset_order
+        response: dict = {}
+        try:
+            _select, columns = self._handle_columns_args(args, self.list_select_columns,
+                                                         self.list_columns)
+        except InvalidColumnArgsFABException:
+            return self.response_400(_("Colonne inconnue dans « columns » du paramètre q."))
+        self.set_response_key_mappings(response, self.get_list, args,
+                                       **{API_SELECT_COLUMNS_RIS_KEY: columns})
+        schema = schema_for(self.datamodel.obj, columns) if columns else self.list_model_schema
+        try:
+            filters = self._handle_filters_args(args)
+        except FABException:
+            return self.response_400(_("Filtre invalide dans « filters » du paramètre q."))
+        if args.get("order_column", order[0].key) != order[0].key \
+                or args.get("order_direction", "desc") != "desc":
+            return self.response_400(_(
+                "Cette liste est triée par %(colonne)s décroissant (puis id) : seul "
+                "order_column=%(colonne)s, order_direction=desc est accepté.",
+                colonne=order[0].key))
+        page, size = args.get("page") or 0, args.get("page_size") or self.page_size
+        if page < 0 or size < 0:
+            return self.response_400(_("« page » et « page_size » sont des nombres positifs."))
+        if self._max_page_size() > 0:  # FAB's -1: no maximum
+            size = min(size, self._max_page_size())
+        apres = request.args.get(pages.APRES)
+        if apres is not None:
+            if page:
+                return self.response_400(_("« apres » ne se combine pas avec « page » : "
+                                           "suivez le curseur « next » de la page précédente."))
+            if pages.decode(apres, order) is None:
+                return self.response_400(_("Curseur « apres » invalide : reprenez la valeur "
+                                           "« next » de la réponse précédente."))
+        query = filters.apply_all(select(self.datamodel.obj))
+        found = pages.keyset(query, order, {pages.APRES: apres} if apres else {"page": page},
+                             size, clamp=False)
+        response[API_RESULT_RES_KEY] = schema.dump(found.rows, many=True)
+        response["ids"] = [row.id for row in found.rows]
+        response["count"] = found.total if found.exact else found.at_least
+        response["count_exact"] = found.exact
+        response["next"] = found.next_cursor if found.rows and found.more_after else None
+        response["page"] = found.number
+        response["page_size"] = size
+        self.pre_get_list(response)
+        return self.response(200, **response)

@@ -15,7 +15,7 @@ from app.services import certification, rattachements
 from app.services.errors import ServiceError
 from app.services.habilitations import peut_evaluer
 
-from .base import FrenchResponses, ScopedModelRestApi
+from .base import FrenchResponses, KeysetRestApi, ScopedModelRestApi
 
 
 class _TabGate:
@@ -47,9 +47,12 @@ class _TabGate:
         return self._closed() or super()._command(pk, command)
 
 
-class CandidatureApi(_TabGate, ScopedModelRestApi):
+class CandidatureApi(_TabGate, KeysetRestApi):
+    """The list pages by keyset in the Évaluations lists' order (updated_on, id descending),
+    on the perimeter's indexes, with a capped count (KeysetRestApi)."""
     resource = "Candidature"
     datamodel = SQLAInterface(Candidature)
+    keyset_order = service.ORDRE
     list_columns = ["id", "candidat_id", "etablissement_id", "statut", "type_public",
                     "statut_inscription", "branche_id", "socle_contextualise",
                     "niveau_formation", "origine_demarche", "objectif_pro",

@@ -152,13 +152,26 @@ def decode(cursor: Any, columns: Sequence) -> Optional[tuple]:
     return tuple(values)
 
 
+def _past_the_end(before: Select, number: Optional[int], size: int, cap: int) -> Page:
+    """An empty page after the last row (`clamp=False`): the rows before it, counted up to
+    `cap` (exact when there are no more)."""
+    n, exact = count_capped(before, cap)
+    return Page([], number, size, n if exact else None, at_least=n,
+                first=n if exact else None, keyset=True, more_after=False,
+                more_before=n > 0)
+
+
 def keyset(query: Select, order: Sequence, args: Mapping, size: int,
-           options: Iterable = (), lookahead: Optional[int] = None) -> Page:
+           options: Iterable = (), lookahead: Optional[int] = None,
+           clamp: bool = True) -> Page:
     """One page of `query` in the order of `order` (columns, all descending, the last one
     unique: e.g. updated_on, id), chosen by the URL arguments: `apres` (the page after a
     cursor), `avant` (the page before it), `fin` (the last page), `page` (the old numbered
     URLs: OFFSET, a past-the-end number shows the last page), none (the first page).
-    At most three statements: the rows and two capped counts (before and from the page)."""
+    At most three statements: the rows and two capped counts (before and from the page).
+    A screen asking past the end (a row was just moved or deleted) shows the last page
+    (`clamp`); the API answers an empty page there (`clamp=False`), with the rows counted
+    before it, so that a client reading page after page stops."""
     key = tuple_(*order)
     desc = [c.desc() for c in order]
     asc = [c.asc() for c in order]
@@ -203,6 +216,8 @@ def keyset(query: Select, order: Sequence, args: Mapping, size: int,
             more_before = True
         else:
             found = rows(base.order_by(*desc).offset(offset * size).limit(size + 1))
+            if not found and offset and not clamp:  # past the end: an empty page
+                return _past_the_end(ids(base), offset, size, offset * size)
             if not found and offset:  # past the end: the last page
                 total, _exact = count_capped(ids(base), (offset + lookahead) * size)
                 offset = max((total - 1) // size, 0)
@@ -211,6 +226,8 @@ def keyset(query: Select, order: Sequence, args: Mapping, size: int,
             more_before = offset > 0
         more_after = len(found) > size
         found = found[:size]
+    if not found and after is not None and not clamp:  # nothing left after the cursor
+        return _past_the_end(ids(base.where(key > after)), None, size, cap)
     if not found and after is not None:  # nothing left after the cursor: the last page
         return keyset(query, order, {FIN: "1"}, size, options, lookahead)
     if not found:

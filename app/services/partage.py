@@ -13,16 +13,22 @@ Keys (all under `clea:`):
 - `clea:bloque:<key>`: present while a login delay runs; expires with it.
 - `clea:session:<digest>`: a live session (hash: uid, row, debut, vu). A logout, a password
   change, a suspension delete it; it expires on its own after the absolute timeout.
+- `clea:gen:<user id>`: a copy of the user's session generation (ab_user.session_generation,
+  which every API token carries), read on each API request instead of the database. The
+  database stays its source: a miss reads it there and stores it (only if no newer value
+  was stored meanwhile); a password change, a suspension, « tous les appareils » raise it in
+  the database and, at the commit, here (never lowering it); it expires after GENERATION_TTL.
 PostgreSQL keeps the user_session rows (« Mes connexions », the end reasons, the journal)."""
 from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, event, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import AttemptCounter
@@ -200,3 +206,60 @@ def sessions_vivantes(digests: Iterable[str]) -> set[str]:
     for digest in digests:
         pipe.exists(_session_key(digest))
     return {digest for digest, live in zip(digests, pipe.execute()) if live}
+
+
+# --- API tokens: the users' session generations ------------------------------------------------
+
+# How long Redis keeps a generation it read from the database (a miss then reads it again).
+GENERATION_TTL = dt.timedelta(minutes=10)
+_PENDING = "clea_generations"  # Session.info: the generations raised in the transaction
+# Store a generation only if it is higher than the one held (a raise never goes back).
+_RAISE = ("local held = redis.call('GET', KEYS[1]) "
+          "if (not held) or tonumber(held) < tonumber(ARGV[1]) then "
+          "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end return 0")
+
+
+def _generation_key(user_id: int) -> str:
+    return PREFIX + "gen:" + str(user_id)
+
+
+def generation(user_id: int, from_database: Callable[[int], Optional[int]]) -> Optional[int]:
+    """The session generation of `user_id`: from Redis (shared store), else from the
+    database (`from_database`), then kept in Redis unless a raise was stored meanwhile."""
+    if not actif():
+        return from_database(user_id)
+    name = _generation_key(user_id)
+    held = client().get(name)
+    if held is not None:
+        try:
+            return int(held)
+        except ValueError:
+            pass
+    value = from_database(user_id)
+    if value is not None:
+        client().set(name, value, ex=_seconds(GENERATION_TTL), nx=held is None)
+    return value
+
+
+def generation_changee(user_id: int, value: int) -> None:
+    """The user's generation was raised to `value` in the current transaction: Redis takes
+    it when the transaction commits (at once for every app server), not if it rolls back."""
+    if actif():
+        db.session.info.setdefault(_PENDING, {})[user_id] = value
+
+
+@event.listens_for(Session, "after_commit")
+def _publier_generations(session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    redis_client = client()
+    for user_id, value in pending.items():
+        redis_client.eval(_RAISE, 1, _generation_key(user_id), value,
+                          _seconds(GENERATION_TTL))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _oublier_generations(session, previous_transaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)

@@ -6,7 +6,9 @@ carries. The rows live in the shared database, so every app server sees the same
 With CLEA_REDIS_URL set (services/partage.py), each request checks the live session in Redis
 instead of reading its row: an ending deletes the Redis entry at once (every app server
 refuses the cookie from the next request) and ends the row, which « Mes connexions » and the
-journal read. The row's last activity is still written at most once a minute.
+journal read. The row's last activity is still written at most once a minute. Each API
+request reads the user's session generation from Redis too (partage.generation); without
+Redis, from the database, and a browser's check reads the row with its user in one statement.
 
 `ouvrir_session(user)` is THE step « password accepted → session open »: a later step of the
 login (two-factor code) calls it once the user is fully authenticated."""
@@ -104,27 +106,31 @@ class _Ouverte(NamedTuple):
     user_id: int
     created_on: dt.datetime
     last_seen: dt.datetime
+    user: Optional[Utilisateur] = None  # read with the row (database store)
 
 
 def _ouverte(digest: str) -> Optional[_Ouverte]:
-    """The open session of this digest: one Redis read (shared store), else its row."""
+    """The open session of this digest: one Redis read (shared store), else its row and its
+    user in one statement (the row's end and the user's account read fresh, together)."""
     if partage.actif():
         live = partage.session_lire(digest)
         return None if live is None else _Ouverte(live["row"], live["uid"], live["debut"],
                                                   live["vu"])
     row = db.session.execute(
         select(UserSession.id, UserSession.user_id, UserSession.created_on,
-               UserSession.last_seen, UserSession.ended_on)
+               UserSession.last_seen, UserSession.ended_on, Utilisateur)
+        .join(Utilisateur, Utilisateur.id == UserSession.user_id)
         .where(UserSession.token_hash == digest)).first()
     if row is None or row.ended_on is not None:
         return None
-    return _Ouverte(row.id, row.user_id, row.created_on, row.last_seen)
+    return _Ouverte(row.id, row.user_id, row.created_on, row.last_seen, row.Utilisateur)
 
 
 def utilisateur_de_session(user_id: Any) -> Optional[Utilisateur]:
     """Flask-Login's user loader: the user only while this browser's session is open and
-    within the idle and absolute timeouts. Reads Redis (shared store) or the row's columns,
-    not ORM rows, so that a session ended by another app server is seen at once."""
+    within the idle and absolute timeouts. Reads Redis (shared store) then the user, or the
+    row's columns with the user in one statement (database store): the row is read on every
+    request, so that a session ended by another app server is seen at once."""
     digest = _current_hash()
     if digest is None:
         _forget()
@@ -143,7 +149,8 @@ def utilisateur_de_session(user_id: Any) -> Optional[Utilisateur]:
         if partage.actif():
             partage.sessions_fermer([digest])
         _end(UserSession.id == row.id, reason)
-        audit.record(None, "fin_session", db.session.get(Utilisateur, row.user_id), reason)
+        audit.record(None, "fin_session", row.user or db.session.get(Utilisateur, row.user_id),
+                     reason)
         db.session.commit()
         _forget()
         return None
@@ -154,7 +161,7 @@ def utilisateur_de_session(user_id: Any) -> Optional[Utilisateur]:
                                                      UserSession.ended_on.is_(None))
                            .values(last_seen=now))
         db.session.commit()
-    user = db.session.get(Utilisateur, row.user_id)
+    user = row.user if row.user is not None else db.session.get(Utilisateur, row.user_id)
     if user is None or not user.is_active:
         _forget()
         return None
@@ -197,8 +204,10 @@ def terminer_toutes(user: Utilisateur, reason: str, by: Any = None,
     if digest is not None:
         where = where & (UserSession.token_hash != digest)
     count = len(_end(where, reason))
-    db.session.execute(update(Utilisateur).where(Utilisateur.id == user.id).values(
-        session_generation=Utilisateur.session_generation + 1))
+    raised = db.session.execute(update(Utilisateur).where(Utilisateur.id == user.id).values(
+        session_generation=Utilisateur.session_generation + 1)
+        .returning(Utilisateur.session_generation)).scalar_one()
+    partage.generation_changee(user.id, raised)  # Redis follows at the commit
     audit.record(by, "fin_sessions", user, f"{reason} ({count})")
     return count
 
@@ -231,18 +240,28 @@ def ouvertes(user: Utilisateur) -> list[dict]:
 
 # --- API tokens ------------------------------------------------------------------------------
 
-def generation(user_id: Any) -> Optional[int]:
-    try:
-        pk = int(user_id)
-    except (TypeError, ValueError):
-        return None
+def _generation_en_base(pk: int) -> Optional[int]:
     return db.session.execute(select(Utilisateur.session_generation)
                               .where(Utilisateur.id == pk)).scalar_one_or_none()
 
 
+def generation(user_id: Any, source: bool = False) -> Optional[int]:
+    """The user's session generation (None: no such user). The database is its source
+    (`source`, and without the shared store); with Redis, every API request reads Redis
+    (partage.generation), the database only when Redis does not hold it."""
+    try:
+        pk = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    if source:
+        return _generation_en_base(pk)
+    return partage.generation(pk, _generation_en_base)
+
+
 def jeton_claims(identity: Any) -> dict:
-    """flask_jwt_extended additional_claims_loader: the generation the token is valid for."""
-    return {"gen": generation(identity) or 0}
+    """flask_jwt_extended additional_claims_loader: the generation the token is valid for,
+    read at its source when the token is issued."""
+    return {"gen": generation(identity, source=True) or 0}
 
 
 def jeton_revoque(_header: dict, payload: dict) -> bool:
