@@ -6,7 +6,8 @@ dates of its steps), read with the same filters as the dossiers. `stats_flux_moi
 month or day. `stats_acquisition`: per (réseau, organisme, month of creation, type
 d'évaluation, sous-domaine) the results acquis and the results of finalized evaluations.
 `stats_compteurs`: the dossiers per (réseau, organisme, month of creation, status, motive).
-`reseau_id` 0 stands for an organisme without réseau in the keys. No foreign keys: the rows
+`reseau_id` 0 stands for an organisme without réseau in the keys; `organisme_id` -1 marks the
+réseau's roll-up row and (-1, -1) the national one (services/agregats.TOUS). No foreign keys: the rows
 follow their sources in the same transaction, including deletions."""
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import datetime as dt
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Date, DateTime, Index, Integer, String
+from sqlalchemy import Date, DateTime, Float, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -25,6 +26,10 @@ class StatsDossier(Model):
         Index("ix_stats_dossier_organisme", "organisme_id", "cree_le"),
         Index("ix_stats_dossier_etablissement", "etablissement_id", "cree_le"),
         Index("ix_stats_dossier_cree_le", "cree_le"),
+        # the national medians: read by their position in these indexes (services/stats.py)
+        *[Index(f"ix_stats_dossier_{name}", name, postgresql_where=text(f"{name} IS NOT NULL"),
+                sqlite_where=text(f"{name} IS NOT NULL"))
+          for name in ("duree_prealable", "duree_finale", "duree_envoi", "duree_decision")],
     )
     candidature_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     etablissement_id: Mapped[int] = mapped_column(Integer)
@@ -45,6 +50,12 @@ class StatsDossier(Model):
     certifiee: Mapped[int] = mapped_column(Integer, default=0)  # jury decisions, by kind
     non_certifiee: Mapped[int] = mapped_column(Integer, default=0)
     complement: Mapped[int] = mapped_column(Integer, default=0)
+    # days between two steps (None when the second is missing or earlier): création →
+    # préalable, préalable → finale, validated (finale, else préalable) → sent, sent → decision
+    duree_prealable: Mapped[Optional[float]] = mapped_column(Float)
+    duree_finale: Mapped[Optional[float]] = mapped_column(Float)
+    duree_envoi: Mapped[Optional[float]] = mapped_column(Float)
+    duree_decision: Mapped[Optional[float]] = mapped_column(Float)
 
 
 class StatsFluxMois(Model):

@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
-from sqlalchemy import Date, case, cast, delete, event, func, inspect, literal, literal_column, \
-    select, union_all
+from sqlalchemy import Date, Float, and_, case, cast, delete, event, extract, func, inspect, \
+    literal, literal_column, select, text, union_all
 from sqlalchemy.orm import Session, aliased
 
 from app.extensions import db
@@ -45,6 +45,17 @@ CHUNK = 500
 NATURES = ("crees", "prealables", "finales", "envoyes", "certifies")
 COMPTES = ("nombre", "prealable_finalise", "prealable_valide", "certifiee", "non_certifiee",
            "complement")
+# Roll-up rows of the count tables: (réseau, TOUS) sums the réseau's organismes, (TOUS, TOUS)
+# the whole country, so that a national or réseau Stats page reads a few thousand rows, not
+# the millions of the organisme level. Every reader chooses one level (stats._perimetre_agregat).
+TOUS = -1
+# The count tables: model, key columns after (réseau, organisme), value columns
+TABLES_COMPTES = (
+    (StatsFluxJour, ("jour", "nature"), ("nombre",)),
+    (StatsFluxMois, ("mois", "nature"), ("nombre",)),
+    (StatsAcquisition, ("mois", "type", "sous_domaine_id"), ("acquis", "total")),
+    (StatsCompteurs, ("mois", "statut", "motif_abandon"), COMPTES),
+)
 
 
 def _dialect(bind) -> str:
@@ -71,7 +82,18 @@ def _within(column, ids):
 
 # --- the rule: facts and shares computed from the sources ------------------------------------
 
-def _faits(ids=None):
+def duree(debut, fin, dialect: str):
+    """Days from `debut` to `fin` (None when `fin` is missing or earlier): the durations whose
+    medians the Stats page shows, stored with the facts so that PostgreSQL reads a national
+    median by its position in an index."""
+    if dialect == "postgresql":
+        jours = cast(extract("epoch", fin - debut), Float) / 86400.0
+    else:
+        jours = (func.julianday(fin) - func.julianday(debut))
+    return case((fin >= debut, jours))
+
+
+def _faits(ids=None, dialect: str = "postgresql"):
     """One row per candidature, in the column order of stats_dossier."""
     def restrict(query, column):
         return query.where(column.in_(ids)) if ids is not None else query
@@ -104,6 +126,7 @@ def _faits(ids=None):
                           compte("non_certifiee").label("non_certifiee"),
                           compte("complement").label("complement")),
                    DecisionJury.candidature_id).group_by(DecisionJury.candidature_id).subquery()
+    validee = func.coalesce(fin.c.d, pre.c.d)  # what made it « à envoyer »
     query = (select(Candidature.id, Candidature.etablissement_id, Etablissement.organisme_id,
                     _reseau(), Candidature.created_on, Candidature.type_public,
                     Candidature.niveau_formation, Candidature.statut, Candidature.motif_abandon,
@@ -111,7 +134,10 @@ def _faits(ids=None):
                     case((premiere.resultat == "valide", 1), else_=0),
                     pre.c.d, fin.c.d, env.c.d, dec.c.d,
                     func.coalesce(dec.c.certifiee, 0), func.coalesce(dec.c.non_certifiee, 0),
-                    func.coalesce(dec.c.complement, 0))
+                    func.coalesce(dec.c.complement, 0),
+                    duree(Candidature.created_on, pre.c.d, dialect),
+                    duree(pre.c.d, fin.c.d, dialect), duree(validee, env.c.d, dialect),
+                    duree(env.c.d, dec.c.d, dialect))
              .join(Etablissement, Etablissement.id == Candidature.etablissement_id)
              .join(Organisme, Organisme.id == Etablissement.organisme_id)
              .outerjoin(pre, pre.c.cid == Candidature.id)
@@ -180,9 +206,14 @@ def recalculer_sur(connection) -> None:
     """Empty the aggregates and fill them from the sources, set-based (a bulk load of a
     million dossiers takes a few statements)."""
     dialect = _dialect(connection)
+    if dialect == "postgresql":
+        # the acquisition rates group some 50 million results of a national base into a few
+        # million groups: in memory, not spilled to disk by batches (this transaction only)
+        connection.execute(text("SET LOCAL work_mem = '1GB'"))
     for table in (StatsDossier, StatsFluxMois, StatsFluxJour, StatsAcquisition, StatsCompteurs):
         connection.execute(delete(table.__table__))
-    connection.execute(StatsDossier.__table__.insert().from_select(FAITS_COLONNES, _faits()))
+    connection.execute(StatsDossier.__table__.insert().from_select(
+        FAITS_COLONNES, _faits(dialect=dialect)))
     F = StatsDossier.__table__.c
     m = mois(F.cree_le, dialect)
     motif = func.coalesce(F.motif_abandon, literal_column("''"))
@@ -202,6 +233,16 @@ def recalculer_sur(connection) -> None:
     connection.execute(StatsAcquisition.__table__.insert().from_select(
         ["reseau_id", "organisme_id", "mois", "type", "sous_domaine_id", "acquis", "total"],
         _resultats(dialect)))
+    for model, keys, values in TABLES_COMPTES:
+        t = model.__table__
+        colonnes = ["reseau_id", "organisme_id", *keys, *values]
+        for reseau, source in ((t.c.reseau_id, t.c.organisme_id != TOUS),
+                               (literal(TOUS), and_(t.c.reseau_id != TOUS,
+                                                    t.c.organisme_id == TOUS))):
+            connection.execute(t.insert().from_select(colonnes, select(
+                reseau, literal(TOUS), *[t.c[k] for k in keys],
+                *[func.sum(t.c[v]) for v in values])
+                .where(source).group_by(reseau, *[t.c[k] for k in keys])))
 
 
 def recalculer(commit: bool = True) -> None:
@@ -262,7 +303,7 @@ def _part(session, ids) -> Counter:
                 _resultats(dialect, chunk)):
             part[("acquis", reseau, org, m, type_, sd)] += int(acquis or 0)
             part[("total", reseau, org, m, type_, sd)] += total
-        for row in session.execute(_faits(chunk)):
+        for row in session.execute(_faits(chunk, dialect)):
             fait = dict(zip(FAITS_COLONNES, row))
             key = (fait["reseau_id"], fait["organisme_id"], _mois_de(fait["cree_le"]),
                    fait["statut"], fait["motif_abandon"] or "")
@@ -314,7 +355,8 @@ def _appliquer(session) -> None:
     table = StatsDossier.__table__
     for chunk in _chunks(ids):
         session.execute(delete(table).where(table.c.candidature_id.in_(chunk)))
-        session.execute(table.insert().from_select(FAITS_COLONNES, _faits(chunk)))
+        session.execute(table.insert().from_select(
+            FAITS_COLONNES, _faits(chunk, _dialect(session.get_bind()))))
     delta = _part(session, ids)
     delta.subtract(avant)
     jours, mois_, acquisition, comptes = [], [], {}, {}
@@ -340,16 +382,25 @@ def _appliquer(session) -> None:
                 "reseau_id": reseau, "organisme_id": org, "mois": rest[0], "type": rest[1],
                 "sous_domaine_id": rest[2], "acquis": 0, "total": 0})
             row[kind] += n
-    _upsert(session, StatsFluxJour, ["reseau_id", "organisme_id", "jour", "nature"], jours,
-            ["nombre"])
-    _upsert(session, StatsFluxMois, ["reseau_id", "organisme_id", "mois", "nature"], mois_,
-            ["nombre"])
-    _upsert(session, StatsAcquisition,
-            ["reseau_id", "organisme_id", "mois", "type", "sous_domaine_id"],
-            list(acquisition.values()), ["acquis", "total"])
-    _upsert(session, StatsCompteurs,
-            ["reseau_id", "organisme_id", "mois", "statut", "motif_abandon"],
-            list(comptes.values()), list(COMPTES))
+    for (model, keys, values), rows in zip(TABLES_COMPTES, (
+            jours, mois_, list(acquisition.values()), list(comptes.values()))):
+        _upsert(session, model, ["reseau_id", "organisme_id", *keys],
+                _avec_cumuls(rows, keys, values), list(values))
+
+
+def _avec_cumuls(rows: list, keys, values) -> list:
+    """The organisme-level deltas and the réseau and national roll-ups they move, sorted by
+    key (concurrent transactions then lock the rows they share in the same order)."""
+    out: dict = {}
+    for row in rows:
+        for reseau, org in ((row["reseau_id"], row["organisme_id"]),
+                            (row["reseau_id"], TOUS), (TOUS, TOUS)):
+            key = (reseau, org, *[row[k] for k in keys])
+            cell = out.setdefault(key, {"reseau_id": reseau, "organisme_id": org,
+                                        **{k: row[k] for k in keys}, **{v: 0 for v in values}})
+            for v in values:
+                cell[v] += row[v]
+    return [out[key] for key in sorted(out, key=lambda k: tuple(str(x) for x in k))]
 
 
 # What moves a counted figure, per model (the attributes the statements above read).

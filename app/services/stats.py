@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import Float, and_, case, cast, extract, false, func, literal_column, or_, select
+from sqlalchemy import and_, case, false, func, literal_column, or_, select
 
 from app.extensions import db
 from app.models import Etablissement, Habilitation
@@ -167,6 +167,11 @@ def _perimetre_agregat(model, by: Any, f: Filtres):
         conditions.append(false())
     if f.organisme_id:
         conditions.append(model.organisme_id == f.organisme_id)
+    # one level of rows: an organisme's own, else the réseau's or the nation's roll-up
+    if not f.organisme_id and kind == R.RESEAU:
+        conditions.append(model.organisme_id == agregats.TOUS)
+    elif not f.organisme_id and kind == R.NATIONAL:
+        conditions += [model.reseau_id == agregats.TOUS, model.organisme_id == agregats.TOUS]
     return conditions
 
 
@@ -462,24 +467,26 @@ ETAPES = ("creation_prealable", "prealable_finale", "finale_envoi", "envoi_decis
 
 def _durees(faits: list) -> list[tuple[str, Optional[float], int]]:
     """Median durations between the steps, in days, over the dossiers' facts: computed by
-    PostgreSQL (percentile_cont, one statement); elsewhere (SQLite) from the dates read."""
+    PostgreSQL (percentile_cont over the matching facts' stored durations, one statement; the
+    national figures by position in the durations' indexes); elsewhere (SQLite) from the
+    dates read."""
     labels = {"creation_prealable": _("Création → évaluation préalable"),
               "prealable_finale": _("Évaluation préalable → évaluation finale"),
               "finale_envoi": _("Dernière évaluation validée → envoi en certification"),
               "envoi_decision": _("Envoi en certification → décision du jury")}
     F = StatsDossier
-    validee = func.coalesce(F.finale_le, F.prealable_le)  # what made it « à envoyer »
-    pairs = {"creation_prealable": (F.cree_le, F.prealable_le),
-             "prealable_finale": (F.prealable_le, F.finale_le),
-             "finale_envoi": (validee, F.envoi_le), "envoi_decision": (F.envoi_le, F.decision_le)}
+    colonnes = {"creation_prealable": F.duree_prealable, "prealable_finale": F.duree_finale,
+                "finale_envoi": F.duree_envoi, "envoi_decision": F.duree_decision}
     if db.session.get_bind().dialect.name == "postgresql":
+        if not faits:  # national, unfiltered: by position in each duration's index
+            return [(labels[k], *m) for k, m in zip(colonnes, _medianes_indexees(
+                list(colonnes.values())))]
         columns = []
-        for a, b in pairs.values():
-            days = case((b >= a, cast(extract("epoch", b - a), Float) / 86400.0))
-            columns += [func.percentile_cont(0.5).within_group(days), func.count(days)]
+        for column in colonnes.values():
+            columns += [func.percentile_cont(0.5).within_group(column), func.count(column)]
         row = db.session.execute(select(*columns).where(*faits)).one()
         return [(labels[k], round(row[2 * i], 1) if row[2 * i + 1] else None,
-                 row[2 * i + 1]) for i, k in enumerate(pairs)]
+                 row[2 * i + 1]) for i, k in enumerate(colonnes)]
     values: dict[str, list[float]] = {k: [] for k in ETAPES}
     for cree, pre, fin, env, dec in db.session.execute(
             select(F.cree_le, F.prealable_le, F.finale_le, F.envoi_le, F.decision_le)
@@ -491,6 +498,28 @@ def _durees(faits: list) -> list[tuple[str, Optional[float], int]]:
                 values[key].append((b - a).total_seconds() / 86400)
     return [(labels[k], round(statistics.median(v), 1) if v else None, len(v))
             for k, v in values.items()]
+
+
+def _medianes_indexees(colonnes: list) -> list[tuple[Optional[float], int]]:
+    """percentile_cont(0.5) of each duration over every dossier, from its partial index: the
+    counts (one statement), then the one or two middle values of each (one statement): index
+    scans to the middle, not sorts of a million values; interpolated as PostgreSQL does."""
+    counts = db.session.execute(select(*[
+        select(func.count()).select_from(StatsDossier).where(c.is_not(None)).scalar_subquery()
+        for c in colonnes])).one()
+    middles = db.session.execute(select(*[
+        func.array(select(c).where(c.is_not(None)).order_by(c)
+                   .offset(max(n - 1, 0) // 2).limit(2).scalar_subquery())
+        for c, n in zip(colonnes, counts)])).one()
+    out = []
+    for n, milieu in zip(counts, middles):
+        if not n:
+            out.append((None, 0))
+            continue
+        bas = milieu[0]
+        haut = milieu[1] if n % 2 == 0 else bas
+        out.append((round(bas + (haut - bas) * 0.5, 1), n))
+    return out
 
 
 def choix_filtres(by: Any, f: Filtres) -> dict:

@@ -4,8 +4,8 @@ stats_dossier (one row of facts per candidature), stats_flux_mois / stats_flux_j
 events of the monthly flows per réseau and organisme), stats_acquisition (results acquis /
 total per réseau, organisme, month of creation, type d'évaluation and sous-domaine),
 stats_compteurs (dossiers per réseau, organisme, month of creation, status and motive). They are
-kept in the transactions that change their sources (services/agregats.py); the upgrade fills
-them from the existing data (the same set-based statements as `flask clea stats-recalculer`).
+kept in the transactions that change their sources (services/agregats.py); 0017 fills them
+from the existing data (the same set-based statements as `flask clea stats-recalculer`).
 
 Revision ID: 14b0aggregates
 Revises: 13e0files
@@ -92,9 +92,8 @@ def upgrade():
             'complement')],
         sa.PrimaryKeyConstraint('reseau_id', 'organisme_id', 'mois', 'statut', 'motif_abandon'))
     op.create_index('ix_stats_compteurs_organisme', 'stats_compteurs', ['organisme_id', 'mois'])
-    from app.services import agregats
-
-    agregats.recalculer_sur(op.get_bind())
+    # filled by 0017_stats_rollups, the last change of these tables: the recomputation is the
+    # application's code of today, which writes today's columns
 
 
 def downgrade():
