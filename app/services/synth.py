@@ -262,8 +262,13 @@ class _Generateur:
         self.etape("Agrégats recalculés", t0)
         t0 = time.monotonic()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # the tables the lists and the Stats page read by index only are vacuumed (their
+            # visibility map set, as autovacuum leaves a base in service); the rest analysed
+            conn.execute(text("VACUUM (ANALYZE) candidature, candidat, stats_dossier, "
+                              "stats_compteurs, stats_flux_mois, stats_flux_jour, "
+                              "stats_acquisition"))
             conn.execute(text("ANALYZE"))
-        self.etape("ANALYZE", t0)
+        self.etape("VACUUM et ANALYZE", t0)
         self.bilan.total = time.monotonic() - started
         return self.bilan
 
