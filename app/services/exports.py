@@ -14,10 +14,13 @@ while being written, moved into place by the commit that makes the job « prête
 the commit that expires it, and the sweep (job balayer_fichiers) finishes what a crash
 interrupted.
 
-The writer was chosen by measurement (bench/xlsx_writers.py, pyproject.toml): rows are read
-by batches of BATCH dossiers, as plain columns, in two statements per batch (the rows with
-their steps, hours, decision, certificate and last evaluation joined; the results of those
-evaluations pivoted to one column per sous-domaine by the database), and handed to the writer as a stream: memory stays flat whatever the size."""
+The writer was chosen by measurement (bench/xlsx_writers.py, pyproject.toml). The parcours
+rows are read by batches of BATCH dossiers (keyset on the id), in two statements per batch
+(the batch's last id; its rows: plain columns, the steps, hours, decision, certificate, last
+evaluation and its results as bit masks, the labels translated by the database). On
+PostgreSQL a thread of its own reads and formats the next batches
+while the writer writes the current one (at most two batches ahead: memory stays flat);
+measured by bench/export_speed.py."""
 from __future__ import annotations
 
 import dataclasses
@@ -530,63 +533,68 @@ def _lots(execute: Callable[[Any], Any], lot_apres: Callable[[int, Optional[int]
 
 def lignes_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]]
                     ) -> Iterator[tuple]:
-    """One row per dossier of the perimeter and filters, by batches of BATCH: one statement
-    per batch (requete_parcours)."""
+    """One row per dossier of the perimeter and filters, by batches of BATCH, two statements
+    per batch (_lots, requete_parcours), read in line (bench/ and tests compare with it)."""
     en_sql = _dates_en_sql()
     for lot in _lots(db.session.execute, requete_parcours(by, f, sous_domaines, en_sql),
                      _formateur(sous_domaines, en_sql)):
         yield from lot
 
 
-def _lots_en_avance(engine, lot_apres: Callable[[int, Optional[int]], Any], ligne: Callable[[Any], tuple],
-                    profondeur: int = 2) -> Iterator[list]:
-    """The rows by batches of BATCH (_lots), read and formatted by a thread of their own on
-    a connection of their own, at most `profondeur` batches ahead of the writer: the
-    database prepares the next batch while the current one is written, and memory stays
-    bounded. An error of the reader is raised here; when the writer stops (error or end),
-    the reader stops before its next batch and its connection goes back to the pool."""
-    lots: queue.Queue = queue.Queue(maxsize=profondeur)
-    arret = threading.Event()
-    fin = object()
+class _LotsEnAvance:
+    """The rows by batches of BATCH (_lots), read and formatted by a thread of its own on a
+    connection of its own, started at once and at most `profondeur` batches ahead of the
+    writer: the database prepares the next batch while the current one is written, and
+    memory stays bounded. Iterated by the writer; an error of the reader is raised there.
+    close() (always called) stops the reader before its next batch and gives its connection
+    back to the pool, whether the writer ended or failed."""
 
-    def poser(item) -> bool:
-        while not arret.is_set():
+    def __init__(self, engine, lot_apres: Callable[[int, Optional[int]], Any],
+                 ligne: Callable[[Any], tuple], profondeur: int = 2):
+        self.engine, self.lot_apres, self.ligne = engine, lot_apres, ligne
+        self.lots: queue.Queue = queue.Queue(maxsize=profondeur)
+        self.arret = threading.Event()
+        self.fin = object()
+        self.lecteur = threading.Thread(target=self._lire, name="export-lecteur", daemon=True)
+        self.lecteur.start()
+
+    def _poser(self, item) -> bool:
+        while not self.arret.is_set():
             try:
-                lots.put(item, timeout=0.2)
+                self.lots.put(item, timeout=0.2)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def lire() -> None:
+    def _lire(self) -> None:
         try:
-            with engine.connect() as connection:
+            with self.engine.connect() as connection:
                 # for this export's statements only: PostgreSQL would JIT-compile each
                 # batch's statement (its cost passes jit_above_cost), which takes longer
                 # than running it, and would run it on parallel workers, which each build
                 # the same hash tables again, taking from the writer the cores it needs
                 connection.exec_driver_sql(
                     "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
-                for lot in _lots(connection.execute, lot_apres, ligne):
-                    if not poser(lot):
+                for lot in _lots(connection.execute, self.lot_apres, self.ligne):
+                    if not self._poser(lot):
                         return
-            poser(fin)
+            self._poser(self.fin)
         except BaseException as error:  # noqa: BLE001  (handed to the writer's thread)
-            poser(error)
+            self._poser(error)
 
-    reader = threading.Thread(target=lire, name="export-lecteur", daemon=True)
-    reader.start()
-    try:
+    def __iter__(self) -> Iterator[list]:
         while True:
-            item = lots.get()
-            if item is fin:
+            item = self.lots.get()
+            if item is self.fin:
                 return
             if isinstance(item, BaseException):
                 raise item
             yield item
-    finally:
-        arret.set()
-        reader.join()
+
+    def close(self) -> None:
+        self.arret.set()
+        self.lecteur.join()
 
 
 def _day(value) -> Optional[dt.date]:
@@ -599,7 +607,7 @@ def exporter(by: Any, f: Filtres, path: str, avancer: Progression = lambda n: No
     """Write the parcours export to `path`; returns the number of dossiers. Sheet
     « Parcours »: one row per dossier; sheet « Indicateurs »: the Stats page's figures
     (services/stats.indicateurs, read from the aggregates). On PostgreSQL the rows are read
-    by a thread of their own, a batch ahead of the writer (_lots_en_avance), started before
+    by a thread of their own, a batch ahead of the writer (_LotsEnAvance), started before
     the indicators are read; SQLite reads them in line."""
     verifier_acces(by)
     sous_domaines = _sous_domaines()
@@ -608,8 +616,8 @@ def exporter(by: Any, f: Filtres, path: str, avancer: Progression = lambda n: No
     en_sql = _dates_en_sql()
     lot_apres = requete_parcours(by, f, sous_domaines, en_sql)
     ligne = _formateur(sous_domaines, en_sql)
-    if en_sql:
-        source = _lots_en_avance(db.engine, lot_apres, ligne)
+    if en_sql:  # the reader starts now, while the indicators are read
+        source: Any = _LotsEnAvance(db.engine, lot_apres, ligne)
     else:
         source = _lots(db.session.execute, lot_apres, ligne)
     try:
