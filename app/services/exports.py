@@ -14,30 +14,36 @@ while being written, moved into place by the commit that makes the job « prête
 the commit that expires it, and the sweep (job balayer_fichiers) finishes what a crash
 interrupted.
 
-The writer was chosen by measurement (bench/xlsx_writers.py, pyproject.toml): rows are read
-by batches of BATCH dossiers, as plain columns, in two statements per batch (the rows with
-their steps, hours, decision, certificate and last evaluation joined; the results of those
-evaluations pivoted to one column per sous-domaine by the database), and handed to the writer as a stream: memory stays flat whatever the size."""
+The writer was chosen by measurement (bench/xlsx_writers.py, pyproject.toml). The parcours
+rows are read by batches of BATCH dossiers (keyset on the id), in two statements per batch
+(the batch's last id; its rows: plain columns, the steps, hours, decision, certificate, last
+evaluation and its results as bit masks, the labels translated by the database). On
+PostgreSQL a thread of its own reads and formats the next batches
+while the writer writes the current one (at most two batches ahead: memory stays flat);
+measured by bench/export_speed.py."""
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import json
 import logging
+import itertools
 import os
+import queue
 import secrets
+import threading
 from typing import Any, Callable, Iterator, Optional
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, literal, select, update
+from sqlalchemy import BigInteger, Date, Float, and_, case, cast, func, literal, select, update
 from werkzeug.exceptions import NotFound
 
 from app.extensions import db
 from app.models import Certificat, Certificateur, Etablissement, ExportJob, Organisme, Utilisateur
 from app.models import candidature as C
-from app.models.candidature import Candidat, Candidature
+from app.models.candidature import Candidat, Candidature, HistoriqueStatut
 from app.models.evaluation import Evaluation, Formation, ResultatEvaluation
 from app.models.jury import DecisionJury
 from app.models.referentiel import Domaine, SousDomaine
@@ -46,11 +52,11 @@ from app.security.access import is_national
 from . import audit, notifications, stockage
 from . import candidatures as dossiers
 from .errors import ForbiddenError, RuleError, ServiceError
-from .stats import Filtres, _dossiers, _etapes, _periode, indicateurs, verifier_acces
+from .stats import Filtres, _dossiers, _periode, indicateurs, verifier_acces
 
 log = logging.getLogger(__name__)
 
-BATCH = 10_000  # dossiers read per batch (two statements each)
+BATCH = 10_000  # dossiers read per batch (two statements each), formatted, written
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EN_ATTENTE, EN_COURS, PRETE, ECHOUEE, EXPIREE = ExportJob.STATUTS
 STATUTS = {EN_ATTENTE: _l("En attente"), EN_COURS: _l("En cours"), PRETE: _l("Prête"),
@@ -304,8 +310,11 @@ def _ecrire(path: str, feuilles: list[Feuille]) -> None:
     book.save()
 
 
-def _compte(lignes: Iterator[list], avancer: Progression, pas: int = BATCH):
-    """Pass the rows through, telling the progress every `pas` rows; `compte.n` at the end."""
+def _compte(lignes: Iterator[list], avancer: Progression, pas: Optional[int] = None):
+    """Pass the rows through, telling the progress every `pas` rows (BATCH: after each batch
+    read); `compte.n` at the end."""
+    pas = pas or BATCH
+
     class compte:
         n = 0
 
@@ -336,99 +345,256 @@ def entetes_parcours(sous_domaines: list[tuple[int, str]]) -> list[str]:
             *(label for _id, label in sous_domaines)]
 
 
-def _requete_lot(ids, dernier: int):
-    """The rows of the next batch, in one statement: plain columns, the steps' dates, hours,
-    last decision, certificate and last finalized evaluation."""
-    lot = (select(Candidature.id).where(Candidature.id.in_(ids), Candidature.id > dernier)
-           .order_by(Candidature.id).limit(BATCH).cte("lot"))
-    dans_lot = select(lot.c.id)
-    etapes = _etapes(dans_lot).subquery("etapes")
-    derniere = (select(Evaluation.candidature_id.label("cid"),
-                       func.max(Evaluation.id).label("eid"))
-                .where(Evaluation.candidature_id.in_(dans_lot),
-                       Evaluation.statut == "finalisee")
-                .group_by(Evaluation.candidature_id).subquery("derniere"))
-    heures = (select(Formation.candidature_id.label("cid"),
-                     func.sum(Formation.duree_heures).label("h"))
-              .where(Formation.candidature_id.in_(dans_lot))
-              .group_by(Formation.candidature_id).subquery("heures"))
-    decision_id = (select(DecisionJury.candidature_id.label("cid"),
-                          func.max(DecisionJury.id).label("did"))
-                   .where(DecisionJury.candidature_id.in_(dans_lot))
-                   .group_by(DecisionJury.candidature_id).subquery("decision_id"))
-    ev = Evaluation.__table__.alias("ev")
-    dj = DecisionJury.__table__.alias("dj")
-    cols = list(etapes.c)
-    return (select(Candidature.id, Candidat.nom_naissance, Candidat.nom_usage,
-                   Candidat.prenoms, Candidat.date_naissance, Candidat.email,
-                   Organisme.raison_sociale, Etablissement.nom, Candidature.type_public,
-                   Candidature.niveau_formation, Candidature.statut, Candidature.created_on,
-                   *cols[2:6], ev.c.id, ev.c.type, ev.c.resultat, heures.c.h,
-                   dj.c.decision, Certificat.numero)
-            .join(lot, lot.c.id == Candidature.id)
-            .join(Candidat, Candidat.id == Candidature.candidat_id)
-            .join(Etablissement, Etablissement.id == Candidature.etablissement_id)
-            .join(Organisme, Organisme.id == Etablissement.organisme_id)
-            .outerjoin(etapes, cols[0] == Candidature.id)
-            .outerjoin(derniere, derniere.c.cid == Candidature.id)
-            .outerjoin(ev, ev.c.id == derniere.c.eid)
-            .outerjoin(heures, heures.c.cid == Candidature.id)
-            .outerjoin(decision_id, decision_id.c.cid == Candidature.id)
-            .outerjoin(dj, dj.c.id == decision_id.c.did)
-            .outerjoin(Certificat, Certificat.candidature_id == Candidature.id)
-            .order_by(Candidature.id))
+def _libelle(column, labels: dict[str, str]):
+    """The translated label of a code column, by the database ('' for none or unknown): the
+    labels are translated once, in Python, and sent as the statement's parameters."""
+    return case(*((column == code, literal(label)) for code, label in labels.items()),
+                else_=literal(""))
 
 
-def _requete_resultats(evals: list[int], sous_domaines: list[tuple[int, str]], acquis: str,
-                       non_acquis: str):
-    """The results of these evaluations, one row each, one column per sous-domaine
-    (« Acquis » / « Non acquis »), pivoted by the database (read by the evaluation's index:
-    the ids are given)."""
+def _masques(sous_domaines: list[tuple[int, str]]) -> list:
+    """The results of an evaluation as integers, PAR_MASQUE sous-domaines each: bit i set
+    when the i-th is acquired, bit PAR_MASQUE + i when it is not (neither: no result, or
+    no answer). Summed by the database over the evaluation's results (one result per
+    sous-domaine, so the bits add without carry): far cheaper for it than one text column
+    per sous-domaine."""
     R = ResultatEvaluation
-    return (select(R.evaluation_id, *(
-        func.max(case((and_(R.sous_domaine_id == sd_id, R.acquis.is_(True)), literal(acquis)),
-                      (and_(R.sous_domaine_id == sd_id, R.acquis.is_(False)),
-                       literal(non_acquis))))
-        for sd_id, _label in sous_domaines))
-        .where(R.evaluation_id.in_(evals)).group_by(R.evaluation_id))
+    columns = []
+    for start in range(0, len(sous_domaines), PAR_MASQUE):
+        groupe = sous_domaines[start:start + PAR_MASQUE]
+        acquis = case(*((R.sous_domaine_id == sd_id, literal(1 << i)) for i, (sd_id, _l)
+                        in enumerate(groupe)), else_=literal(0))
+        non_acquis = case(*((R.sous_domaine_id == sd_id, literal(1 << (PAR_MASQUE + i)))
+                            for i, (sd_id, _l) in enumerate(groupe)), else_=literal(0))
+        columns.append(cast(func.sum(case((R.acquis.is_(True), acquis),
+                                          (R.acquis.is_(False), non_acquis),
+                                          else_=literal(0))), BigInteger))
+    return columns
 
 
-def lignes_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]]
-                    ) -> Iterator[list]:
-    """One row per dossier of the perimeter and filters, by batches of BATCH (keyset on the
-    id): two statements per batch (the rows; the results of their last evaluations)."""
+PAR_MASQUE = 28  # sous-domaines per integer (2 × 28 bits: a 64-bit integer)
+CHUNK = 7        # bits decoded at once by a table built once (128 × 128 entries)
+
+
+def _decodeur(n: int, acquis: str, non_acquis: str) -> Callable[[tuple], tuple]:
+    """From the masks of a row to its n sous-domaine cells (« Acquis », « Non acquis » or
+    None), by a table of CHUNK bits built once: a few lookups per row, not n tests."""
+    def cell(a: int, na: int, i: int):
+        return acquis if a >> i & 1 else non_acquis if na >> i & 1 else None
+
+    table = [[tuple(cell(a, na, i) for i in range(CHUNK)) for na in range(1 << CHUNK)]
+             for a in range(1 << CHUNK)]
+    vide = (None,) * n
+    plan = []  # (mask index, shift, cells kept)
+    for start in range(0, n, PAR_MASQUE):
+        size = min(PAR_MASQUE, n - start)
+        for shift in range(0, size, CHUNK):
+            plan.append((start // PAR_MASQUE, shift, min(CHUNK, size - shift)))
+    plein = all(keep == CHUNK for _m, _s, keep in plan)
+    bits = (1 << CHUNK) - 1
+
+    def decode(masks: tuple) -> tuple:
+        if masks[0] is None:  # no finalized evaluation, or one without results
+            return vide
+        out: tuple = ()
+        for index, shift, keep in plan:
+            mask = masks[index]
+            cells = table[mask >> shift & bits][mask >> (PAR_MASQUE + shift) & bits]
+            out += cells if plein else cells[:keep]
+        return out
+    return decode
+
+
+def requete_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]],
+                     dates_en_sql: bool) -> Callable[[int, Optional[int]], Any]:
+    """The statement of one batch: (dernier, borne) → the dossiers of the perimeter and
+    filters whose id is in ]dernier, borne] (borne: the BATCH-th id after dernier, None for
+    the last batch; _borne), in the order of the ids, ready for the writer but for the name
+    in capitals and the results' masks: plain columns, the steps' dates, hours, last
+    decision, certificate, last finalized evaluation and its results (their masks, one
+    correlated subquery, read by the evaluation's index), the labels translated once and
+    sent as parameters. Each table is read once per batch, on its candidature_id index over
+    the batch's range of ids: the database's work per statement stays small and well
+    estimated, and the next batch is prepared while the current one is written."""
     from .certification import DECISIONS as DECISION_LABELS
 
     ids = _dossiers(by, f)
-    # labels translated once, not once per cell
+    jour = (lambda column: cast(column, Date)) if dates_en_sql else (lambda column: column)
+    publics = {c: str(l) for c, l in dossiers.TYPES_PUBLIC.items()}
+    statuts = {c: str(l) for c, l in dossiers.STATUTS.items()}
     types_eval = {"prealable": _("préalable"), "finale": _("finale")}
     resultats_eval = {"valide": _("Validé"), "non_valide": _("Non validé")}
-    statuts = {code: str(label) for code, label in dossiers.STATUTS.items()}
-    publics = {code: str(label) for code, label in dossiers.TYPES_PUBLIC.items()}
-    decisions_ = {code: str(label) for code, label in DECISION_LABELS.items()}
-    acquis, non_acquis = _("Acquis"), _("Non acquis")
-    vide = (None,) * len(sous_domaines)
-    dernier = 0
+    decisions_ = {c: str(l) for c, l in DECISION_LABELS.items()}
+    masques = _masques(sous_domaines)
+    vide = literal("")
+    E, H, D, R = Evaluation, HistoriqueStatut, DecisionJury, ResultatEvaluation
+    finalisee = E.statut == "finalisee"
+
+    def lot_apres(dernier: int, borne: Optional[int]):
+        def dans(column):  # the batch's range, then the perimeter and filters
+            return and_(column > dernier, *([column <= borne] if borne else []),
+                        column.in_(ids))
+
+        evals = (select(E.candidature_id.label("cid"),
+                        func.min(E.finalisee_le).filter(E.type == "prealable", finalisee)
+                        .label("pre"),
+                        func.max(E.finalisee_le).filter(E.type == "finale", finalisee,
+                                                        E.resultat == "valide").label("fin"),
+                        func.max(E.id).filter(finalisee).label("eid"))
+                 .where(dans(E.candidature_id)).group_by(E.candidature_id).subquery("evals"))
+        envoi = (select(H.candidature_id.label("cid"), func.min(H.le).label("env"))
+                 .where(dans(H.candidature_id), H.vers == C.ATTENTE_JURY,
+                        H.de == C.A_ENVOYER)
+                 .group_by(H.candidature_id).subquery("envoi"))
+        decisions = (select(D.candidature_id.label("cid"),
+                            func.max(D.le).filter(D.decision != "complement").label("dec"),
+                            func.max(D.id).label("did"))
+                     .where(dans(D.candidature_id)).group_by(D.candidature_id)
+                     .subquery("decisions"))
+        heures = (select(Formation.candidature_id.label("cid"),
+                         func.sum(Formation.duree_heures).label("h"))
+                  .where(dans(Formation.candidature_id))
+                  .group_by(Formation.candidature_id).subquery("heures"))
+        ev = E.__table__.alias("ev")
+        dj = D.__table__.alias("dj")
+        return (select(
+            Candidature.id, Candidat.nom_naissance, func.coalesce(Candidat.nom_usage, vide),
+            Candidat.prenoms, Candidat.date_naissance, func.coalesce(Candidat.email, vide),
+            Organisme.raison_sociale, Etablissement.nom,
+            _libelle(Candidature.type_public, publics), Candidature.niveau_formation,
+            _libelle(Candidature.statut, statuts), jour(Candidature.created_on),
+            jour(evals.c.pre), jour(evals.c.fin), jour(envoi.c.env), jour(decisions.c.dec),
+            _libelle(ev.c.type, types_eval), _libelle(ev.c.resultat, resultats_eval),
+            func.coalesce(cast(heures.c.h, Float), literal(0.0)),
+            _libelle(dj.c.decision, decisions_), func.coalesce(Certificat.numero, vide),
+            *(select(masque).where(R.evaluation_id == evals.c.eid).scalar_subquery()
+              for masque in masques))
+            .join(Candidat, Candidat.id == Candidature.candidat_id)
+            .join(Etablissement, Etablissement.id == Candidature.etablissement_id)
+            .join(Organisme, Organisme.id == Etablissement.organisme_id)
+            .outerjoin(evals, evals.c.cid == Candidature.id)
+            .outerjoin(ev, ev.c.id == evals.c.eid)
+            .outerjoin(envoi, envoi.c.cid == Candidature.id)
+            .outerjoin(decisions, decisions.c.cid == Candidature.id)
+            .outerjoin(dj, dj.c.id == decisions.c.did)
+            .outerjoin(heures, heures.c.cid == Candidature.id)
+            .outerjoin(Certificat, Certificat.candidature_id == Candidature.id)
+            .where(dans(Candidature.id))
+            .order_by(Candidature.id))
+
+    def borne(dernier: int):
+        """The BATCH-th id of the perimeter after dernier (None: fewer are left)."""
+        return (select(Candidature.id).where(Candidature.id.in_(ids),
+                                             Candidature.id > dernier)
+                .order_by(Candidature.id).offset(BATCH - 1).limit(1))
+
+    lot_apres.borne = borne  # type: ignore[attr-defined]
+    return lot_apres
+
+
+DATES = slice(11, 16)  # the steps' dates in a row of requete_parcours
+MASQUES = 21           # where the results' masks start
+
+
+def _formateur(sous_domaines: list[tuple[int, str]], dates_en_sql: bool
+               ) -> Callable[[Any], tuple]:
+    """A row of requete_parcours → the cells of the sheet (what is left to Python: the name
+    in capitals, the results decoded, and on SQLite the dates, which it hands back as
+    timestamps or text)."""
+    decode = _decodeur(len(sous_domaines), _("Acquis"), _("Non acquis"))
+    if dates_en_sql:
+        def ligne(row) -> tuple:
+            return (row[0], row[1].upper(), *row[2:MASQUES], *decode(row[MASQUES:]))
+    else:
+        def ligne(row) -> tuple:
+            return (row[0], row[1].upper(), *row[2:11], *map(_day, row[DATES]),
+                    *row[16:MASQUES], *decode(row[MASQUES:]))
+    return ligne
+
+
+def _dates_en_sql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _lots(execute: Callable[[Any], Any], lot_apres: Callable[[int, Optional[int]], Any],
+          ligne: Callable[[Any], tuple]) -> Iterator[list]:
+    """The formatted rows, batch after batch (two statements each: its last id, its rows),
+    until the last, shorter one."""
+    dernier: int = 0
     while True:
-        batch = db.session.execute(_requete_lot(ids, dernier)).all()
-        if not batch:
+        borne = execute(lot_apres.borne(dernier)).scalar()
+        batch = execute(lot_apres(dernier, borne)).all()
+        if batch:
+            dernier = batch[-1][0]
+            yield list(map(ligne, batch))
+        if borne is None:
             return
-        dernier = batch[-1][0]
-        evals = [row[16] for row in batch if row[16] is not None]
-        resultats = {row[0]: row[1:] for row in db.session.execute(_requete_resultats(
-            evals, sous_domaines, acquis, non_acquis))} if evals else {}
-        for (cid, nom, usage, prenoms, naissance, email, organisme, etab, public, niveau,
-             statut, cree, pre, fin, env, dec, eid, etype, eres, heures, decision,
-             numero) in batch:
-            yield [cid, nom.upper(), usage or "", prenoms, naissance, email or "", organisme,
-                   etab, publics.get(public, ""), niveau, statuts.get(statut, ""),
-                   _day(cree), _day(pre), _day(fin), _day(env), _day(dec),
-                   types_eval.get(etype, "") if eid else "",
-                   resultats_eval.get(eres, "") if eid else "", float(heures or 0),
-                   decisions_.get(decision, "") if decision else "", numero or "",
-                   *(resultats.get(eid) or vide)]
-        if len(batch) < BATCH:
-            return
+
+
+def lignes_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]]
+                    ) -> Iterator[tuple]:
+    """One row per dossier of the perimeter and filters, by batches of BATCH, two statements
+    per batch (_lots, requete_parcours), read in line (bench/ and tests compare with it)."""
+    en_sql = _dates_en_sql()
+    for lot in _lots(db.session.execute, requete_parcours(by, f, sous_domaines, en_sql),
+                     _formateur(sous_domaines, en_sql)):
+        yield from lot
+
+
+class _LotsEnAvance:
+    """The rows by batches of BATCH (_lots), read and formatted by a thread of its own on a
+    connection of its own, started at once and at most `profondeur` batches ahead of the
+    writer: the database prepares the next batch while the current one is written, and
+    memory stays bounded. Iterated by the writer; an error of the reader is raised there.
+    close() (always called) stops the reader before its next batch and gives its connection
+    back to the pool, whether the writer ended or failed."""
+
+    def __init__(self, engine, lot_apres: Callable[[int, Optional[int]], Any],
+                 ligne: Callable[[Any], tuple], profondeur: int = 2):
+        self.engine, self.lot_apres, self.ligne = engine, lot_apres, ligne
+        self.lots: queue.Queue = queue.Queue(maxsize=profondeur)
+        self.arret = threading.Event()
+        self.fin = object()
+        self.lecteur = threading.Thread(target=self._lire, name="export-lecteur", daemon=True)
+        self.lecteur.start()
+
+    def _poser(self, item) -> bool:
+        while not self.arret.is_set():
+            try:
+                self.lots.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _lire(self) -> None:
+        try:
+            with self.engine.connect() as connection:
+                # for this export's statements only: PostgreSQL would JIT-compile each
+                # batch's statement (its cost passes jit_above_cost), which takes longer
+                # than running it, and would run it on parallel workers, which each build
+                # the same hash tables again, taking from the writer the cores it needs
+                connection.exec_driver_sql(
+                    "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
+                for lot in _lots(connection.execute, self.lot_apres, self.ligne):
+                    if not self._poser(lot):
+                        return
+            self._poser(self.fin)
+        except BaseException as error:  # noqa: BLE001  (handed to the writer's thread)
+            self._poser(error)
+
+    def __iter__(self) -> Iterator[list]:
+        while True:
+            item = self.lots.get()
+            if item is self.fin:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self.arret.set()
+        self.lecteur.join()
 
 
 def _day(value) -> Optional[dt.date]:
@@ -439,17 +605,31 @@ def _day(value) -> Optional[dt.date]:
 
 def exporter(by: Any, f: Filtres, path: str, avancer: Progression = lambda n: None) -> int:
     """Write the parcours export to `path`; returns the number of dossiers. Sheet
-    « Parcours »: one row per dossier; sheet « Indicateurs »."""
+    « Parcours »: one row per dossier; sheet « Indicateurs »: the Stats page's figures
+    (services/stats.indicateurs, read from the aggregates). On PostgreSQL the rows are read
+    by a thread of their own, a batch ahead of the writer (_LotsEnAvance), started before
+    the indicators are read; SQLite reads them in line."""
     verifier_acces(by)
     sous_domaines = _sous_domaines()
     total = db.session.scalar(select(func.count()).select_from(_dossiers(by, f).subquery()))
     _total(avancer, total)
-    ind_rows = list(lignes_indicateurs(indicateurs(by, f)))
-    compte, rows = _compte(lignes_parcours(by, f, sous_domaines), avancer)
-    _ecrire(path, [Feuille(_("Parcours"), entetes_parcours(sous_domaines), rows),
-                   Feuille(_("Indicateurs"), [_("Indicateur"), _("Valeur"), _("Valeur 2"),
-                                               _("Valeur 3"), _("Valeur 4"), _("Valeur 5")],
-                           ind_rows, figee=False)])
+    en_sql = _dates_en_sql()
+    lot_apres = requete_parcours(by, f, sous_domaines, en_sql)
+    ligne = _formateur(sous_domaines, en_sql)
+    if en_sql:  # the reader starts now, while the indicators are read
+        source: Any = _LotsEnAvance(db.engine, lot_apres, ligne)
+    else:
+        source = _lots(db.session.execute, lot_apres, ligne)
+    try:
+        ind_rows = list(lignes_indicateurs(indicateurs(by, f)))
+        compte, rows = _compte(itertools.chain.from_iterable(source), avancer)
+        _ecrire(path, [Feuille(_("Parcours"), entetes_parcours(sous_domaines), rows),
+                       Feuille(_("Indicateurs"), [_("Indicateur"), _("Valeur"),
+                                                   _("Valeur 2"), _("Valeur 3"),
+                                                   _("Valeur 4"), _("Valeur 5")],
+                               ind_rows, figee=False)])
+    finally:
+        source.close()  # the reader stops (its connection goes back) if the writer failed
     return compte.n
 
 

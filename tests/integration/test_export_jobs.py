@@ -196,12 +196,12 @@ def test_rows_are_read_in_two_statements_per_batch(app, world, jeu, count_querie
 
     with count_queries() as one_batch:
         rows = list(exports.lignes_parcours(admin, f, sous_domaines))
-    assert len(rows) == 10 and len(reads(one_batch)) == 2  # the rows, their results
+    assert len(rows) == 10 and len(reads(one_batch)) == 2  # the batch's last id, its rows
     monkeypatch.setattr(exports, "BATCH", 3)
     with count_queries() as batches:
         again = list(exports.lignes_parcours(admin, f, sous_domaines))
     assert again == rows
-    # 4 batches of at most 3 rows: one statement each for the rows, at most one more for
-    # the results of their evaluations (none when no row of the batch has one)
-    assert sum("WITH lot" in s for s in reads(batches)) == 4
-    assert len(reads(batches)) <= 2 * 4
+    # 4 batches of at most 3 rows: for each, its last id (None for the last, shorter one)
+    # and its rows with their evaluation's results
+    assert sum("OFFSET" in s for s in reads(batches)) == 4
+    assert len(reads(batches)) == 2 * 4
