@@ -107,6 +107,10 @@ class Config:
     CLEA_SESSION_MAX_HOURS = int(os.environ.get("CLEA_SESSION_MAX_HOURS", "12"))
     # The password policy refuses the last N passwords of the user (the current one included)
     CLEA_PASSWORD_HISTORY = int(os.environ.get("CLEA_PASSWORD_HISTORY", "5"))
+    # How passwords are hashed (werkzeug's generate_password_hash method; services.passwords.
+    # hash_password): scrypt, deliberately slow. Not read from the environment: only the test
+    # configuration lowers it (TestConfig)
+    CLEA_PASSWORD_HASH_METHOD = "scrypt"
     # Two-factor login (TOTP, services/deux_facteurs.py): mandatory for Certif Pro and
     # Administrateur réseau when set (they must enrol after the password, before anything else);
     # the « Code de vérification » step lasts CLEA_2FA_LOGIN_SECONDS and allows
@@ -204,3 +208,11 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     MAIL_SERVER = None
     SERVER_NAME = None
+    # Cheap hashes for the test world's accounts and logins (a scrypt check costs 0.1-0.25 s
+    # on 2 cores, and the suite logs in thousands of times); the unknown-login dummy check
+    # costs the same. The production hashing (scrypt) is checked by
+    # tests/integration/test_password_hashing.py and by every browser test's login.
+    CLEA_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    AUTH_DB_FAKE_PASSWORD_HASH_CHECK = (
+        "pbkdf2:sha256:1000$GlxKcN9dgbTwsFf4$a9b845429eb007b2d4656b21"
+        "f1786270855a8aef69eb51ca3417547603f888c2")

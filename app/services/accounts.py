@@ -12,7 +12,7 @@ from typing import Any, Optional
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from app.extensions import db
 from app.models import AccountToken, Certificateur, Etablissement, Organisme, Reseau, Utilisateur
@@ -245,7 +245,7 @@ def create_user(data: dict, by: Any, password: Optional[str] = None) -> Utilisat
     user = Utilisateur(
         username=username,
         active=True,
-        password=generate_password_hash(password or secrets.token_urlsafe(32)),
+        password=passwords.hash_password(password or secrets.token_urlsafe(32)),
         created_by_fk=getattr(by, "id", None),
         **values,
     )
@@ -370,7 +370,7 @@ def request_password_reset(login: str, ip: str = "") -> None:
 def _set_password(user: Utilisateur, password: str) -> None:
     """Replace the password (policy already checked): the old one joins the history."""
     passwords.remember(user)
-    user.password = generate_password_hash(password)
+    user.password = passwords.hash_password(password)
     user.changed_on = _now()
 
 

@@ -11,12 +11,19 @@ from flask import current_app, g, has_request_context, request
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from .texte import normalize
 
 MIN_LENGTH = 12
 MIN_NAME_LETTERS = 3
+
+
+def hash_password(password: str) -> str:
+    """The digest stored for `password`, by CLEA_PASSWORD_HASH_METHOD (scrypt; the tests'
+    configuration uses a cheap pbkdf2). Checks read the method from the digest itself."""
+    return generate_password_hash(
+        password, method=current_app.config.get("CLEA_PASSWORD_HASH_METHOD", "scrypt"))
 
 
 def password_problems(password: str) -> list[str]:
