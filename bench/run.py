@@ -246,10 +246,12 @@ def load_data() -> dict:
 
     from app.extensions import db
 
+    load_before = os.getloadavg()
     started = time.perf_counter()
-    synth.generer(N, SEED)
+    bilan = synth.generer(N, SEED)
     info = {"source": f"`app.services.synth.generer({N}, {SEED})`",
-            "synth_s": time.perf_counter() - started}
+            "synth_s": time.perf_counter() - started, "synth_steps": bilan.durees,
+            "load_before": load_before}
     db.session.execute(text("ANALYZE"))
     db.session.commit()
     q = lambda sql, **p: db.session.execute(text(sql), p).scalar()  # noqa: E731
@@ -611,6 +613,13 @@ def write_report(info, measured, export, mixed_result, pg_version) -> None:
         f"| synth of {num(N)} candidatures | {info['synth_s']:.1f} s | — | — | 1 000 000 in < 15 min"
         f": {mark(info['synth_s'] * 1_000_000 / N < SYNTH_S_PER_MILLION)} (extrapolated "
         f"linearly below 1 000 000) |",
+        "",
+        f"Synth, step by step (machine load average before the run: "
+        f"{' / '.join(f'{x:.2f}' for x in info['load_before'])}):",
+        "",
+        "| step | s |",
+        "|---|---|",
+        *[f"| {label} | {seconds:.1f} |" for label, seconds in info["synth_steps"]],
         "",
     ]
     REPORT.write_text("\n".join(out))

@@ -435,33 +435,6 @@ def _acquisition(by: Any, f: Filtres) -> list[dict]:
     return out
 
 
-def _etapes(ids):
-    """Per dossier: creation, préalable, finale, sending, decision dates (one row each)."""
-    prealable = (select(Evaluation.candidature_id, func.min(Evaluation.finalisee_le).label("d"))
-                 .where(Evaluation.type == "prealable", Evaluation.statut == "finalisee",
-                        Evaluation.candidature_id.in_(ids))
-                 .group_by(Evaluation.candidature_id).subquery())
-    finale = (select(Evaluation.candidature_id, func.max(Evaluation.finalisee_le).label("d"))
-              .where(Evaluation.type == "finale", Evaluation.statut == "finalisee",
-                     Evaluation.resultat == "valide", Evaluation.candidature_id.in_(ids))
-              .group_by(Evaluation.candidature_id).subquery())
-    envoi = (select(HistoriqueStatut.candidature_id, func.min(HistoriqueStatut.le).label("d"))
-             .where(HistoriqueStatut.vers == C.ATTENTE_JURY, HistoriqueStatut.de == C.A_ENVOYER,
-                    HistoriqueStatut.candidature_id.in_(ids))
-             .group_by(HistoriqueStatut.candidature_id).subquery())
-    decision = (select(DecisionJury.candidature_id, func.max(DecisionJury.le).label("d"))
-                .where(DecisionJury.decision != "complement",
-                       DecisionJury.candidature_id.in_(ids))
-                .group_by(DecisionJury.candidature_id).subquery())
-    return (select(Candidature.id, Candidature.created_on, prealable.c.d, finale.c.d,
-                   envoi.c.d, decision.c.d)
-            .outerjoin(prealable, prealable.c.candidature_id == Candidature.id)
-            .outerjoin(finale, finale.c.candidature_id == Candidature.id)
-            .outerjoin(envoi, envoi.c.candidature_id == Candidature.id)
-            .outerjoin(decision, decision.c.candidature_id == Candidature.id)
-            .where(Candidature.id.in_(ids)))
-
-
 ETAPES = ("creation_prealable", "prealable_finale", "finale_envoi", "envoi_decision")
 
 

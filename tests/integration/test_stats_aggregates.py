@@ -162,30 +162,13 @@ def _etapes(ids):
 ETAPES = ("creation_prealable", "prealable_finale", "finale_envoi", "envoi_decision")
 
 
-def _durees(ids) -> list[tuple[str, Optional[float], int]]:
-    labels = {"creation_prealable": stats._("Création → évaluation préalable"),
-              "prealable_finale": stats._("Évaluation préalable → évaluation finale"),
-              "finale_envoi": stats._("Dernière évaluation validée → envoi en certification"),
-              "envoi_decision": stats._("Envoi en certification → décision du jury")}
-    values: dict[str, list[float]] = {k: [] for k in ETAPES}
-    for _id, cree, pre, fin, env, dec in db.session.execute(
-            _etapes(ids).execution_options(yield_per=BATCH)):
-        validee = fin or pre  # the evaluation that made the dossier « à envoyer »
-        for key, a, b in (("creation_prealable", cree, pre), ("prealable_finale", pre, fin),
-                          ("finale_envoi", validee, env), ("envoi_decision", env, dec)):
-            if a and b and b >= a:
-                values[key].append((b - a).total_seconds() / 86400)
-    return [(labels[k], round(statistics.median(v), 1) if v else None, len(v))
-            for k, v in values.items()]
-
-
 def durees_directes(ids):
     labels = {"creation_prealable": stats._("Création → évaluation préalable"),
               "prealable_finale": stats._("Évaluation préalable → évaluation finale"),
               "finale_envoi": stats._("Dernière évaluation validée → envoi en certification"),
               "envoi_decision": stats._("Envoi en certification → décision du jury")}
-    values = {k: [] for k in stats.ETAPES}
-    for _id, cree, pre, fin, env, dec in db.session.execute(stats._etapes(ids)):
+    values = {k: [] for k in ETAPES}
+    for _id, cree, pre, fin, env, dec in db.session.execute(_etapes(ids)):
         validee = fin or pre
         for key, a, b in (("creation_prealable", cree, pre), ("prealable_finale", pre, fin),
                           ("finale_envoi", validee, env), ("envoi_decision", env, dec)):
