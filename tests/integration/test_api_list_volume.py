@@ -21,7 +21,7 @@ from app.services.pages import encode
 from tests.conftest import BACKENDS
 from tests.integration.test_candidatures import habiliter
 from tests.integration.test_list_pages import bulk_dossiers
-from tests.integration.test_list_volume import SYNTH, VOLUME, assert_on_indexes, statements
+from tests.integration.test_list_volume import VOLUME, assert_on_indexes, charger_volume, statements
 
 URL = "/api/v1/candidature/"
 BUDGET = 15
@@ -202,13 +202,7 @@ def test_statements_constant_whatever_the_rows(app, world, api_token, count_quer
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_api_list_plans_at_volume(app, world, api_token):
-    habiliter(world, "etab_a1")
-    db.session.commit()
-    with db.engine.connect() as connection:  # one INSERT … SELECT per table, then ANALYZE
-        raw = connection.connection.driver_connection
-        raw.autocommit = True
-        raw.execute(SYNTH.format(n=VOLUME, etab=world.ids["etab_a1"]))
-    assert db.session.scalar(select(db.func.count()).select_from(Candidature)) == VOLUME
+    charger_volume(world)
     client = app.test_client()
     for username, index in (("admin_reseau_a", "ix_candidature_reseau_liste"),
                             ("certif_pro_a", "ix_candidature_liste"),

@@ -301,16 +301,22 @@ def assert_on_indexes(seen: list, tables=("candidature", "candidat")) -> list[st
     return used
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
-def test_plans_at_volume(app, world):
+def charger_volume(world) -> None:
+    """VOLUME dossiers in établissement etab_a1 (habilitated): one INSERT … SELECT per table,
+    then ANALYZE."""
     habiliter(world, "etab_a1")
     db.session.commit()
-    with db.engine.connect() as connection:  # one INSERT … SELECT per table, then ANALYZE
+    with db.engine.connect() as connection:
         raw = connection.connection.driver_connection
         raw.autocommit = True
         raw.execute(SYNTH.format(n=VOLUME, etab=world.ids["etab_a1"]))
     assert db.session.scalar(select(db.func.count()).select_from(Candidature)) == VOLUME
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_plans_at_volume(app, world):
+    charger_volume(world)
     for username, index in (("admin_reseau_a", "ix_candidature_reseau_liste"),
                             ("certif_pro_a", "ix_candidature_liste"),
                             ("admin_organisme_a", "ix_candidature_organisme_liste"),
