@@ -83,6 +83,10 @@ class Candidat(Model):
     def __str__(self) -> str:
         return self.nom_complet
 
+# in the jury's examination: sent to a session, decision awaited (services/certification)
+EN_EXAMEN_SQL = (f"statut IN ('{ATTENTE_CERTIFICATION}', '{COMPLETEE}') "
+                 f"AND session_jury_id IS NOT NULL")
+
 
 class Candidature(Model):
     __tablename__ = "candidature"
@@ -102,6 +106,12 @@ class Candidature(Model):
         Index("ix_candidature_organisme_liste", "organisme_id", "updated_on", "id"),
         Index("ix_candidature_etab_liste", "etablissement_id", "updated_on", "id"),
         Index("ix_candidature_certificateur_liste", "certificateur_id", "updated_on", "id"),
+        # a status in the lists' order: « Derniers dossiers certifiés » of the home page
+        # (certified long ago, far down ix_candidature_liste) and the counts by status
+        Index("ix_candidature_statut_liste", "statut", "updated_on", "id"),
+        # « Dossiers à examiner par le jury »: the few in examination, per certificateur
+        Index("ix_candidature_en_examen", "certificateur_id",
+              postgresql_where=text(EN_EXAMEN_SQL), sqlite_where=text(EN_EXAMEN_SQL)),
         {"extend_existing": True},
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -117,7 +127,7 @@ class Candidature(Model):
         ForeignKey("organisme.id", ondelete="RESTRICT"))
     reseau_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("reseau.id", ondelete="RESTRICT"))
-    statut: Mapped[str] = mapped_column(String(30), default=ATTENTE_EVAL_PREALABLE, index=True)
+    statut: Mapped[str] = mapped_column(String(30), default=ATTENTE_EVAL_PREALABLE)
     statut_avant_abandon: Mapped[Optional[str]] = mapped_column(String(30))
     type_public: Mapped[Optional[str]] = mapped_column(String(40))
     statut_inscription: Mapped[str] = mapped_column(String(40))

@@ -23,7 +23,7 @@ data loader) call `recalculer()` afterwards."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable
+from typing import Iterable, Optional
 
 from sqlalchemy import Date, Float, and_, case, cast, delete, event, extract, func, inspect, \
     literal, literal_column, select, text, union_all
@@ -243,6 +243,22 @@ def recalculer_sur(connection) -> None:
                 reseau, literal(TOUS), *[t.c[k] for k in keys],
                 *[func.sum(t.c[v]) for v in values])
                 .where(source).group_by(reseau, *[t.c[k] for k in keys])))
+
+
+def dossiers_par_statut(scope) -> Optional[dict[str, int]]:
+    """The dossiers per status of a national, réseau or organisme scope (perimeter.scope_of)
+    from stats_compteurs' roll-up or organisme rows; None for another scope."""
+    from app.security import roles as R
+
+    K = StatsCompteurs
+    where = {R.NATIONAL: lambda: [K.reseau_id == TOUS, K.organisme_id == TOUS],
+             R.RESEAU: lambda: [K.reseau_id == scope.id, K.organisme_id == TOUS],
+             R.ORGANISME: lambda: [K.organisme_id == scope.id]}.get(scope.kind)
+    if where is None:
+        return None
+    rows = db.session.execute(select(K.statut, func.sum(K.nombre)).where(*where())
+                              .group_by(K.statut)).all()
+    return {statut: int(n) for statut, n in rows if n}
 
 
 def recalculer(commit: bool = True) -> None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import Etablissement, Organisme, Utilisateur
@@ -47,14 +47,13 @@ def summary(user: Any) -> Accueil:
             .scalar_subquery() for _label, model in counted))).one()
         result.counts.update(zip((label for label, _model in counted), values))
     if matrix.allowed(role, "SessionJury", matrix.UPDATE):  # juries and Certif Pro
-        from app.models.candidature import Candidature
+        from app.models.candidature import EN_EXAMEN_SQL, Candidature
 
-        from .certification import EN_EXAMEN
-
+        # the predicate written as the partial index ix_candidature_en_examen's, constants
+        # included, so that PostgreSQL reads the index (a few rows, not a status's thousands)
         result.counts[_("Dossiers à examiner par le jury")] = db.session.execute(
             select(func.count()).select_from(Candidature).where(
-                Candidature.statut.in_(EN_EXAMEN), Candidature.session_jury_id.is_not(None),
-                perimeter.clause(Candidature, user))).scalar_one()
+                text(EN_EXAMEN_SQL), perimeter.clause(Candidature, user))).scalar_one()
     from .habilitations import peut_evaluer
 
     tabs_open = peut_evaluer(user)
