@@ -37,7 +37,8 @@ from typing import Any, Callable, Iterator, Optional
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, Date, Float, and_, case, cast, func, literal, select, update
+from sqlalchemy import BigInteger, Date, Float, Integer, any_, case, cast, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from werkzeug.exceptions import NotFound
 
 from app.extensions import db
@@ -406,16 +407,15 @@ def _decodeur(n: int, acquis: str, non_acquis: str) -> Callable[[tuple], tuple]:
 
 
 def requete_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]],
-                     dates_en_sql: bool) -> Callable[[int, Optional[int]], Any]:
-    """The statement of one batch: (dernier, borne) → the dossiers of the perimeter and
-    filters whose id is in ]dernier, borne] (borne: the BATCH-th id after dernier, None for
-    the last batch; _borne), in the order of the ids, ready for the writer but for the name
-    in capitals and the results' masks: plain columns, the steps' dates, hours, last
-    decision, certificate, last finalized evaluation and its results (their masks, one
-    correlated subquery, read by the evaluation's index), the labels translated once and
-    sent as parameters. Each table is read once per batch, on its candidature_id index over
-    the batch's range of ids: the database's work per statement stays small and well
-    estimated, and the next batch is prepared while the current one is written."""
+                     dates_en_sql: bool) -> Callable[[list[int]], Any]:
+    """The statement of one batch: its ids (`.ids`: the statement of every id of the
+    perimeter and filters, in order) → its dossiers in the order of the ids, ready for the
+    writer but for the name in capitals and the results' masks: plain columns, the steps'
+    dates, hours, last decision, certificate, last finalized evaluation and its results
+    (their masks, one correlated subquery, read by the evaluation's index), the labels
+    translated once and sent as parameters. Each table is read once per batch, on its
+    candidature_id index for the batch's ids: the database's work per statement stays small
+    and well estimated, and the next batch is prepared while the current one is written."""
     from .certification import DECISIONS as DECISION_LABELS
 
     ids = _dossiers(by, f)
@@ -430,10 +430,13 @@ def requete_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]],
     E, H, D, R = Evaluation, HistoriqueStatut, DecisionJury, ResultatEvaluation
     finalisee = E.statut == "finalisee"
 
-    def lot_apres(dernier: int, borne: Optional[int]):
-        def dans(column):  # the batch's range, then the perimeter and filters
-            return and_(column > dernier, *([column <= borne] if borne else []),
-                        column.in_(ids))
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+
+    def lot_de(lot: list[int]):
+        def dans(column):  # the batch's ids, given: each table read by its index
+            if postgres:  # one array parameter, however many ids
+                return column == any_(literal(lot, ARRAY(Integer)))
+            return column.in_(lot)
 
         evals = (select(E.candidature_id.label("cid"),
                         func.min(E.finalisee_le).filter(E.type == "prealable", finalisee)
@@ -482,14 +485,12 @@ def requete_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]],
             .where(dans(Candidature.id))
             .order_by(Candidature.id))
 
-    def borne(dernier: int):
-        """The BATCH-th id of the perimeter after dernier (None: fewer are left)."""
-        return (select(Candidature.id).where(Candidature.id.in_(ids),
-                                             Candidature.id > dernier)
-                .order_by(Candidature.id).offset(BATCH - 1).limit(1))
-
-    lot_apres.borne = borne  # type: ignore[attr-defined]
-    return lot_apres
+    # the ids of the perimeter and filters, read once, in order: each batch then names its
+    # own (a filter such as a period spreads them over the whole range of ids, and a
+    # subquery repeated in each table's condition would scan the candidatures each time)
+    lot_de.ids = select(Candidature.id).where(  # type: ignore[attr-defined]
+        Candidature.id.in_(ids)).order_by(Candidature.id)
+    return lot_de
 
 
 DATES = slice(11, 16)  # the steps' dates in a row of requete_parcours
@@ -516,25 +517,20 @@ def _dates_en_sql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _lots(execute: Callable[[Any], Any], lot_apres: Callable[[int, Optional[int]], Any],
+def _lots(execute: Callable[[Any], Any], lot_de: Callable[[list[int]], Any],
           ligne: Callable[[Any], tuple]) -> Iterator[list]:
-    """The formatted rows, batch after batch (two statements each: its last id, its rows),
-    until the last, shorter one."""
-    dernier: int = 0
-    while True:
-        borne = execute(lot_apres.borne(dernier)).scalar()
-        batch = execute(lot_apres(dernier, borne)).all()
-        if batch:
-            dernier = batch[-1][0]
-            yield list(map(ligne, batch))
-        if borne is None:
-            return
+    """The formatted rows, batch after batch: the ids in one statement, then one statement
+    per batch of BATCH ids (its rows)."""
+    ids = list(execute(lot_de.ids).scalars())  # type: ignore[attr-defined]
+    for start in range(0, len(ids), BATCH):
+        yield list(map(ligne, execute(lot_de(ids[start:start + BATCH])).all()))
 
 
 def lignes_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]]
                     ) -> Iterator[tuple]:
-    """One row per dossier of the perimeter and filters, by batches of BATCH, two statements
-    per batch (_lots, requete_parcours), read in line (bench/ and tests compare with it)."""
+    """One row per dossier of the perimeter and filters, by batches of BATCH, one statement
+    per batch after the ids' (_lots, requete_parcours), read in line (bench/ and tests
+    compare with it)."""
     en_sql = _dates_en_sql()
     for lot in _lots(db.session.execute, requete_parcours(by, f, sous_domaines, en_sql),
                      _formateur(sous_domaines, en_sql)):
@@ -549,9 +545,9 @@ class _LotsEnAvance:
     close() (always called) stops the reader before its next batch and gives its connection
     back to the pool, whether the writer ended or failed."""
 
-    def __init__(self, engine, lot_apres: Callable[[int, Optional[int]], Any],
+    def __init__(self, engine, lot_de: Callable[[list[int]], Any],
                  ligne: Callable[[Any], tuple], profondeur: int = 2):
-        self.engine, self.lot_apres, self.ligne = engine, lot_apres, ligne
+        self.engine, self.lot_de, self.ligne = engine, lot_de, ligne
         self.lots: queue.Queue = queue.Queue(maxsize=profondeur)
         self.arret = threading.Event()
         self.fin = object()
@@ -576,7 +572,7 @@ class _LotsEnAvance:
                 # the same hash tables again, taking from the writer the cores it needs
                 connection.exec_driver_sql(
                     "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
-                for lot in _lots(connection.execute, self.lot_apres, self.ligne):
+                for lot in _lots(connection.execute, self.lot_de, self.ligne):
                     if not self._poser(lot):
                         return
             self._poser(self.fin)
@@ -614,12 +610,12 @@ def exporter(by: Any, f: Filtres, path: str, avancer: Progression = lambda n: No
     total = db.session.scalar(select(func.count()).select_from(_dossiers(by, f).subquery()))
     _total(avancer, total)
     en_sql = _dates_en_sql()
-    lot_apres = requete_parcours(by, f, sous_domaines, en_sql)
+    lot_de = requete_parcours(by, f, sous_domaines, en_sql)
     ligne = _formateur(sous_domaines, en_sql)
     if en_sql:  # the reader starts now, while the indicators are read
-        source: Any = _LotsEnAvance(db.engine, lot_apres, ligne)
+        source: Any = _LotsEnAvance(db.engine, lot_de, ligne)
     else:
-        source = _lots(db.session.execute, lot_apres, ligne)
+        source = _lots(db.session.execute, lot_de, ligne)
     try:
         ind_rows = list(lignes_indicateurs(indicateurs(by, f)))
         compte, rows = _compte(itertools.chain.from_iterable(source), avancer)
