@@ -168,7 +168,8 @@ def keyset(query: Select, order: Sequence, args: Mapping, size: int,
     unique: e.g. updated_on, id), chosen by the URL arguments: `apres` (the page after a
     cursor), `avant` (the page before it), `fin` (the last page), `page` (the old numbered
     URLs: OFFSET, a past-the-end number shows the last page), none (the first page).
-    At most three statements: the rows and two capped counts (before and from the page).
+    At most three statements: the rows and two capped counts (before and from the page);
+    one more for an old numbered page (the position of its first row).
     A screen asking past the end (a row was just moved or deleted) shows the last page
     (`clamp`); the API answers an empty page there (`clamp=False`), with the rows counted
     before it, so that a client reading page after page stops."""
@@ -185,6 +186,17 @@ def keyset(query: Select, order: Sequence, args: Mapping, size: int,
 
     def ids(q: Select) -> Select:
         return q.with_only_columns(*order, maintain_column_froms=True)
+
+    def at_offset(o: int) -> list:
+        """The rows from position o: the OFFSET walks the order's columns only (an index-only
+        scan), then the page is read from the row found there, as a keyset page is (the rows
+        skipped are never fetched: 25 000 of them cost 280 ms at a million dossiers)."""
+        if not o:
+            return rows(base.order_by(*desc).limit(size + 1))
+        start = db.session.execute(ids(base).order_by(*desc).offset(o).limit(1)).first()
+        if start is None:
+            return []
+        return rows(base.where(key <= tuple(start)).order_by(*desc).limit(size + 1))
 
     lookahead = LOOKAHEAD if lookahead is None else lookahead
     cap = lookahead * size
@@ -215,13 +227,13 @@ def keyset(query: Select, order: Sequence, args: Mapping, size: int,
             found = rows(base.where(key < after).order_by(*desc).limit(size + 1))
             more_before = True
         else:
-            found = rows(base.order_by(*desc).offset(offset * size).limit(size + 1))
+            found = at_offset(offset * size)
             if not found and offset and not clamp:  # past the end: an empty page
                 return _past_the_end(ids(base), offset, size, offset * size)
             if not found and offset:  # past the end: the last page
                 total, _exact = count_capped(ids(base), (offset + lookahead) * size)
                 offset = max((total - 1) // size, 0)
-                found = rows(base.order_by(*desc).offset(offset * size).limit(size + 1))
+                found = at_offset(offset * size)
             number, before = offset, (offset * size, True)
             more_before = offset > 0
         more_after = len(found) > size

@@ -165,7 +165,8 @@ def test_evaluations_list_queries_do_not_grow_with_the_page(app, world, login, c
         with count_queries() as counter:
             assert client.get(f"/evaluations/?page={page}").status_code == 200
         counts.append(counter.count)
-    assert counts[0] == counts[1] == counts[2], counts
+    # a numbered page past the first reads its first row's position once (pages.keyset)
+    assert counts[1] == counts[2] == counts[0] + 1, counts
 
 
 def test_rattachement_requests_every_page(app, world, login):
