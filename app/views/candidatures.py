@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import Forbidden
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional as Opt
@@ -20,8 +20,9 @@ from wtforms.validators import Optional as Opt
 from app.extensions import db
 from app.models import Branche, Etablissement
 from app.models import candidature as C
-from app.models.candidature import Candidature
+from app.models.candidature import Candidature, HistoriqueStatut
 from app.models.evaluation import Document, Evaluation
+from app.models.jury import SessionJury
 from app.security import matrix, perimeter
 from app.security.perimeter import actor
 from app.security.redirects import local_url
@@ -188,7 +189,12 @@ class AbandonneesView(_DossiersBase):
 
 
 # What the page CANDIDAT shows of the dossier, loaded with it (not one lazy load each).
-FICHE = (joinedload(Candidature.candidat), joinedload(Candidature.etablissement))
+# what the page CANDIDAT shows, loaded with the dossier: its session and certificateur, and
+# its history with each author (one statement, not one per author)
+FICHE = (joinedload(Candidature.candidat), joinedload(Candidature.etablissement),
+         joinedload(Candidature.certificateur),
+         joinedload(Candidature.session_jury).joinedload(SessionJury.certificateur),
+         selectinload(Candidature.historique).joinedload(HistoriqueStatut.par))
 
 
 class CandidatureView(BaseView):
