@@ -11,7 +11,6 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 
-
 class WeakCSRFProtect(CSRFProtect):
     """CSRFProtect whose exempted blueprints (the REST APIs, see init_appbuilder) are held
     weakly. The one `csrf` serves every application the process builds; a plain set kept each

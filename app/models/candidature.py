@@ -83,9 +83,11 @@ class Candidat(Model):
     def __str__(self) -> str:
         return self.nom_complet
 
-# in the jury's examination: sent to a session, decision awaited (services/certification)
-EN_EXAMEN_SQL = (f"statut IN ('{ATTENTE_CERTIFICATION}', '{COMPLETEE}') "
-                 f"AND session_jury_id IS NOT NULL")
+# in the jury's examination: sent to a session, decision awaited (services/certification);
+# the same predicate as SQL text, constants included (ix_candidature_en_examen's)
+EN_EXAMEN = (ATTENTE_CERTIFICATION, COMPLETEE)
+EN_EXAMEN_SQL = ("statut IN (" + ", ".join(f"'{s}'" for s in EN_EXAMEN) + ") "
+                 "AND session_jury_id IS NOT NULL")
 
 
 class Candidature(Model):

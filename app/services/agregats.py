@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable, Optional
 
-from sqlalchemy import Date, Float, and_, case, cast, delete, event, extract, func, inspect, \
-    literal, literal_column, select, text, union_all
+from sqlalchemy import Date, Float, and_, case, cast, delete, event, extract, false, func, \
+    inspect, literal, literal_column, select, text, union_all
 from sqlalchemy.orm import Session, aliased
 
 from app.extensions import db
@@ -245,19 +245,40 @@ def recalculer_sur(connection) -> None:
                 .where(source).group_by(reseau, *[t.c[k] for k in keys])))
 
 
-def dossiers_par_statut(scope) -> Optional[dict[str, int]]:
-    """The dossiers per status of a national, réseau or organisme scope (perimeter.scope_of)
-    from stats_compteurs' roll-up or organisme rows; None for another scope."""
+def niveau(model, kind: Optional[str], pk: Optional[int],
+           organisme_id: Optional[int] = None) -> list:
+    """The rows of a count table (TABLES_COMPTES) that sum to a perimeter (perimeter.scope_of's
+    kind and id: national, réseau, organisme, or "none"), narrowed to one organisme if given:
+    one level of rows, never two (an organisme's own rows, else the réseau's or the nation's
+    roll-up)."""
     from app.security import roles as R
 
-    K = StatsCompteurs
-    where = {R.NATIONAL: lambda: [K.reseau_id == TOUS, K.organisme_id == TOUS],
-             R.RESEAU: lambda: [K.reseau_id == scope.id, K.organisme_id == TOUS],
-             R.ORGANISME: lambda: [K.organisme_id == scope.id]}.get(scope.kind)
-    if where is None:
+    conditions = []
+    if kind == R.RESEAU:
+        conditions.append(model.reseau_id == pk)
+    elif kind == R.ORGANISME:
+        conditions.append(model.organisme_id == pk)
+    elif kind == "none":
+        conditions.append(false())
+    if organisme_id:
+        conditions.append(model.organisme_id == organisme_id)
+    elif kind == R.RESEAU:
+        conditions.append(model.organisme_id == TOUS)
+    elif kind == R.NATIONAL:
+        conditions += [model.reseau_id == TOUS, model.organisme_id == TOUS]
+    return conditions
+
+
+def dossiers_par_statut(scope) -> Optional[dict[str, int]]:
+    """The dossiers per status of a national, réseau or organisme scope (perimeter.scope_of)
+    from stats_compteurs (niveau); None for another scope."""
+    from app.security import roles as R
+
+    if scope.kind not in (R.NATIONAL, R.RESEAU, R.ORGANISME):
         return None
-    rows = db.session.execute(select(K.statut, func.sum(K.nombre)).where(*where())
-                              .group_by(K.statut)).all()
+    K = StatsCompteurs
+    rows = db.session.execute(select(K.statut, func.sum(K.nombre))
+                              .where(*niveau(K, scope.kind, scope.id)).group_by(K.statut)).all()
     return {statut: int(n) for statut, n in rows if n}
 
 

@@ -337,7 +337,7 @@ def dossiers_de_session(session: SessionJury) -> list[Candidature]:
         .order_by(Candidature.envoye_le, Candidature.id)).unique())
 
 
-EN_EXAMEN = (C.ATTENTE_CERTIFICATION, C.COMPLETEE)  # = C.EN_EXAMEN_SQL's (its index)
+EN_EXAMEN = C.EN_EXAMEN  # in the jury's examination (C.EN_EXAMEN_SQL: the same, its index)
 
 
 def en_attente_de_decision(candidature: Candidature, session: SessionJury) -> bool:

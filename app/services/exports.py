@@ -518,12 +518,17 @@ def _dates_en_sql() -> bool:
 
 
 def _lots(execute: Callable[[Any], Any], lot_de: Callable[[list[int]], Any],
-          ligne: Callable[[Any], tuple]) -> Iterator[list]:
-    """The formatted rows, batch after batch: the ids in one statement, then one statement
-    per batch of BATCH ids (its rows)."""
-    ids = list(execute(lot_de.ids).scalars())  # type: ignore[attr-defined]
+          ligne: Callable[[Any], tuple], ids: Optional[list[int]] = None) -> Iterator[list]:
+    """The formatted rows, batch after batch: the ids in one statement (unless given), then
+    one statement per batch of BATCH ids (its rows)."""
+    if ids is None:
+        ids = _ids(execute, lot_de)
     for start in range(0, len(ids), BATCH):
         yield list(map(ligne, execute(lot_de(ids[start:start + BATCH])).all()))
+
+
+def _ids(execute: Callable[[Any], Any], lot_de) -> list[int]:
+    return list(execute(lot_de.ids).scalars())
 
 
 def lignes_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]]
@@ -546,8 +551,8 @@ class _LotsEnAvance:
     back to the pool, whether the writer ended or failed."""
 
     def __init__(self, engine, lot_de: Callable[[list[int]], Any],
-                 ligne: Callable[[Any], tuple], profondeur: int = 2):
-        self.engine, self.lot_de, self.ligne = engine, lot_de, ligne
+                 ligne: Callable[[Any], tuple], ids: list[int], profondeur: int = 2):
+        self.engine, self.lot_de, self.ligne, self.ids = engine, lot_de, ligne, ids
         self.lots: queue.Queue = queue.Queue(maxsize=profondeur)
         self.arret = threading.Event()
         self.fin = object()
@@ -572,7 +577,7 @@ class _LotsEnAvance:
                 # the same hash tables again, taking from the writer the cores it needs
                 connection.exec_driver_sql(
                     "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
-                for lot in _lots(connection.execute, self.lot_de, self.ligne):
+                for lot in _lots(connection.execute, self.lot_de, self.ligne, self.ids):
                     if not self._poser(lot):
                         return
             self._poser(self.fin)
@@ -607,15 +612,15 @@ def exporter(by: Any, f: Filtres, path: str, avancer: Progression = lambda n: No
     the indicators are read; SQLite reads them in line."""
     verifier_acces(by)
     sous_domaines = _sous_domaines()
-    total = db.session.scalar(select(func.count()).select_from(_dossiers(by, f).subquery()))
-    _total(avancer, total)
     en_sql = _dates_en_sql()
     lot_de = requete_parcours(by, f, sous_domaines, en_sql)
+    ids = _ids(db.session.execute, lot_de)  # read once: the total, then the batches
+    _total(avancer, len(ids))
     ligne = _formateur(sous_domaines, en_sql)
     if en_sql:  # the reader starts now, while the indicators are read
-        source: Any = _LotsEnAvance(db.engine, lot_de, ligne)
+        source: Any = _LotsEnAvance(db.engine, lot_de, ligne, ids)
     else:
-        source = _lots(db.session.execute, lot_de, ligne)
+        source = _lots(db.session.execute, lot_de, ligne, ids)
     try:
         ind_rows = list(lignes_indicateurs(indicateurs(by, f)))
         compte, rows = _compte(itertools.chain.from_iterable(source), avancer)

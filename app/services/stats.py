@@ -157,22 +157,7 @@ def _portee(by: Any):
 
 def _perimetre_agregat(model, by: Any, f: Filtres):
     """The perimeter and the organisme filter on a table keyed by réseau and organisme."""
-    kind, pk = _portee(by)
-    conditions = []
-    if kind == R.RESEAU:
-        conditions.append(model.reseau_id == pk)
-    elif kind == R.ORGANISME:
-        conditions.append(model.organisme_id == pk)
-    elif kind == "none":
-        conditions.append(false())
-    if f.organisme_id:
-        conditions.append(model.organisme_id == f.organisme_id)
-    # one level of rows: an organisme's own, else the réseau's or the nation's roll-up
-    if not f.organisme_id and kind == R.RESEAU:
-        conditions.append(model.organisme_id == agregats.TOUS)
-    elif not f.organisme_id and kind == R.NATIONAL:
-        conditions += [model.reseau_id == agregats.TOUS, model.organisme_id == agregats.TOUS]
-    return conditions
+    return agregats.niveau(model, *_portee(by), organisme_id=f.organisme_id)
 
 
 def _par_agregats(by: Any, f: Filtres) -> bool:
@@ -435,14 +420,11 @@ def _acquisition(by: Any, f: Filtres) -> list[dict]:
     return out
 
 
-ETAPES = ("creation_prealable", "prealable_finale", "finale_envoi", "envoi_decision")
-
-
 def _durees(faits: list) -> list[tuple[str, Optional[float], int]]:
     """Median durations between the steps, in days, over the dossiers' facts: computed by
     PostgreSQL (percentile_cont over the matching facts' stored durations, one statement; the
     national figures by position in the durations' indexes); elsewhere (SQLite) from the
-    dates read."""
+    stored durations read."""
     labels = {"creation_prealable": _("Création → évaluation préalable"),
               "prealable_finale": _("Évaluation préalable → évaluation finale"),
               "finale_envoi": _("Dernière évaluation validée → envoi en certification"),
@@ -460,15 +442,12 @@ def _durees(faits: list) -> list[tuple[str, Optional[float], int]]:
         row = db.session.execute(select(*columns).where(*faits)).one()
         return [(labels[k], round(row[2 * i], 1) if row[2 * i + 1] else None,
                  row[2 * i + 1]) for i, k in enumerate(colonnes)]
-    values: dict[str, list[float]] = {k: [] for k in ETAPES}
-    for cree, pre, fin, env, dec in db.session.execute(
-            select(F.cree_le, F.prealable_le, F.finale_le, F.envoi_le, F.decision_le)
-            .where(*faits).execution_options(yield_per=BATCH)):
-        validee_le = fin or pre
-        for key, a, b in (("creation_prealable", cree, pre), ("prealable_finale", pre, fin),
-                          ("finale_envoi", validee_le, env), ("envoi_decision", env, dec)):
-            if a and b and b >= a:
-                values[key].append((b - a).total_seconds() / 86400)
+    values: dict[str, list[float]] = {k: [] for k in colonnes}
+    for row in db.session.execute(select(*colonnes.values()).where(*faits)
+                                  .execution_options(yield_per=BATCH)):
+        for key, days in zip(colonnes, row):
+            if days is not None:
+                values[key].append(days)
     return [(labels[k], round(statistics.median(v), 1) if v else None, len(v))
             for k, v in values.items()]
 
