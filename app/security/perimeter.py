@@ -246,17 +246,24 @@ def scoped(query, model: type, user: Any):
     )
 
 
-def get_or_404(model: type[T], pk: Any, user: Any) -> T:
-    """The row if it exists inside the user's perimeter, else 404.
-    `user=None` is the system (CLI, jobs)."""
+MAX_ID = 2 ** 31 - 1  # the ids are 32-bit integers: a larger one names no row
+
+
+def get_or_404(model: type[T], pk: Any, user: Any, *options) -> T:
+    """The row if it exists inside the user's perimeter, else 404 (an id that is not a
+    number, or out of the ids' range, too). `user=None` is the system (CLI, jobs).
+    `options`: joinedload/selectinload of what the page shows, loaded in the same statement
+    instead of one lazy load each."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         raise NotFound()
+    if not 0 < pk <= MAX_ID:
+        raise NotFound()
     query = select(model).where(model.id == pk)
     if user is not None:
         query = query.where(clause(model, user))
-    item = db.session.execute(query).scalar_one_or_none()
+    item = db.session.execute(query.options(*options)).unique().scalar_one_or_none()
     if item is None:
         raise NotFound()
     return item

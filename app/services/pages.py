@@ -91,10 +91,13 @@ class Page:
         return bool(self.rows)
 
 
+MAX_PAGE = 10 ** 6  # beyond any list: a larger number is read as past the end
+
+
 def page_number(value: Any) -> int:
-    """The page asked for (0 when missing or not a number)."""
+    """The page asked for (0 when missing or not a number; at most MAX_PAGE)."""
     try:
-        return max(int(value), 0)
+        return min(max(int(value), 0), MAX_PAGE)
     except (TypeError, ValueError):
         return 0
 

@@ -15,32 +15,13 @@ from flask_appbuilder.widgets import FormWidget
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from sqlalchemy import select
-
 from app.extensions import db
-from app.security import perimeter
 from app.security.matrix import VIEW_METHOD_PERMISSIONS
 from app.security.perimeter import PerimeterFilter
 from app.services.errors import ServiceError
 
 from . import filters as generic
 from .forms import show_service_error
-
-
-def get_or_404_eager(model: type, pk: Any, user: Any, *options) -> Any:
-    """security.perimeter.get_or_404, loading in the same statement what the page shows
-    (`options`: joinedload/selectinload of its relations), instead of one lazy load each."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        abort(404)
-    query = select(model).where(model.id == pk)
-    if user is not None:
-        query = query.where(perimeter.clause(model, user))
-    item = db.session.execute(query.options(*options)).unique().scalar_one_or_none()
-    if item is None:
-        abort(404)
-    return item
 
 
 class EagerInterface(SQLAInterface):

@@ -33,7 +33,6 @@ from app.services.errors import ServiceError
 from app.services import habilitations
 from app.services.habilitations import etablissements_habilites, peut_evaluer
 
-from .base import get_or_404_eager
 from .forms import AuMoins, Obligatoire, show_service_error
 
 
@@ -322,7 +321,7 @@ class CandidatureView(BaseView):
     def fiche(self, pk, errors=None, saisie=None, status=200):
         """The page CANDIDAT; a refused form of the page (the abandon) comes back here with
         its errors and what was typed."""
-        candidature = get_or_404_eager(Candidature, pk, actor(), *FICHE)
+        candidature = perimeter.get_or_404(Candidature, pk, actor(), *FICHE)
         user = actor()
         droits = (matrix.rights(user.role, "Candidature") if user.role
                   else {"create", "read", "update", "delete"})

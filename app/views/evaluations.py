@@ -20,7 +20,6 @@ from app.security.perimeter import actor
 from app.services import audit, documents, evaluations, habilitations, matrice
 from app.services.errors import ServiceError
 
-from .base import get_or_404_eager
 from .candidatures import require_tab
 from .confirmation import confirme, page_de_confirmation
 
@@ -72,7 +71,7 @@ def document_response(pk):
 
 
 def _evaluation(pk, *options) -> Evaluation:
-    return get_or_404_eager(Evaluation, pk, actor(), *options)
+    return perimeter.get_or_404(Evaluation, pk, actor(), *options)
 
 
 # What the grid shows, in four statements whatever the référentiel: the evaluation with its
