@@ -16,12 +16,14 @@ from .evaluations import EvaluationView
 from .formations import FormationsListeView, FormationsView
 from .habilitations import AnnuaireView, HabilitationsEtablissementView, HabilitationView
 from .lookup import LookupView
+from .menu import menu_html
+from . import translations
 from .rattachements import RattachementsView
 from .referentiel import ReferentielView
 from .rgpd import DonneesPersonnellesView
 from .notifications import NotificationsView, bell_context
 from .exports import ExportsView
-from .pages import keyset_url, page_url
+from .pages import keyset_url, page_url, pk_url
 from .stats import StatsView
 from .support import SupportView
 from .structure import EtablissementsOrganismeView, EtablissementView, OrganismeView, ReseauView
@@ -83,7 +85,10 @@ def register_views(appbuilder) -> None:
     app.context_processor(bell_context)
     app.add_template_global(page_url)
     app.add_template_global(keyset_url)
+    app.add_template_global(pk_url)
     app.add_template_global(cle_formulaire)
+    app.add_template_global(menu_html, "clea_menu")
+    translations.install(app)
     # French formatting shared by every template: « qu'Administrateur », « 14 h », « décembre 2026 »
     from app.services import formats
 

@@ -25,3 +25,13 @@ def page_url(number: int, param: str = "page") -> str:
 def keyset_url(arg: Optional[str] = None, value: Optional[str] = None) -> str:
     """A keyset list's page: `apres`/`avant` a cursor, `fin`, or the first page (no arg)."""
     return _url(KEYSET_ARGS, {arg: value} if arg else {})
+
+
+_NO_ID = 98765432109  # past any id (ids stop at 2**31 - 1): found once in the URL it is put in
+
+
+def pk_url(endpoint: str):
+    """pk → the URL of `endpoint` for that row, url_for built once: a list page links each of
+    its rows to one to three endpoints, and url_for costs as much as the rest of the row."""
+    head, tail = url_for(endpoint, pk=_NO_ID).split(str(_NO_ID), 1)
+    return lambda pk: f"{head}{int(pk)}{tail}"
