@@ -11,7 +11,7 @@ import re
 
 import pytest
 from flask import render_template_string
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext, lazy_gettext
 
 from tests.integration.test_candidatures import habiliter
 
@@ -75,13 +75,18 @@ def test_an_anonymous_visitor_gets_no_menu(app):
 @pytest.mark.usefixtures("world")
 def test_templates_translate_in_the_language_in_force(app):
     """The catalogue kept for the request is not the one of a locale forced for a moment
-    (an e-mail in its recipient's language) nor kept after it."""
+    (an e-mail in its recipient's language) nor kept after it: in the templates, in Python
+    and in the lazy strings of forms and menus."""
     template = "{{ _('Aide') }} {{ ngettext('%(num)d dossier', '%(num)d dossiers', 2) }}"
+    aide = lazy_gettext("Aide")
     with app.test_request_context("/"):
         assert render_template_string(template) == "Aide 2 dossiers"
+        assert (gettext("Aide"), str(aide)) == ("Aide", "Aide")
         with force_locale("en"):
             assert render_template_string(template) == "Help 2 files"
+            assert (gettext("Aide"), str(aide)) == ("Help", "Help")
         assert render_template_string(template) == "Aide 2 dossiers"
+        assert (gettext("Aide"), str(aide)) == ("Aide", "Aide")
 
 
 def test_row_links_are_those_of_url_for(app):
