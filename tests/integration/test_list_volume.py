@@ -24,6 +24,7 @@ from app.models import Etablissement, Organisme
 from app.models.candidature import Candidature
 from app.services import candidatures, pages, rattachements, structure
 from app.services.pages import encode
+from app.services.errors import RuleError
 from tests.conftest import BACKENDS
 from tests.integration.test_candidatures import habiliter
 from tests.integration.test_list_pages import bulk_dossiers, main
@@ -346,11 +347,20 @@ def test_plans_at_volume(app, world):
     with statements() as seen:
         assert candidatures.lister(user("certif_pro_a"), {}, abandonnees=True)
     assert_on_indexes(seen)
-    # the national search: one statement, on the name indexes and the candidature's keys
+    # the national search: two statements (the people counted up to the limit, then the
+    # hits), on the name indexes and the candidature's keys
     reseau = user("admin_reseau_a")
     with statements() as seen:
         hits = candidatures.rechercher("volume1234", reseau)
     assert len(hits) == 11 and all(h.candidature is not None for h in hits)
-    assert len([s for s in seen if "candidat" in s[0]]) == 1
+    assert len([s for s in seen if "candidat" in s[0]]) == 2
     used = assert_on_indexes(seen)
     assert "ix_candidat_recherche" in used
+    # a common prefix (« volume1 »: 11 111 people) is refused by the count alone, each way
+    # of matching read on its own index and stopped past the limit
+    with statements() as seen, pytest.raises(RuleError, match="Recherche trop large"):
+        candidatures.rechercher("volume1", reseau)
+    assert len([s for s in seen if "candidat" in s[0]]) == 1
+    used = assert_on_indexes(seen)
+    assert {"ix_candidat_recherche", "ix_candidat_recherche_usage",
+            "ix_candidat_recherche_prenom"} <= set(used)
