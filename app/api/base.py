@@ -2,6 +2,7 @@
 French JSON refusals {"message": ...} (400 rule, 403 role, 404 perimeter, 409 conflict)."""
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from flask import current_app, request
@@ -10,12 +11,14 @@ from flask_appbuilder.const import API_RESULT_RES_KEY, API_SELECT_COLUMNS_RIS_KE
 from flask_appbuilder.exceptions import FABException, InvalidColumnArgsFABException
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 from app.security.matrix import API_METHOD_PERMISSIONS
 from app.security.perimeter import PerimeterFilter, actor
 from app.services import pages
 from app.services.errors import ServiceError
+from app.views.refusals import refusal, refusal_message
 
 
 def schema_for(model: type, fields: list[str]):
@@ -80,6 +83,18 @@ class ScopedModelRestApi(FrenchResponses, ModelRestApi):
         return self.response(400, message=_("Données invalides."), details=message)
 
     def response_500(self, message: str | None = None):
+        """FAB's @safe answers here for any exception of the view, a refusal raised under it
+        included: the perimeter's NotFound when a body names a dossier outside it, an
+        abort(4xx) of a service. Those keep their own status (the work of the request is
+        rolled back first); only a real fault is a 500."""
+        error = sys.exc_info()[1]
+        if isinstance(error, HTTPException) and error.code and error.code < 500:
+            db.session.rollback()
+            if error.code == 404:
+                return self.response_404()
+            if error.code == 400:
+                return self.response_400()
+            return refusal(error.code, refusal_message(error.code))
         return self.response(500, message=_("Erreur inattendue."))
 
     # --- writes go through services ----------------------------------------------------

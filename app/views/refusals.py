@@ -120,6 +120,16 @@ def _messages() -> dict[int, str]:
     }
 
 
+def refusal_message(code: int) -> str:
+    """The French sentence for an HTTP refusal `code` that has no more precise one."""
+    if code == 413:
+        return too_large_message()
+    known = _messages()
+    if code in known:
+        return known[code]
+    return _("La requête n'a pas pu aboutir (erreur %(code)d).", code=code)
+
+
 def csrf_message() -> str:
     return _("Le formulaire a expiré ou ne vient pas de la plateforme (jeton de sécurité "
              "absent ou invalide). Rechargez la page et recommencez.")
@@ -177,8 +187,7 @@ def register_refusals(app: Flask) -> None:
         """Any other HTTP refusal without a page of its own (404, 403, 410, 429 have one)."""
         if error.code is None or error.code < 400:
             return error
-        return refusal(error.code, _("La requête n'a pas pu aboutir (erreur %(code)d).",
-                                     code=error.code))
+        return refusal(error.code, refusal_message(error.code))
 
     for error_class in UNAVAILABLE:
         app.register_error_handler(error_class, lambda _error: unavailable())

@@ -1,0 +1,69 @@
+"""Issue 15, « Never 500 »: a body that names a row outside the caller's perimeter is a 404.
+
+The services find the rows a body names with the perimeter (`perimeter.get_or_404`), which
+raises NotFound; FAB's @safe turned every exception of an API view, that one included, into
+« Erreur inattendue » with a 500 (found by schemathesis: POST evaluation, formation,
+habilitation, candidature with another réseau's ids). The refusal now keeps its status, in
+French, and nothing is written."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models.candidature import Candidature
+from app.models.evaluation import Evaluation
+from app.models.evaluation import Formation
+from app.models.habilitation import Habilitation
+from app.services import candidatures
+from tests.conftest import BACKENDS
+from tests.integration.test_candidatures import dossier, habiliter
+from tests.world import user
+
+OUTSIDE = "Introuvable ou hors de votre périmètre."
+
+
+def rows(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def other_reseau(app, world):
+    """A dossier of réseau B, out of reach of réseau A's établissement user."""
+    habiliter(world, "etab_a1", "etab_b1")
+    theirs = candidatures.creer(dossier(world, "etab_b1"), user("admin_reseau_b"))
+    return theirs.id
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_bodies_naming_another_perimeter_are_refused_with_404(app, world, api_token,
+                                                              other_reseau):
+    client = app.test_client()
+    etab, reseau = api_token("utilisateur_etablissement_a"), api_token("admin_reseau_a")
+    cases = {
+        "/api/v1/evaluation/": ({"candidature_id": other_reseau}, Evaluation, etab),
+        "/api/v1/formation/": ({"candidature_id": other_reseau, "intitule": "Bureautique",
+                                "date_debut": "2026-01-05", "date_fin": "2026-01-09",
+                                "duree_heures": 35}, Formation, etab),
+        "/api/v1/habilitation/": ({"etablissement_id": world.ids["etab_b1"]}, Habilitation,
+                                  reseau),
+        "/api/v1/candidature/": (dossier(world, "etab_b1"), Candidature, etab),
+    }
+    for url, (body, model, headers) in cases.items():
+        before = rows(model)
+        response = client.post(url, json=body, headers=headers)
+        assert response.status_code == 404, (url, response.status_code, response.json)
+        assert response.json["message"] == OUTSIDE, url
+        assert rows(model) == before, url
+
+
+def test_unknown_ids_in_bodies_are_404_and_the_next_request_works(app, world, api_token):
+    client = app.test_client()
+    headers = api_token("certif_pro_a")
+    for url, body in (("/api/v1/evaluation/", {"candidature_id": 2_000_000_000}),
+                      ("/api/v1/habilitation/", {"etablissement_id": 2_000_000_000})):
+        response = client.post(url, json=body, headers=headers)
+        assert (response.status_code, response.json["message"]) == (404, OUTSIDE), url
+    # the refused request's transaction is gone: the session serves the next one
+    listing = client.get("/api/v1/habilitation/", headers=headers)
+    assert listing.status_code == 200 and "result" in listing.json
