@@ -10,6 +10,7 @@ the database is back.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any, Optional
 
 from flask import Flask, current_app, g, has_request_context, jsonify, make_response, request
@@ -120,6 +121,35 @@ def _messages() -> dict[int, str]:
     }
 
 
+INT_MIN, INT_MAX = -2 ** 31, 2 ** 31 - 1  # the columns' integers
+
+
+def _bad_number(value: Any, depth: int = 0) -> Optional[str]:
+    """Why a number in `value` (lists and objects included) fits no column, or None."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return None
+    if isinstance(value, int):
+        if INT_MIN <= value <= INT_MAX:
+            return None
+        return _("nombre hors des limites permises (entre %(min)s et %(max)s).",
+                 min="-2 147 483 648", max="2 147 483 647")
+    if isinstance(value, float):
+        return None if math.isfinite(value) else _("nombre invalide.")
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) \
+        else ()
+    if depth > 20 and items:  # deeper than any body of the API
+        return _("valeur trop imbriquée.")
+    return next((reason for item in items if (reason := _bad_number(item, depth + 1))), None)
+
+
+def _refuse_field(field: str, reason: str):
+    """400 under /api/: « field » : reason (the field named as the body names it)."""
+    response = jsonify(message=_("« %(field)s » : %(reason)s", field=str(field)[:100],
+                                 reason=reason), field=str(field)[:100])
+    response.status_code = 400
+    return response
+
+
 def refusal_message(code: int) -> str:
     """The French sentence for an HTTP refusal `code` that has no more precise one."""
     if code == 413:
@@ -162,6 +192,21 @@ def register_refusals(app: Flask) -> None:
                 digits = str(value).lstrip("-")
                 if digits.isdigit() and (len(digits) > 10 or int(digits) > MAX_ID):
                     raise NotFound()
+
+    @app.before_request
+    def refuse_numbers_out_of_range():
+        """A JSON body's number that no column holds (an integer past 32 bits, NaN, an
+        infinity): 400 naming the field, before any service reads it (the database refused
+        it with a 500)."""
+        if not wants_json() or not request.is_json:
+            return None
+        body = request.get_json(silent=True)
+        if isinstance(body, dict):
+            for field, value in body.items():
+                reason = _bad_number(value)
+                if reason:
+                    return _refuse_field(field, reason)
+        return None
 
     def handle_code(code):
         return lambda _error: refusal(code, _messages()[code])

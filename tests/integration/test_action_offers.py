@@ -320,7 +320,7 @@ def test_cancel_send_needs_a_motive_in_the_api(app, ready, login, api_token):
     certification.envoyer_en_certification(c, user(OF))
     client, headers = app.test_client(), api_token("certif_pro_a")
     url = f"/api/v1/candidature/{c.id}/annuler-envoi"
-    for body in (None, {}, {"motif": ""}, {"motif": "court"}, {"motif": 12345678901}):
+    for body in (None, {}, {"motif": ""}, {"motif": "court"}, {"motif": 1234567890}):
         response = (client.post(url, headers=headers) if body is None
                     else client.post(url, json=body, headers=headers))
         assert response.status_code == 400, body

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.candidature import Candidature
+from app.models.structure import Etablissement
 from app.models.evaluation import Evaluation
 from app.models.evaluation import Formation
 from app.models.habilitation import Habilitation
@@ -67,3 +68,38 @@ def test_unknown_ids_in_bodies_are_404_and_the_next_request_works(app, world, ap
     # the refused request's transaction is gone: the session serves the next one
     listing = client.get("/api/v1/habilitation/", headers=headers)
     assert listing.status_code == 200 and "result" in listing.json
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_numbers_no_column_holds_are_refused_naming_the_field(app, world, api_token):
+    """An integer past 32 bits reached the database, which refused it with a 500 (found by
+    schemathesis: POST etablissement with organisme_id 10000000000000000001, rattachement
+    with a negative one of 24 digits); NaN and the infinities, which Python's JSON accepts,
+    as well."""
+    client = app.test_client()
+    headers = {**api_token("certif_pro_a"), "Content-Type": "application/json"}
+    out_of_range = "nombre hors des limites permises (entre -2 147 483 648 et 2 147 483 647)."
+    cases = (
+        ("POST", "/api/v1/etablissement/",
+         '{"nom": "Annexe", "siret": "x", "organisme_id": 10000000000000000001}',
+         "organisme_id", out_of_range),
+        ("POST", "/api/v1/rattachement/",
+         '{"candidature_id": -93080170018001060364288, "motif": "x"}',
+         "candidature_id", out_of_range),
+        ("PUT", f"/api/v1/etablissement/{world.ids['etab_a1']}",
+         '{"organisme_id": [1, 99999999999]}', "organisme_id", out_of_range),
+        ("POST", "/api/v1/formation/", '{"candidature_id": 1, "duree_heures": NaN}',
+         "duree_heures", "nombre invalide."),
+        ("POST", "/api/v1/formation/", '{"candidature_id": 1, "duree_heures": -Infinity}',
+         "duree_heures", "nombre invalide."),
+    )
+    before = rows(Etablissement)
+    for method, url, body, field, reason in cases:
+        response = client.open(url, method=method, data=body, headers=headers)
+        assert response.status_code == 400, (url, response.status_code, response.json)
+        assert response.json == {"field": field, "message": f"« {field} » : {reason}"}, url
+    assert rows(Etablissement) == before
+    # the bounds themselves are numbers like any other: the service answers
+    response = client.post("/api/v1/evaluation/", json={"candidature_id": 2 ** 31 - 1},
+                           headers=headers)
+    assert (response.status_code, response.json["message"]) == (404, OUTSIDE)
