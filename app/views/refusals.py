@@ -208,6 +208,26 @@ def register_refusals(app: Flask) -> None:
                     return _refuse_field(field, reason)
         return None
 
+    @app.before_request
+    def refuse_unreadable_q():
+        """FAB reads the API's `q` with the rison decoder and answers 400 to what the decoder
+        refuses, but the decoder fails otherwise on some inputs (« -2.8e+16 »: ValueError),
+        which FAB's @safe turned into a 500: the same French 400 for those."""
+        value = request.args.get("q") if wants_json() else None
+        if not value:
+            return None
+        import prison
+
+        try:
+            prison.loads(value)
+        except prison.decoder.ParserException:
+            return None  # FAB's own answer (a JSON `q`, or its 400)
+        except Exception:  # noqa: BLE001  (any other failure of the decoder: the same refusal)
+            response = jsonify(message=_fab_json_messages()["Not a valid rison argument"])
+            response.status_code = 400
+            return response
+        return None
+
     def handle_code(code):
         return lambda _error: refusal(code, _messages()[code])
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.candidature import Candidature
-from app.models.structure import Etablissement
+from app.models.structure import Etablissement, Reseau
 from app.models.evaluation import Evaluation
 from app.models.evaluation import Formation
 from app.models.habilitation import Habilitation
@@ -103,3 +103,41 @@ def test_numbers_no_column_holds_are_refused_naming_the_field(app, world, api_to
     response = client.post("/api/v1/evaluation/", json={"candidature_id": 2 ** 31 - 1},
                            headers=headers)
     assert (response.status_code, response.json["message"]) == (404, OUTSIDE)
+
+
+def test_wrong_types_are_refused_before_the_service(app, world, api_token):
+    """A boolean for a telephone, a number for a name, a list for an id reached the services,
+    which failed with a 500 (schemathesis, negative mode): the fields the operation describes
+    are checked first, and the first wrong one is named."""
+    client = app.test_client()
+    headers = api_token("certif_pro_a")
+    before = rows(Reseau)
+    response = client.post("/api/v1/reseau/", headers=headers, json={
+        "nom": "Réseau Z", "contact_email": None, "contact_telephone": True})
+    assert response.status_code == 400
+    assert response.json["field"] == "contact_telephone"
+    assert response.json["message"] == "« contact_telephone » : Texte attendu."
+    assert rows(Reseau) == before
+    response = client.put(f"/api/v1/etablissement/{world.ids['etab_a1']}", headers=headers,
+                          json={"nom": 12})
+    assert (response.status_code, response.json["message"]) == (400, "« nom » : Texte attendu.")
+    assert db.session.get(Etablissement, world.ids["etab_a1"]).nom == "ETAB_A1"
+    response = client.post("/api/v1/rattachement/", headers=api_token(
+        "utilisateur_etablissement_a"), json={"candidature_id": [[{}], [None]], "motif": "x"})
+    assert response.status_code == 400
+    assert response.json["details"]["candidature_id"] == ["Nombre entier attendu."]
+    # right types: the service decides, as before
+    response = client.post("/api/v1/reseau/", headers=headers, json={
+        "nom": "Réseau Z", "contact_telephone": "01 02 03 04 05"})
+    assert response.status_code == 201 and rows(Reseau) == before + 1
+
+
+def test_a_q_the_rison_decoder_chokes_on_is_a_400(app, world, api_token):
+    client = app.test_client()
+    headers = api_token("certif_pro_a")
+    for q in ("-2.8356429470955824e+16", "1e", "((("):
+        for url in ("/api/v1/candidature/", "/api/v1/reseau/"):
+            response = client.get(url, query_string={"q": q}, headers=headers)
+            assert response.status_code == 400, (url, q, response.status_code)
+            assert response.json == {
+                "message": "Paramètre q invalide : objet rison ou JSON attendu."}, (url, q)

@@ -1,0 +1,54 @@
+"""Issue 15, « Never 500 »: schemathesis over every operation of the served OpenAPI.
+
+For two roles (Certif Pro, national; an établissement's user, the narrowest perimeter),
+every operation of `/api/v1/_openapi` gets requests generated from its own description:
+valid ones (positive) and ones that break it (negative: wrong types, missing fields, values
+out of bounds). Bounded and reproducible: a fixed number of examples per operation,
+derandomized (the same requests on every run). No answer may be a server error.
+
+Run alone: `.venv/bin/pytest tests/integration/test_api_fuzz.py` (README « Tests »);
+CLEA_FUZZ_EXAMPLES raises the number of examples per operation and mode.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.generation import GenerationMode
+
+EXAMPLES = int(os.environ.get("CLEA_FUZZ_EXAMPLES", "6"))
+ROLES = ("certif_pro_a", "utilisateur_etablissement_a")
+
+
+def server_errors(app, username: str, api_token) -> tuple[int, dict[str, str]]:
+    """(requests sent, {operation → an example}) for every answer ≥ 500."""
+    headers = api_token(username)
+    spec = app.test_client().get("/api/v1/_openapi", headers=headers).json
+    schema = schemathesis.openapi.from_dict(spec)
+    schema.app = app
+    sent, failed = [0], {}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        assert operation is not None, result
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+                      phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+            def run(case):
+                sent[0] += 1
+                response = case.call(headers=headers)
+                if response.status_code >= 500:
+                    key = f"{operation.method.upper()} {operation.path} → {response.status_code}"
+                    failed.setdefault(key, f"{case.path_parameters} {case.query} "
+                                           f"{str(case.body)[:200]}")
+            run()
+    return sent[0], failed
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_no_operation_answers_a_server_error(app, world, api_token, username):
+    sent, failed = server_errors(app, username, api_token)
+    assert sent > 500, sent  # every operation was reached
+    assert not failed, "\n".join(f"{key}: {example}" for key, example in failed.items())
