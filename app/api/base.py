@@ -19,7 +19,7 @@ from app.security.matrix import API_METHOD_PERMISSIONS
 from app.security.perimeter import PerimeterFilter, actor
 from app.services import pages
 from app.services.errors import ServiceError
-from app.views.refusals import french_validation, refusal, refusal_message
+from app.views.refusals import french_validation, refusal, refusal_message, refuse_field
 
 
 def schema_for(model: type, fields: list[str]):
@@ -137,9 +137,7 @@ class ScopedModelRestApi(FrenchResponses, ModelRestApi):
             reason = details[field]
             while isinstance(reason, (list, dict)) and reason:
                 reason = reason[0] if isinstance(reason, list) else next(iter(reason.values()))
-            return self.response(400, message=_("« %(field)s » : %(reason)s", field=field,
-                                                reason=str(reason)[:200]),
-                                 field=field, details=details)
+            return refuse_field(field, str(reason)[:200], details=details)
         return None
 
     def post_headless(self):

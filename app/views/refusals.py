@@ -24,6 +24,7 @@ from sqlalchemy import exc as sa
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, RequestEntityTooLarge
 
 from app.extensions import db
+from app.security.perimeter import MAX_ID
 
 RETRY_AFTER_SECONDS = 30
 # Errors meaning « the database does not answer » (refused or lost connection, pool exhausted).
@@ -121,7 +122,7 @@ def _messages() -> dict[int, str]:
     }
 
 
-INT_MIN, INT_MAX = -2 ** 31, 2 ** 31 - 1  # the columns' integers
+INT_MIN, INT_MAX = -MAX_ID - 1, MAX_ID  # the columns' integers (32 bits, as the ids)
 
 
 def _bad_number(value: Any, depth: int = 0) -> Optional[str]:
@@ -142,10 +143,11 @@ def _bad_number(value: Any, depth: int = 0) -> Optional[str]:
     return next((reason for item in items if (reason := _bad_number(item, depth + 1))), None)
 
 
-def _refuse_field(field: str, reason: str):
+def refuse_field(field: str, reason: str, **extra):
     """400 under /api/: « field » : reason (the field named as the body names it)."""
-    response = jsonify(message=_("« %(field)s » : %(reason)s", field=str(field)[:100],
-                                 reason=reason), field=str(field)[:100])
+    field = str(field)[:100]
+    response = jsonify(message=_("« %(field)s » : %(reason)s", field=field, reason=reason),
+                       field=field, **extra)
     response.status_code = 400
     return response
 
@@ -185,8 +187,6 @@ def register_refusals(app: Flask) -> None:
     def refuse_ids_out_of_range():
         """An id in the URL (pk, *_id) beyond the ids' range names no row: 404 here, for
         every route, FAB's included (a database refuses such a number: it would be a 500)."""
-        from app.security.perimeter import MAX_ID
-
         for name, value in (request.view_args or {}).items():
             if name == "pk" or name.endswith("_id"):
                 digits = str(value).lstrip("-")
@@ -205,7 +205,7 @@ def register_refusals(app: Flask) -> None:
             for field, value in body.items():
                 reason = _bad_number(value)
                 if reason:
-                    return _refuse_field(field, reason)
+                    return refuse_field(field, reason)
         return None
 
     @app.before_request
