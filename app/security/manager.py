@@ -175,6 +175,26 @@ class CleaSecurityManager(SecurityManager):
             set_committed_value(user, "roles", list(own.values()))
         return Droits(tuple(roles.values()), frozenset(permissions))
 
+    def _public_permissions(self) -> frozenset:
+        """The (permission, view) pairs of the Public role, read in one statement once per
+        request: FAB's API decorator asks twice per request whether the endpoint is public,
+        each time loading the role and then its permissions (four statements)."""
+        def read():
+            rows = db.session.execute(
+                select(Permission.name, ViewMenu.name)
+                .select_from(Role)
+                .join(assoc_permissionview_role, assoc_permissionview_role.c.role_id == Role.id)
+                .join(PermissionView,
+                      PermissionView.id == assoc_permissionview_role.c.permission_view_id)
+                .join(Permission, Permission.id == PermissionView.permission_id)
+                .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
+                .where(Role.name == self.auth_role_public)).all()
+            return frozenset((permission, view) for permission, view in rows)
+        return per_request(("droits", "public"), read)
+
+    def is_item_public(self, permission_name, view_name):
+        return (permission_name, view_name) in self._public_permissions()
+
     def get_user_roles(self, user):
         droits = self.droits(user)
         return list(droits.roles) if droits is not None else super().get_user_roles(user)

@@ -249,16 +249,23 @@ def scoped(query, model: type, user: Any):
 MAX_ID = 2 ** 31 - 1  # the ids are 32-bit integers: a larger one names no row
 
 
+def bounded_id(value: Any) -> Optional[int]:
+    """`value` as an id a row may have (1 … MAX_ID), else None (empty, not a number, out of
+    range)."""
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    return pk if 0 < pk <= MAX_ID else None
+
+
 def get_or_404(model: type[T], pk: Any, user: Any, *options) -> T:
     """The row if it exists inside the user's perimeter, else 404 (an id that is not a
     number, or out of the ids' range, too). `user=None` is the system (CLI, jobs).
     `options`: joinedload/selectinload of what the page shows, loaded in the same statement
     instead of one lazy load each."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound()
-    if not 0 < pk <= MAX_ID:
+    pk = bounded_id(pk)
+    if pk is None:
         raise NotFound()
     query = select(model).where(model.id == pk)
     if user is not None:

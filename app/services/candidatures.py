@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -211,10 +211,7 @@ def filtrer(user: Any, filtres: dict, abandonnees: bool = False):
     name, usage name or first name, accents and case ignored). Unknown values filter nothing.
     The person is joined only for the name filter (the rows load it by their eager load)."""
     query = select(Candidature).where(perimeter.clause(Candidature, user))
-    try:
-        etab = int(filtres.get("etablissement") or 0)
-    except (TypeError, ValueError):
-        etab = 0
+    etab = perimeter.bounded_id(filtres.get("etablissement"))
     if etab:
         query = query.where(Candidature.etablissement_id == etab)
     statut = filtres.get("statut")
@@ -256,12 +253,29 @@ def lister(user: Any, filtres: Any, page: Any = None, abandonnees: bool = False,
                                  joinedload(Candidature.etablissement)))
 
 
-def etablissements_du_filtre(user: Any, limit: int = 500) -> list:
-    """(id, nom) of the établissements offered by the lists' « Établissement » filter."""
-    return db.session.execute(
-        select(Etablissement.id, Etablissement.nom)
-        .where(perimeter.clause(Etablissement, user)).order_by(Etablissement.nom)
-        .limit(limit)).all()
+class FiltreEtablissements(NamedTuple):
+    """The lists' « Établissement » filter: every établissement of the perimeter when it holds
+    few of them (`complet`), else only the chosen one — the filter then searches as you type
+    (/lookup, the same perimeter), as the Stats page's does."""
+    options: list
+    complet: bool
+
+
+FILTRE_OPTIONS_MAX = 50  # a réseau's or Certif Pro's thousands of names are searched, not drawn
+
+
+def etablissements_du_filtre(user: Any, choisi: Any = None) -> FiltreEtablissements:
+    """(id, nom) of the établissements the lists' « Établissement » filter offers, in one
+    statement: the chosen one (if inside the perimeter) first, then the others by name. A
+    complete list is shown by name, accents and case ignored."""
+    chosen = perimeter.bounded_id(choisi) or 0
+    rows = db.session.execute(
+        select(Etablissement.id, Etablissement.nom).where(perimeter.clause(Etablissement, user))
+        .order_by((Etablissement.id == chosen).desc(), Etablissement.nom)
+        .limit(FILTRE_OPTIONS_MAX + 1)).all()
+    if len(rows) <= FILTRE_OPTIONS_MAX:
+        return FiltreEtablissements(sorted(rows, key=lambda row: (normalize(row.nom), row.id)), True)
+    return FiltreEtablissements([row for row in rows[:1] if row.id == chosen], False)
 
 
 # --- creation ---------------------------------------------------------------------------------------

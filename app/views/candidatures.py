@@ -168,7 +168,7 @@ class _DossiersBase(BaseView):
         role = matrix.rights(user.role, "Candidature") if user.role else {"create", "update",
                                                                            "delete"}
         return self.render_template(
-            "clea/candidatures/liste.html", rows=rows, etabs=service.etablissements_du_filtre(user),
+            "clea/candidatures/liste.html", rows=rows, etabs=service.etablissements_du_filtre(user, request.args.get("etablissement")),
             statuts=service.STATUTS, args=request.args,
             abandonnees=self.abandonnees, title=self.page_title, label=service.statut_label,
             droits=role, motifs=service.MOTIFS_ABANDON, lien=self.lien,

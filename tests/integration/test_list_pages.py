@@ -333,3 +333,44 @@ def test_lists_are_service_functions(app, world):
     assert candidatures.lister(me, {"nom": "autre"}).total == 0
     assert candidatures.lister(me, {}, 0, abandonnees=True).total == 0
     assert candidatures.lister(user("utilisateur_etablissement_b"), {}).total == 0
+
+
+def _filter_options(text: str) -> tuple[str, list[str]]:
+    """The « Établissement » filter of a list: its <select> tag and its options' labels."""
+    start = text.index('<select id="f-etab"')
+    block = text[start:text.index("</select>", start)]
+    return block[:block.index(">") + 1], re.findall(r"<option [^>]*>([^<]*)</option>", block)
+
+
+def test_etablissement_filter_lists_few_and_searches_many(app, world, login):
+    """Every établissement of a small perimeter is an option of the lists' « Établissement »
+    filter; past FILTRE_OPTIONS_MAX (a réseau, Certif Pro: thousands of names, 33 KB of HTML
+    and a third of the national list's time) the filter searches as you type, as the Stats
+    page's does, and only the chosen établissement is drawn — never one outside the
+    perimeter, and none cut off at an arbitrary 500th name."""
+    habiliter(world, "etab_a1")
+    client = login("utilisateur_etablissement_a")
+    tag, options = _filter_options(T(client.get("/evaluations/")))
+    assert "clea-ajax-select" not in tag and options == ["Tous", "ETAB_A1"]
+
+    sites = bulk_etablissements(world, candidatures.FILTRE_OPTIONS_MAX + 1)
+    reseau = login("admin_reseau_a")
+    tag, options = _filter_options(T(reseau.get("/evaluations/")))
+    assert "clea-ajax-select" in tag and 'data-url="/lookup/etablissement"' in tag
+    assert options == ["Tous"]
+    chosen = sites[-1]
+    text = T(reseau.get(f"/evaluations/?etablissement={chosen.id}"))
+    tag, options = _filter_options(text)
+    assert options == ["Tous", chosen.nom]
+    assert f'<option value="{chosen.id}" selected>' in text
+    # the search-as-you-type answers from the same perimeter, every name reachable
+    found = reseau.get(f"/lookup/etablissement?q={chosen.nom}").get_json()["results"]
+    assert found == [{"id": chosen.id, "text": chosen.nom}]
+    # another réseau's établissement is neither drawn nor found
+    outside = world.ids["etab_b1"]
+    assert _filter_options(T(reseau.get(f"/evaluations/?etablissement={outside}")))[1] == [
+        "Tous"]
+    assert reseau.get("/lookup/etablissement?q=ETAB_B").get_json()["results"] == []
+    # an id no row can have filters nothing and draws nothing (no 500)
+    response = reseau.get("/evaluations/?etablissement=99999999999")
+    assert response.status_code in (200, 400)
