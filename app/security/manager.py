@@ -3,6 +3,7 @@ request), progressive login delay, rate-limited logins, API tokens refused after
 change."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 from flask import current_app, flash, g, redirect, request
@@ -16,7 +17,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.views import AuthDBView, UserDBModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import BigInteger, bindparam, cast, func, or_, select
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash
 
@@ -43,6 +44,29 @@ class Droits(NamedTuple):
     roles that live in the database."""
     roles: tuple
     permissions: frozenset
+
+
+@lru_cache(maxsize=1)
+def _roles_and_fingerprint():
+    """The statement of CleaSecurityManager._lire_droits (built once: building it cost more
+    than running it), for the user `:uid`."""
+    uid = bindparam("uid")
+    direct = select(assoc_user_role.c.role_id).where(assoc_user_role.c.user_id == uid)
+    via_groups = (select(assoc_group_role.c.role_id)
+                  .join(assoc_user_group, assoc_user_group.c.group_id == assoc_group_role.c.group_id)
+                  .where(assoc_user_group.c.user_id == uid))
+    grants = assoc_permissionview_role.c
+    granted = select(grants.permission_view_id, grants.role_id).where(
+        or_(grants.role_id.in_(direct), grants.role_id.in_(via_groups))).subquery()
+    # each row (permission of a role) mixed into a 32-bit number; the count and the sum of
+    # those (one bigint) change with any row added, removed or replaced
+    mixed = (cast(granted.c.permission_view_id, BigInteger) * 2654435761
+             + cast(granted.c.role_id, BigInteger) * 40503) % 4294967291
+    fingerprint = select(cast(func.count(), BigInteger) * 10 ** 13
+                         + func.coalesce(func.sum(mixed), 0)).select_from(granted)
+    return (select(Role, Role.id.in_(direct).label("direct"),
+                   fingerprint.scalar_subquery().label("empreinte"))
+            .where(or_(Role.id.in_(direct), Role.id.in_(via_groups))).order_by(Role.id))
 
 
 class CleaAuthDBView(AuthDBView):
@@ -149,31 +173,43 @@ class CleaSecurityManager(SecurityManager):
         return per_request(("droits", user_id), lambda: self._lire_droits(user))
 
     def _lire_droits(self, user) -> Droits:
-        direct = select(assoc_user_role.c.role_id).where(assoc_user_role.c.user_id == user.id)
-        via_groups = (select(assoc_group_role.c.role_id)
-                      .join(assoc_user_group,
-                            assoc_user_group.c.group_id == assoc_group_role.c.group_id)
-                      .where(assoc_user_group.c.user_id == user.id))
-        rows = db.session.execute(
-            select(Role, Role.id.in_(direct).label("direct"), Permission.name, ViewMenu.name)
-            .outerjoin(assoc_permissionview_role,
-                       assoc_permissionview_role.c.role_id == Role.id)
-            .outerjoin(PermissionView,
-                       PermissionView.id == assoc_permissionview_role.c.permission_view_id)
-            .outerjoin(Permission, Permission.id == PermissionView.permission_id)
-            .outerjoin(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
-            .where(or_(Role.id.in_(direct), Role.id.in_(via_groups)))
-            .order_by(Role.id)).all()
-        roles, own, permissions = {}, {}, set()
-        for role, is_direct, permission, view in rows:
-            roles[role.id] = role
-            if is_direct:
-                own[role.id] = role
-            if permission and view and role.name not in self.builtin_roles:
-                permissions.add((permission, view))
+        """One statement: the user's roles (their own, and their groups'), with a fingerprint
+        of those roles' permission rows. The permissions themselves are kept per application
+        for each (roles, fingerprint): a role edited on any app server (FAB's role screens,
+        `flask clea init`) changes its rows, hence the fingerprint, and the next request of
+        every server reads them again; a user given another role is seen at once, the roles
+        being read on every request."""
+        rows = db.session.execute(_roles_and_fingerprint(), {"uid": user.id}).all()
+        roles = tuple(row.Role for row in rows)
+        own = [row.Role for row in rows if row.direct]
         if "roles" not in vars(user):  # the same roles, without another statement
-            set_committed_value(user, "roles", list(own.values()))
-        return Droits(tuple(roles.values()), frozenset(permissions))
+            set_committed_value(user, "roles", own)
+        key = (tuple(role.id for role in roles),
+               rows[0].empreinte if rows else 0)
+        kept = current_app.extensions.setdefault("clea.droits", {})
+        permissions = kept.get(key)
+        if permissions is None:
+            permissions = self._permissions_des_roles(roles)
+            if len(kept) > 1000:  # role sets are few; never grow without bound
+                kept.clear()
+            kept[key] = permissions
+        return Droits(roles, permissions)
+
+    def _permissions_des_roles(self, roles) -> frozenset:
+        """The (permission, view) pairs of these roles (FAB's builtin roles excepted: their
+        rights are in the configuration)."""
+        ids = [role.id for role in roles if role.name not in self.builtin_roles]
+        if not ids:
+            return frozenset()
+        rows = db.session.execute(
+            select(Permission.name, ViewMenu.name)
+            .select_from(assoc_permissionview_role)
+            .join(PermissionView,
+                  PermissionView.id == assoc_permissionview_role.c.permission_view_id)
+            .join(Permission, Permission.id == PermissionView.permission_id)
+            .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
+            .where(assoc_permissionview_role.c.role_id.in_(ids))).all()
+        return frozenset((permission, view) for permission, view in rows)
 
     def _public_permissions(self) -> frozenset:
         """The (permission, view) pairs of the Public role, read in one statement once per

@@ -17,7 +17,9 @@ from sqlalchemy import update
 
 from app.extensions import db
 from app.models import UserSession, Utilisateur
+from app.security import roles as R
 from app.services import partage, sessions
+from tests.conftest import BACKENDS
 from tests.world import PASSWORD, user
 
 USERNAME = "utilisateur_etablissement_a"
@@ -132,3 +134,27 @@ def test_a_rolled_back_change_leaves_redis_as_it_was(redis_url, app, api_token):
     db.session.commit()
     assert partage.client().get(key) == str(int(before) + 1)
     assert client.get(API, headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_a_role_edited_elsewhere_is_obeyed_at_the_next_request(app, login):
+    """The permissions of a role set are kept by each app server (one statement per request
+    reads the user's roles and a fingerprint of their permission rows, not every row). A
+    permission taken from the role — FAB's role screen, `flask clea init`, another server —
+    changes the fingerprint: the next request refuses; given back, the page opens again."""
+    client = login("admin_reseau_a")
+    assert client.get("/stats/").status_code == 200
+    sm = app.appbuilder.sm
+    role = sm.find_role(R.ADMIN_RESEAU.name)
+    taken = [pv for pv in role.permissions if pv.view_menu.name == "Stats"]
+    assert taken
+    for pv in taken:
+        sm.del_permission_role(role, pv)
+    db.session.remove()
+    refused = client.get("/stats/")
+    assert refused.status_code in (302, 403, 404)
+    role = sm.find_role(R.ADMIN_RESEAU.name)
+    for pv in taken:
+        sm.add_permission_role(role, db.session.merge(pv))
+    db.session.remove()
+    assert client.get("/stats/").status_code == 200
