@@ -3,7 +3,9 @@ retention (RGPD retention rules, --dry-run), synth (synthetic data at volume, Po
 stats-recalculer (the Stats aggregates)."""
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 
 import click
 from flask import current_app
@@ -84,14 +86,21 @@ def create_user_command(username, email, password, role, first_name, last_name, 
 @with_appcontext
 def scheduler_command():
     """Lance le processus des tâches planifiées (envoi des e-mails, ...)."""
-    from app.jobs.scheduler import JOBS, build_scheduler
+    from app.jobs.scheduler import JOBS, boucle_exports, build_scheduler
 
-    scheduler = build_scheduler(current_app._get_current_object())
+    app = current_app._get_current_object()
+    scheduler = build_scheduler(app)
+    stop = threading.Event()
+    worker = threading.Thread(target=boucle_exports, args=(app, stop), name="exports",
+                              daemon=True)
+    worker.start()
     click.echo(f"Tâches planifiées : {', '.join(JOBS)}. Ctrl+C pour arrêter.")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
+    finally:
+        stop.set()
 
 
 @clea.command("run-job")
@@ -109,11 +118,26 @@ def run_job_command(name):
 
 
 @clea.command("exports")
+@click.option("--continu", is_flag=True,
+              help="Reste en service : prépare chaque export dès qu'il est demandé (réveil par "
+                   "Redis, sinon toutes les CLEA_EXPORT_INTERVAL_SECONDS), jusqu'à Ctrl+C ou "
+                   "SIGTERM — ce que fait le processus des tâches.")
 @with_appcontext
-def exports_command():
-    """Prépare une fois les exports en attente (ce que fait le processus des tâches)."""
-    from app.jobs.scheduler import run_job
+def exports_command(continu):
+    """Prépare les exports en attente, une fois (ou en continu avec --continu)."""
+    from app.jobs.scheduler import boucle_exports, run_job
 
+    if continu:
+        stop = threading.Event()
+        previous = signal.signal(signal.SIGTERM, lambda *_args: stop.set())
+        click.echo("Processus des exports en service. Ctrl+C pour arrêter.")
+        try:
+            boucle_exports(current_app._get_current_object(), stop)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        return
     bilan = run_job(current_app._get_current_object(), "exports")
     if bilan is None:
         click.echo("Les exports sont déjà en cours de préparation ailleurs.", err=True)

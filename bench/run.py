@@ -10,7 +10,7 @@ and drives a load client on localhost. Every page is requested BENCH_REPEAT time
 p99) after a warm-up; one more request, sent with X-Clea-Bench-Capture (the bench-only
 CLEA_BENCH_CAPTURE switch, app/capture.py), records its SQL statements, which are replayed raw
 with psycopg: the page's floor (bench/floor.py). The Stats export runs as in production:
-queued by the Stats page's form, prepared by `flask clea exports` in a process of its own,
+queued by the Stats page's form, prepared by the exports worker in service (`flask clea exports --continu`, woken by Redis),
 followed on its status until « prête », downloaded (measure_export). Writes bench/REPORT.md (never edit it by
 hand: run this again)."""
 from __future__ import annotations
@@ -363,27 +363,40 @@ def pdf_floor(app, candidature_id: int) -> float:
         return statistics.median(bare_pdf(lines, f"{folder}/c.pdf") * 1000 for _ in range(20))
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a running process (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _hwm_mb(pid: int) -> float:
+    """Peak resident memory so far of a running process (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def measure_export(client: Client, env: dict, base: Path, app, debut) -> dict:
-    """The national Stats export (about 100 000 dossiers) as production runs it: Certif Pro
-    clicks « Exporter (Excel) » (the POST form of the Stats page, its CSRF token), lands on
-    « Mes exports »; the worker, `flask --app run clea exports` (the scheduler's job
-    « exports », once) in a process of its own with the web server's environment, prepares
-    it; the client polls the JSON status until « prête », then downloads the file. Timed from
-    the POST to the last byte; the worker's peak memory is its own (wait4). The floor: a bare
-    rustpy-xlsxwriter loop (the export's writer) over the same rows, read once beforehand."""
+    """The national Stats export (about 100 000 dossiers) as production runs it: the exports
+    worker is in service (`flask --app run clea exports --continu`, the loop a thread of
+    `flask clea scheduler` runs, here in a process of its own with the web server's
+    environment, waiting on Redis); Certif Pro clicks « Exporter (Excel) » (the POST form of
+    the Stats page, its CSRF token), which wakes the worker, and lands on « Mes exports »; the
+    client polls the JSON status until « prête », then downloads the file. Timed from the POST
+    to the last byte; the worker's peak memory is its own (wait4 once stopped), its CPU the
+    export's (after minus before). The floor: a bare rustpy-xlsxwriter loop (the export's
+    writer) over the same rows, read once beforehand."""
     from app.services import exports
     from tests.world import user
 
-    command = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "run", "clea", "exports"]
-    # the worker's own start (imports, create_app), which a running scheduler does not pay:
-    # the same command with nothing waiting
-    idle_started = time.perf_counter()
-    idle = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    _pid, _status, idle_usage = os.wait4(idle.pid, 0)
-    idle.returncode = os.waitstatus_to_exitcode(_status)
-    idle_s = time.perf_counter() - idle_started
-    idle_mb = idle_usage.ru_maxrss / 1024
+    command = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "run", "clea", "exports",
+               "--continu"]
+    worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=open(base / "exports.log", "wb"))
+    worker.stdout.readline()  # « Processus des exports en service. »: its first look follows
+    time.sleep(2)
+    idle_mb, idle_cpu = _hwm_mb(worker.pid), _cpu_s(worker.pid)
     query = urllib.parse.urlencode({"debut": debut.isoformat()} if debut else {})
     _response, page = client.request("GET", "/stats/?" + query)
     body = urllib.parse.urlencode({"csrf_token": csrf_token(page)})
@@ -393,37 +406,29 @@ def measure_export(client: Client, env: dict, base: Path, app, debut) -> dict:
     location = urllib.parse.urlsplit(posted.getheader("Location") or "").path
     _response, listing = client.request("GET", location or "/exports/")
     etat_url = re.search(rb'data-etat-url="([^"]+)"', listing).group(1).decode()
-    worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=open(base / "exports.log", "wb"))
-    polls, usage = 0, None  # the worker is reaped by wait4 (its own rusage), never by Popen
-
-    def reap(flags: int):
-        pid, status, rusage = os.wait4(worker.pid, flags)
-        if pid:
-            worker.returncode = os.waitstatus_to_exitcode(status)
-            return rusage
-        return None
-
+    polls = 0
     while True:
         _response, data = client.request("GET", etat_url)
         etat, polls = json.loads(data), polls + 1
         if etat["statut"] not in (exports.EN_ATTENTE, exports.EN_COURS):
             break
-        if usage is not None and etat["statut"] == exports.EN_ATTENTE:
-            break  # the worker ended without taking it
-        usage = usage or reap(os.WNOHANG)
+        if worker.poll() is not None:
+            break  # the worker died
         time.sleep(0.2)
     ready = time.perf_counter()
     downloaded, data = client.request("GET", etat_url.rsplit("/", 1)[0] + "/fichier")
     elapsed = time.perf_counter() - started
-    usage = usage or reap(0)
+    export_cpu = _cpu_s(worker.pid) - idle_cpu if worker.poll() is None else float("nan")
+    worker.terminate()  # SIGTERM: the loop ends after its current wait
+    _pid, status, usage = os.wait4(worker.pid, 0)
+    worker.returncode = os.waitstatus_to_exitcode(status)
     path = base / "export.xlsx"
     path.write_bytes(data)
     result = {"s": elapsed, "ready_s": ready - started, "download_s": elapsed - (ready - started),
               "statuses": f"POST {posted.status}, file {downloaded.status}", "polls": polls,
               "statut": etat.get("statut_libelle"), "erreur": etat.get("erreur"),
-              "idle_s": idle_s, "idle_mb": idle_mb,
-              "peak_mb": usage.ru_maxrss / 1024, "worker_cpu_s": usage.ru_utime + usage.ru_stime,
+              "idle_mb": idle_mb,
+              "peak_mb": usage.ru_maxrss / 1024, "worker_cpu_s": export_cpu,
               "file_mb": len(data) / 1024 ** 2, "rows": xlsx_rows(path) if data[:2] == b"PK" else 0}
     with app.test_request_context():
         sous_domaines = exports._sous_domaines()
@@ -584,17 +589,16 @@ def write_report(info, measured, export, mixed_result, pg_version) -> None:
         f"| Stats export of {num(export['rows'])} dossiers (Certif Pro"
         f"{', created from ' + str(info['export_debut']) if info['export_debut'] else ''}), "
         f"end to end: « Exporter (Excel) » (POST /stats/export, CSRF token) → « Mes exports » "
-        f"→ worker `flask --app run clea exports` started at once, in its own process with "
-        f"gunicorn's environment (the scheduler's job « exports », run once; under `flask clea "
-        f"scheduler` add up to CLEA_EXPORT_INTERVAL_SECONDS, 5 s by default, of waiting) → JSON "
+        f"→ the exports worker in service (`flask --app run clea exports --continu`, the "
+        f"loop `flask clea scheduler` runs in a thread; here a process of its own with "
+        f"gunicorn's environment) woken through Redis by the POST → JSON "
         f"status polled every 0.2 s ({export['polls']} polls) until « {export['statut']} »"
         f"{' (' + export['erreur'] + ')' if export['erreur'] else ''} → file downloaded "
         f"({export['file_mb']:.1f} MB; {export['statuses']}) | {export['s']:.1f} s (ready "
-        f"after {export['ready_s']:.1f} s, download {export['download_s']:.1f} s), of which "
-        f"the worker's start ≈ {export['idle_s']:.1f} s (the same command with nothing waiting;"
-        f" a running scheduler does not pay it); peak memory of the worker process "
-        f"{export['peak_mb']:.0f} MB (maxrss, wait4; {export['idle_mb']:.0f} MB with nothing "
-        f"waiting), CPU {export['worker_cpu_s']:.1f} s | bare rustpy-xlsxwriter loop (the export's writer) "
+        f"after {export['ready_s']:.1f} s, download {export['download_s']:.1f} s); peak "
+        f"memory of the worker process {export['peak_mb']:.0f} MB (maxrss, wait4; "
+        f"{export['idle_mb']:.0f} MB in service before the export), CPU of the export "
+        f"{export['worker_cpu_s']:.1f} s | bare rustpy-xlsxwriter loop (the export's writer) "
         f"over the same {num(export['floor_rows'])} rows, read beforehand from the export's "
         f"query: {export['floor_s']:.1f} s | {ratio:.1f}× | < {EXPORT_S} s "
         f"{mark(export['s'] < EXPORT_S)}, < {EXPORT_MB} MB {mark(export['peak_mb'] < EXPORT_MB)}"

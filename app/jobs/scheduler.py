@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from zoneinfo import ZoneInfo
-from typing import Callable
+from typing import Callable, Optional
 
 from flask import Flask
 
@@ -90,6 +91,34 @@ def run_job(app: Flask, name: str) -> object:
             db.session.remove()
 
 
+def boucle_exports(app: Flask, stop: Optional[threading.Event] = None) -> None:
+    """The exports worker: runs the job « exports », then waits for the next one — woken at
+    once by the export queued (Redis: partage.reveiller), else after
+    CLEA_EXPORT_INTERVAL_SECONDS — until `stop` is set. A thread of `flask clea scheduler`, or
+    `flask clea exports --continu` on a machine of its own; several may run: each export is
+    claimed by one of them, under the job's lock."""
+    from app.services import exports as service
+    from app.services import partage
+
+    stop = stop or threading.Event()
+    interval = app.config.get("CLEA_EXPORT_INTERVAL_SECONDS", JOBS["exports"][1])
+    while not stop.is_set():
+        try:
+            run_job(app, "exports")
+        except Exception:  # noqa: BLE001  (a database down: the worker tries again later)
+            log.exception("Job exports en échec")
+        with app.app_context():
+            if not partage.actif():
+                stop.wait(interval)
+                continue
+            try:
+                partage.attendre_reveil(service.FILE, interval)
+            except Exception:  # noqa: BLE001  (Redis down: the interval, as without it)
+                log.warning("Réveil des exports indisponible ; nouvel essai dans %s s", interval,
+                            exc_info=True)
+                stop.wait(interval)
+
+
 def build_scheduler(app: Flask):
     from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -97,7 +126,7 @@ def build_scheduler(app: Flask):
     start = dt.datetime.now(ZoneInfo("Europe/Paris"))
     for name, (_function, interval) in JOBS.items():
         if name == "exports":
-            interval = app.config.get("CLEA_EXPORT_INTERVAL_SECONDS", interval)
+            continue  # boucle_exports, a thread of its own (started by `flask clea scheduler`)
         scheduler.add_job(run_job, "interval", seconds=interval, args=[app, name], id=name,
                           max_instances=1, coalesce=True, next_run_time=start)
     return scheduler

@@ -50,7 +50,7 @@ from app.models.jury import DecisionJury
 from app.models.referentiel import Domaine, SousDomaine
 from app.security.access import is_national
 
-from . import audit, notifications, stockage
+from . import audit, notifications, partage, stockage
 from . import candidatures as dossiers
 from .errors import ForbiddenError, RuleError, ServiceError
 from .stats import Filtres, _dossiers, _periode, indicateurs, verifier_acces
@@ -101,13 +101,22 @@ def _filtres_json(f: Filtres) -> str:
                        for k, v in dataclasses.asdict(f).items() if v not in (None, "")})
 
 
+FILE = "exports"  # the queue's name for the wake-ups (partage.reveiller)
+
+
 def demander(by: Any, kind: str, f: Filtres) -> ExportJob:
-    """Queue an export for `by`; the scheduler process prepares it."""
+    """Queue an export for `by`; the exports worker (a thread of the scheduler process, or
+    `flask clea exports --continu`) prepares it, woken at once through Redis."""
     verifier(by, kind)
     job = ExportJob(user_id=by.id, kind=kind, filtres=_filtres_json(f), statut=EN_ATTENTE,
                     lignes_faites=0, created_on=dt.datetime.now())
     db.session.add(job)
     db.session.commit()
+    if partage.actif():
+        try:
+            partage.reveiller(FILE)
+        except Exception:  # noqa: BLE001  (the worker's next look finds it all the same)
+            log.warning("Export %s : réveil du processus des exports impossible", job.id)
     return job
 
 

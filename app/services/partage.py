@@ -18,6 +18,9 @@ Keys (all under `clea:`):
   database stays its source: a miss reads it there and stores it (only if no newer value
   was stored meanwhile); a password change, a suspension, « tous les appareils » raise it in
   the database and, at the commit, here (never lowering it); it expires after GENERATION_TTL.
+- `clea:reveil:<queue>`: a wake-up (a list of at most one item): a queued export wakes the
+  process waiting for that queue (`attendre_reveil`), which starts it at once rather than at
+  its next look. Without Redis the worker looks every interval.
 PostgreSQL keeps the user_session rows (« Mes connexions », the end reasons, the journal)."""
 from __future__ import annotations
 
@@ -62,9 +65,10 @@ def client():
 
 def apres_fork(app) -> None:
     """A forked worker drops the connections it inherited (gunicorn's post_fork)."""
-    redis_client = app.extensions.pop(_CLIENT, None)
-    if redis_client is not None:
-        redis_client.connection_pool.reset()
+    for name in (_CLIENT, _CLIENT + "_attente"):
+        redis_client = app.extensions.pop(name, None)
+        if redis_client is not None:
+            redis_client.connection_pool.reset()
 
 
 def _seconds(delta: dt.timedelta) -> int:
@@ -206,6 +210,39 @@ def sessions_vivantes(digests: Iterable[str]) -> set[str]:
     for digest in digests:
         pipe.exists(_session_key(digest))
     return {digest for digest, live in zip(digests, pipe.execute()) if live}
+
+
+# --- wake-ups of the background workers ------------------------------------------------------
+
+def _reveil_key(queue: str) -> str:
+    return PREFIX + "reveil:" + queue
+
+
+def reveiller(queue: str) -> None:
+    """Wake the worker waiting on `queue` (several wake-ups before it wakes count as one)."""
+    pipe = client().pipeline(transaction=True)
+    pipe.lpush(_reveil_key(queue), "1")
+    pipe.ltrim(_reveil_key(queue), 0, 0)
+    pipe.execute()
+
+
+LONGEST_WAIT = 50  # seconds: a worker waiting longer looks again (and sees a stop request)
+
+
+def attendre_reveil(queue: str, seconds: float) -> bool:
+    """Wait until `queue` is woken (True) or `seconds` have passed (False), at most
+    LONGEST_WAIT at a time. A client of its own: the shared one gives up on a socket silent for
+    5 s; this one waits a little longer than Redis is asked to."""
+    waiting = current_app.extensions.get(_CLIENT + "_attente")
+    if waiting is None:
+        import redis
+
+        waiting = redis.Redis.from_url(
+            current_app.config["CLEA_REDIS_URL"], decode_responses=True,
+            socket_connect_timeout=5, socket_timeout=LONGEST_WAIT + 10)
+        current_app.extensions[_CLIENT + "_attente"] = waiting
+    timeout = min(LONGEST_WAIT, max(1, math.ceil(seconds)))
+    return waiting.blpop([_reveil_key(queue)], timeout=timeout) is not None
 
 
 # --- API tokens: the users' session generations ------------------------------------------------

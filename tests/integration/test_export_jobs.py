@@ -205,3 +205,63 @@ def test_rows_are_read_in_one_statement_per_batch(app, world, jeu, count_queries
     # evaluation's results, named by their ids (no OFFSET, no repeated perimeter subquery)
     assert not any("OFFSET" in s for s in reads(batches))
     assert len(reads(batches)) == 1 + 4
+
+
+@pytest.fixture
+def app_overrides(request):
+    if "redis_url" in request.fixturenames:
+        # an interval no test waits for: only the wake-up can start the export in time
+        return {"CLEA_REDIS_URL": request.getfixturevalue("redis_url"),
+                "CLEA_EXPORT_INTERVAL_SECONDS": 3600}
+    return {}
+
+
+def test_a_queued_export_wakes_the_resident_worker(redis_url, app, jeu, login):
+    """The exports worker (a thread of `flask clea scheduler`, or `flask clea exports
+    --continu`) sleeps on Redis between exports: the export asked on the Stats page wakes it
+    and is prepared at once — not at its next look, an hour away here; a stop request ends
+    the worker after its current wait."""
+    import threading
+
+    from app.jobs.scheduler import boucle_exports
+    from app.services import partage
+
+    stop = threading.Event()
+    worker = threading.Thread(target=boucle_exports, args=(app, stop), daemon=True)
+    worker.start()
+    try:
+        client = login("admin_reseau_a")
+        client.post("/stats/export?type_public=")
+        for _ in range(600):  # up to a minute, far below the interval
+            if job_of("admin_reseau_a").statut == exports.PRETE:
+                break
+            db.session.remove()
+            stop.wait(0.1)
+        job = job_of("admin_reseau_a")
+        assert job.statut == exports.PRETE and job.lignes_faites == 4
+        assert "Prête" in T(client.get("/exports/"))
+    finally:
+        stop.set()
+        with app.app_context():
+            partage.reveiller(exports.FILE)  # the worker's wait ends at once
+        worker.join(timeout=30)
+    assert not worker.is_alive()
+
+
+def test_the_resident_worker_command_without_redis(app, jeu, login, monkeypatch):
+    """Without Redis, `flask clea exports --continu` runs the same loop and looks every
+    CLEA_EXPORT_INTERVAL_SECONDS: here its first look prepares the waiting export, then Ctrl+C
+    ends it."""
+    from app.jobs import scheduler
+
+    login("admin_reseau_a").post("/stats/export?type_public=")
+    real, interval = scheduler.JOBS["exports"]
+
+    def then_interrupt():
+        real()
+        raise KeyboardInterrupt  # Ctrl+C
+    monkeypatch.setitem(scheduler.JOBS, "exports", (then_interrupt, interval))
+    result = app.test_cli_runner().invoke(args=["clea", "exports", "--continu"])
+    assert result.exit_code == 0, result.output
+    assert "Processus des exports en service" in result.output
+    assert job_of("admin_reseau_a").statut == exports.PRETE
