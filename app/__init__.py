@@ -68,6 +68,7 @@ def init_appbuilder(app: Flask) -> None:
     from .services import audit  # noqa: F401  (the journal's session listeners)
     from .services import agregats  # noqa: F401  (the Stats aggregates' session listeners)
     from .api import register_apis
+    from .api.openapi import install as install_openapi
     from .views import register_views
 
     with app.app_context():
@@ -75,6 +76,7 @@ def init_appbuilder(app: Flask) -> None:
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
         register_apis(appbuilder)
+        install_openapi(app)
         # The REST API changes state only with a bearer token (security/api_writes.py), which
         # no foreign page can send: CSRF tokens apply to the HTML forms only.
         for name, blueprint in app.blueprints.items():

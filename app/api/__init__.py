@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .audit import AuditApi
 from .candidatures import CandidatApi, CandidatureApi, RattachementApi, RechercheApi
-from .certification import CertificatApi, JuryApi
+from .certification import CertificatApi, EnvoiApi, JuryApi
 from .evaluations import DocumentApi, EvaluationApi, FormationApi
 from .stats import StatsApi
 from .notifications import ActualiteApi, NotificationApi
@@ -14,7 +14,7 @@ from .structure import (EtablissementApi, HabilitationApi, OrganismeApi, ReseauA
 APIS = (ReseauApi, OrganismeApi, EtablissementApi, UtilisateurApi, HabilitationApi,
         NotificationApi, ActualiteApi, CandidatureApi, CandidatApi, RechercheApi,
         RattachementApi, EvaluationApi, FormationApi, DocumentApi, JuryApi, CertificatApi,
-        StatsApi, AuditApi, DonneesPersonnellesApi)
+        EnvoiApi, StatsApi, AuditApi, DonneesPersonnellesApi)
 
 
 def register_apis(appbuilder) -> None:

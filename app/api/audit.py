@@ -24,22 +24,36 @@ class AuditApi(FrenchResponses, BaseApi):
     @protect()
     @safe
     def liste(self):
-        """The audit journal, paged (page from 0, 50 rows).
+        """Le journal d'audit, par pages de 50
         ---
         get:
+          summary: Lire le journal d'audit (les plus récentes d'abord, 50 lignes par page)
           parameters:
-          - {in: query, name: qui, schema: {type: string}}
+          - {in: query, name: qui, schema: {type: string}, description: l'auteur (identifiant ou nom)}
           - {in: query, name: action, schema: {type: string}}
-          - {in: query, name: type, schema: {type: string}}
-          - {in: query, name: objet_id, schema: {type: integer}}
+          - {in: query, name: type, schema: {type: string}, description: le type d'objet}
+          - {in: query, name: objet_id, schema: {type: integer, minimum: 1, maximum: 2147483647}}
           - {in: query, name: du, schema: {type: string, format: date}}
           - {in: query, name: au, schema: {type: string, format: date}}
-          - {in: query, name: page, schema: {type: integer}}
+          - {in: query, name: page, schema: {type: integer, minimum: 0, maximum: 100000}}
           responses:
             200:
-              description: rows, newest first
-            400:
-              description: a filter's value is refused (French message)
+              description: les lignes de la page
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      count:
+                        type: integer
+                      page:
+                        type: integer
+                      page_size:
+                        type: integer
+                      result:
+                        type: array
+                        items:
+                          type: object
         """
         try:
             filtres = service.Filtres.depuis(request.args)

@@ -13,11 +13,13 @@ from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.const import API_RESULT_RES_KEY, API_SELECT_COLUMNS_RIS_KEY
 from flask_appbuilder.exceptions import FABException, InvalidColumnArgsFABException
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import INCLUDE, ValidationError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.api.labels import LIBELLES
 from app.security.matrix import API_METHOD_PERMISSIONS
 from app.security.perimeter import PerimeterFilter, actor
 from app.services import pages
@@ -74,8 +76,33 @@ class FrenchResponses:
         return self.response(error.status, **body)
 
 
+_CHAMP_INFO = {"type": "object", "properties": {
+    "name": {"type": "string"}, "label": {"type": "string"},
+    "description": {"type": "string"}, "type": {"type": "string"},
+    "required": {"type": "boolean"}, "unique": {"type": "boolean"},
+    "validate": {"type": "array", "items": {"type": "string"}},
+    "count": {"type": "integer"}, "values": {"type": "array", "items": {"type": "object"}}}}
+
+# What `_info` answers (FAB's own description says that add_columns and edit_columns are
+# objects; they are lists, one entry per field)
+INFO_SPEC = {"get": {
+    "summary": "Décrire la ressource : champs de création et de modification, filtres, droits",
+    "parameters": [{"in": "query", "name": "q", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/get_info_schema"}}}}],
+    "responses": {"200": {"description": "Les champs, les filtres et vos droits", "content": {
+        "application/json": {"schema": {"type": "object", "properties": {
+            "add_columns": {"type": "array", "items": _CHAMP_INFO},
+            "edit_columns": {"type": "array", "items": _CHAMP_INFO},
+            "add_title": {"type": "string"}, "edit_title": {"type": "string"},
+            "filters": {"type": "object", "additionalProperties": {"type": "array", "items": {
+                "type": "object", "properties": {"name": {"type": "string"},
+                                                 "operator": {"type": "string"}}}}},
+            "permissions": {"type": "array", "items": {"type": "string"}}}}}}}}}}
+
+
 class ScopedModelRestApi(FrenchResponses, ModelRestApi):
     resource: str = ""
+    openapi_spec_methods = {"info": INFO_SPEC}
     base_filters = [["id", PerimeterFilter, lambda: None]]
     method_permission_name = API_METHOD_PERMISSIONS
     allow_browser_login = True
@@ -87,6 +114,17 @@ class ScopedModelRestApi(FrenchResponses, ModelRestApi):
             cls.class_permission_name = cls.resource
             if "resource_name" not in cls.__dict__:
                 cls.resource_name = cls.resource.lower()
+        # French labels and titles (FAB would make « Created On », « List Candidature Api »
+        # of the names); a dict of its own per class, FAB completing it in place
+        cls.label_columns = {**LIBELLES, **cls.__dict__.get("label_columns", {})}
+        nom = cls.resource_name or cls.__name__
+        for attribute, title in (("list_title", _l("Liste : %(ressource)s", ressource=nom)),
+                                 ("show_title", _l("Détail : %(ressource)s", ressource=nom)),
+                                 ("add_title", _l("Ajout : %(ressource)s", ressource=nom)),
+                                 ("edit_title", _l("Modification : %(ressource)s",
+                                                   ressource=nom))):
+            if attribute not in cls.__dict__:
+                setattr(cls, attribute, title)
         if getattr(cls, "datamodel", None) is not None and "list_columns" in cls.__dict__:
             model = cls.datamodel.obj
             cls.list_model_schema = schema_for(model, cls.list_columns)
@@ -215,70 +253,72 @@ def keyset_list_spec(api_name: str, order: str, page_size: int, cap_pages: int) 
     """The OpenAPI operation of a keyset list (GET /api/v1/<resource>/): FAB's rison `q`
     still answered, the `apres` cursor, and a count capped at what a pager shows."""
     message = {"type": "object", "properties": {"message": {
-        "type": "string", "description": "Why the request is refused, in French."}}}
+        "type": "string", "description": "La raison du refus, en français."}}}
 
     def refusal(description: str) -> dict:
         return {"description": description,
                 "content": {"application/json": {"schema": message}}}
 
     return {"get": {
-        "summary": "One page of the list, most recently changed first",
+        "summary": "Une page de la liste, les dossiers modifiés le plus récemment d'abord",
         "description": (
-            f"The rows of your perimeter, in one fixed order: `{order}` descending, then `id` "
-            "descending (the order of the list's indexes). Two ways to page:\n\n"
-            "- **keyset (recommended)**: the first page without argument, then each next "
-            "page with `?apres=<next>`, `next` being the cursor of the previous answer, "
-            "until `next` is null. Every row is returned once, at any depth, at the cost "
-            "of the first page.\n"
-            "- **numbered pages (FAB's rison)**: `?q=(page:N,page_size:M)`, N counted from "
-            "0; a page past the end is empty. Each page reads the N × M rows before it: "
-            "prefer the cursor for far pages.\n\n"
-            f"`page_size` is 1 to the server's maximum (FAB_API_MAX_PAGE_SIZE), {page_size} "
-            "by default; a larger value is lowered to the maximum. `count` is capped: rows "
-            f"are counted up to {cap_pages} pages beyond the page returned, so `count` is "
-            "the exact total only when `count_exact` is true; otherwise there are more than "
-            "`count` rows (« plus de count »). `filters`, `columns` and `keys` of `q` work "
-            f"as in FAB; `order_column` may only be `{order}` and `order_direction` only "
-            "`desc`. `apres` does not combine with `page`."),
+            f"Les lignes de votre périmètre, dans un ordre fixe : `{order}` décroissant, puis "
+            "`id` décroissant (l'ordre des index de la liste). Deux façons de paginer :\n\n"
+            "- **par curseur (recommandé)** : la première page sans argument, puis chaque "
+            "page suivante avec `?apres=<next>`, `next` étant le curseur de la réponse "
+            "précédente, jusqu'à ce que `next` soit null. Chaque ligne est rendue une fois, "
+            "à toute profondeur, au coût de la première page.\n"
+            "- **par numéro de page (rison de FAB)** : `?q=(page:N,page_size:M)`, N compté à "
+            "partir de 0 ; une page au-delà de la fin est vide. Chaque page lit les N × M "
+            "lignes qui la précèdent : préférez le curseur pour les pages lointaines.\n\n"
+            f"`page_size` va de 1 au maximum du serveur (FAB_API_MAX_PAGE_SIZE), {page_size} "
+            "par défaut ; une valeur plus grande est ramenée au maximum. `count` est "
+            f"plafonné : les lignes sont comptées jusqu'à {cap_pages} pages au-delà de la page "
+            "rendue ; `count` n'est donc le total exact que si `count_exact` est vrai, sinon "
+            "il y a plus de `count` lignes (« plus de count »). `filters`, `columns` et "
+            f"`keys` de `q` fonctionnent comme dans FAB ; `order_column` ne peut être que "
+            f"`{order}` et `order_direction` que `desc`. `apres` ne se combine pas avec "
+            "`page`."),
         "parameters": [
             {"in": "query", "name": "q", "required": False,
-             "description": "FAB's rison arguments: page, page_size, filters, columns, keys.",
+             "description": "Les arguments rison de FAB : page, page_size, filters, columns, "
+                            "keys.",
              "content": {"application/json": {
                  "schema": {"$ref": "#/components/schemas/get_list_schema"}}}},
             {"in": "query", "name": "apres", "required": False,
-             "description": "The cursor of the page to read after: `next` of the previous "
-                            "answer (the sort key of its last row). A value that is not a "
-                            "cursor is refused (400).",
+             "description": "Le curseur de la page à lire ensuite : `next` de la réponse "
+                            "précédente (la clé de tri de sa dernière ligne). Une valeur "
+                            "qui n'est pas un curseur est refusée (400).",
              "schema": {"type": "string", "example": "2026-01-05T09:00:00.123456_42"}}],
         "responses": {
-            "200": {"description": "One page of the list", "content": {"application/json": {
+            "200": {"description": "Une page de la liste", "content": {"application/json": {
                 "schema": {"type": "object", "properties": {
                     "result": {"type": "array", "items": {
                         "$ref": f"#/components/schemas/{api_name}.get_list"}},
                     "ids": {"type": "array", "items": {"type": "integer"},
-                            "description": "The ids of `result`, in order."},
+                            "description": "Les id de `result`, dans l'ordre."},
                     "count": {"type": "integer",
-                              "description": "The rows of the list: exact when "
-                                             "`count_exact`, else a lower bound."},
+                              "description": "Les lignes de la liste : exact si "
+                                             "`count_exact`, sinon un minimum."},
                     "count_exact": {"type": "boolean",
-                                    "description": "false: there are more than `count` "
-                                                   "rows (not counted, « plus de count »)."},
+                                    "description": "false : il y a plus de `count` lignes "
+                                                   "(non comptées, « plus de count »)."},
                     "next": {"type": "string", "nullable": True,
-                             "description": "The `apres` of the next page; null on the "
-                                            "last page."},
+                             "description": "Le `apres` de la page suivante ; null sur la "
+                                            "dernière page."},
                     "page": {"type": "integer", "nullable": True,
-                             "description": "The 0-based number of this page, when its "
-                                            "position is known exactly."},
+                             "description": "Le numéro de cette page (à partir de 0), quand "
+                                            "sa position est connue exactement."},
                     "page_size": {"type": "integer"},
                     "list_columns": {"type": "array", "items": {"type": "string"}},
                     "label_columns": {"type": "object"},
                     "description_columns": {"type": "object"},
                     "order_columns": {"type": "array", "items": {"type": "string"}},
                     "list_title": {"type": "string"}}}}}},
-            "400": refusal("A malformed q or apres, an order other than the list's, a "
-                           "negative page or page_size, apres with page."),
-            "401": refusal("Not authenticated."),
-            "403": refusal("The role (or the missing habilitation) does not allow it."),
+            "400": refusal("Un q ou un apres mal formé, un autre ordre que celui de la "
+                           "liste, une page ou un page_size négatif, apres avec page."),
+            "401": refusal("Authentification requise."),
+            "403": refusal("Le rôle (ou l'habilitation manquante) ne le permet pas."),
         }}}
 
 

@@ -2,6 +2,8 @@
 The same services as the Évaluations tab; closed without a valid habilitation."""
 from __future__ import annotations
 
+import copy
+
 from flask import request
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -9,13 +11,13 @@ from flask_babel import gettext as _
 
 from app.models.candidature import Candidat, Candidature
 from app.models.rattachement import Rattachement
-from app.security.perimeter import actor
+from app.security.perimeter import MAX_ID, actor
 from app.services import candidatures as service
 from app.services import certification, rattachements
 from app.services.errors import ServiceError
 from app.services.habilitations import peut_evaluer
 
-from .base import FrenchResponses, KeysetRestApi, ScopedModelRestApi
+from .base import FrenchResponses, KeysetRestApi, ScopedModelRestApi, schema_for
 
 
 class _TabGate:
@@ -47,6 +49,39 @@ class _TabGate:
         return self._closed() or super()._command(pk, command)
 
 
+def _ecriture_schema(creation: bool):
+    """What POST and PUT /candidature/ read, as the services read it (candidatures.creer,
+    mise_a_jour): the person's identity and the dossier's fields, by their columns' types,
+    with the codes each field takes; on creation, the établissement and the confirmation of
+    near-duplicates. Described in the OpenAPI and checked before the service runs."""
+    from marshmallow import Schema, fields, validate
+
+    identite = schema_for(Candidat, list(service.IDENTITY_FIELDS)).fields
+    dossier = schema_for(Candidature, list(service.DOSSIER_FIELDS)).fields
+    declared = copy.deepcopy({**identite, **dossier})
+    for name, codes in (("civilite", service.CIVILITES), ("type_public", service.TYPES_PUBLIC),
+                        ("statut_inscription", service.STATUTS_INSCRIPTION),
+                        ("origine_demarche", service.ORIGINES),
+                        ("niveau_formation", service.NIVEAUX)):
+        field = declared[name]
+        declared[name] = type(field)(allow_none=field.allow_none, validate=validate.OneOf(
+            list(codes)), metadata={"description": ", ".join(map(str, codes))})
+    for field in declared.values():
+        field.required = False
+    if creation:
+        declared = {"etablissement_id": fields.Integer(
+                        required=True, validate=validate.Range(1, MAX_ID),
+                        metadata={"description": "l'établissement qui gère le dossier"}),
+                    **declared,
+                    "confirmer_homonymes": fields.Boolean(metadata={
+                        "description": "true : créer malgré des candidats proches (409 sinon)"})}
+        for name in ("civilite", "nom_naissance", "prenoms", "date_naissance",
+                     "statut_inscription", "objectif_pro", "objectif_extra_pro"):
+            declared[name].required = True
+    name = "CandidatureCreation" if creation else "CandidatureModification"
+    return Schema.from_dict(declared, name=name)()
+
+
 class CandidatureApi(_TabGate, KeysetRestApi):
     """The list pages by keyset in the Évaluations lists' order (updated_on, id descending),
     on the perimeter's indexes, with a capped count (KeysetRestApi)."""
@@ -59,20 +94,29 @@ class CandidatureApi(_TabGate, KeysetRestApi):
                     "objectif_extra_pro", "certificat_papier", "date_prealable",
                     "motif_abandon", "created_on", "updated_on"]
     show_columns = list_columns
-    add_columns = list_columns[1:]
-    edit_columns = add_columns
     search_columns = ["statut", "etablissement_id", "created_on"]
-    include_route_methods = {"get", "get_list", "info", "post", "delete", "abandonner",
+    include_route_methods = {"get", "get_list", "info", "post", "put", "delete", "abandonner",
                              "reintegrer", "envoyer", "annuler_envoi", "completer", "decision"}
     method_permission_name = {**ScopedModelRestApi.method_permission_name,
                               "abandonner": "update", "reintegrer": "update",
                               "envoyer": "update", "annuler_envoi": "update",
                               "completer": "update", "decision": "juger"}
 
+    def __init__(self):
+        super().__init__()
+        # after FAB's own set-up: the bodies are the services', not the model's columns
+        self.add_model_schema = _ecriture_schema(creation=True)
+        self.edit_model_schema = _ecriture_schema(creation=False)
+        self.add_columns = list(self.add_model_schema.fields)
+        self.edit_columns = list(self.edit_model_schema.fields)
+
     def service_create(self, data):
         data = dict(data)
         confirm = bool(data.pop("confirmer_homonymes", False))
         return service.creer(data, self.user, confirmer_homonymes=confirm)
+
+    def service_update(self, item, data):
+        return service.mise_a_jour(item, data, self.user)
 
     def service_delete(self, item):
         service.supprimer(item, self.user)
@@ -81,12 +125,38 @@ class CandidatureApi(_TabGate, KeysetRestApi):
     @protect()
     @safe
     def abandonner(self, pk):
-        """Declare the abandonment: {"motif": code, "texte": "..."}.
+        """Déclarer l'abandon du dossier (motif obligatoire)
         ---
         post:
+          summary: Déclarer l'abandon du dossier (motif obligatoire)
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [motif]
+                  properties:
+                    motif:
+                      type: string
+                      enum: [emploi, sante, demenagement, desinteret, injoignable, autre]
+                      description: le motif de l'abandon (« autre » demande un texte)
+                    texte:
+                      type: string
+                      maxLength: 500
+                      description: précision libre (obligatoire pour « autre »)
           responses:
             200:
-              description: abandoned
+              description: le dossier abandonné
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      result:
+                        type: object
         """
         data = request.get_json(silent=True) or {}
         return self._command(pk, lambda c: service.abandonner(
@@ -96,12 +166,22 @@ class CandidatureApi(_TabGate, KeysetRestApi):
     @protect()
     @safe
     def reintegrer(self, pk):
-        """Return an abandoned dossier to the status it had.
+        """Réintégrer un dossier abandonné dans le statut qu'il avait
         ---
         post:
+          summary: Réintégrer un dossier abandonné dans le statut qu'il avait
           responses:
             200:
-              description: reinstated
+              description: le dossier réintégré
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      result:
+                        type: object
         """
         return self._command(pk, lambda c: service.reintegrer(c, self.user))
 
@@ -110,12 +190,22 @@ class CandidatureApi(_TabGate, KeysetRestApi):
     @protect()
     @safe
     def envoyer(self, pk):
-        """« Envoyer en certification » a dossier whose evaluation is validated.
+        """Envoyer en certification un dossier dont l'évaluation finale est validée
         ---
         post:
+          summary: Envoyer en certification un dossier dont l'évaluation finale est validée
           responses:
             200:
-              description: sent (attente_jury, or attente_certification when assigned)
+              description: le dossier en attente de jury (ou en attente de certification s'il est déjà affecté à une session)
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      result:
+                        type: object
         """
         return self._command(pk, lambda c: certification.envoyer_en_certification(c, self.user))
 
@@ -123,10 +213,10 @@ class CandidatureApi(_TabGate, KeysetRestApi):
     @protect()
     @safe
     def annuler_envoi(self, pk):
-        """Cancel a send (Administrateur réseau and Certif Pro), before a decision, with its
-        motive: {"motif": "..."} (10 characters at least; shown in the dossier's history).
+        """Annuler l'envoi en certification, avant toute décision du jury (Administrateur réseau, Certif Pro)
         ---
         post:
+          summary: Annuler l'envoi en certification, avant toute décision du jury (Administrateur réseau, Certif Pro)
           requestBody:
             required: true
             content:
@@ -138,14 +228,20 @@ class CandidatureApi(_TabGate, KeysetRestApi):
                     motif:
                       type: string
                       minLength: 10
-                      description: why the send is cancelled (the dossier's history shows it)
+                      maxLength: 1000
+                      description: pourquoi l'envoi est annulé (l'historique du dossier le montre)
           responses:
             200:
-              description: back to a_envoyer
-            400:
-              description: no motive, or the jury has already decided
-            403:
-              description: below Administrateur réseau
+              description: le dossier de nouveau « à envoyer »
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      result:
+                        type: object
         """
         data = request.get_json(silent=True)
         motif = data.get("motif") if isinstance(data, dict) else None
@@ -156,12 +252,35 @@ class CandidatureApi(_TabGate, KeysetRestApi):
     @protect()
     @safe
     def completer(self, pk):
-        """Answer the jury's complement request: {"reponse": "..."}.
+        """Répondre à la demande de compléments du jury
         ---
         post:
+          summary: Répondre à la demande de compléments du jury
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [reponse]
+                  properties:
+                    reponse:
+                      type: string
+                      minLength: 1
+                      maxLength: 5000
+                      description: la réponse transmise au jury
           responses:
             200:
-              description: completee, back before the jury
+              description: le dossier complété, de nouveau devant le jury
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      result:
+                        type: object
         """
         data = request.get_json(silent=True) or {}
         return self._command(pk, lambda c: certification.completer(
@@ -171,13 +290,37 @@ class CandidatureApi(_TabGate, KeysetRestApi):
     @protect()
     @safe
     def decision(self, pk):
-        """A jury's decision: {"decision": "certifiee"|"non_certifiee"|"complement",
-        "motif": "..."} (motif required unless certifiee).
+        """Enregistrer la décision du jury sur le dossier
         ---
         post:
+          summary: Enregistrer la décision du jury sur le dossier
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [decision]
+                  properties:
+                    decision:
+                      type: string
+                      enum: [certifiee, non_certifiee, complement]
+                    motif:
+                      type: string
+                      maxLength: 2000
+                      description: obligatoire pour « non_certifiee » et « complement »
           responses:
             200:
-              description: decided
+              description: le dossier décidé (certifié, non certifié ou en attente de compléments)
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      result:
+                        type: object
         """
         data = request.get_json(silent=True) or {}
         return ScopedModelRestApi._command(self, pk, lambda c: certification.decider(
@@ -205,16 +348,39 @@ class RechercheApi(FrenchResponses, BaseApi):
     @protect()
     @safe
     def recherche(self):
-        """National search by name: ?q=… (minimal identity fields).
+        """Recherche nationale par nom
         ---
         get:
+          summary: Rechercher une personne dans toute la plateforme (nom, prénom, naissance)
+          description: >-
+            Au plus 50 résultats, réduits à l'identité. Un résultat hors de votre périmètre
+            n'a pas de « candidature_id » mais un « jeton_rattachement » (opaque, valable
+            24 h, pour vous seul) : POST /api/v1/rattachement/ avec ce jeton dans « jeton »
+            demande le rattachement de son dossier.
           parameters:
-          - {in: query, name: q, schema: {type: string}, required: true}
+          - in: query
+            name: q
+            required: true
+            schema:
+              type: string
+              minLength: 2
+              maxLength: 200
           responses:
             200:
-              description: hits (at most 50)
+              description: les personnes trouvées
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      count:
+                        type: integer
+                      result:
+                        type: array
+                        items:
+                          type: object
             400:
-              description: too broad or too short
+              description: recherche trop courte ou trop large
         """
         try:
             results = service.rechercher(request.args.get("q", ""), actor())
@@ -227,7 +393,9 @@ class RechercheApi(FrenchResponses, BaseApi):
             "etablissement": r.candidature.etablissement.nom if r.candidature else None,
             "statut": r.candidature.statut if r.candidature else None,
             "candidature_id": r.candidature.id if r.dans_perimetre else None,
-            "dans_perimetre": r.dans_perimetre} for r in results])
+            "dans_perimetre": r.dans_perimetre,
+            "jeton_rattachement": rattachements.jeton(r.candidature.id, actor())
+            if r.candidature and not r.dans_perimetre else None} for r in results])
 
 
 class RattachementApi(ScopedModelRestApi):
@@ -241,6 +409,19 @@ class RattachementApi(ScopedModelRestApi):
     include_route_methods = {"get", "get_list", "info", "post", "decision"}
     method_permission_name = {**ScopedModelRestApi.method_permission_name, "decision": "update"}
 
+    def __init__(self):
+        super().__init__()
+        from marshmallow import Schema, fields
+
+        declared = copy.deepcopy(dict(schema_for(Rattachement, self.add_columns).fields))
+        for field in declared.values():
+            field.required = False
+        declared["jeton"] = fields.String(metadata={
+            "description": "le « jeton_rattachement » d'un résultat de GET /api/v1/recherche/ "
+                           "hors de votre périmètre, à la place de candidature_id"})
+        self.add_model_schema = Schema.from_dict(declared, name="RattachementDemande")()
+        self.add_columns = list(self.add_model_schema.fields)
+
     def service_create(self, data):
         return rattachements.demander(data.get("candidature_id"), data, self.user)
 
@@ -248,13 +429,37 @@ class RattachementApi(ScopedModelRestApi):
     @protect()
     @safe
     def decision(self, pk):
-        """Certif Pro accepts ({"decision": "acceptee"}) or refuses ({"decision": "refusee",
-        "motif_refus": "..."}) a request.
+        """Décider une demande de rattachement (Certif Pro)
         ---
         post:
+          summary: Accepter ou refuser une demande de rattachement (Certif Pro)
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [decision]
+                  properties:
+                    decision:
+                      type: string
+                      enum: [acceptee, refusee]
+                    motif_refus:
+                      type: string
+                      maxLength: 2000
+                      description: obligatoire pour « refusee »
           responses:
             200:
-              description: decided
+              description: la demande décidée
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      result:
+                        type: object
         """
         item = self.datamodel.get(pk, self._base_filters)
         if item is None:

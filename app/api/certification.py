@@ -4,17 +4,20 @@ certificat (read, PDF), and the candidature's workflow verbs /envoyer, /annuler-
 from __future__ import annotations
 
 from flask import request
-from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 
 from app import telechargement
-from app.models.jury import Certificat, SessionJury
+from app.extensions import db
+from app.models.jury import Certificat, LotEnvoi, SessionJury
+from app.security.perimeter import actor
 from app.services import audit
 from app.services import certification as service
-from app.services.errors import RuleError
+from app.services.errors import RuleError, ServiceError
+from app.views.refusals import refuse_field
 
-from .base import ScopedModelRestApi
+from .base import FrenchResponses, ScopedModelRestApi
 
 
 class JuryApi(ScopedModelRestApi):
@@ -42,12 +45,22 @@ class JuryApi(ScopedModelRestApi):
     @protect()
     @safe
     def ouvrir(self, pk):
-        """Open a paritaire session; waiting dossiers are assigned to it.
+        """Ouvrir une session de jury paritaire (les dossiers en attente y sont affectés)
         ---
         post:
+          summary: Ouvrir une session de jury paritaire (les dossiers en attente y sont affectés)
           responses:
             200:
-              description: opened
+              description: la session ouverte
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      result:
+                        type: object
         """
         return self._command(pk, lambda s: (service.ouvrir_session(s, self.user), s)[1])
 
@@ -55,12 +68,22 @@ class JuryApi(ScopedModelRestApi):
     @protect()
     @safe
     def cloturer(self, pk):
-        """Close the session (every dossier decided); the procès-verbal is generated.
+        """Clôturer la session (tous ses dossiers décidés) ; le procès-verbal est produit
         ---
         post:
+          summary: Clôturer la session (tous ses dossiers décidés) ; le procès-verbal est produit
           responses:
             200:
-              description: closed
+              description: la session close
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      result:
+                        type: object
         """
         return self._command(pk, lambda s: service.cloturer_session(s, self.user))
 
@@ -68,12 +91,18 @@ class JuryApi(ScopedModelRestApi):
     @protect()
     @safe
     def proces_verbal(self, pk):
-        """The procès-verbal PDF of a closed session.
+        """Télécharger le procès-verbal (PDF) d'une session close
         ---
         get:
+          summary: Télécharger le procès-verbal (PDF) d'une session close
           responses:
             200:
-              description: PDF
+              description: le procès-verbal
+              content:
+                application/pdf:
+                  schema:
+                    type: string
+                    format: binary
         """
         session = self.datamodel.get(pk, self._base_filters)
         content = service.proces_verbal(session) if session else None
@@ -99,12 +128,18 @@ class CertificatApi(ScopedModelRestApi):
     @protect()
     @safe
     def pdf(self, pk):
-        """The certificate PDF (the signed one if the jury uploaded it).
+        """Télécharger le certificat (PDF ; celui signé par le jury s'il a été déposé)
         ---
         get:
+          summary: Télécharger le certificat (PDF ; celui signé par le jury s'il a été déposé)
           responses:
             200:
-              description: PDF
+              description: le certificat
+              content:
+                application/pdf:
+                  schema:
+                    type: string
+                    format: binary
         """
         certificat = self.datamodel.get(pk, self._base_filters)
         if certificat is None:
@@ -117,12 +152,34 @@ class CertificatApi(ScopedModelRestApi):
     @protect()
     @safe
     def signe(self, pk):
-        """Upload the signed PDF (multipart field « fichier ») replacing the generated one.
+        """Déposer le certificat signé (PDF), qui remplace celui produit
         ---
         post:
+          summary: Déposer le certificat signé (PDF), qui remplace celui produit
+          requestBody:
+            required: true
+            content:
+              multipart/form-data:
+                schema:
+                  type: object
+                  required: [fichier]
+                  properties:
+                    fichier:
+                      type: string
+                      format: binary
+                      description: le PDF signé
           responses:
             200:
-              description: stored
+              description: le certificat
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      result:
+                        type: object
         """
         fichier = request.files.get("fichier")
 
@@ -134,3 +191,203 @@ class CertificatApi(ScopedModelRestApi):
                                              self.user)
             return certificat
         return self._command(pk, command)
+
+
+def _certificat_a_poster(certificat: Certificat) -> dict:
+    return {"id": certificat.id, "numero": certificat.numero,
+            "candidature_id": certificat.candidature_id,
+            "date_jury": certificat.date_jury.isoformat(),
+            "adresse": service.adresse_postale(certificat.candidature)}
+
+
+
+class EnvoiApi(FrenchResponses, BaseApi):
+    """« Envois de certificats » (Certif Pro): the paper certificates to post, the batches
+    posted, and a new batch — the services of the Envois screen."""
+
+    resource_name = "envoi"
+    class_permission_name = "EnvoiCertificat"
+    method_permission_name = {"a_expedier": "read", "lots": "read", "lot": "read",
+                              "enregistrer": "create"}
+    allow_browser_login = True
+    openapi_spec_tag = "Envois de certificats"
+    response_404 = ScopedModelRestApi.response_404
+
+    @expose("/a-expedier", methods=["GET"])
+    @protect()
+    @safe
+    def a_expedier(self):
+        """Les certificats papier à poster
+        ---
+        get:
+          summary: Lister les certificats papier demandés et jamais postés (par numéro, 50 par page)
+          parameters:
+          - {in: query, name: page, schema: {type: integer, minimum: 0, maximum: 100000}}
+          responses:
+            200:
+              description: une page de certificats à poster, avec l'adresse du candidat
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      count:
+                        type: integer
+                      page:
+                        type: integer
+                      result:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            id:
+                              type: integer
+                            numero:
+                              type: string
+                            candidature_id:
+                              type: integer
+                            date_jury:
+                              type: string
+                              format: date
+                            adresse:
+                              type: string
+        """
+        page = service.page_a_expedier(request.args.get("page"))
+        return self.response(200, count=page.total, page=page.number,
+                             result=[_certificat_a_poster(c) for c in page.rows])
+
+    @expose("/lots", methods=["GET"])
+    @protect()
+    @safe
+    def lots(self):
+        """Les lots postés
+        ---
+        get:
+          summary: Lister les lots d'envoi postés (les plus récents d'abord, 20 par page)
+          parameters:
+          - {in: query, name: page, schema: {type: integer, minimum: 0, maximum: 100000}}
+          responses:
+            200:
+              description: une page de lots
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      count:
+                        type: integer
+                      page:
+                        type: integer
+                      result:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            id:
+                              type: integer
+                            date_envoi:
+                              type: string
+                              format: date
+                            certificats:
+                              type: integer
+                            par:
+                              type: string
+                              nullable: true
+        """
+        page = service.lots(request.args.get("lots", request.args.get("page")))
+        return self.response(200, count=page.total, page=page.number, result=[{
+            "id": lot.id, "date_envoi": lot.date_envoi.isoformat(), "certificats": nombre,
+            "par": lot.par.username if lot.par else None} for lot, nombre in page.rows])
+
+    @expose("/lots/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    def lot(self, pk):
+        """Un lot et ses certificats
+        ---
+        get:
+          summary: Lire un lot d'envoi et ses certificats (avec l'adresse utilisée)
+          responses:
+            200:
+              description: le lot
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      date_envoi:
+                        type: string
+                        format: date
+                      result:
+                        type: array
+                        items:
+                          type: object
+        """
+        lot = db.session.get(LotEnvoi, pk)
+        if lot is None:
+            return self.response_404()
+        return self.response(200, id=lot.id, date_envoi=lot.date_envoi.isoformat(),
+                             result=[_certificat_a_poster(c)
+                                     for c in service.certificats_du_lot(lot.id)])
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    def enregistrer(self):
+        """Enregistrer un lot posté
+        ---
+        post:
+          summary: Enregistrer l'envoi d'un lot de certificats papier (date et adresses)
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [certificats, date_envoi]
+                  properties:
+                    certificats:
+                      type: array
+                      minItems: 1
+                      items:
+                        type: integer
+                        minimum: 1
+                        maximum: 2147483647
+                      description: les id des certificats postés
+                    date_envoi:
+                      type: string
+                      format: date
+                      description: le jour de l'envoi (pas dans le futur)
+          responses:
+            201:
+              description: le lot enregistré
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      message:
+                        type: string
+        """
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            return self.response_400(_("Le corps de la requête doit être un objet JSON."))
+        ids = data.get("certificats")
+        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                for i in ids):
+            return refuse_field("certificats", _("Liste d'identifiants de certificats "
+                                                 "attendue."))
+        try:
+            lot = service.enregistrer_envois(ids, data.get("date_envoi"), actor())
+        except ServiceError as error:
+            return self._refuse(error)
+        return self.response(201, id=lot.id, message=_(
+            "Envoi enregistré : lot n° %(lot)d du %(date)s.", lot=lot.id,
+            date=lot.date_envoi.strftime("%d/%m/%Y")))
+
+    def response_400(self, message=None):
+        return self.response(400, message=message or _("Requête invalide."))

@@ -13,7 +13,7 @@ from app.models.candidature import Candidature
 from app.models.evaluation import Document, Evaluation, Formation
 from app.security import perimeter
 from app import telechargement
-from app.services import audit, documents, evaluations
+from app.services import audit, documents, evaluations, matrice
 from app.services.errors import RuleError, ServiceError
 
 from .base import ScopedModelRestApi
@@ -35,10 +35,12 @@ class EvaluationApi(_DossierApi):
     show_columns = list_columns
     add_columns = ["candidature_id"]
     edit_columns = ["evaluateur", "date_evaluation", "version"]
+    search_columns = ["candidature_id", "type", "statut", "resultat"]
     include_route_methods = {"get", "get_list", "info", "post", "put", "finaliser", "rouvrir",
-                             "resultats"}
+                             "resultats", "matrice"}
     method_permission_name = {**ScopedModelRestApi.method_permission_name,
-                              "finaliser": "update", "rouvrir": "update", "resultats": "read"}
+                              "finaliser": "update", "rouvrir": "update", "resultats": "read",
+                              "matrice": "read"}
 
     def service_create(self, data):
         return evaluations.creer(self._candidature(data), self.user)
@@ -51,12 +53,33 @@ class EvaluationApi(_DossierApi):
     @protect()
     @safe
     def resultats(self, pk):
-        """The 28 lines of the grid.
+        """Les 28 lignes de la grille d'une évaluation
         ---
         get:
+          summary: Lire les résultats d'une évaluation (une ligne par sous-domaine)
           responses:
             200:
-              description: one line per sous-domaine
+              description: les lignes de la grille, par code de sous-domaine
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      result:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            sous_domaine_id:
+                              type: integer
+                            code:
+                              type: string
+                            acquis:
+                              type: boolean
+                              nullable: true
+                            commentaire:
+                              type: string
+                              nullable: true
         """
         closed = self._closed()
         if closed:
@@ -69,16 +92,54 @@ class EvaluationApi(_DossierApi):
             "acquis": r.acquis, "commentaire": r.commentaire}
             for r in sorted(item.resultats, key=lambda r: r.sous_domaine.code)])
 
+    @expose("/<int:pk>/matrice", methods=["GET"])
+    @protect()
+    @safe
+    def matrice(self, pk):
+        """La matrice Excel de l'évaluation
+        ---
+        get:
+          summary: Télécharger la matrice Excel de l'évaluation (comme le bouton de la grille)
+          responses:
+            200:
+              description: la matrice, ses résultats remplis
+              content:
+                application/vnd.openxmlformats-officedocument.spreadsheetml.sheet:
+                  schema:
+                    type: string
+                    format: binary
+        """
+        closed = self._closed()
+        if closed:
+            return closed
+        evaluation = self.datamodel.get(pk, self._base_filters)
+        if evaluation is None:
+            return self.response_404()
+        name = f"matrice-clea-{evaluation.candidature.candidat.nom_naissance}.xlsx"
+        audit.consigner(self.user, "telecharger_matrice", evaluation)
+        return telechargement.fichier(matrice.generer(evaluation), documents.safe_name(name),
+                                      documents.ALLOWED["xlsx"])
+
     @expose("/<int:pk>/finaliser", methods=["POST"])
     @protect()
     @safe
     def finaliser(self, pk):
-        """Finalize a draft (refused with the list of what is missing).
+        """Finaliser une évaluation (refusé avec la liste de ce qui manque)
         ---
         post:
+          summary: Finaliser une évaluation (refusé avec la liste de ce qui manque)
           responses:
             200:
-              description: finalized
+              description: l'évaluation finalisée
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      result:
+                        type: object
         """
         return self._command(pk, lambda e: evaluations.finaliser(e, self.user))
 
@@ -86,12 +147,22 @@ class EvaluationApi(_DossierApi):
     @protect()
     @safe
     def rouvrir(self, pk):
-        """Reopen (Administrateur organisme and above, before sending).
+        """Rouvrir une évaluation finalisée (Administrateur organisme et au-dessus, avant l'envoi)
         ---
         post:
+          summary: Rouvrir une évaluation finalisée (Administrateur organisme et au-dessus, avant l'envoi)
           responses:
             200:
-              description: reopened
+              description: l'évaluation rouverte
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      result:
+                        type: object
         """
         return self._command(pk, lambda e: evaluations.rouvrir(e, self.user))
 
@@ -104,6 +175,7 @@ class FormationApi(_DossierApi):
     show_columns = list_columns
     add_columns = list_columns[1:]
     edit_columns = add_columns
+    search_columns = ["candidature_id", "date_debut", "date_fin", "modalite"]
     include_route_methods = {"get", "get_list", "info", "post"}
 
     def service_create(self, data):
@@ -116,7 +188,25 @@ class DocumentApi(_DossierApi):
     list_columns = ["id", "candidature_id", "evaluation_id", "formation_id", "nature",
                     "nom_original", "type_mime", "taille", "created_on"]
     show_columns = list_columns
+    search_columns = ["candidature_id", "evaluation_id", "formation_id", "nature"]
     include_route_methods = {"get", "get_list", "info", "post", "delete", "fichier"}
+    # the upload is multipart (the file and its fields), not the JSON FAB would describe
+    openapi_spec_methods = {**ScopedModelRestApi.openapi_spec_methods, "post": {"post": {
+        "summary": "Déposer un document dans un dossier (pièce, attestation, matrice)",
+        "description": "Formulaire multipart : le fichier et ses champs. En-tête facultatif "
+                       "Idempotency-Key (8 à 100 caractères) : un nouvel essai avec la même "
+                       "clé (réponse perdue) rend le premier document (même id, 201) sans "
+                       "rien enregistrer.",
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["fichier", "candidature_id"],
+            "properties": {
+                "fichier": {"type": "string", "format": "binary",
+                            "description": "PDF, image ou tableur ; 20 Mo au plus"},
+                "candidature_id": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+                "nature": {"type": "string", "enum": ["piece", "matrice", "attestation"]},
+                "evaluation_id": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+                "formation_id": {"type": "integer", "minimum": 1, "maximum": 2147483647}}}}}},
+    }}}
     # Removing a document changes its dossier (as on the dossier page): the « update » right.
     method_permission_name = {**ScopedModelRestApi.method_permission_name, "fichier": "read",
                               "delete": "update"}
@@ -157,12 +247,18 @@ class DocumentApi(_DossierApi):
     @protect()
     @safe
     def fichier(self, pk):
-        """Download the file.
+        """Télécharger le fichier d'un document
         ---
         get:
+          summary: Télécharger le fichier d'un document
           responses:
             200:
-              description: the file
+              description: le fichier, dans son type d'origine
+              content:
+                application/octet-stream:
+                  schema:
+                    type: string
+                    format: binary
         """
         closed = self._closed()
         if closed:

@@ -32,16 +32,28 @@ class NotificationApi(FrenchResponses, BaseApi):
     @protect()
     @safe
     def liste(self):
-        """The user's notifications.
+        """Les notifications de l'utilisateur
         ---
         get:
+          summary: Lister mes notifications, les plus récentes d'abord
           parameters:
-          - {in: query, name: rubrique, schema: {type: string}}
+          - {in: query, name: rubrique, schema: {type: string}, description: "une rubrique (certification, habilitation, rattachement…)"}
           - {in: query, name: lu, schema: {type: string, enum: [oui, non]}}
-          - {in: query, name: page, schema: {type: integer}}
+          - {in: query, name: page, schema: {type: integer, minimum: 0, maximum: 100000}}
           responses:
             200:
-              description: notifications, newest first
+              description: les notifications de la page (25), et leur nombre total
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      count:
+                        type: integer
+                      result:
+                        type: array
+                        items:
+                          type: object
         """
         lu = {"oui": True, "non": False}.get((request.args.get("lu") or "").lower())
         page = notifications.search(actor(), request.args.get("rubrique"), lu,
@@ -52,12 +64,20 @@ class NotificationApi(FrenchResponses, BaseApi):
     @protect()
     @safe
     def non_lues(self):
-        """Unread count (the bell).
+        """Nombre de notifications non lues
         ---
         get:
+          summary: Compter mes notifications non lues (la cloche)
           responses:
             200:
-              description: the number of unread notifications
+              description: le nombre de notifications non lues
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      count:
+                        type: integer
         """
         return self.response(200, count=notifications.unread_count(actor()))
 
@@ -65,14 +85,20 @@ class NotificationApi(FrenchResponses, BaseApi):
     @protect()
     @safe
     def lire_une(self, pk):
-        """Mark one notification read.
+        """Marquer une notification comme lue
         ---
         post:
+          summary: Marquer une de mes notifications comme lue
           responses:
             200:
-              description: marked
-            404:
-              description: not one of the user's notifications
+              description: « Notification marquée comme lue. »
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      message:
+                        type: string
         """
         if not notifications.mark_read(actor(), [pk]):
             from app.models import Notification
@@ -87,12 +113,33 @@ class NotificationApi(FrenchResponses, BaseApi):
     @protect()
     @safe
     def lire(self):
-        """Mark several notifications read: {"ids": [..]} or {"toutes": true}.
+        """Marquer des notifications comme lues
         ---
         post:
+          summary: Marquer plusieurs de mes notifications comme lues (ou toutes)
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    ids:
+                      type: array
+                      items:
+                        type: integer
+                    toutes:
+                      type: boolean
           responses:
             200:
-              description: how many were marked
+              description: le nombre de notifications marquées
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      count:
+                        type: integer
         """
         data = request.get_json(silent=True) or {}
         if data.get("toutes"):

@@ -26,17 +26,23 @@ class DonneesPersonnellesApi(FrenchResponses, BaseApi):
     @protect()
     @safe
     def exporter(self, pk):
-        """Every personal data of the person (their dossiers inside your perimeter): a zip
-        with donnees.json, LISEZMOI.txt, the documents' files and the certificate.
+        """Toutes les données personnelles de la personne (ses dossiers de votre périmètre)
         ---
         get:
+          summary: Exporter les données personnelles d'une personne (droit d'accès)
+          description: >-
+            Une archive zip : donnees.json, LISEZMOI.txt, les fichiers des documents et le
+            certificat.
           responses:
             200:
-              description: application/zip
+              description: l'archive des données de la personne
+              content:
+                application/zip:
+                  schema:
+                    type: string
+                    format: binary
             400:
-              description: the person is anonymised
-            404:
-              description: outside your perimeter
+              description: la personne est anonymisée
         """
         try:
             nom, contenu = service.exporter(service.candidat(pk, actor()), actor())
@@ -51,10 +57,10 @@ class DonneesPersonnellesApi(FrenchResponses, BaseApi):
     @protect()
     @safe
     def anonymiser(self, pk):
-        """Anonymise the person (Certif Pro): {"motif": "..."} (10 characters at least, kept
-        in the audit journal). Irreversible.
+        """Anonymiser la personne (Certif Pro), irréversible
         ---
         post:
+          summary: Anonymiser une personne (Certif Pro ; irréversible)
           requestBody:
             required: true
             content:
@@ -66,15 +72,21 @@ class DonneesPersonnellesApi(FrenchResponses, BaseApi):
                     motif:
                       type: string
                       minLength: 10
+                      description: la raison, gardée dans le journal d'audit
           responses:
             200:
-              description: anonymised
+              description: la personne est anonymisée
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      message:
+                        type: string
             400:
-              description: no motive, already anonymised, or a dossier before the jury
-            403:
-              description: not Certif Pro
-            404:
-              description: unknown id
+              description: motif absent, personne déjà anonymisée, ou dossier devant le jury
         """
         data = request.get_json(silent=True)
         motif = data.get("motif") if isinstance(data, dict) else None

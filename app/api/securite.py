@@ -27,10 +27,12 @@ class CleaSecurityApi(SecurityApi):
         """Login endpoint for the API: returns a JWT (and optionally a refresh token)
         ---
         post:
+          summary: Se connecter à l'API et recevoir un jeton (JWT)
           description: >-
-            Authenticate and get a JWT access and refresh token. An account with two-factor
-            login also sends "code": the 6 digits of its authenticator application, or one of
-            its recovery codes (single use).
+            Identifiant et mot de passe ; un compte à double authentification envoie aussi
+            « code » : les 6 chiffres de son application d'authentification, ou l'un de ses
+            codes de secours (à usage unique). Le jeton d'accès va ensuite dans l'en-tête
+            « Authorization: Bearer <jeton> ».
           requestBody:
             required: true
             content:
@@ -40,6 +42,7 @@ class CleaSecurityApi(SecurityApi):
                   properties:
                     username:
                       type: string
+                      description: identifiant ou adresse e-mail
                     password:
                       type: string
                     provider:
@@ -49,11 +52,11 @@ class CleaSecurityApi(SecurityApi):
                     refresh:
                       type: boolean
                     code:
-                      description: Two-factor code (TOTP or recovery code)
+                      description: code de la double authentification (application ou code de secours)
                       type: string
           responses:
             200:
-              description: Authentication Successful
+              description: connecté ; le jeton d'accès (et de rafraîchissement si demandé)
               content:
                 application/json:
                   schema:

@@ -29,13 +29,24 @@ class StatsApi(FrenchResponses, BaseApi):
     @protect()
     @safe
     def indicateurs(self):
-        """Indicators of the perimeter. Query: debut, fin (YYYY-MM-DD), organisme_id,
-        etablissement_id, type_public, niveau.
+        """Les indicateurs du périmètre
         ---
         get:
+          summary: Lire les indicateurs des Stats de mon périmètre (filtres de la page Stats)
+          parameters:
+          - {in: query, name: debut, schema: {type: string, format: date}, description: créés à partir du}
+          - {in: query, name: fin, schema: {type: string, format: date}, description: créés jusqu'au}
+          - {in: query, name: organisme_id, schema: {type: integer, minimum: 1, maximum: 2147483647}}
+          - {in: query, name: etablissement_id, schema: {type: integer, minimum: 1, maximum: 2147483647}}
+          - {in: query, name: type_public, schema: {type: string}}
+          - {in: query, name: niveau, schema: {type: string}}
           responses:
             200:
-              description: indicators
+              description: les indicateurs
+              content:
+                application/json:
+                  schema:
+                    type: object
         """
         try:
             filtres = service.Filtres.depuis(request.args)
@@ -47,14 +58,48 @@ class StatsApi(FrenchResponses, BaseApi):
     @protect()
     @safe
     def export(self):
-        """Ask for an export, prepared off the request: 202 with the job's id and where to
-        follow it. Query or JSON body: type (parcours, facturation, registre; parcours by
-        default) and the filters of GET /stats/.
+        """Demander un export, préparé hors de la requête
         ---
         post:
+          summary: Demander un export Excel (parcours, facturation ou registre), préparé en arrière-plan
+          description: >-
+            Réponse 202 avec l'identifiant de l'export et les adresses où suivre sa
+            préparation puis télécharger le fichier. Les filtres sont ceux de GET /stats/,
+            dans la requête ou dans le corps JSON.
+          parameters:
+          - {in: query, name: type, schema: {type: string, enum: [parcours, facturation, registre]}}
+          - {in: query, name: debut, schema: {type: string, format: date}, description: créés à partir du}
+          - {in: query, name: fin, schema: {type: string, format: date}, description: créés jusqu'au}
+          - {in: query, name: organisme_id, schema: {type: integer, minimum: 1, maximum: 2147483647}}
+          - {in: query, name: etablissement_id, schema: {type: integer, minimum: 1, maximum: 2147483647}}
+          - {in: query, name: type_public, schema: {type: string}}
+          - {in: query, name: niveau, schema: {type: string}}
+          requestBody:
+            required: false
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    type:
+                      type: string
+                      enum: [parcours, facturation, registre]
           responses:
             202:
-              description: the export is queued
+              description: l'export est en attente de préparation
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      statut:
+                        type: string
+                      statut_url:
+                        type: string
+                      fichier_url:
+                        type: string
         """
         values = {**request.args.to_dict(), **(request.get_json(silent=True) or {})}
         try:
@@ -70,12 +115,17 @@ class StatsApi(FrenchResponses, BaseApi):
     @protect()
     @safe
     def export_etat(self, pk):
-        """Where an export of the caller stands (404 for another user's).
+        """Où en est un de mes exports
         ---
         get:
+          summary: Suivre la préparation d'un de mes exports
           responses:
             200:
-              description: status, rows done and total, whether the file is ready
+              description: statut, lignes faites et total, fichier prêt ou non
+              content:
+                application/json:
+                  schema:
+                    type: object
         """
         try:
             return self.response(200, **exports.etat(exports.du_demandeur(actor(), pk)))
@@ -86,12 +136,18 @@ class StatsApi(FrenchResponses, BaseApi):
     @protect()
     @safe
     def export_fichier(self, pk):
-        """The file of a ready export of the caller (.xlsx; 404 before, or for another user).
+        """Le fichier d'un de mes exports prêts
         ---
         get:
+          summary: Télécharger le fichier (.xlsx) d'un de mes exports prêts
           responses:
             200:
-              description: xlsx file
+              description: le classeur Excel
+              content:
+                application/vnd.openxmlformats-officedocument.spreadsheetml.sheet:
+                  schema:
+                    type: string
+                    format: binary
         """
         try:
             path, name = exports.telecharger(actor(), pk)

@@ -1,6 +1,8 @@
 """API resources reseau, organisme, etablissement, utilisateur, habilitation (+ actions)."""
 from __future__ import annotations
 
+import copy
+
 from flask import request
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -91,6 +93,22 @@ class UtilisateurApi(ScopedModelRestApi):
     include_route_methods = {"get", "get_list", "info", "post", "put", "suspendre", "activer",
                              "reinitialiser"}
 
+    def __init__(self):
+        super().__init__()
+        # the role, added to each row by pre_get / pre_get_list (one statement for a page),
+        # is part of the answer: declared in the schemas the OpenAPI shows
+        from marshmallow import Schema, fields
+
+        role = fields.Function(lambda _user: None, metadata={
+            "type": "string", "nullable": True,
+            "description": "le rôle du compte (Administrateur réseau, Certif Pro…)"})
+        for attribute in ("list_model_schema", "show_model_schema"):
+            schema = getattr(self, attribute)
+            declared = copy.deepcopy(dict(schema.fields))
+            setattr(self, attribute, Schema.from_dict(
+                {**declared, "role": role},
+                name=type(schema).__name__.replace("Schema", "") + "Lu")())
+
     def pre_get(self, data):
         item = self.datamodel.session.get(Utilisateur, int(data["id"]))
         data["result"]["role"] = item.role.name if item and item.role else None
@@ -123,12 +141,20 @@ class UtilisateurApi(ScopedModelRestApi):
     @protect()
     @safe
     def suspendre(self, pk):
-        """Suspend an account.
+        """Suspendre un compte (ses sessions et ses jetons prennent fin)
         ---
         post:
+          summary: Suspendre un compte (ses sessions et ses jetons prennent fin)
           responses:
             200:
-              description: suspended
+              description: « Compte suspendu. »
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      message:
+                        type: string
         """
         return self._action(pk, lambda u: accounts.set_active(u, False, self.user),
                             _("Compte suspendu."))
@@ -137,12 +163,20 @@ class UtilisateurApi(ScopedModelRestApi):
     @protect()
     @safe
     def activer(self, pk):
-        """Reactivate an account.
+        """Réactiver un compte suspendu
         ---
         post:
+          summary: Réactiver un compte suspendu
           responses:
             200:
-              description: reactivated
+              description: « Compte réactivé. »
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      message:
+                        type: string
         """
         return self._action(pk, lambda u: accounts.set_active(u, True, self.user),
                             _("Compte réactivé."))
@@ -151,12 +185,20 @@ class UtilisateurApi(ScopedModelRestApi):
     @protect()
     @safe
     def reinitialiser(self, pk):
-        """Send a password reset e-mail.
+        """Envoyer à l'utilisateur un e-mail de réinitialisation du mot de passe
         ---
         post:
+          summary: Envoyer à l'utilisateur un e-mail de réinitialisation du mot de passe
           responses:
             200:
-              description: sent
+              description: « E-mail de réinitialisation envoyé. »
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      message:
+                        type: string
         """
         return self._action(pk, lambda u: accounts.send_reset_email(u, self.user),
                             _("E-mail de réinitialisation envoyé."))
@@ -182,17 +224,45 @@ class HabilitationApi(ScopedModelRestApi):
     @protect()
     @safe
     def decision(self, pk):
-        """Decide a pending request: {"decision": "validee", "date_debut", "date_fin"} or
-        {"decision": "rejetee", "motif"}.
+        """Décider une demande d'habilitation (Certif Pro)
         ---
         post:
+          summary: Décider une demande d'habilitation (Certif Pro)
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [decision]
+                  properties:
+                    decision:
+                      type: string
+                      enum: [validee, rejetee]
+                    date_debut:
+                      type: string
+                      format: date
+                      description: début de validité (« validee »)
+                    date_fin:
+                      type: string
+                      format: date
+                      description: fin de validité (« validee »)
+                    motif:
+                      type: string
+                      maxLength: 2000
+                      description: obligatoire pour « rejetee »
           responses:
             200:
-              description: decided
-            400:
-              description: refused (French message)
-            409:
-              description: already decided
+              description: l'habilitation décidée
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      result:
+                        type: object
         """
         data = request.get_json(silent=True) or {}
         return self._command(pk, lambda hab: habilitations.decider(hab, data, self.user))
@@ -201,11 +271,21 @@ class HabilitationApi(ScopedModelRestApi):
     @protect()
     @safe
     def renouveler(self, pk):
-        """Ask for the renewal of an habilitation ending within 90 days.
+        """Demander le renouvellement d'une habilitation qui prend fin dans les 90 jours
         ---
         post:
+          summary: Demander le renouvellement d'une habilitation qui prend fin dans les 90 jours
           responses:
             200:
-              description: the new request
+              description: la nouvelle demande
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id:
+                        type: integer
+                      result:
+                        type: object
         """
         return self._command(pk, lambda hab: habilitations.renouveler(hab, self.user))

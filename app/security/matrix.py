@@ -211,6 +211,9 @@ def menu_visible(role: R.RoleDef | None, item: MenuItem) -> bool:
 
 # FAB's own screens every business role may open: the API documentation.
 COMMON_FAB_PERMISSIONS = {("can_get", "OpenApi"), ("can_show", "SwaggerView")}
+# What anyone may read without logging in (FAB's Public role): the API's OpenAPI document,
+# which an integrator reads before having an account.
+PUBLIC_FAB_PERMISSIONS = {("can_get", "OpenApi")}
 
 
 def fab_permissions(role: R.RoleDef) -> set[tuple[str, str]]:

@@ -9,7 +9,8 @@ from . import roles as R
 
 
 def sync_roles() -> dict[str, int]:
-    """Create every business role and give it exactly the matrix's permissions."""
+    """Create every business role and give it exactly the matrix's permissions; the Public
+    role (anyone, without logging in) gets PUBLIC_FAB_PERMISSIONS only."""
     appbuilder = current_app.appbuilder
     sm = appbuilder.sm
     # FAB's Admin (technical, every permission) and Public (nothing), without create_all:
@@ -27,6 +28,12 @@ def sync_roles() -> dict[str, int]:
         for key in set(current) - wanted:
             sm.del_permission_role(fab_role, current[key])
         counts[role.name] = len(wanted)
+    public = sm.find_role(sm.auth_role_public) or sm.add_role(sm.auth_role_public)
+    current = {(pv.permission.name, pv.view_menu.name): pv for pv in public.permissions}
+    for perm_name, view_name in matrix.PUBLIC_FAB_PERMISSIONS - set(current):
+        sm.add_permission_role(public, sm.add_permission_view_menu(perm_name, view_name))
+    for key in set(current) - matrix.PUBLIC_FAB_PERMISSIONS:
+        sm.del_permission_role(public, current[key])
     from app.extensions import db
 
     db.session.commit()

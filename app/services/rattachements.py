@@ -3,9 +3,12 @@ a dossier found by the national search outside its perimeter; accepting moves th
 documents and history follow it) to the requester's établissement."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 from typing import Any, Optional
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select, update
@@ -81,12 +84,53 @@ def _transferable(candidature: Candidature) -> None:
         raise RuleError(_non_rattachable(candidature))
 
 
+JETON_HEURES = 24  # how long a search hit's rattachement handle names its dossier
+
+
+def _fernet():
+    from cryptography.fernet import Fernet
+
+    key = hashlib.sha256(b"clea-rattachement:" + current_app.config["SECRET_KEY"].encode()
+                         ).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def jeton(candidature_id: int, by: Any) -> str:
+    """The handle an API search hit outside the perimeter carries instead of the dossier's
+    id: encrypted and authenticated (nothing of the dossier can be read from it), for this
+    user only, valid JETON_HEURES. POST /api/v1/rattachement/ accepts it as « jeton »."""
+    payload = f"{int(candidature_id)}:{getattr(by, 'id', 0) or 0}".encode()
+    return _fernet().encrypt(payload).decode()
+
+
+def dossier_du_jeton(valeur: Any, by: Any) -> int:
+    """The dossier a handle names, if it was given to `by` less than JETON_HEURES ago."""
+    from cryptography.fernet import InvalidToken
+
+    refus = RuleError(_("Jeton de rattachement invalide ou expiré : refaites la recherche."),
+                      field="jeton")
+    if not isinstance(valeur, str) or not 0 < len(valeur) <= 500:
+        raise refus
+    try:
+        candidature_id, user_id = _fernet().decrypt(
+            valeur.encode(), ttl=JETON_HEURES * 3600).decode().split(":")
+    except (InvalidToken, ValueError, UnicodeError):
+        raise refus from None
+    if int(user_id) != (getattr(by, "id", 0) or 0):
+        raise refus
+    return int(candidature_id)
+
+
 def demander(candidature_id: Any, data: dict, by: Any) -> Rattachement:
-    """The key icon of a search hit: ask for a dossier managed elsewhere."""
+    """The key icon of a search hit: ask for a dossier managed elsewhere (named by its id, or
+    by the « jeton » of an API search hit)."""
     ensure_can(by, "Rattachement", CREATE)
-    candidature = db.session.get(Candidature, int(candidature_id or 0))
+    if data.get("jeton") not in (None, ""):
+        candidature_id = dossier_du_jeton(data.get("jeton"), by)
+    pk = perimeter.bounded_id(candidature_id)
+    candidature = db.session.get(Candidature, pk) if pk else None
     if candidature is None:
-        raise RuleError(_("Dossier introuvable."))
+        raise RuleError(_("Dossier introuvable."), field="candidature_id")
     cible = perimeter.get_or_404(Etablissement, data.get("etablissement_cible_id"), by) \
         if data.get("etablissement_cible_id") else None
     if cible is None:

@@ -173,6 +173,25 @@ def too_large_message() -> str:
              "plus petit.", mo=max(1, limit // (1024 * 1024)))
 
 
+def _id_qui_nomme_rien() -> bool:
+    """A 405 whose URL would be a route of the method asked with one of its segments replaced
+    by an id: that segment stood for an id no row can have (« -5 », « 4.7e-159 » where the
+    read wants <int:pk> and the write takes any <pk>). The thing asked does not exist: 404,
+    not « method not allowed »."""
+    adapter = current_app.url_map.bind("localhost", script_name=request.script_root or None)
+    parts = request.path.split("/")
+    for index, part in enumerate(parts):
+        if not part or part.isdigit():
+            continue
+        try:
+            adapter.match("/".join(parts[:index] + ["1"] + parts[index + 1:]),
+                          method=request.method)
+        except HTTPException:
+            continue
+        return True
+    return False
+
+
 def register_refusals(app: Flask) -> None:
     """Called by create_app once every view is registered (replaces the plain 500 page)."""
 
@@ -236,8 +255,14 @@ def register_refusals(app: Flask) -> None:
 
     @app.errorhandler(405)
     def method_not_allowed(error):
+        if _id_qui_nomme_rien():
+            return current_app.handle_http_exception(NotFound())
         allowed = ", ".join(sorted(getattr(error, "valid_methods", None) or ()))
-        return refusal(405, _messages()[405], {"Allow": allowed} if allowed else None)
+        message = _messages()[405]
+        if wants_json():  # an integrator, not a page's button
+            message = _("Méthode non permise sur cette adresse (permises : %(methodes)s).",
+                        methodes=allowed or "—")
+        return refusal(405, message, {"Allow": allowed} if allowed else None)
 
     @app.errorhandler(413)
     def too_large(_error):

@@ -20,6 +20,13 @@ class DomaineParRequete(Domain):
     def get_translations(self):
         return current_translations(lambda: super(DomaineParRequete, self).get_translations())
 
+    def gettext(self, string, **variables):
+        """An empty text stays empty: msgid "" is the catalogue's header (« Project-Id-Version:
+        … »), which FAB's `_info` gave as the description of every field without one."""
+        if not string:
+            return ""
+        return super().gettext(string, **variables)
+
 
 def current_translations(find=get_translations):
     """The catalogue of the current locale and domain, `find` asked only when not kept."""

@@ -4,7 +4,9 @@ For two roles (Certif Pro, national; an établissement's user, the narrowest per
 every operation of `/api/v1/_openapi` gets requests generated from its own description:
 valid ones (positive) and ones that break it (negative: wrong types, missing fields, values
 out of bounds). Bounded and reproducible: a fixed number of examples per operation,
-derandomized (the same requests on every run). No answer may be a server error.
+derandomized (the same requests on every run). No answer may be a server error, and every
+answer must be one the document declares: its status code, its content type and, for JSON,
+its schema (schemathesis's conformance checks).
 
 Run alone: `.venv/bin/pytest tests/integration/test_api_fuzz.py` (README « Tests »);
 CLEA_FUZZ_EXAMPLES raises the number of examples per operation and mode.
@@ -17,15 +19,21 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi import checks
 
 EXAMPLES = int(os.environ.get("CLEA_FUZZ_EXAMPLES", "6"))
 ROLES = ("certif_pro_a", "utilisateur_etablissement_a")
 
 
+CONFORMANCE = (checks.response_schema_conformance, checks.status_code_conformance,
+               checks.content_type_conformance)
+
+
 def server_errors(app, username: str, api_token) -> tuple[int, dict[str, str]]:
-    """(requests sent, {operation → an example}) for every answer ≥ 500."""
+    """(requests sent, {operation → an example}) for every answer ≥ 500 or that the document
+    does not declare."""
     headers = api_token(username)
-    spec = app.test_client().get("/api/v1/_openapi", headers=headers).json
+    spec = app.test_client().get("/api/v1/_openapi").json  # readable without a token
     schema = schemathesis.openapi.from_dict(spec)
     schema.app = app
     sent, failed = [0], {}
@@ -39,16 +47,25 @@ def server_errors(app, username: str, api_token) -> tuple[int, dict[str, str]]:
             def run(case):
                 sent[0] += 1
                 response = case.call(headers=headers)
+                where = f"{operation.method.upper()} {operation.path}"
+                example = f"{case.path_parameters} {case.query} {str(case.body)[:200]}"
                 if response.status_code >= 500:
-                    key = f"{operation.method.upper()} {operation.path} → {response.status_code}"
-                    failed.setdefault(key, f"{case.path_parameters} {case.query} "
-                                           f"{str(case.body)[:200]}")
+                    failed.setdefault(f"{where} → {response.status_code}", example)
+                    return
+                try:
+                    case.validate_response(response, checks=CONFORMANCE)
+                except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001
+                    found = getattr(error, "exceptions", [error])
+                    kinds = ", ".join(sorted({type(e).__name__ for e in found}))
+                    failed.setdefault(f"{where} → {response.status_code} ({kinds})",
+                                      f"{example} — {str(error)[:300]}")
             run()
     return sent[0], failed
 
 
 @pytest.mark.parametrize("username", ROLES)
-def test_no_operation_answers_a_server_error(app, world, api_token, username):
+def test_every_answer_is_declared_and_none_is_a_server_error(app, world, api_token,
+                                                             username):
     sent, failed = server_errors(app, username, api_token)
     assert sent > 500, sent  # every operation was reached
     assert not failed, "\n".join(f"{key}: {example}" for key, example in failed.items())
