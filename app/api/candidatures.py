@@ -151,12 +151,7 @@ class CandidatureApi(_TabGate, KeysetRestApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      id:
-                        type: integer
-                      result:
-                        type: object
+                    $ref: '#/components/schemas/Commande'
         """
         data = request.get_json(silent=True) or {}
         return self._command(pk, lambda c: service.abandonner(
@@ -176,12 +171,7 @@ class CandidatureApi(_TabGate, KeysetRestApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      id:
-                        type: integer
-                      result:
-                        type: object
+                    $ref: '#/components/schemas/Commande'
         """
         return self._command(pk, lambda c: service.reintegrer(c, self.user))
 
@@ -200,12 +190,7 @@ class CandidatureApi(_TabGate, KeysetRestApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      id:
-                        type: integer
-                      result:
-                        type: object
+                    $ref: '#/components/schemas/Commande'
         """
         return self._command(pk, lambda c: certification.envoyer_en_certification(c, self.user))
 
@@ -236,12 +221,7 @@ class CandidatureApi(_TabGate, KeysetRestApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      id:
-                        type: integer
-                      result:
-                        type: object
+                    $ref: '#/components/schemas/Commande'
         """
         data = request.get_json(silent=True)
         motif = data.get("motif") if isinstance(data, dict) else None
@@ -275,12 +255,7 @@ class CandidatureApi(_TabGate, KeysetRestApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      id:
-                        type: integer
-                      result:
-                        type: object
+                    $ref: '#/components/schemas/Commande'
         """
         data = request.get_json(silent=True) or {}
         return self._command(pk, lambda c: certification.completer(
@@ -315,12 +290,7 @@ class CandidatureApi(_TabGate, KeysetRestApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      id:
-                        type: integer
-                      result:
-                        type: object
+                    $ref: '#/components/schemas/Commande'
         """
         data = request.get_json(silent=True) or {}
         return ScopedModelRestApi._command(self, pk, lambda c: certification.decider(
@@ -454,12 +424,7 @@ class RattachementApi(ScopedModelRestApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      id:
-                        type: integer
-                      result:
-                        type: object
+                    $ref: '#/components/schemas/Commande'
         """
         item = self.datamodel.get(pk, self._base_filters)
         if item is None:

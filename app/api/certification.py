@@ -55,12 +55,7 @@ class JuryApi(ScopedModelRestApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      id:
-                        type: integer
-                      result:
-                        type: object
+                    $ref: '#/components/schemas/Commande'
         """
         return self._command(pk, lambda s: (service.ouvrir_session(s, self.user), s)[1])
 
@@ -78,12 +73,7 @@ class JuryApi(ScopedModelRestApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      id:
-                        type: integer
-                      result:
-                        type: object
+                    $ref: '#/components/schemas/Commande'
         """
         return self._command(pk, lambda s: service.cloturer_session(s, self.user))
 
@@ -174,12 +164,7 @@ class CertificatApi(ScopedModelRestApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      id:
-                        type: integer
-                      result:
-                        type: object
+                    $ref: '#/components/schemas/Commande'
         """
         fichier = request.files.get("fichier")
 

@@ -134,12 +134,7 @@ class EvaluationApi(_DossierApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      id:
-                        type: integer
-                      result:
-                        type: object
+                    $ref: '#/components/schemas/Commande'
         """
         return self._command(pk, lambda e: evaluations.finaliser(e, self.user))
 
@@ -157,12 +152,7 @@ class EvaluationApi(_DossierApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      id:
-                        type: integer
-                      result:
-                        type: object
+                    $ref: '#/components/schemas/Commande'
         """
         return self._command(pk, lambda e: evaluations.rouvrir(e, self.user))
 

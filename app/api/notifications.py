@@ -74,10 +74,7 @@ class NotificationApi(FrenchResponses, BaseApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      count:
-                        type: integer
+                    $ref: '#/components/schemas/Nombre'
         """
         return self.response(200, count=notifications.unread_count(actor()))
 
@@ -95,10 +92,7 @@ class NotificationApi(FrenchResponses, BaseApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      message:
-                        type: string
+                    $ref: '#/components/schemas/Message'
         """
         if not notifications.mark_read(actor(), [pk]):
             from app.models import Notification
@@ -136,10 +130,7 @@ class NotificationApi(FrenchResponses, BaseApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      count:
-                        type: integer
+                    $ref: '#/components/schemas/Nombre'
         """
         data = request.get_json(silent=True) or {}
         if data.get("toutes"):

@@ -177,7 +177,14 @@ def veridique(spec: dict) -> dict:
     """The document FAB built, with what it leaves unsaid (see the module)."""
     refusals = _refusals()
     components = spec.setdefault("components", {})
-    components.setdefault("schemas", {})["Erreur"] = ERREUR
+    schemas = components.setdefault("schemas", {})
+    schemas["Erreur"] = ERREUR
+    # the answers the actions share (their docstrings name them)
+    schemas["Commande"] = {"type": "object", "properties": {
+        "id": {"type": "integer"},
+        "result": {"type": "object", "description": _("L'élément tel qu'il est désormais.")}}}
+    schemas["Message"] = {"type": "object", "properties": {"message": {"type": "string"}}}
+    schemas["Nombre"] = {"type": "object", "properties": {"count": {"type": "integer"}}}
     responses = components.setdefault("responses", {})
     for code, description in refusals.items():
         responses[code] = {"description": description, "content": {

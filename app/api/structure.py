@@ -151,10 +151,7 @@ class UtilisateurApi(ScopedModelRestApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      message:
-                        type: string
+                    $ref: '#/components/schemas/Message'
         """
         return self._action(pk, lambda u: accounts.set_active(u, False, self.user),
                             _("Compte suspendu."))
@@ -173,10 +170,7 @@ class UtilisateurApi(ScopedModelRestApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      message:
-                        type: string
+                    $ref: '#/components/schemas/Message'
         """
         return self._action(pk, lambda u: accounts.set_active(u, True, self.user),
                             _("Compte réactivé."))
@@ -195,10 +189,7 @@ class UtilisateurApi(ScopedModelRestApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      message:
-                        type: string
+                    $ref: '#/components/schemas/Message'
         """
         return self._action(pk, lambda u: accounts.send_reset_email(u, self.user),
                             _("E-mail de réinitialisation envoyé."))
@@ -257,12 +248,7 @@ class HabilitationApi(ScopedModelRestApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      id:
-                        type: integer
-                      result:
-                        type: object
+                    $ref: '#/components/schemas/Commande'
         """
         data = request.get_json(silent=True) or {}
         return self._command(pk, lambda hab: habilitations.decider(hab, data, self.user))
@@ -281,11 +267,6 @@ class HabilitationApi(ScopedModelRestApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      id:
-                        type: integer
-                      result:
-                        type: object
+                    $ref: '#/components/schemas/Commande'
         """
         return self._command(pk, lambda hab: habilitations.renouveler(hab, self.user))
