@@ -11,13 +11,17 @@ in two steps as Pix Certif's mass session import does.
    the user asked for all or nothing), in one transaction: one flush for the people and the
    dossiers, their history, one journal line per dossier, one notification for the lot.
 
-Not wired yet to a screen, to the API nor to storage between the two steps (see the issue's
-note): the functions are the whole rule, the callers come next."""
+Between the two steps the file and its report are kept in the storage for their owner
+(`preparer`, `preparation`, `confirmer`); the screen (views/imports.py) and the API
+(POST /api/v1/candidature/import, …/import/<id>/confirmer) call these functions."""
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import json
+import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -25,6 +29,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import NotFound
 
 from app.extensions import db
 from app.models import Etablissement
@@ -41,6 +46,7 @@ from .habilitations import branches_habilitees
 from .texte import normalize
 
 LIGNES_MAX = 10_000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OUI = {"oui", "o", "vrai", "x", "1", "yes", "true"}
 NON = {"non", "n", "faux", "0", "no", "false", ""}
 
@@ -318,14 +324,17 @@ def valider(etablissement: Etablissement, lignes: list[tuple[int, dict]], by: An
             ligne.refuser(_("Ce candidat existe déjà sur la plateforme : recherchez-le avec la "
                             "loupe et, s'il dépend d'un autre établissement, demandez le "
                             "rattachement de son dossier."), "nom_naissance")
-        elif not homonymes_acceptes:
-            proches = dossiers.homonymes(ligne.identite)
-            if proches:
-                ligne.refuser(_("Candidats proches déjà inscrits : %(noms)s. Vérifiez qu'il ne "
-                                "s'agit pas de la même personne, puis importez en acceptant "
-                                "les homonymes.", noms=", ".join(
-                                    f"{c.nom_complet} ({c.date_naissance:%d/%m/%Y})"
-                                    for c in proches[:3])), "nom_naissance")
+    if homonymes_acceptes:
+        return rapport
+    restantes = [ligne for ligne in a_verifier if ligne.valide]
+    for ligne, proches in zip(restantes, dossiers.homonymes_en_lot(
+            [ligne.identite for ligne in restantes])):
+        if proches:
+            ligne.refuser(_("Candidats proches déjà inscrits : %(noms)s. Vérifiez qu'il ne "
+                            "s'agit pas de la même personne, puis importez en acceptant les "
+                            "homonymes.", noms=", ".join(
+                                f"{c.nom_complet} ({c.date_naissance:%d/%m/%Y})"
+                                for c in proches[:3])), "nom_naissance")
     return rapport
 
 
@@ -381,3 +390,97 @@ def importer(etablissement: Etablissement, rapport: list[Ligne], by: Any,
             lien="/evaluations/?etablissement=%d" % etab.id)
     db.session.commit()
     return Bilan([candidature.id for _candidat, candidature in paires], refusees)
+
+
+# --- the two steps across requests -------------------------------------------------------------
+# Step 1 keeps the file and its report in the storage (import-<id>.<ext>, import-<id>.json):
+# step 2 reads them back for their owner only, checks the rows again (the platform may have
+# changed meanwhile) and creates. The storage's sweep erases them after CLEA_ORPHAN_AGE_SECONDS
+# (an hour by default): an import not confirmed by then is validated again.
+
+PREFIXE = "import-"
+
+
+def _ligne_dict(ligne: Ligne) -> dict:
+    return {"ligne": ligne.numero, "nom": ligne.nom,
+            "statut": "valide" if ligne.valide else "refusee",
+            "motif": ligne.motif, "champ": ligne.champ}
+
+
+def _chemins(ident: str) -> tuple[Any, Any]:
+    from .stockage import storage_dir
+
+    if not isinstance(ident, str) or not re.fullmatch(r"[0-9a-f]{32}", ident):
+        raise NotFound()
+    directory = storage_dir()
+    return directory / f"{PREFIXE}{ident}.json", directory
+
+
+def preparer(etablissement: Etablissement, nom: str, contenu: bytes, by: Any,
+             homonymes_acceptes: bool = False) -> tuple[str, list[Ligne]]:
+    """Step 1: read and check the file; keep it with its report for its owner. Returns the
+    import's id and the report."""
+    lignes = lire(etablissement, nom, contenu)
+    rapport = valider(etablissement, lignes, by, homonymes_acceptes)
+    ident = secrets.token_hex(16)
+    meta, directory = _chemins(ident)
+    extension = "csv" if (nom or "").lower().endswith(".csv") else "xlsx"
+    (directory / f"{PREFIXE}{ident}.{extension}").write_bytes(contenu)
+    meta.write_text(json.dumps({
+        "user_id": getattr(by, "id", None), "etablissement_id": etablissement.id,
+        "nom": nom, "extension": extension, "homonymes_acceptes": bool(homonymes_acceptes),
+        "le": dt.datetime.now().isoformat(timespec="seconds"),
+        "rapport": [_ligne_dict(ligne) for ligne in rapport]}, ensure_ascii=False))
+    return ident, rapport
+
+
+def preparation(ident: Any, by: Any) -> dict:
+    """What step 1 kept (its owner only: 404 for anyone else, or once erased)."""
+    meta, _directory = _chemins(ident)
+    try:
+        data = json.loads(meta.read_text())
+    except (OSError, ValueError):
+        raise NotFound() from None
+    if data.get("user_id") != getattr(by, "id", None):
+        raise NotFound()
+    return data
+
+
+def confirmer(ident: Any, by: Any, tout_ou_rien: bool = False) -> tuple[Bilan, list[Ligne]]:
+    """Step 2: the kept file checked again and its valid rows created; the kept files are
+    erased once the dossiers exist."""
+    data = preparation(ident, by)
+    meta, directory = _chemins(ident)
+    etab = perimeter.get_or_404(Etablissement, data["etablissement_id"], by)
+    fichier = directory / f"{PREFIXE}{ident}.{data['extension']}"
+    try:
+        contenu = fichier.read_bytes()
+    except OSError:
+        raise NotFound() from None
+    rapport = valider(etab, lire(etab, data["nom"], contenu), by, data["homonymes_acceptes"])
+    bilan = importer(etab, rapport, by, tout_ou_rien)
+    meta.unlink(missing_ok=True)
+    fichier.unlink(missing_ok=True)
+    return bilan, rapport
+
+
+def rapport_xlsx(rapport: list[dict]) -> bytes:
+    """The report as .xlsx: one row per line of the file, its status and reason."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=False)
+    sheet = book.active
+    sheet.title = _("Rapport")
+    sheet.append([_("Ligne"), _("Candidat"), _("Statut"), _("Champ"), _("Motif")])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    libelles = {"valide": _("Valide"), "refusee": _("Refusée")}
+    for row in rapport:
+        sheet.append([row["ligne"], row["nom"], libelles[row["statut"]], row["champ"] or "",
+                      row["motif"]])
+    sheet.auto_filter.ref = sheet.dimensions
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

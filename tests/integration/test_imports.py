@@ -4,7 +4,9 @@ transaction, or none with « tout ou rien »; the template's columns follow the 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
+import re
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -132,3 +134,93 @@ def test_a_csv_with_semicolons_and_the_columns_of_the_habilitations(app, world):
         imports.lire(etab, "c.xlsx", classeur([ligne(1)[:3]], ENTETES[:3]))
     with pytest.raises(RuleError, match=".xlsx ou .csv"):
         imports.lire(etab, "c.pdf", b"%PDF-1.4")
+
+
+def _file(rows) -> tuple:
+    return (io.BytesIO(classeur(rows)), "candidats.xlsx")
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_api_two_steps_for_its_owner_only(app, world, api_token):
+    habiliter(world, "etab_a1")
+    rows = [ligne(i) for i in range(20)]
+    rows[4][2] = ""          # no first name
+    rows[9][3] = "hier"      # no date
+    client, headers = app.test_client(), api_token(OF)
+    etab = world.ids["etab_a1"]
+    template = client.get(f"/api/v1/candidature/import/modele?etablissement_id={etab}",
+                          headers=headers)
+    assert template.status_code == 200 and load_workbook(io.BytesIO(template.data)).sheetnames
+    checked = client.post("/api/v1/candidature/import", headers=headers, data={
+        "etablissement_id": str(etab), "fichier": _file(rows)},
+        content_type="multipart/form-data")
+    assert checked.status_code == 200, checked.json
+    report = checked.json
+    assert (report["lignes"], report["valides"], report["refusees"]) == (20, 18, 2)
+    refused = {row["ligne"]: row for row in report["rapport"] if row["statut"] == "refusee"}
+    assert set(refused) == {6, 11} and refused[6]["champ"] == "prenoms"
+    assert "Date invalide" in refused[11]["motif"]
+    before = count()
+    # nothing created yet; another user does not see the import
+    assert count() == before
+    other = api_token("admin_reseau_b")
+    assert client.get(f"/api/v1/candidature/import/{report['id']}",
+                      headers=other).status_code in (403, 404)
+    assert client.post(f"/api/v1/candidature/import/{report['id']}/confirmer",
+                       headers=other, json={}).status_code in (403, 404)
+    assert client.get(f"/api/v1/candidature/import/{report['id']}",
+                      headers=headers).json["valides"] == 18
+    refusal = client.post(f"/api/v1/candidature/import/{report['id']}/confirmer",
+                          headers=headers, json={"tout_ou_rien": True})
+    assert refusal.status_code == 400 and "rien n'est importé" in refusal.json["message"]
+    assert count() == before
+    done = client.post(f"/api/v1/candidature/import/{report['id']}/confirmer",
+                       headers=headers, json={})
+    assert done.status_code == 201, done.json
+    assert done.json["crees"] == 18 and len(done.json["ids"]) == 18
+    assert count() == before + 18
+    # confirmed once: the kept file is gone
+    assert client.post(f"/api/v1/candidature/import/{report['id']}/confirmer",
+                       headers=headers, json={}).status_code == 404
+    # a file or an établissement missing, or outside the perimeter: French refusals
+    missing = client.post("/api/v1/candidature/import", headers=headers,
+                          data={"etablissement_id": str(etab)},
+                          content_type="multipart/form-data")
+    assert missing.status_code == 400 and missing.json["field"] == "fichier"
+    outside = client.post("/api/v1/candidature/import", headers=headers, data={
+        "etablissement_id": str(world.ids["etab_b1"]), "fichier": _file(rows)},
+        content_type="multipart/form-data")
+    assert outside.status_code == 404
+
+
+def test_screen_journey(app, world, login):
+    habiliter(world, "etab_a1")
+    rows = [ligne(i) for i in range(12)]
+    rows[7][0] = "Docteur"
+    client = login(OF)
+    listing = client.get("/evaluations/").get_data(as_text=True)
+    assert "Importer des candidatures" in listing
+    page = client.get("/evaluations/import/")
+    assert page.status_code == 200 and "Vérifier le fichier" in page.get_data(as_text=True)
+    etab = world.ids["etab_a1"]
+    template = client.get(f"/evaluations/import/modele?etablissement_id={etab}")
+    assert template.status_code == 200
+    checked = client.post("/evaluations/import/", data={
+        "etablissement_id": str(etab), "fichier": _file(rows),
+        "csrf_token": ""}, content_type="multipart/form-data")
+    text = checked.get_data(as_text=True)
+    assert checked.status_code == 200
+    assert "12 lignes vérifiées" in text and "11 valides" in text and "1 refusée" in text
+    assert "Civilité inconnue" in text and "Importer 11 dossiers" in text
+    ident = re.search(r"/evaluations/import/([0-9a-f]{32})/confirmer", text).group(1)
+    report = client.get(f"/evaluations/import/{ident}/rapport")
+    sheet = load_workbook(io.BytesIO(report.data)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0] == ["Ligne", "Candidat", "Statut", "Champ", "Motif"]
+    assert values[8][:3] == [9, "Importé0007 Élodie", "Refusée"]
+    before = count()
+    done = client.post(f"/evaluations/import/{ident}/confirmer", data={"csrf_token": ""},
+                       follow_redirects=True)
+    assert "11 dossiers créés. 1 ligne refusée n'a pas été importée." in html.unescape(
+        done.get_data(as_text=True))
+    assert count() == before + 11
