@@ -377,6 +377,7 @@ def importer(etablissement: Etablissement, rapport: list[Ligne], by: Any,
         db.session.rollback()
         raise ConflictError(_("Un des candidats vient d'être enregistré par ailleurs : "
                               "validez le fichier de nouveau.")) from None
+    ids = [candidature.id for _candidat, candidature in paires]  # known once flushed
     motif = _("Création du dossier (import)")
     for _candidat, candidature in paires:
         dossiers._historique(candidature, None, C.ATTENTE_EVAL_PREALABLE, by, motif)
@@ -388,8 +389,8 @@ def importer(etablissement: Etablissement, rapport: list[Ligne], by: Any,
             _("Import : %(n)d nouvelles candidatures", n=len(paires)),
             _("%(etab)s a importé %(n)d candidatures.", etab=etab.nom, n=len(paires)),
             lien="/evaluations/?etablissement=%d" % etab.id)
-    db.session.commit()
-    return Bilan([candidature.id for _candidat, candidature in paires], refusees)
+    db.session.commit()  # (the objects expire here: reading them again would cost a
+    return Bilan(ids, refusees)  # statement each)
 
 
 # --- the two steps across requests -------------------------------------------------------------
