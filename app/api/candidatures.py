@@ -8,12 +8,16 @@ from flask import request
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
+from werkzeug.exceptions import NotFound
 
+from app import telechargement
+from app.models import Etablissement
 from app.models.candidature import Candidat, Candidature
 from app.models.rattachement import Rattachement
+from app.security import perimeter
 from app.security.perimeter import MAX_ID, actor
 from app.services import candidatures as service
-from app.services import certification, rattachements
+from app.services import certification, imports, rattachements
 from app.services.errors import ServiceError
 from app.services.habilitations import peut_evaluer
 
@@ -96,11 +100,15 @@ class CandidatureApi(_TabGate, KeysetRestApi):
     show_columns = list_columns
     search_columns = ["statut", "etablissement_id", "created_on"]
     include_route_methods = {"get", "get_list", "info", "post", "put", "delete", "abandonner",
-                             "reintegrer", "envoyer", "annuler_envoi", "completer", "decision"}
+                             "reintegrer", "envoyer", "annuler_envoi", "completer", "decision",
+                             "import_modele", "import_valider", "import_rapport",
+                             "import_confirmer"}
     method_permission_name = {**ScopedModelRestApi.method_permission_name,
                               "abandonner": "update", "reintegrer": "update",
                               "envoyer": "update", "annuler_envoi": "update",
-                              "completer": "update", "decision": "juger"}
+                              "completer": "update", "decision": "juger",
+                              "import_modele": "create", "import_valider": "create",
+                              "import_rapport": "create", "import_confirmer": "create"}
 
     def __init__(self):
         super().__init__()
@@ -120,6 +128,167 @@ class CandidatureApi(_TabGate, KeysetRestApi):
 
     def service_delete(self, item):
         service.supprimer(item, self.user)
+
+    # --- « Importer des candidatures » (services/imports.py) ------------------------------
+    def _etablissement(self, value):
+        return perimeter.get_or_404(Etablissement, value, self.user)
+
+    @expose("/import/modele", methods=["GET"])
+    @protect()
+    @safe
+    def import_modele(self):
+        """Le modèle d'import
+        ---
+        get:
+          summary: Télécharger le modèle d'import (.xlsx) d'un établissement
+          description: >-
+            Ses colonnes suivent les habilitations de l'établissement (branche délégataire et
+            socle contextualisé seulement avec une habilitation de branche) ; la feuille
+            « Aide » donne les valeurs permises.
+          parameters:
+          - {in: query, name: etablissement_id, required: true, schema: {type: integer, minimum: 1, maximum: 2147483647}}
+          responses:
+            200:
+              description: le modèle
+              content:
+                application/vnd.openxmlformats-officedocument.spreadsheetml.sheet:
+                  schema:
+                    type: string
+                    format: binary
+        """
+        closed = self._closed()
+        if closed:
+            return closed
+        etab = self._etablissement(request.args.get("etablissement_id"))
+        return telechargement.fichier(imports.modele(etab), "modele-import-candidatures.xlsx",
+                                      imports.XLSX)
+
+    def _rapport(self, ident, rapport: list[dict], status: int = 200, **extra):
+        valides = sum(1 for row in rapport if row["statut"] == "valide")
+        return self.response(status, id=ident, lignes=len(rapport), valides=valides,
+                             refusees=len(rapport) - valides, rapport=rapport, **extra)
+
+    @expose("/import", methods=["POST"])
+    @protect()
+    @safe
+    def import_valider(self):
+        """Importer des candidatures, étape 1 : vérifier le fichier
+        ---
+        post:
+          summary: Importer des candidatures, étape 1 — vérifier chaque ligne du fichier
+          description: >-
+            Chaque ligne est vérifiée comme une création : champs obligatoires, codes,
+            habilitation, doublons dans le fichier et sur la plateforme, homonymes (sauf
+            s'ils sont acceptés). Rien n'est créé : la réponse donne le rapport et l'id à
+            confirmer dans l'heure (POST /api/v1/candidature/import/{id}/confirmer).
+          requestBody:
+            required: true
+            content:
+              multipart/form-data:
+                schema:
+                  type: object
+                  required: [fichier, etablissement_id]
+                  properties:
+                    fichier:
+                      type: string
+                      format: binary
+                      description: le fichier .xlsx ou .csv (10 000 lignes au plus)
+                    etablissement_id:
+                      type: integer
+                      minimum: 1
+                      maximum: 2147483647
+                    homonymes_acceptes:
+                      type: boolean
+          responses:
+            200:
+              description: le rapport, une entrée par ligne du fichier
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/RapportImport'
+        """
+        closed = self._closed()
+        if closed:
+            return closed
+        fichier = request.files.get("fichier")
+        if fichier is None or not fichier.filename:
+            return self.response(400, message=_("Joignez le fichier (champ « fichier »)."),
+                                 field="fichier")
+        try:
+            etab = self._etablissement(request.form.get("etablissement_id"))
+            ident, rapport = imports.preparer(
+                etab, fichier.filename, fichier.read(), self.user,
+                request.form.get("homonymes_acceptes", "").lower() in ("1", "true", "oui"))
+        except ServiceError as error:
+            return self._refuse(error)
+        return self._rapport(ident, [imports._ligne_dict(ligne) for ligne in rapport])
+
+    @expose("/import/<ident>", methods=["GET"])
+    @protect()
+    @safe
+    def import_rapport(self, ident):
+        """Le rapport d'un import vérifié
+        ---
+        get:
+          summary: Relire le rapport d'un import vérifié et pas encore confirmé
+          responses:
+            200:
+              description: le rapport
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/RapportImport'
+        """
+        closed = self._closed()
+        if closed:
+            return closed
+        try:
+            data = imports.preparation(ident, self.user)
+        except NotFound:
+            return self.response_404()
+        return self._rapport(ident, data["rapport"])
+
+    @expose("/import/<ident>/confirmer", methods=["POST"])
+    @protect()
+    @safe
+    def import_confirmer(self, ident):
+        """Importer des candidatures, étape 2 : créer les dossiers vérifiés
+        ---
+        post:
+          summary: Importer des candidatures, étape 2 — créer les dossiers des lignes valides
+          description: >-
+            Les lignes sont vérifiées de nouveau, puis les valides créées en une fois. Avec
+            « tout_ou_rien », une seule ligne refusée et rien n'est créé (400).
+          requestBody:
+            required: false
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    tout_ou_rien:
+                      type: boolean
+          responses:
+            201:
+              description: les dossiers créés, et le rapport
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/RapportImport'
+        """
+        closed = self._closed()
+        if closed:
+            return closed
+        data = request.get_json(silent=True)
+        tout = isinstance(data, dict) and data.get("tout_ou_rien") is True
+        try:
+            bilan, rapport = imports.confirmer(ident, self.user, tout)
+        except NotFound:
+            return self.response_404()
+        except ServiceError as error:
+            return self._refuse(error)
+        return self._rapport(ident, [imports._ligne_dict(ligne) for ligne in rapport], 201,
+                             crees=len(bilan.crees), ids=bilan.crees)
 
     @expose("/<int:pk>/abandonner", methods=["POST"])
     @protect()

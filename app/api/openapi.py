@@ -185,6 +185,14 @@ def veridique(spec: dict) -> dict:
         "result": {"type": "object", "description": _("L'élément tel qu'il est désormais.")}}}
     schemas["Message"] = {"type": "object", "properties": {"message": {"type": "string"}}}
     schemas["Nombre"] = {"type": "object", "properties": {"count": {"type": "integer"}}}
+    schemas["RapportImport"] = {"type": "object", "properties": {
+        "id": {"type": "string"}, "lignes": {"type": "integer"},
+        "valides": {"type": "integer"}, "refusees": {"type": "integer"},
+        "crees": {"type": "integer"}, "ids": {"type": "array", "items": {"type": "integer"}},
+        "rapport": {"type": "array", "items": {"type": "object", "properties": {
+            "ligne": {"type": "integer"}, "nom": {"type": "string"},
+            "statut": {"type": "string", "enum": ["valide", "refusee"]},
+            "motif": {"type": "string"}, "champ": {"type": "string", "nullable": True}}}}}}
     responses = components.setdefault("responses", {})
     for code, description in refusals.items():
         responses[code] = {"description": description, "content": {

@@ -116,7 +116,7 @@ def statut_label(code: Optional[str]) -> str:
 # --- normalisation and search -------------------------------------------------------------------
 
 def _premier_prenom(prenoms: str) -> str:
-    return normalize(prenoms).split(" ")[0] if normalize(prenoms) else ""
+    return normalize(prenoms).split(" ")[0]
 
 
 def cle_identite(nom_naissance: str, prenoms: str, date_naissance: dt.date) -> str:
@@ -418,23 +418,68 @@ def peut_creer(etablissement: Etablissement) -> Optional[str]:
     return None
 
 
+def _proches(cle: str, same_day: list[tuple[int, str]], same_name: list[int]) -> list[int]:
+    """The ids of the near-duplicates of the person whose `cle` is given, among the people
+    born the same day ((id, cle): a close name, rapidfuzz) and those of the same name and
+    first name (ids), in that order, once each."""
+    result = [pk for pk, other in same_day if fuzz.ratio(cle, other) >= 80]
+    return list(dict.fromkeys(result + list(same_name)))
+
+
+def _candidats(ids: list[int]) -> dict[int, Candidat]:
+    if not ids:
+        return {}
+    return {c.id: c for c in db.session.scalars(select(Candidat).where(Candidat.id.in_(ids)))}
+
+
 def homonymes(identite: dict) -> list[Candidat]:
     """Near-duplicates: same birth date and a close name (rapidfuzz), or same name and
     first name born another day."""
-    nom, prenom = normalize(identite["nom_naissance"]), _premier_prenom(identite["prenoms"])
-    same_day = db.session.scalars(select(Candidat).where(
-        Candidat.date_naissance == identite["date_naissance"])).all()
-    close = [c for c in same_day
-             if fuzz.ratio(f"{nom} {prenom}", f"{normalize(c.nom_naissance)} "
-                                               f"{_premier_prenom(c.prenoms)}") >= 80]
-    same_name = db.session.scalars(select(Candidat).where(
-        Candidat.recherche.like(f"{nom} {prenom}%")).limit(10)).all()
-    seen, result = set(), []
-    for c in close + list(same_name):
-        if c.id not in seen:
-            seen.add(c.id)
-            result.append(c)
-    return result
+    (found,) = homonymes_en_lot([identite])
+    return found
+
+
+def homonymes_en_lot(identites: list[dict]) -> list[list[Candidat]]:
+    """homonymes() of many people at once (an import, or one creation), compared on « nom
+    prénom » (the first first name), accents and case ignored: the people born on
+    their birth days read in one statement per 1 000 days (their names only), the same name
+    and first name in one statement per 200 people (the prefix index of `recherche`), then
+    only the people found, as rows."""
+    noms: dict[str, str] = {}
+    prenoms_: dict[str, str] = {}
+
+    def cle_de(nom: str, prenoms: str) -> str:  # names repeat: each normalized once
+        if nom not in noms:
+            noms[nom] = normalize(nom)
+        if prenoms not in prenoms_:
+            prenoms_[prenoms] = _premier_prenom(prenoms)
+        return f"{noms[nom]} {prenoms_[prenoms]}"
+
+    cles = [cle_de(i["nom_naissance"], i["prenoms"]) for i in identites]
+    jours = sorted({identite["date_naissance"] for identite in identites})
+    par_jour: dict = {}
+    for start in range(0, len(jours), 1000):
+        for pk, jour, nom, prenoms in db.session.execute(
+                select(Candidat.id, Candidat.date_naissance, Candidat.nom_naissance,
+                       Candidat.prenoms).where(
+                    Candidat.date_naissance.in_(jours[start:start + 1000]))):
+            par_jour.setdefault(jour, []).append((pk, cle_de(nom, prenoms)))
+    meme_nom: dict[str, list[int]] = {}
+    prefixes = sorted(set(cles))
+    for start in range(0, len(prefixes), 200):
+        lot = prefixes[start:start + 200]
+        for pk, recherche in db.session.execute(
+                select(Candidat.id, Candidat.recherche).where(
+                    or_(*(Candidat.recherche.like(f"{prefix}%") for prefix in lot)))):
+            for prefix in lot:  # the prefixes this person's name starts with
+                if (recherche or "").startswith(prefix):
+                    found = meme_nom.setdefault(prefix, [])
+                    if len(found) < 10:
+                        found.append(pk)
+    proches = [_proches(cle, par_jour.get(identite["date_naissance"], []), meme_nom.get(cle, []))
+               for cle, identite in zip(cles, identites)]
+    rows = _candidats(sorted({pk for ids in proches for pk in ids}))
+    return [[rows[pk] for pk in ids if pk in rows] for ids in proches]
 
 
 def creer(data: dict, by: Any, confirmer_homonymes: bool = False) -> Candidature:

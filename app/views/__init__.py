@@ -10,6 +10,7 @@ from .account import CompteView, ProfilView, register_error_pages
 from .actualites import ActualiteView
 from .certification import CalendrierView, EnvoisView, SessionsJuryView, VerifierView
 from .candidatures import AbandonneesView, CandidatureView, DossiersView, RechercheView
+from .imports import ImportView
 from .deux_facteurs import register as register_deux_facteurs
 from .email import EmailEnvoyeView
 from .evaluations import EvaluationView
@@ -63,6 +64,7 @@ def register_views(appbuilder) -> None:
             menu_cond=_evaluations_open if item.category == matrix.CATEGORY_EVALUATIONS else None,
         )
     appbuilder.add_view_no_menu(CandidatureView)
+    appbuilder.add_view_no_menu(ImportView)
     appbuilder.add_view_no_menu(EvaluationView)
     appbuilder.add_view_no_menu(FormationsView)
     appbuilder.add_view_no_menu(RechercheView)

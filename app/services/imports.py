@@ -1,0 +1,487 @@
+"""« Importer des candidatures » (issue 15): many dossiers at once from an .xlsx or .csv file,
+in two steps as Pix Certif's mass session import does.
+
+1. `lire` reads the file (the template `modele` gives its columns, French headers, codes or
+   labels in the cells) and `valider` checks every row by the rules of one creation
+   (candidatures.valider_identite / valider_dossier, the établissement's habilitation), plus
+   the duplicates inside the file and against the platform, and the near-duplicates unless
+   they are accepted: a report, one line per row, « valide » or « refusée » with the French
+   reason and the field.
+2. `importer` creates the validated rows (all of them, or none when one row is refused and
+   the user asked for all or nothing), in one transaction: one flush for the people and the
+   dossiers, their history, one journal line per dossier, one notification for the lot.
+
+Between the two steps the file and its report are kept in the storage for their owner
+(`preparer`, `preparation`, `confirmer`); the screen (views/imports.py) and the API
+(POST /api/v1/candidature/import, …/import/<id>/confirmer) call these functions."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import NotFound
+
+from app.extensions import db
+from app.models import Etablissement
+from app.models import candidature as C
+from app.models.candidature import Candidat, Candidature
+from app.security import perimeter
+from app.security.access import ensure_can
+from app.security.matrix import CREATE
+
+from . import audit, notifications, perimetre
+from . import candidatures as dossiers
+from .errors import ConflictError, RuleError, ServiceError
+from .habilitations import branches_habilitees
+from .texte import normalize
+
+LIGNES_MAX = 10_000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+OUI = {"oui", "o", "vrai", "x", "1", "yes", "true"}
+NON = {"non", "n", "faux", "0", "no", "false", ""}
+
+
+@dataclass(frozen=True)
+class Colonne:
+    champ: str
+    entete: Any  # lazy French header
+    obligatoire: bool = False
+    codes: Optional[dict] = None  # code → label: a cell may hold either
+    oui_non: bool = False
+
+
+COLONNES = (
+    Colonne("civilite", _l("Civilité"), True, dossiers.CIVILITES),
+    Colonne("nom_naissance", _l("Nom de naissance"), True),
+    Colonne("nom_usage", _l("Nom d'usage")),
+    Colonne("prenoms", _l("Prénom(s)"), True),
+    Colonne("date_naissance", _l("Date de naissance"), True),
+    Colonne("commune_naissance", _l("Commune de naissance")),
+    Colonne("departement_naissance", _l("Département de naissance")),
+    Colonne("pays_naissance", _l("Pays de naissance")),
+    Colonne("email", _l("Adresse e-mail")),
+    Colonne("telephone", _l("Téléphone")),
+    Colonne("adresse", _l("Adresse")),
+    Colonne("code_postal", _l("Code postal")),
+    Colonne("ville", _l("Ville")),
+    Colonne("type_public", _l("Type de public"), codes=dossiers.TYPES_PUBLIC),
+    Colonne("statut_inscription", _l("Statut à l'inscription"), True,
+            dossiers.STATUTS_INSCRIPTION),
+    Colonne("niveau_formation", _l("Niveau de formation"),
+            codes={str(n): label for n, label in dossiers.NIVEAUX.items()}),
+    Colonne("origine_demarche", _l("Origine de la démarche"), codes=dossiers.ORIGINES),
+    Colonne("objectif_pro", _l("Objectif professionnel"), True),
+    Colonne("objectif_extra_pro", _l("Objectif extra-professionnel"), True),
+    Colonne("certificat_papier", _l("Certificat papier (oui / non)"), oui_non=True),
+)
+# only where the établissement holds a branche habilitation (a socle contextualisé)
+COLONNES_BRANCHE = (
+    Colonne("branche_id", _l("Branche délégataire")),
+    Colonne("socle_contextualise", _l("Socle contextualisé (oui / non)"), oui_non=True),
+)
+
+
+def colonnes(etablissement: Etablissement) -> list[Colonne]:
+    """The template's columns for this établissement: the branche and socle columns only
+    when it holds a valid branche habilitation."""
+    if branches_habilitees([etablissement.id]).get(etablissement.id):
+        return [*COLONNES, *COLONNES_BRANCHE]
+    return list(COLONNES)
+
+
+def modele(etablissement: Etablissement) -> bytes:
+    """The .xlsx template: its header row, and an « Aide » sheet (each column, whether it is
+    required, the values it takes)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Candidatures")
+    cols = colonnes(etablissement)
+    sheet.append([str(c.entete) for c in cols])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    aide = book.create_sheet(_("Aide"))
+    aide.append([_("Colonne"), _("Obligatoire"), _("Valeurs permises")])
+    for cell in aide[1]:
+        cell.font = Font(bold=True)
+    branches = branches_habilitees([etablissement.id]).get(etablissement.id) or []
+    for c in cols:
+        if c.codes:
+            values = " ; ".join(f"{code} ({label})" for code, label in c.codes.items())
+        elif c.oui_non:
+            values = _("oui ou non")
+        elif c.champ == "branche_id":
+            values = " ; ".join(f"{b.code} ({b.nom})" for b in branches)
+        elif c.champ == "date_naissance":
+            values = _("JJ/MM/AAAA")
+        else:
+            values = ""
+        aide.append([str(c.entete), _("oui") if c.obligatoire else _("non"), values])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def _texte(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _rangees(nom: str, contenu: bytes) -> list[list[str]]:
+    """The file's rows as texts: an .xlsx (its first sheet) or a .csv (UTF-8, « ; » or
+    « , »)."""
+    extension = nom.rsplit(".", 1)[-1].lower() if "." in nom else ""
+    if extension == "xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(io.BytesIO(contenu), read_only=True, data_only=True)
+        except Exception:  # noqa: BLE001  (any unreadable workbook: the same refusal)
+            raise RuleError(_("Ce fichier Excel ne peut pas être lu : enregistrez-le au format "
+                              ".xlsx et recommencez."), field="fichier") from None
+        rows = []
+        for row in book.worksheets[0].iter_rows(values_only=True):
+            rows.append([_texte(v) for v in row])
+            if len(rows) > LIGNES_MAX + 1:
+                break
+        return rows
+    if extension == "csv":
+        try:
+            texte = contenu.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise RuleError(_("Ce fichier CSV n'est pas en UTF-8 : enregistrez-le en « CSV UTF-8 "
+                              "» et recommencez."), field="fichier") from None
+        premiere = texte.split("\n", 1)[0]
+        separateur = ";" if premiere.count(";") >= premiere.count(",") else ","
+        return [[v.strip() for v in row] for row in csv.reader(io.StringIO(texte),
+                                                                delimiter=separateur)]
+    raise RuleError(_("Format non pris en charge : déposez un fichier .xlsx ou .csv."),
+                    field="fichier")
+
+
+def lire(etablissement: Etablissement, nom: str, contenu: bytes) -> list[tuple[int, dict]]:
+    """(row number in the file, {field: text}) for each non-empty row. Refuses in French an
+    unknown or missing column, a column this établissement may not fill, too many rows."""
+    rows = _rangees(nom or "", contenu)
+    if not rows or not any(rows[0]):
+        raise RuleError(_("Le fichier est vide : partez du modèle téléchargeable."),
+                        field="fichier")
+    permises = {normalize(str(c.entete)): c for c in colonnes(etablissement)}
+    toutes = {normalize(str(c.entete)): c for c in (*COLONNES, *COLONNES_BRANCHE)}
+    entetes: list[Optional[Colonne]] = []
+    for entete in rows[0]:
+        key = normalize(entete)
+        if not key:
+            entetes.append(None)
+        elif key in permises:
+            entetes.append(permises[key])
+        elif key in toutes:
+            raise RuleError(_("La colonne « %(colonne)s » n'est permise qu'aux établissements "
+                              "habilités pour une branche : retirez-la.", colonne=entete),
+                            field="fichier")
+        else:
+            raise RuleError(_("Colonne inconnue : « %(colonne)s ». Partez du modèle "
+                              "téléchargeable.", colonne=entete), field="fichier")
+    manquantes = [str(c.entete) for c in COLONNES if c.obligatoire and c not in entetes]
+    if manquantes:
+        raise RuleError(_("Colonnes obligatoires absentes : %(colonnes)s.",
+                          colonnes=", ".join(f"« {m} »" for m in manquantes)), field="fichier")
+    lignes = []
+    for numero, row in enumerate(rows[1:], start=2):
+        if not any(row):
+            continue
+        lignes.append((numero, {c.champ: (row[i] if i < len(row) else "")
+                                for i, c in enumerate(entetes) if c is not None}))
+    if len(lignes) > LIGNES_MAX:
+        raise RuleError(_("Le fichier a plus de %(n)s lignes : découpez-le.",
+                          n=f"{LIGNES_MAX:,}".replace(",", " ")), field="fichier")
+    if not lignes:
+        raise RuleError(_("Le fichier n'a aucune ligne de candidat sous ses en-têtes."),
+                        field="fichier")
+    return lignes
+
+
+# --- checking --------------------------------------------------------------------------------
+
+@dataclass
+class Ligne:
+    """One row of the report."""
+    numero: int
+    nom: str
+    valide: bool = True
+    motif: str = ""
+    champ: Optional[str] = None
+    identite: dict = field(default_factory=dict, repr=False)
+    dossier: dict = field(default_factory=dict, repr=False)
+    cle: str = ""
+
+    def refuser(self, motif: str, champ: Optional[str] = None) -> None:
+        self.valide, self.motif, self.champ = False, str(motif), champ
+
+
+def _code(valeur: str, codes: dict) -> str:
+    """The code a cell means: the code itself, or its label (accents and case ignored)."""
+    if valeur in codes:
+        return valeur
+    par_libelle = {normalize(str(label)): code for code, label in codes.items()}
+    return par_libelle.get(normalize(valeur), valeur)
+
+
+def _date(valeur: str) -> str:
+    """JJ/MM/AAAA (a French spreadsheet) or AAAA-MM-JJ, as AAAA-MM-JJ."""
+    try:
+        return dt.datetime.strptime(valeur, "%d/%m/%Y").date().isoformat()
+    except ValueError:
+        return valeur
+
+
+def _donnees(brutes: dict, branches: dict[str, int]) -> dict:
+    data: dict[str, Any] = {}
+    for colonne in (*COLONNES, *COLONNES_BRANCHE):
+        valeur = brutes.get(colonne.champ, "")
+        if colonne.codes:
+            valeur = _code(valeur, colonne.codes) if valeur else ""
+        if colonne.oui_non:
+            mot = normalize(valeur)
+            if mot not in OUI | NON:
+                raise RuleError(_("« %(colonne)s » : oui ou non attendu.",
+                                  colonne=colonne.entete), field=colonne.champ)
+            valeur = mot in OUI
+        data[colonne.champ] = valeur
+    data["date_naissance"] = _date(data["date_naissance"]) if data["date_naissance"] else ""
+    if data.get("branche_id"):
+        code = normalize(str(data["branche_id"]))
+        if code not in branches:
+            raise RuleError(_("Branche inconnue ou sans habilitation de l'établissement : "
+                              "%(branche)s.", branche=data["branche_id"]), field="branche_id")
+        data["branche_id"] = branches[code]
+    return data
+
+
+def valider(etablissement: Etablissement, lignes: list[tuple[int, dict]], by: Any,
+            homonymes_acceptes: bool = False) -> list[Ligne]:
+    """The report: each row checked as one creation would be, then the duplicates."""
+    ensure_can(by, "Candidature", CREATE)
+    etab = perimeter.get_or_404(Etablissement, etablissement.id, by)
+    refus = dossiers.peut_creer(etab)
+    if refus:
+        raise RuleError(refus, field="etablissement_id")
+    branches = {}
+    for branche in branches_habilitees([etab.id]).get(etab.id) or []:
+        branches[normalize(branche.code)] = branche.id
+        branches[normalize(branche.nom)] = branche.id
+    rapport, premiere = [], {}
+    for numero, brutes in lignes:
+        ligne = Ligne(numero, " ".join(v for v in (brutes.get("nom_naissance", ""),
+                                                   brutes.get("prenoms", "")) if v))
+        rapport.append(ligne)
+        try:
+            data = _donnees(brutes, branches)
+            ligne.identite = dossiers.valider_identite(data)
+            ligne.dossier = dossiers.valider_dossier(data, etab)
+        except ServiceError as error:
+            ligne.refuser(error.message, error.field)
+            continue
+        ligne.cle = dossiers.cle_identite(ligne.identite["nom_naissance"],
+                                          ligne.identite["prenoms"],
+                                          ligne.identite["date_naissance"])
+        if ligne.cle in premiere:
+            ligne.refuser(_("Doublon de la ligne %(n)d du fichier (même nom de naissance, "
+                            "prénom et date de naissance).", n=premiere[ligne.cle]),
+                          "nom_naissance")
+        else:
+            premiere[ligne.cle] = numero
+    a_verifier = [ligne for ligne in rapport if ligne.valide]
+    existantes = set()
+    cles = [ligne.cle for ligne in a_verifier]
+    for start in range(0, len(cles), 1000):
+        existantes.update(db.session.scalars(select(Candidat.cle_identite).where(
+            Candidat.cle_identite.in_(cles[start:start + 1000]))))
+    for ligne in a_verifier:
+        if ligne.cle in existantes:
+            ligne.refuser(_("Ce candidat existe déjà sur la plateforme : recherchez-le avec la "
+                            "loupe et, s'il dépend d'un autre établissement, demandez le "
+                            "rattachement de son dossier."), "nom_naissance")
+    if homonymes_acceptes:
+        return rapport
+    restantes = [ligne for ligne in a_verifier if ligne.valide]
+    for ligne, proches in zip(restantes, dossiers.homonymes_en_lot(
+            [ligne.identite for ligne in restantes])):
+        if proches:
+            ligne.refuser(_("Candidats proches déjà inscrits : %(noms)s. Vérifiez qu'il ne "
+                            "s'agit pas de la même personne, puis importez en acceptant les "
+                            "homonymes.", noms=", ".join(
+                                f"{c.nom_complet} ({c.date_naissance:%d/%m/%Y})"
+                                for c in proches[:3])), "nom_naissance")
+    return rapport
+
+
+# --- creating ----------------------------------------------------------------------------------
+
+@dataclass
+class Bilan:
+    crees: list[int]
+    refusees: int
+
+
+def importer(etablissement: Etablissement, rapport: list[Ligne], by: Any,
+             tout_ou_rien: bool = False) -> Bilan:
+    """Create the report's valid rows in one transaction. With `tout_ou_rien`, a single
+    refused row means that nothing is created."""
+    ensure_can(by, "Candidature", CREATE)
+    etab = perimeter.get_or_404(Etablissement, etablissement.id, by)
+    refus = dossiers.peut_creer(etab)
+    if refus:
+        raise RuleError(refus, field="etablissement_id")
+    refusees = sum(1 for ligne in rapport if not ligne.valide)
+    if tout_ou_rien and refusees:
+        raise RuleError(_("%(n)d ligne(s) refusée(s) : rien n'est importé (« tout ou rien »). "
+                          "Corrigez le fichier et recommencez.", n=refusees), field="fichier")
+    valeurs = perimetre.valeurs(etab)
+    paires = []
+    for ligne in rapport:
+        if not ligne.valide:
+            continue
+        candidat = Candidat(**ligne.identite, cle_identite=ligne.cle)
+        dossiers._cles_recherche(candidat)
+        paires.append((candidat, Candidature(
+            candidat=candidat, etablissement_id=etab.id, **valeurs,
+            statut=C.ATTENTE_EVAL_PREALABLE, created_by_id=getattr(by, "id", None),
+            **ligne.dossier)))
+    db.session.add_all([objet for paire in paires for objet in paire])
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ConflictError(_("Un des candidats vient d'être enregistré par ailleurs : "
+                              "validez le fichier de nouveau.")) from None
+    ids = [candidature.id for _candidat, candidature in paires]  # known once flushed
+    motif = _("Création du dossier (import)")
+    for _candidat, candidature in paires:
+        dossiers._historique(candidature, None, C.ATTENTE_EVAL_PREALABLE, by, motif)
+        audit.record(by, "creer", candidature, _("import"))
+    if paires:
+        notifications.notify(
+            notifications.reseau_abonnes_nouvelle_candidature(etab),
+            notifications.NOUVELLE_CANDIDATURE,
+            _("Import : %(n)d nouvelles candidatures", n=len(paires)),
+            _("%(etab)s a importé %(n)d candidatures.", etab=etab.nom, n=len(paires)),
+            lien="/evaluations/?etablissement=%d" % etab.id)
+    db.session.commit()  # (the objects expire here: reading them again would cost a
+    return Bilan(ids, refusees)  # statement each)
+
+
+# --- the two steps across requests -------------------------------------------------------------
+# Step 1 keeps the file and its report in the storage (import-<id>.<ext>, import-<id>.json):
+# step 2 reads them back for their owner only, checks the rows again (the platform may have
+# changed meanwhile) and creates. The storage's sweep erases them after CLEA_ORPHAN_AGE_SECONDS
+# (an hour by default): an import not confirmed by then is validated again.
+
+PREFIXE = "import-"
+
+
+def _ligne_dict(ligne: Ligne) -> dict:
+    return {"ligne": ligne.numero, "nom": ligne.nom,
+            "statut": "valide" if ligne.valide else "refusee",
+            "motif": ligne.motif, "champ": ligne.champ}
+
+
+def _chemins(ident: str) -> tuple[Any, Any]:
+    from .stockage import storage_dir
+
+    if not isinstance(ident, str) or not re.fullmatch(r"[0-9a-f]{32}", ident):
+        raise NotFound()
+    directory = storage_dir()
+    return directory / f"{PREFIXE}{ident}.json", directory
+
+
+def preparer(etablissement: Etablissement, nom: str, contenu: bytes, by: Any,
+             homonymes_acceptes: bool = False) -> tuple[str, list[Ligne]]:
+    """Step 1: read and check the file; keep it with its report for its owner. Returns the
+    import's id and the report."""
+    lignes = lire(etablissement, nom, contenu)
+    rapport = valider(etablissement, lignes, by, homonymes_acceptes)
+    ident = secrets.token_hex(16)
+    meta, directory = _chemins(ident)
+    extension = "csv" if (nom or "").lower().endswith(".csv") else "xlsx"
+    (directory / f"{PREFIXE}{ident}.{extension}").write_bytes(contenu)
+    meta.write_text(json.dumps({
+        "user_id": getattr(by, "id", None), "etablissement_id": etablissement.id,
+        "nom": nom, "extension": extension, "homonymes_acceptes": bool(homonymes_acceptes),
+        "le": dt.datetime.now().isoformat(timespec="seconds"),
+        "rapport": [_ligne_dict(ligne) for ligne in rapport]}, ensure_ascii=False))
+    return ident, rapport
+
+
+def preparation(ident: Any, by: Any) -> dict:
+    """What step 1 kept (its owner only: 404 for anyone else, or once erased)."""
+    meta, _directory = _chemins(ident)
+    try:
+        data = json.loads(meta.read_text())
+    except (OSError, ValueError):
+        raise NotFound() from None
+    if data.get("user_id") != getattr(by, "id", None):
+        raise NotFound()
+    return data
+
+
+def confirmer(ident: Any, by: Any, tout_ou_rien: bool = False) -> tuple[Bilan, list[Ligne]]:
+    """Step 2: the kept file checked again and its valid rows created; the kept files are
+    erased once the dossiers exist."""
+    data = preparation(ident, by)
+    meta, directory = _chemins(ident)
+    etab = perimeter.get_or_404(Etablissement, data["etablissement_id"], by)
+    fichier = directory / f"{PREFIXE}{ident}.{data['extension']}"
+    try:
+        contenu = fichier.read_bytes()
+    except OSError:
+        raise NotFound() from None
+    rapport = valider(etab, lire(etab, data["nom"], contenu), by, data["homonymes_acceptes"])
+    bilan = importer(etab, rapport, by, tout_ou_rien)
+    meta.unlink(missing_ok=True)
+    fichier.unlink(missing_ok=True)
+    return bilan, rapport
+
+
+def rapport_xlsx(rapport: list[dict]) -> bytes:
+    """The report as .xlsx: one row per line of the file, its status and reason."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=False)
+    sheet = book.active
+    sheet.title = _("Rapport")
+    sheet.append([_("Ligne"), _("Candidat"), _("Statut"), _("Champ"), _("Motif")])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    libelles = {"valide": _("Valide"), "refusee": _("Refusée")}
+    for row in rapport:
+        sheet.append([row["ligne"], row["nom"], libelles[row["statut"]], row["champ"] or "",
+                      row["motif"]])
+    sheet.auto_filter.ref = sheet.dimensions
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,226 @@
+"""Issue 15, bulk import (services/imports.py): 1 000 rows, 10 of them faulty, checked by the
+rules of one creation; the report read back line by line; the valid rows created in one
+transaction, or none with « tout ou rien »; the template's columns follow the habilitations."""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import re
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models.candidature import Candidature, HistoriqueStatut
+from app.services import candidatures, imports
+from app.services.errors import RuleError
+from tests.conftest import BACKENDS
+from tests.integration.test_candidatures import dossier, habiliter
+from tests.world import etablissement, user
+
+OF = "utilisateur_etablissement_a"
+ENTETES = ["Civilité", "Nom de naissance", "Prénom(s)", "Date de naissance",
+           "Commune de naissance", "Statut à l'inscription", "Objectif professionnel",
+           "Objectif extra-professionnel", "Code postal", "Certificat papier (oui / non)"]
+PRO = "Reprendre un emploi dans la logistique après une reconversion."
+EXTRA = "Gagner en autonomie dans les démarches du quotidien."
+
+
+def ligne(i: int) -> list:
+    return ["Mme" if i % 2 else "Madame", f"Importé{i:04d}", "Élodie",
+            (dt.date(1970, 1, 1) + dt.timedelta(days=i)).strftime("%d/%m/%Y"), "Lyon",
+            "Demandeur d'emploi" if i % 3 else "demandeur_emploi", PRO, EXTRA, "69001",
+            "oui" if i % 5 == 0 else "non"]
+
+
+def classeur(rows: list[list], entetes=ENTETES) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(entetes)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Candidature))
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_a_thousand_rows_ten_faulty(app, world):
+    habiliter(world, "etab_a1")
+    deja = candidatures.creer(dossier(world, nom_naissance="Existant", prenoms="Paul",
+                                      date_naissance="1980-02-02"), user(OF))
+    rows = [ligne(i) for i in range(1000)]
+    faults = {  # row index → (field refused, what the reason says)
+        3: ("date_naissance", "Date invalide"),
+        50: ("prenoms", "Prénom(s)"),
+        120: ("civilite", "Civilité inconnue"),
+        200: ("nom_naissance", "Doublon de la ligne 12"),
+        333: ("nom_naissance", "existe déjà sur la plateforme"),
+        404: ("objectif_pro", "au moins"),
+        500: ("statut_inscription", "Statut à l'inscription inconnu"),
+        640: ("code_postal", "Code postal invalide"),
+        777: ("certificat_papier", "oui ou non attendu"),
+        901: ("date_naissance", "au moins 16 ans"),
+    }
+    rows[3][3] = "31/02/1980"
+    rows[50][2] = ""
+    rows[120][0] = "Docteur"
+    rows[200][1:4] = rows[10][1:4]  # the same person as row 10 (file line 12)
+    rows[333][1:4] = ["Existant", "Paul", "02/02/1980"]
+    rows[404][6] = "Court"
+    rows[500][5] = "Retraité"
+    rows[640][8] = "6900"
+    rows[777][9] = "peut-être"
+    rows[901][3] = dt.date.today().strftime("%d/%m/%Y")
+    etab = etablissement(world, "etab_a1")
+    lues = imports.lire(etab, "candidats.xlsx", classeur(rows))
+    assert len(lues) == 1000 and lues[0][0] == 2
+    rapport = imports.valider(etab, lues, user(OF))
+    refusees = {ligne.numero - 2: ligne for ligne in rapport if not ligne.valide}
+    assert set(refusees) == set(faults), sorted(refusees)
+    for index, (champ, raison) in faults.items():
+        assert refusees[index].champ == champ, (index, refusees[index])
+        assert raison in refusees[index].motif, (index, refusees[index].motif)
+    assert sum(ligne.valide for ligne in rapport) == 990
+
+    before = count()
+    with pytest.raises(RuleError, match="rien n'est importé"):
+        imports.importer(etab, rapport, user(OF), tout_ou_rien=True)
+    assert count() == before
+
+    bilan = imports.importer(etab, rapport, user(OF))
+    assert len(bilan.crees) == 990 and bilan.refusees == 10
+    assert count() == before + 990
+    created = db.session.scalars(select(Candidature).where(
+        Candidature.id.in_(bilan.crees[:5]))).all()
+    assert all(c.statut == "attente_eval_prealable" and c.etablissement_id == etab.id
+               for c in created)
+    assert db.session.scalar(select(func.count()).select_from(HistoriqueStatut).where(
+        HistoriqueStatut.candidature_id.in_(bilan.crees))) == 990
+    papier = db.session.scalar(select(func.count()).select_from(Candidature).where(
+        Candidature.id.in_(bilan.crees), Candidature.certificat_papier.is_(True)))
+    assert papier == len([i for i in range(0, 1000, 5) if i not in faults])  # every fifth
+    assert deja.id not in bilan.crees
+    # validated again, the same file now finds every person on the platform
+    again = imports.valider(etab, lues, user(OF))
+    assert sum(ligne.valide for ligne in again) == 0
+
+
+def test_a_csv_with_semicolons_and_the_columns_of_the_habilitations(app, world):
+    habiliter(world, "etab_a1")
+    etab = etablissement(world, "etab_a1")
+    texte = ";".join(ENTETES) + "\n" + ";".join(map(str, ligne(1))) + "\n;;;\n"
+    lues = imports.lire(etab, "candidats.csv", texte.encode("utf-8-sig"))
+    assert len(lues) == 1 and lues[0][1]["date_naissance"] == "02/01/1970"
+    (seule,) = imports.valider(etab, lues, user(OF))
+    assert seule.valide and seule.identite["date_naissance"] == dt.date(1970, 1, 2)
+    # without a branche habilitation, no branche columns in the template, and refused
+    template = load_workbook(io.BytesIO(imports.modele(etab)))
+    headers = [c.value for c in template["Candidatures"][1]]
+    assert "Nom de naissance" in headers and "Branche délégataire" not in headers
+    assert template["Aide"]["A1"].value == "Colonne"
+    with pytest.raises(RuleError, match="habilités pour une branche"):
+        imports.lire(etab, "c.xlsx", classeur([ligne(1) + ["PROPRETE"]],
+                                              ENTETES + ["Branche délégataire"]))
+    with pytest.raises(RuleError, match="Colonne inconnue"):
+        imports.lire(etab, "c.xlsx", classeur([ligne(1) + ["x"]], ENTETES + ["Pointure"]))
+    with pytest.raises(RuleError, match="Colonnes obligatoires absentes"):
+        imports.lire(etab, "c.xlsx", classeur([ligne(1)[:3]], ENTETES[:3]))
+    with pytest.raises(RuleError, match=".xlsx ou .csv"):
+        imports.lire(etab, "c.pdf", b"%PDF-1.4")
+
+
+def _file(rows) -> tuple:
+    return (io.BytesIO(classeur(rows)), "candidats.xlsx")
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_api_two_steps_for_its_owner_only(app, world, api_token):
+    habiliter(world, "etab_a1")
+    rows = [ligne(i) for i in range(20)]
+    rows[4][2] = ""          # no first name
+    rows[9][3] = "hier"      # no date
+    client, headers = app.test_client(), api_token(OF)
+    etab = world.ids["etab_a1"]
+    template = client.get(f"/api/v1/candidature/import/modele?etablissement_id={etab}",
+                          headers=headers)
+    assert template.status_code == 200 and load_workbook(io.BytesIO(template.data)).sheetnames
+    checked = client.post("/api/v1/candidature/import", headers=headers, data={
+        "etablissement_id": str(etab), "fichier": _file(rows)},
+        content_type="multipart/form-data")
+    assert checked.status_code == 200, checked.json
+    report = checked.json
+    assert (report["lignes"], report["valides"], report["refusees"]) == (20, 18, 2)
+    refused = {row["ligne"]: row for row in report["rapport"] if row["statut"] == "refusee"}
+    assert set(refused) == {6, 11} and refused[6]["champ"] == "prenoms"
+    assert "Date invalide" in refused[11]["motif"]
+    before = count()
+    # nothing created yet; another user does not see the import
+    assert count() == before
+    other = api_token("admin_reseau_b")
+    assert client.get(f"/api/v1/candidature/import/{report['id']}",
+                      headers=other).status_code in (403, 404)
+    assert client.post(f"/api/v1/candidature/import/{report['id']}/confirmer",
+                       headers=other, json={}).status_code in (403, 404)
+    assert client.get(f"/api/v1/candidature/import/{report['id']}",
+                      headers=headers).json["valides"] == 18
+    refusal = client.post(f"/api/v1/candidature/import/{report['id']}/confirmer",
+                          headers=headers, json={"tout_ou_rien": True})
+    assert refusal.status_code == 400 and "rien n'est importé" in refusal.json["message"]
+    assert count() == before
+    done = client.post(f"/api/v1/candidature/import/{report['id']}/confirmer",
+                       headers=headers, json={})
+    assert done.status_code == 201, done.json
+    assert done.json["crees"] == 18 and len(done.json["ids"]) == 18
+    assert count() == before + 18
+    # confirmed once: the kept file is gone
+    assert client.post(f"/api/v1/candidature/import/{report['id']}/confirmer",
+                       headers=headers, json={}).status_code == 404
+    # a file or an établissement missing, or outside the perimeter: French refusals
+    missing = client.post("/api/v1/candidature/import", headers=headers,
+                          data={"etablissement_id": str(etab)},
+                          content_type="multipart/form-data")
+    assert missing.status_code == 400 and missing.json["field"] == "fichier"
+    outside = client.post("/api/v1/candidature/import", headers=headers, data={
+        "etablissement_id": str(world.ids["etab_b1"]), "fichier": _file(rows)},
+        content_type="multipart/form-data")
+    assert outside.status_code == 404
+
+
+def test_screen_journey(app, world, login):
+    habiliter(world, "etab_a1")
+    rows = [ligne(i) for i in range(12)]
+    rows[7][0] = "Docteur"
+    client = login(OF)
+    listing = client.get("/evaluations/").get_data(as_text=True)
+    assert "Importer des candidatures" in listing
+    page = client.get("/evaluations/import/")
+    assert page.status_code == 200 and "Vérifier le fichier" in page.get_data(as_text=True)
+    etab = world.ids["etab_a1"]
+    template = client.get(f"/evaluations/import/modele?etablissement_id={etab}")
+    assert template.status_code == 200
+    checked = client.post("/evaluations/import/", data={
+        "etablissement_id": str(etab), "fichier": _file(rows),
+        "csrf_token": ""}, content_type="multipart/form-data")
+    text = checked.get_data(as_text=True)
+    assert checked.status_code == 200
+    assert "12 lignes vérifiées" in text and "11 valides" in text and "1 refusée" in text
+    assert "Civilité inconnue" in text and "Importer 11 dossiers" in text
+    ident = re.search(r"/evaluations/import/([0-9a-f]{32})/confirmer", text).group(1)
+    report = client.get(f"/evaluations/import/{ident}/rapport")
+    sheet = load_workbook(io.BytesIO(report.data)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0] == ["Ligne", "Candidat", "Statut", "Champ", "Motif"]
+    assert values[8][:3] == [9, "Importé0007 Élodie", "Refusée"]
+    before = count()
+    done = client.post(f"/evaluations/import/{ident}/confirmer", data={"csrf_token": ""},
+                       follow_redirects=True)
+    assert "11 dossiers créés. 1 ligne refusée n'a pas été importée." in html.unescape(
+        done.get_data(as_text=True))
+    assert count() == before + 11
