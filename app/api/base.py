@@ -2,6 +2,7 @@
 French JSON refusals {"message": ...} (400 rule, 403 role, 404 perimeter, 409 conflict)."""
 from __future__ import annotations
 
+import copy
 import sys
 
 import flask_appbuilder.api as fab_api
@@ -56,6 +57,20 @@ def schema_for(model: type, fields: list[str]):
     meta = type("Meta", (), {"model": model, "include_fk": True, "load_instance": False,
                              "fields": tuple(fields)})
     return type(f"{model.__name__}Schema", (SQLAlchemyAutoSchema,), {"Meta": meta})()
+
+
+def schema_etendu(name: str, *schemas, required: bool | None = None, **extra):
+    """A schema of copies of these schemas' fields (theirs untouched), `required` forced on
+    all of them when given, plus the `extra` fields: what an operation reads or answers
+    beyond a model's columns."""
+    from marshmallow import Schema
+
+    declared = copy.deepcopy({key: field for schema in schemas
+                              for key, field in schema.fields.items()})
+    if required is not None:
+        for field in declared.values():
+            field.required = required
+    return Schema.from_dict({**declared, **extra}, name=name)()
 
 
 class FrenchResponses:

@@ -21,7 +21,8 @@ from app.services import certification, imports, rattachements
 from app.services.errors import ServiceError
 from app.services.habilitations import peut_evaluer
 
-from .base import FrenchResponses, KeysetRestApi, ScopedModelRestApi, schema_for
+from .base import (FrenchResponses, KeysetRestApi, ScopedModelRestApi, schema_etendu,
+                   schema_for)
 
 
 class _TabGate:
@@ -221,7 +222,7 @@ class CandidatureApi(_TabGate, KeysetRestApi):
                 request.form.get("homonymes_acceptes", "").lower() in ("1", "true", "oui"))
         except ServiceError as error:
             return self._refuse(error)
-        return self._rapport(ident, [imports._ligne_dict(ligne) for ligne in rapport])
+        return self._rapport(ident, [imports.ligne_dict(ligne) for ligne in rapport])
 
     @expose("/import/<ident>", methods=["GET"])
     @protect()
@@ -287,7 +288,7 @@ class CandidatureApi(_TabGate, KeysetRestApi):
             return self.response_404()
         except ServiceError as error:
             return self._refuse(error)
-        return self._rapport(ident, [imports._ligne_dict(ligne) for ligne in rapport], 201,
+        return self._rapport(ident, [imports.ligne_dict(ligne) for ligne in rapport], 201,
                              crees=len(bilan.crees), ids=bilan.crees)
 
     @expose("/<int:pk>/abandonner", methods=["POST"])
@@ -550,15 +551,14 @@ class RattachementApi(ScopedModelRestApi):
 
     def __init__(self):
         super().__init__()
-        from marshmallow import Schema, fields
+        from marshmallow import fields
 
-        declared = copy.deepcopy(dict(schema_for(Rattachement, self.add_columns).fields))
-        for field in declared.values():
-            field.required = False
-        declared["jeton"] = fields.String(metadata={
-            "description": "le « jeton_rattachement » d'un résultat de GET /api/v1/recherche/ "
-                           "hors de votre périmètre, à la place de candidature_id"})
-        self.add_model_schema = Schema.from_dict(declared, name="RattachementDemande")()
+        self.add_model_schema = schema_etendu(
+            "RattachementDemande", schema_for(Rattachement, self.add_columns), required=False,
+            jeton=fields.String(metadata={
+                "description": "le « jeton_rattachement » d'un résultat de GET "
+                               "/api/v1/recherche/ hors de votre périmètre, à la place de "
+                               "candidature_id"}))
         self.add_columns = list(self.add_model_schema.fields)
 
     def service_create(self, data):

@@ -196,6 +196,7 @@ class EnvoiApi(FrenchResponses, BaseApi):
                               "enregistrer": "create"}
     allow_browser_login = True
     openapi_spec_tag = "Envois de certificats"
+    response_400 = ScopedModelRestApi.response_400
     response_404 = ScopedModelRestApi.response_404
 
     @expose("/a-expedier", methods=["GET"])
@@ -373,6 +374,3 @@ class EnvoiApi(FrenchResponses, BaseApi):
         return self.response(201, id=lot.id, message=_(
             "Envoi enregistré : lot n° %(lot)d du %(date)s.", lot=lot.id,
             date=lot.date_envoi.strftime("%d/%m/%Y")))
-
-    def response_400(self, message=None):
-        return self.response(400, message=message or _("Requête invalide."))

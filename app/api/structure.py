@@ -1,8 +1,6 @@
 """API resources reseau, organisme, etablissement, utilisateur, habilitation (+ actions)."""
 from __future__ import annotations
 
-import copy
-
 from flask import request
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -12,7 +10,7 @@ from app.models import Etablissement, Habilitation, Organisme, Reseau, Utilisate
 from app.services import accounts, habilitations, structure
 from app.services.errors import ServiceError
 
-from .base import ScopedModelRestApi
+from .base import ScopedModelRestApi, schema_etendu
 
 CONTACT = ["contact_nom", "contact_email", "contact_telephone"]
 ADDRESS = ["adresse", "code_postal", "ville"]
@@ -97,17 +95,15 @@ class UtilisateurApi(ScopedModelRestApi):
         super().__init__()
         # the role, added to each row by pre_get / pre_get_list (one statement for a page),
         # is part of the answer: declared in the schemas the OpenAPI shows
-        from marshmallow import Schema, fields
+        from marshmallow import fields
 
         role = fields.Function(lambda _user: None, metadata={
             "type": "string", "nullable": True,
             "description": "le rôle du compte (Administrateur réseau, Certif Pro…)"})
         for attribute in ("list_model_schema", "show_model_schema"):
             schema = getattr(self, attribute)
-            declared = copy.deepcopy(dict(schema.fields))
-            setattr(self, attribute, Schema.from_dict(
-                {**declared, "role": role},
-                name=type(schema).__name__.replace("Schema", "") + "Lu")())
+            setattr(self, attribute, schema_etendu(
+                type(schema).__name__.replace("Schema", "") + "Lu", schema, role=role))
 
     def pre_get(self, data):
         item = self.datamodel.session.get(Utilisateur, int(data["id"]))

@@ -69,6 +69,19 @@ def _roles_and_fingerprint():
             .where(or_(Role.id.in_(direct), Role.id.in_(via_groups))).order_by(Role.id))
 
 
+def _paires(*conditions) -> frozenset:
+    """The (permission, view) names granted to the roles the conditions on
+    ab_permission_view_role choose, in one statement."""
+    grants = assoc_permissionview_role.c
+    rows = db.session.execute(
+        select(Permission.name, ViewMenu.name).select_from(assoc_permissionview_role)
+        .join(PermissionView, PermissionView.id == grants.permission_view_id)
+        .join(Permission, Permission.id == PermissionView.permission_id)
+        .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
+        .where(*conditions)).all()
+    return frozenset((permission, view) for permission, view in rows)
+
+
 class CleaAuthDBView(AuthDBView):
     login_template = "clea/login.html"
     title = _l("Connexion")
@@ -201,32 +214,15 @@ class CleaSecurityManager(SecurityManager):
         ids = [role.id for role in roles if role.name not in self.builtin_roles]
         if not ids:
             return frozenset()
-        rows = db.session.execute(
-            select(Permission.name, ViewMenu.name)
-            .select_from(assoc_permissionview_role)
-            .join(PermissionView,
-                  PermissionView.id == assoc_permissionview_role.c.permission_view_id)
-            .join(Permission, Permission.id == PermissionView.permission_id)
-            .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
-            .where(assoc_permissionview_role.c.role_id.in_(ids))).all()
-        return frozenset((permission, view) for permission, view in rows)
+        return _paires(assoc_permissionview_role.c.role_id.in_(ids))
 
     def _public_permissions(self) -> frozenset:
         """The (permission, view) pairs of the Public role, read in one statement once per
         request: FAB's API decorator asks twice per request whether the endpoint is public,
         each time loading the role and then its permissions (four statements)."""
-        def read():
-            rows = db.session.execute(
-                select(Permission.name, ViewMenu.name)
-                .select_from(Role)
-                .join(assoc_permissionview_role, assoc_permissionview_role.c.role_id == Role.id)
-                .join(PermissionView,
-                      PermissionView.id == assoc_permissionview_role.c.permission_view_id)
-                .join(Permission, Permission.id == PermissionView.permission_id)
-                .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
-                .where(Role.name == self.auth_role_public)).all()
-            return frozenset((permission, view) for permission, view in rows)
-        return per_request(("droits", "public"), read)
+        return per_request(("droits", "public"), lambda: _paires(
+            assoc_permissionview_role.c.role_id.in_(
+                select(Role.id).where(Role.name == self.auth_role_public))))
 
     def is_item_public(self, permission_name, view_name):
         return (permission_name, view_name) in self._public_permissions()

@@ -241,11 +241,17 @@ class Ligne:
         self.valide, self.motif, self.champ = False, str(motif), champ
 
 
-def _code(valeur: str, codes: dict) -> str:
-    """The code a cell means: the code itself, or its label (accents and case ignored)."""
+def _codes_par_libelle() -> dict[str, dict[str, str]]:
+    """For each coded column, its codes by their label (accents and case ignored), in the
+    language in force: built once per file, not once per cell."""
+    return {c.champ: {normalize(str(label)): code for code, label in c.codes.items()}
+            for c in (*COLONNES, *COLONNES_BRANCHE) if c.codes}
+
+
+def _code(valeur: str, codes: dict, par_libelle: dict) -> str:
+    """The code a cell means: the code itself, or its label."""
     if valeur in codes:
         return valeur
-    par_libelle = {normalize(str(label)): code for code, label in codes.items()}
     return par_libelle.get(normalize(valeur), valeur)
 
 
@@ -257,12 +263,12 @@ def _date(valeur: str) -> str:
         return valeur
 
 
-def _donnees(brutes: dict, branches: dict[str, int]) -> dict:
+def _donnees(brutes: dict, branches: dict[str, int], libelles: dict) -> dict:
     data: dict[str, Any] = {}
     for colonne in (*COLONNES, *COLONNES_BRANCHE):
         valeur = brutes.get(colonne.champ, "")
         if colonne.codes:
-            valeur = _code(valeur, colonne.codes) if valeur else ""
+            valeur = _code(valeur, colonne.codes, libelles[colonne.champ]) if valeur else ""
         if colonne.oui_non:
             mot = normalize(valeur)
             if mot not in OUI | NON:
@@ -292,13 +298,13 @@ def valider(etablissement: Etablissement, lignes: list[tuple[int, dict]], by: An
     for branche in branches_habilitees([etab.id]).get(etab.id) or []:
         branches[normalize(branche.code)] = branche.id
         branches[normalize(branche.nom)] = branche.id
-    rapport, premiere = [], {}
+    rapport, premiere, libelles = [], {}, _codes_par_libelle()
     for numero, brutes in lignes:
         ligne = Ligne(numero, " ".join(v for v in (brutes.get("nom_naissance", ""),
                                                    brutes.get("prenoms", "")) if v))
         rapport.append(ligne)
         try:
-            data = _donnees(brutes, branches)
+            data = _donnees(brutes, branches, libelles)
             ligne.identite = dossiers.valider_identite(data)
             ligne.dossier = dossiers.valider_dossier(data, etab)
         except ServiceError as error:
@@ -344,6 +350,7 @@ def valider(etablissement: Etablissement, lignes: list[tuple[int, dict]], by: An
 class Bilan:
     crees: list[int]
     refusees: int
+    etablissement_id: int
 
 
 def importer(etablissement: Etablissement, rapport: list[Ligne], by: Any,
@@ -390,7 +397,7 @@ def importer(etablissement: Etablissement, rapport: list[Ligne], by: Any,
             _("%(etab)s a importé %(n)d candidatures.", etab=etab.nom, n=len(paires)),
             lien="/evaluations/?etablissement=%d" % etab.id)
     db.session.commit()  # (the objects expire here: reading them again would cost a
-    return Bilan(ids, refusees)  # statement each)
+    return Bilan(ids, refusees, etab.id)  # statement each)
 
 
 # --- the two steps across requests -------------------------------------------------------------
@@ -402,7 +409,8 @@ def importer(etablissement: Etablissement, rapport: list[Ligne], by: Any,
 PREFIXE = "import-"
 
 
-def _ligne_dict(ligne: Ligne) -> dict:
+def ligne_dict(ligne: Ligne) -> dict:
+    """A row of the report as the screen, the API and the kept report show it."""
     return {"ligne": ligne.numero, "nom": ligne.nom,
             "statut": "valide" if ligne.valide else "refusee",
             "motif": ligne.motif, "champ": ligne.champ}
@@ -431,7 +439,7 @@ def preparer(etablissement: Etablissement, nom: str, contenu: bytes, by: Any,
         "user_id": getattr(by, "id", None), "etablissement_id": etablissement.id,
         "nom": nom, "extension": extension, "homonymes_acceptes": bool(homonymes_acceptes),
         "le": dt.datetime.now().isoformat(timespec="seconds"),
-        "rapport": [_ligne_dict(ligne) for ligne in rapport]}, ensure_ascii=False))
+        "rapport": [ligne_dict(ligne) for ligne in rapport]}, ensure_ascii=False))
     return ident, rapport
 
 

@@ -71,7 +71,7 @@ class ImportView(BaseView):
             flash(error.message, "danger")
             return self._page()
         return self._page(ident=ident, etab=etab, nom=fichier.filename,
-                          rapport=[imports._ligne_dict(ligne) for ligne in rapport])
+                          rapport=[imports.ligne_dict(ligne) for ligne in rapport])
 
     @expose("/<ident>/rapport")
     @has_access
@@ -85,7 +85,6 @@ class ImportView(BaseView):
     @has_access
     def confirmer(self, ident):
         require_tab()
-        data = imports.preparation(ident, actor())
         try:
             bilan, _rapport = imports.confirmer(ident, actor(),
                                                 bool(request.form.get("tout_ou_rien")))
@@ -97,4 +96,4 @@ class ImportView(BaseView):
                                 "%(num)d lignes refusées n'ont pas été importées.",
                                 bilan.refusees) if bilan.refusees else ""), "success")
         return redirect(url_for("DossiersView.liste",
-                                etablissement=data["etablissement_id"]))
+                                etablissement=bilan.etablissement_id))

@@ -34,10 +34,7 @@ def lookup_label(kind: str, pk, user) -> str:
     id outside it shows nothing (and the service refuses it), never the name of a structure
     the user may not see."""
     model, column = LOOKUPS[kind]
-    try:
-        pk = int(pk) if pk not in (None, "") else None
-    except (TypeError, ValueError):
-        return ""
+    pk = perimeter.bounded_id(pk)
     if pk is None:
         return ""
     condition = _in_perimeter(model, user)
