@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import http.client
 import json
 import os
@@ -68,6 +69,8 @@ EXPORT_S, EXPORT_MB, EXPORT_RATIO = 20, 300, 1.5
 MIXED_P95_MS = 500
 SYNTH_S_PER_MILLION = 15 * 60
 
+IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "10000"))  # « Importer des candidatures »
+IMPORT_S = 60  # issue 15: 10 000 rows in under a minute
 EXPORT_ROWS = 100_000  # the export measured: the national one of about this many dossiers
 
 
@@ -440,6 +443,69 @@ def measure_export(client: Client, env: dict, base: Path, app, debut) -> dict:
     return result
 
 
+def import_file(rows: int) -> bytes:
+    """An .xlsx of `rows` new people in the template's French headers (required columns and a
+    few others), names that resemble nobody of the synthetic world (so that every row is
+    valid), birth days spread over forty years."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["Civilité", "Nom de naissance", "Prénom(s)", "Date de naissance",
+                  "Commune de naissance", "Statut à l'inscription", "Objectif professionnel",
+                  "Objectif extra-professionnel", "Code postal",
+                  "Certificat papier (oui / non)"])
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    for i in range(rows):
+        suffix = "".join(letters[(i // 26 ** k) % 26] for k in range(3))
+        sheet.append(["Mme" if i % 2 else "M.", f"Zyxwimport{suffix}", "Élodie" if i % 2
+                      else "Marc", (dt.date(1960, 1, 1) + dt.timedelta(days=i * 37 % 14600))
+                      .strftime("%d/%m/%Y"), "Lyon", "demandeur_emploi",
+                      "Reprendre un emploi dans la logistique après une reconversion.",
+                      "Gagner en autonomie dans les démarches du quotidien.", "69001",
+                      "oui" if i % 5 == 0 else "non"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def measure_import(client: Client, etablissement_id: int) -> dict:
+    """« Importer des candidatures » through the API, as an integrator does it: POST the file
+    (every row read and checked, nothing created), then confirm (checked again, created)."""
+    contenu = import_file(IMPORT_ROWS)
+    boundary = "clea-bench-" + os.urandom(8).hex()
+    body = b"".join([
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"etablissement_id\"\r\n\r\n"
+        f"{etablissement_id}\r\n".encode(),
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; "
+        f"filename=\"candidats.xlsx\"\r\nContent-Type: application/vnd.openxmlformats-"
+        f"officedocument.spreadsheetml.sheet\r\n\r\n".encode(), contenu,
+        f"\r\n--{boundary}--\r\n".encode()])
+    started = time.perf_counter()
+    response, data = client.request("POST", "/api/v1/candidature/import", body=body, headers={
+        "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    checked_s = time.perf_counter() - started
+    report = json.loads(data or b"{}")
+    result = {"rows": IMPORT_ROWS, "file_kb": len(contenu) / 1024, "check_s": checked_s,
+              "check_status": response.status, "valides": report.get("valides", 0),
+              "refusees": report.get("refusees", 0), "confirm_s": float("nan"),
+              "confirm_status": None, "crees": 0,
+              "message": report.get("message", "") if response.status >= 400 else ""}
+    if response.status == 200 and report.get("id"):
+        started = time.perf_counter()
+        response, data = client.request(
+            "POST", f"/api/v1/candidature/import/{report['id']}/confirmer",
+            body=json.dumps({}), headers={"Content-Type": "application/json"})
+        result["confirm_s"] = time.perf_counter() - started
+        result["confirm_status"] = response.status
+        answer = json.loads(data or b"{}")
+        result["crees"] = answer.get("crees", 0)
+        if response.status >= 400:
+            result["message"] = answer.get("message", "")
+    result["s"] = result["check_s"] + result["confirm_s"]
+    return result
+
+
 def xlsx_rows(path: Path) -> int:
     """Data rows of the first sheet (« Parcours ») of an .xlsx: its <row> elements but the
     header, counted in the sheet's XML as it streams out of the zip."""
@@ -521,7 +587,7 @@ def git(*args) -> str:
     return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
 
-def write_report(info, measured, export, mixed_result, pg_version) -> None:
+def write_report(info, measured, export, mixed_result, imported, pg_version) -> None:
     commit = git("rev-parse", "HEAD")
     dirty = " (with uncommitted changes)" if git("status", "--porcelain") else ""
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024 ** 3
@@ -614,6 +680,19 @@ def write_report(info, measured, export, mixed_result, pg_version) -> None:
         *(["| errors of the concurrent run | " + "; ".join(
             f"{k} × {v}" for k, v in sorted(mixed_result["failed"].items())) + " | | | |"]
           if mixed_result["failed"] else []),
+        f"| « Importer des candidatures » through the API (Administrateur réseau, JWT), "
+        f"{num(imported['rows'])} rows of an .xlsx ({imported['file_kb']:.0f} KB) into the "
+        f"réseau's busiest établissement: POST /api/v1/candidature/import (read, every row "
+        f"checked as one creation, near-duplicates against the whole base; HTTP "
+        f"{imported['check_status']}: {num(imported['valides'])} valid, "
+        f"{num(imported['refusees'])} refused) then POST …/import/<id>/confirmer (checked "
+        f"again, created in one transaction; HTTP {imported['confirm_status']}: "
+        f"{num(imported['crees'])} dossiers created)"
+        f"{' — ' + imported['message'] if imported['message'] else ''} | "
+        f"{imported['s']:.1f} s (check {imported['check_s']:.1f} s, confirm "
+        f"{imported['confirm_s']:.1f} s) | — | — | {num(IMPORT_ROWS)} rows < {IMPORT_S} s "
+        f"{mark(imported['s'] < IMPORT_S)}, all created "
+        f"{mark(imported['crees'] == imported['rows'])} |",
         f"| synth of {num(N)} candidatures | {info['synth_s']:.1f} s | — | — | 1 000 000 in < 15 min"
         f": {mark(info['synth_s'] * 1_000_000 / N < SYNTH_S_PER_MILLION)} (extrapolated "
         f"linearly below 1 000 000) |",
@@ -679,7 +758,10 @@ def main() -> None:
             export = measure_export(clients["national"], env, base, app, info["export_debut"])
             log(f"mixed workload, {USERS} users, {DURATION} s")
             mixed_result = mixed(port, [p for p in measured if p.group != "pdf"])
-            write_report(info, measured, export, mixed_result, pg_version)
+            log(f"import of {IMPORT_ROWS} rows")  # last: it adds dossiers to the base
+            imported = measure_import(clients["api"], info["etab"])
+            log(f"import: {imported['s']:.1f} s, {imported['crees']} created")
+            write_report(info, measured, export, mixed_result, imported, pg_version)
             db.session.remove()
             db.engine.dispose()
     finally:

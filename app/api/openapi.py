@@ -192,7 +192,12 @@ def veridique(spec: dict) -> dict:
         "rapport": {"type": "array", "items": {"type": "object", "properties": {
             "ligne": {"type": "integer"}, "nom": {"type": "string"},
             "statut": {"type": "string", "enum": ["valide", "refusee"]},
-            "motif": {"type": "string"}, "champ": {"type": "string", "nullable": True}}}}}}
+            "motif": {"type": "string"},
+            "champ": {"type": "string", "nullable": True,
+                      "description": _("Le champ refusé, par son code.")},
+            "colonne": {"type": "string",
+                        "description": _("La colonne du fichier où il se trouve, par son "
+                                         "en-tête.")}}}}}}
     responses = components.setdefault("responses", {})
     for code, description in refusals.items():
         responses[code] = {"description": description, "content": {

@@ -41,6 +41,8 @@ class Candidat(Model):
               postgresql_ops={"recherche_usage": "text_pattern_ops"}),
         Index("ix_candidat_recherche_prenom", "recherche_prenom",
               postgresql_ops={"recherche_prenom": "text_pattern_ops"}),
+        # the near-duplicates of a creation or an import: the people born that day
+        Index("ix_candidat_date_naissance", "date_naissance"),
         {"extend_existing": True},
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -256,11 +256,15 @@ def _code(valeur: str, codes: dict, par_libelle: dict) -> str:
 
 
 def _date(valeur: str) -> str:
-    """JJ/MM/AAAA (a French spreadsheet) or AAAA-MM-JJ, as AAAA-MM-JJ."""
-    try:
-        return dt.datetime.strptime(valeur, "%d/%m/%Y").date().isoformat()
-    except ValueError:
-        return valeur
+    """JJ/MM/AAAA (a French spreadsheet) or AAAA-MM-JJ (a date cell), as AAAA-MM-JJ; anything
+    else is refused in the spreadsheet's own format."""
+    for forme in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(valeur, forme).date().isoformat()
+        except ValueError:
+            continue
+    raise RuleError(_("Date invalide : %(v)s (format attendu JJ/MM/AAAA).", v=valeur),
+                    field="date_naissance")
 
 
 def _donnees(brutes: dict, branches: dict[str, int], libelles: dict) -> dict:
@@ -409,11 +413,23 @@ def importer(etablissement: Etablissement, rapport: list[Ligne], by: Any,
 PREFIXE = "import-"
 
 
+def entete(champ: Optional[str]) -> str:
+    """The column a refused field stands in, as the file heads it (« Prénom(s) » for
+    `prenoms`); a field with no column of its own keeps its name."""
+    if not champ:
+        return ""
+    for colonne in (*COLONNES, *COLONNES_BRANCHE):
+        if colonne.champ == champ:
+            return str(colonne.entete)
+    return champ
+
+
 def ligne_dict(ligne: Ligne) -> dict:
-    """A row of the report as the screen, the API and the kept report show it."""
+    """A row of the report as the screen, the API and the kept report show it: `champ` is
+    the field's code (for programs), `colonne` the file's header (for people)."""
     return {"ligne": ligne.numero, "nom": ligne.nom,
             "statut": "valide" if ligne.valide else "refusee",
-            "motif": ligne.motif, "champ": ligne.champ}
+            "motif": ligne.motif, "champ": ligne.champ, "colonne": entete(ligne.champ)}
 
 
 def _chemins(ident: str) -> tuple[Any, Any]:
@@ -481,13 +497,14 @@ def rapport_xlsx(rapport: list[dict]) -> bytes:
     book = Workbook(write_only=False)
     sheet = book.active
     sheet.title = _("Rapport")
-    sheet.append([_("Ligne"), _("Candidat"), _("Statut"), _("Champ"), _("Motif")])
+    sheet.append([_("Ligne"), _("Candidat"), _("Statut"), _("Colonne"), _("Motif")])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
     libelles = {"valide": _("Valide"), "refusee": _("Refusée")}
     for row in rapport:
-        sheet.append([row["ligne"], row["nom"], libelles[row["statut"]], row["champ"] or "",
+        sheet.append([row["ligne"], row["nom"], libelles[row["statut"]],
+                      row.get("colonne") or entete(row["champ"]),
                       row["motif"]])
     sheet.auto_filter.ref = sheet.dimensions
     out = io.BytesIO()

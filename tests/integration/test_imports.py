@@ -57,7 +57,7 @@ def test_a_thousand_rows_ten_faulty(app, world):
                                       date_naissance="1980-02-02"), user(OF))
     rows = [ligne(i) for i in range(1000)]
     faults = {  # row index → (field refused, what the reason says)
-        3: ("date_naissance", "Date invalide"),
+        3: ("date_naissance", "Date invalide : 31/02/1980 (format attendu JJ/MM/AAAA)"),
         50: ("prenoms", "Prénom(s)"),
         120: ("civilite", "Civilité inconnue"),
         200: ("nom_naissance", "Doublon de la ligne 12"),
@@ -88,6 +88,9 @@ def test_a_thousand_rows_ten_faulty(app, world):
         assert refusees[index].champ == champ, (index, refusees[index])
         assert raison in refusees[index].motif, (index, refusees[index].motif)
     assert sum(ligne.valide for ligne in rapport) == 990
+    # people read the file's header, programs the field's code
+    assert imports.ligne_dict(refusees[50])["colonne"] == "Prénom(s)"
+    assert imports.ligne_dict(refusees[50])["champ"] == "prenoms"
 
     before = count()
     with pytest.raises(RuleError, match="rien n'est importé"):
@@ -216,8 +219,9 @@ def test_screen_journey(app, world, login):
     report = client.get(f"/evaluations/import/{ident}/rapport")
     sheet = load_workbook(io.BytesIO(report.data)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert values[0] == ["Ligne", "Candidat", "Statut", "Champ", "Motif"]
-    assert values[8][:3] == [9, "Importé0007 Élodie", "Refusée"]
+    assert values[0] == ["Ligne", "Candidat", "Statut", "Colonne", "Motif"]
+    assert values[8][:4] == [9, "Importé0007 Élodie", "Refusée", "Civilité"]
+    assert "<td>Civilité</td>" in text  # the refused rows' table names the file's column
     before = count()
     done = client.post(f"/evaluations/import/{ident}/confirmer", data={"csrf_token": ""},
                        follow_redirects=True)
