@@ -562,7 +562,9 @@ class RattachementApi(ScopedModelRestApi):
         self.add_columns = list(self.add_model_schema.fields)
 
     def service_create(self, data):
-        return rattachements.demander(data.get("candidature_id"), data, self.user)
+        dossier = rattachements.dossier_demande(data.get("candidature_id"), data.get("jeton"),
+                                                self.user)
+        return rattachements.demander(dossier.id, {**data, "jeton": None}, self.user)
 
     @expose("/<int:pk>/decision", methods=["POST"])
     @protect()

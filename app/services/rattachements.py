@@ -121,9 +121,32 @@ def dossier_du_jeton(valeur: Any, by: Any) -> int:
     return int(candidature_id)
 
 
+def dossier_demande(candidature_id: Any, valeur_jeton: Any, by: Any) -> Candidature:
+    """The dossier a request names: one of the perimeter by its id (a move between its own
+    établissements), or one managed elsewhere by the handle of the search hit that showed it
+    (`jeton`, for this user, JETON_HEURES). An id alone never reaches a dossier outside the
+    perimeter: 404, as for any other row, so that ids cannot be probed."""
+    if valeur_jeton not in (None, ""):
+        pk = dossier_du_jeton(valeur_jeton, by)
+        if candidature_id not in (None, "") and perimeter.bounded_id(candidature_id) != pk:
+            raise RuleError(_("Le jeton ne désigne pas ce dossier : refaites la recherche."),
+                            field="jeton")
+        candidature = db.session.get(Candidature, pk)
+        if candidature is None:
+            raise RuleError(_("Jeton de rattachement invalide ou expiré : refaites la "
+                              "recherche."), field="jeton")
+        return candidature
+    if candidature_id in (None, ""):
+        raise RuleError(_("Indiquez le dossier : « candidature_id » pour un dossier de votre "
+                          "périmètre, « jeton » (le « jeton_rattachement » du résultat de "
+                          "recherche) pour un dossier géré ailleurs."), field="candidature_id")
+    return perimeter.get_or_404(Candidature, candidature_id, by)
+
+
 def demander(candidature_id: Any, data: dict, by: Any) -> Rattachement:
     """The key icon of a search hit: ask for a dossier managed elsewhere (named by its id, or
-    by the « jeton » of an API search hit)."""
+    by the « jeton » of an API search hit). The screen and the API name it through
+    dossier_demande first (outside the perimeter, only by the handle)."""
     ensure_can(by, "Rattachement", CREATE)
     if data.get("jeton") not in (None, ""):
         candidature_id = dossier_du_jeton(data.get("jeton"), by)

@@ -469,5 +469,6 @@ class RechercheView(BaseView):
                                     can_rattacher=self.appbuilder.sm.has_access(
                                         "can_create", "Rattachement"),
                                     rattachable=rattachements.rattachable,
-                                    en_attente=rattachements.en_attente(dehors))
+                                    en_attente=rattachements.en_attente(dehors),
+                                    jeton=lambda pk: rattachements.jeton(pk, actor()))
 

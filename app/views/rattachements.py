@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Etablissement
-from app.models.candidature import Candidature
 from app.models.rattachement import Rattachement
 from app.security import perimeter
 from app.security.perimeter import actor
@@ -52,8 +51,10 @@ class RattachementsView(BaseView):
     @has_access
     def demander(self, candidature_id):
         user = actor()
-        candidature = db.session.get(Candidature, candidature_id)
-        if candidature is None:
+        jeton = request.args.get("jeton")
+        try:  # outside the perimeter, only with the search hit's handle (else 404)
+            candidature = service.dossier_demande(candidature_id, jeton, user)
+        except ServiceError:
             abort(404)
         refus = service.refus_demande(candidature) if request.method == "GET" else None
         if refus:
@@ -70,7 +71,7 @@ class RattachementsView(BaseView):
             form = {k: request.form.get(k, "") for k in ("etablissement_cible_id", "motif",
                                                          "motif_texte")}
             try:
-                demande = service.demander(candidature.id, form, user)
+                demande = service.demander(candidature.id, {**form, "jeton": jeton}, user)
             except ServiceError as error:
                 db.session.rollback()
                 errors[error.field or "form"] = error.message

@@ -147,13 +147,16 @@ def _prepare() -> dict:
                               "expire_le": hier.isoformat()}, certifpro)
     accounts.send_reset_email(one(Utilisateur, username="admin.organisme"), certifpro)
     certifie = dossier("Lambert")
+    faure = dossier("Faure")
     numero = db.session.scalars(select(Certificat.numero).where(
         Certificat.candidature_id == certifie.id)).one()
     return {
         "numero": numero,
         "dossier_certifie": certifie.id,
         "dossier_a_envoyer": dossier("Chevalier").id,
-        "dossier_a_demander": dossier("Faure").id,
+        # outside the perimeter, the key icon's link carries the search hit's handle
+        "dossier_a_demander": "{0}?jeton={1}".format(faure.id, rattachements.jeton(
+            faure.id, one(Utilisateur, username="utilisateur.organisme"))),
         "dossier_brouillon": cand.id,
         "grille_brouillon": brouillon.id,
         "grille_finalisee": evaluations.derniere_finalisee(certifie).id,

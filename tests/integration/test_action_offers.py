@@ -96,7 +96,9 @@ def test_no_key_when_the_dossier_cannot_move(app, ready, login, statut):
     assert f"/rattachements/demander/{c.id}" not in page
     label = candidatures.statut_label(statut)
     assert "Rattachement impossible : un dossier envoyé au jury ou certifié ne change pas" in page
-    response = client.get(f"/rattachements/demander/{c.id}", follow_redirects=True)
+    from app.services.rattachements import jeton
+    response = client.get(f"/rattachements/demander/{c.id}?jeton={jeton(c.id, user(OF))}",
+                          follow_redirects=True)
     assert f"Un dossier au statut « {label} » ne peut pas être rattaché" in T(response)
     with pytest.raises(RuleError, match="ne peut pas être rattaché"):  # the service agrees
         rattachements.demander(c.id, {"etablissement_cible_id": ready.ids["etab_a1"],
@@ -108,15 +110,17 @@ def test_key_while_the_dossier_can_move_and_not_twice(app, ready, login):
     c = candidatures.creer(dossier(ready, etab="etab_b1"), user("utilisateur_etablissement_b"))
     client = login(OF)
     page = T(client.get("/recherche/?q=dupre"))
-    assert f"/rattachements/demander/{c.id}" in page and "Rattachement impossible" not in page
-    assert "Envoyer la demande" in T(client.get(f"/rattachements/demander/{c.id}"))
+    assert f"/rattachements/demander/{c.id}?jeton=" in page and "Rattachement impossible" \
+        not in page
+    lien = re.search(rf'/rattachements/demander/{c.id}\?jeton=[^"]+', page).group(0)
+    assert "Envoyer la demande" in T(client.get(lien))
     rattachements.demander(c.id, {"etablissement_cible_id": ready.ids["etab_a1"],
                                   "motif": "demenagement", "motif_texte": "Déménagé."},
                            user(OF))
     page = T(client.get("/recherche/?q=dupre"))
     assert f"/rattachements/demander/{c.id}" not in page
     assert "Demande de rattachement en attente de la décision de Certif Pro." in page
-    response = client.get(f"/rattachements/demander/{c.id}", follow_redirects=True)
+    response = client.get(lien, follow_redirects=True)
     assert "Une demande de rattachement est déjà en attente pour ce dossier." in T(response)
 
 

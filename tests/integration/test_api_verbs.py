@@ -142,6 +142,13 @@ def test_search_hit_outside_carries_an_opaque_handle_for_a_rattachement(app, wor
     refused = client.post("/api/v1/rattachement/", headers=headers,
                           json={**demande, "jeton": "pas-un-jeton"})
     assert refused.status_code == 400 and refused.json["field"] == "jeton"
+    # the id alone never reaches a dossier outside the perimeter: the same 404 as an id
+    # that names nothing, so that ids cannot be probed
+    for probe in (theirs, 2_000_000_000):
+        refused = client.post("/api/v1/rattachement/", headers=headers,
+                              json={**demande, "candidature_id": probe})
+        assert refused.status_code == 404, refused.json
+        assert refused.json["message"] == "Introuvable ou hors de votre périmètre."
     assert db.session.scalars(select(Rattachement)).all() == []
     asked = client.post("/api/v1/rattachement/", headers=headers, json={**demande,
                                                                        "jeton": handle})

@@ -3,6 +3,7 @@ its history moving, refusals at request and decision time, notifications."""
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 from sqlalchemy import select
@@ -21,6 +22,13 @@ def T(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
+def lien_demande(page: str, pk: int) -> str:
+    """The key icon's link of a search hit outside the perimeter (it carries its handle)."""
+    found = re.search(rf'/rattachements/demander/{pk}\?jeton=[^"]+', page)
+    assert found, "no rattachement link for this dossier"
+    return found.group(0)
+
+
 @pytest.fixture
 def dossier_b(app, world):
     habiliter(world, "etab_a1", "etab_b1")
@@ -31,11 +39,14 @@ def dossier_b(app, world):
 def test_request_accepted_moves_the_dossier(app, world, dossier_b, login):
     client = login("utilisateur_etablissement_a")
     page = T(client.get("/recherche/?q=dupre"))
-    assert f"/rattachements/demander/{dossier_b.id}" in page
-    form = T(client.get(f"/rattachements/demander/{dossier_b.id}"))
+    lien = lien_demande(page, dossier_b.id)
+    # outside the perimeter, the id alone reaches nothing: only the search hit's link
+    assert client.get(f"/rattachements/demander/{dossier_b.id}").status_code == 404
+    assert client.get(f"/rattachements/demander/{dossier_b.id}?jeton=faux").status_code == 404
+    form = T(client.get(lien))
     assert "DUPRÉ Élodie Marie" in form and "ETAB_B1" in form
     assert "Lyon" not in form  # minimal identity only (no birth place, no contact)
-    response = client.post(f"/rattachements/demander/{dossier_b.id}", data={
+    response = client.post(lien, data={
         "etablissement_cible_id": world.ids["etab_a1"], "motif": "demenagement",
         "motif_texte": "La candidate a déménagé à Paris."}, follow_redirects=True)
     assert "Votre demande de rattachement est envoyée" in T(response)
@@ -111,10 +122,18 @@ def test_only_certif_pro_decides(app, world, dossier_b, login):
 def test_api_rattachement(app, world, dossier_b, api_token):
     client = app.test_client()
     headers = api_token("admin_etablissement_a")
+    demande = {"etablissement_cible_id": world.ids["etab_a1"], "motif": "choix_beneficiaire",
+               "motif_texte": "Souhait de la candidate"}
+    # another réseau's dossier: by its id, 404 (ids are not probed); by the search hit's handle
     response = client.post("/api/v1/rattachement/", headers=headers, json={
-        "candidature_id": dossier_b.id, "etablissement_cible_id": world.ids["etab_a1"],
-        "motif": "choix_beneficiaire", "motif_texte": "Souhait de la candidate"})
+        **demande, "candidature_id": dossier_b.id})
+    assert response.status_code == 404
+    (hit,) = [h for h in client.get("/api/v1/recherche/?q=dupre", headers=headers).json[
+        "result"] if h["jeton_rattachement"]]
+    response = client.post("/api/v1/rattachement/", headers=headers, json={
+        **demande, "jeton": hit["jeton_rattachement"]})
     assert response.status_code == 201, response.json
+    assert response.json["result"]["candidature_id"] == dossier_b.id
     pk = response.json["id"]
     assert client.post(f"/api/v1/rattachement/{pk}/decision", json={"decision": "acceptee"},
                        headers=headers).status_code == 403
