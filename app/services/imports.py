@@ -22,8 +22,9 @@ import io
 import json
 import re
 import secrets
+from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -45,7 +46,8 @@ from .errors import ConflictError, RuleError, ServiceError
 from .habilitations import branches_habilitees
 from .texte import normalize
 
-LIGNES_MAX = 10_000
+LIGNES_MAX = 10_000  # non-empty rows
+CELLULE_MAX = 2_000  # characters: a longer cell is refused on its row, unread by the services
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OUI = {"oui", "o", "vrai", "x", "1", "yes", "true"}
 NON = {"non", "n", "faux", "0", "no", "false", ""}
@@ -89,6 +91,13 @@ COLONNES_BRANCHE = (
     Colonne("branche_id", _l("Branche délégataire")),
     Colonne("socle_contextualise", _l("Socle contextualisé (oui / non)"), oui_non=True),
 )
+# The free texts kept as they are: no longer than the platform stores them (PostgreSQL would
+# refuse a longer address at the confirmation). The other columns are checked by a pattern
+# or a list of codes, in their own words, once under CELLULE_MAX.
+LONGUEURS = {champ: Candidat.__table__.c[champ].type.length for champ in (
+    "nom_naissance", "nom_usage", "prenoms", "commune_naissance", "pays_naissance", "email",
+    "telephone", "adresse", "ville")}
+NOM_AFFICHE_MAX = 80  # characters of a row's name in the report
 
 
 def colonnes(etablissement: Etablissement) -> list[Colonne]:
@@ -149,74 +158,130 @@ def _texte(value: Any) -> str:
     return str(value).strip()
 
 
-def _rangees(nom: str, contenu: bytes) -> list[list[str]]:
-    """The file's rows as texts: an .xlsx (its first sheet) or a .csv (UTF-8, « ; » or
-    « , »)."""
+def _nombre(n: int) -> str:
+    """10000 → « 10 000 »."""
+    return f"{n:,}".replace(",", " ")
+
+
+def _excel_illisible() -> RuleError:
+    return RuleError(_("Ce fichier Excel ne peut pas être lu : enregistrez-le au format .xlsx et "
+                       "recommencez."), field="fichier")
+
+
+def _rangees_xlsx(contenu: bytes) -> Iterator[list[str]]:
+    """The first sheet's header row, then its rows (as wide as the header, so that a cell far
+    to the right costs nothing). Any failure while reading, the workbook or its rows (a sheet
+    cut short, a broken cell), is the same French refusal."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(contenu), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001  (any unreadable workbook: the same refusal)
+        raise _excel_illisible() from None
+    try:
+        sheet = book.worksheets[0]
+        # the sheet's declared dimension may be wrong (some programs write « A1 »): read the
+        # rows that are there, never the ones it announces
+        sheet.reset_dimensions()
+        entetes = [_texte(v) for v in next(sheet.iter_rows(max_row=1, values_only=True), ())]
+        while entetes and not entetes[-1]:
+            entetes.pop()
+        yield entetes
+        if entetes:
+            for row in sheet.iter_rows(min_row=2, max_col=len(entetes), values_only=True):
+                # (a formatted cell far down yields as many empty rows: cheap ones)
+                yield [] if row.count(None) == len(row) else [_texte(v) for v in row]
+    except Exception:  # noqa: BLE001  (the rows are read lazily: the same refusal)
+        raise _excel_illisible() from None
+    finally:
+        book.close()
+
+
+def _rangees_csv(contenu: bytes) -> Iterator[list[str]]:
+    """The rows of a .csv (UTF-8, « ; » or « , », any line ending)."""
+    try:
+        texte = contenu.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RuleError(_("Ce fichier CSV n'est pas en UTF-8 : enregistrez-le en « CSV UTF-8 "
+                          "» et recommencez."), field="fichier") from None
+    if "\x00" in texte:  # a binary file, or UTF-16 without its mark
+        raise RuleError(_("Ce fichier CSV ne peut pas être lu : il contient des caractères "
+                          "nuls. Enregistrez-le en « CSV UTF-8 » et recommencez."),
+                        field="fichier")
+    premiere = re.split(r"\r\n|\r|\n", texte, maxsplit=1)[0]
+    separateur = ";" if premiere.count(";") >= premiere.count(",") else ","
+    lecteur = csv.reader(io.StringIO(texte, newline=""), delimiter=separateur)
+    numero = 1  # the row being read, as a spreadsheet numbers it
+    try:
+        for row in lecteur:
+            yield [v.strip() for v in row]
+            numero += 1
+    except csv.Error:
+        # past csv's field size limit (128 Kio), or a quote never closed that swallows the
+        # rest of the file into one cell
+        raise RuleError(_("Ce fichier CSV ne peut pas être lu : la ligne %(n)d a une cellule "
+                          "beaucoup trop longue (%(max)s caractères au plus) ou un guillemet "
+                          "qui n'est pas refermé.", n=numero, max=_nombre(CELLULE_MAX)),
+                        field="fichier") from None
+
+
+def _rangees(nom: str, contenu: bytes) -> Iterator[list[str]]:
+    """The file's rows as texts, its header row first: an .xlsx (its first sheet) or a .csv.
+    Read lazily: the caller stops once it has enough."""
     extension = nom.rsplit(".", 1)[-1].lower() if "." in nom else ""
     if extension == "xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(contenu), read_only=True, data_only=True)
-        except Exception:  # noqa: BLE001  (any unreadable workbook: the same refusal)
-            raise RuleError(_("Ce fichier Excel ne peut pas être lu : enregistrez-le au format "
-                              ".xlsx et recommencez."), field="fichier") from None
-        rows = []
-        for row in book.worksheets[0].iter_rows(values_only=True):
-            rows.append([_texte(v) for v in row])
-            if len(rows) > LIGNES_MAX + 1:
-                break
-        return rows
+        return _rangees_xlsx(contenu)
     if extension == "csv":
-        try:
-            texte = contenu.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise RuleError(_("Ce fichier CSV n'est pas en UTF-8 : enregistrez-le en « CSV UTF-8 "
-                              "» et recommencez."), field="fichier") from None
-        premiere = texte.split("\n", 1)[0]
-        separateur = ";" if premiere.count(";") >= premiere.count(",") else ","
-        return [[v.strip() for v in row] for row in csv.reader(io.StringIO(texte),
-                                                                delimiter=separateur)]
+        return _rangees_csv(contenu)
     raise RuleError(_("Format non pris en charge : déposez un fichier .xlsx ou .csv."),
                     field="fichier")
 
 
 def lire(etablissement: Etablissement, nom: str, contenu: bytes) -> list[tuple[int, dict]]:
     """(row number in the file, {field: text}) for each non-empty row. Refuses in French an
-    unknown or missing column, a column this établissement may not fill, too many rows."""
-    rows = _rangees(nom or "", contenu)
-    if not rows or not any(rows[0]):
-        raise RuleError(_("Le fichier est vide : partez du modèle téléchargeable."),
-                        field="fichier")
-    permises = {normalize(str(c.entete)): c for c in colonnes(etablissement)}
-    toutes = {normalize(str(c.entete)): c for c in (*COLONNES, *COLONNES_BRANCHE)}
-    entetes: list[Optional[Colonne]] = []
-    for entete in rows[0]:
-        key = normalize(entete)
-        if not key:
-            entetes.append(None)
-        elif key in permises:
-            entetes.append(permises[key])
-        elif key in toutes:
-            raise RuleError(_("La colonne « %(colonne)s » n'est permise qu'aux établissements "
-                              "habilités pour une branche : retirez-la.", colonne=entete),
+    unknown, missing or repeated column, a column this établissement may not fill, more than
+    LIGNES_MAX non-empty rows (the blank ones do not count, and none is dropped: the file is
+    refused, read no further than the row past the limit)."""
+    with closing(_rangees(nom or "", contenu)) as rangees:
+        premiere = next(rangees, None)
+        if not premiere or not any(premiere):
+            raise RuleError(_("Le fichier est vide : partez du modèle téléchargeable."),
                             field="fichier")
-        else:
-            raise RuleError(_("Colonne inconnue : « %(colonne)s ». Partez du modèle "
-                              "téléchargeable.", colonne=entete), field="fichier")
-    manquantes = [str(c.entete) for c in COLONNES if c.obligatoire and c not in entetes]
-    if manquantes:
-        raise RuleError(_("Colonnes obligatoires absentes : %(colonnes)s.",
-                          colonnes=", ".join(f"« {m} »" for m in manquantes)), field="fichier")
-    lignes = []
-    for numero, row in enumerate(rows[1:], start=2):
-        if not any(row):
-            continue
-        lignes.append((numero, {c.champ: (row[i] if i < len(row) else "")
-                                for i, c in enumerate(entetes) if c is not None}))
-    if len(lignes) > LIGNES_MAX:
-        raise RuleError(_("Le fichier a plus de %(n)s lignes : découpez-le.",
-                          n=f"{LIGNES_MAX:,}".replace(",", " ")), field="fichier")
+        permises = {normalize(str(c.entete)): c for c in colonnes(etablissement)}
+        toutes = {normalize(str(c.entete)): c for c in (*COLONNES, *COLONNES_BRANCHE)}
+        entetes: list[Optional[Colonne]] = []
+        for entete in premiere:
+            key = normalize(entete)
+            if not key:
+                entetes.append(None)
+            elif key in permises:
+                colonne = permises[key]
+                if any(c is not None and c.champ == colonne.champ for c in entetes):
+                    raise RuleError(_("La colonne « %(colonne)s » apparaît deux fois : "
+                                      "gardez-en une.", colonne=colonne.entete),
+                                    field="fichier")
+                entetes.append(colonne)
+            elif key in toutes:
+                raise RuleError(_("La colonne « %(colonne)s » n'est permise qu'aux "
+                                  "établissements habilités pour une branche : retirez-la.",
+                                  colonne=entete), field="fichier")
+            else:
+                raise RuleError(_("Colonne inconnue : « %(colonne)s ». Partez du modèle "
+                                  "téléchargeable.", colonne=entete), field="fichier")
+        manquantes = [str(c.entete) for c in COLONNES if c.obligatoire and c not in entetes]
+        if manquantes:
+            raise RuleError(_("Colonnes obligatoires absentes : %(colonnes)s.",
+                              colonnes=", ".join(f"« {m} »" for m in manquantes)),
+                            field="fichier")
+        lignes = []
+        for numero, row in enumerate(rangees, start=2):
+            if not any(row):
+                continue
+            if len(lignes) == LIGNES_MAX:
+                raise RuleError(_("Le fichier a plus de %(n)s lignes : découpez-le.",
+                                  n=_nombre(LIGNES_MAX)), field="fichier")
+            lignes.append((numero, {c.champ: (row[i] if i < len(row) else "")
+                                    for i, c in enumerate(entetes) if c is not None}))
     if not lignes:
         raise RuleError(_("Le fichier n'a aucune ligne de candidat sous ses en-têtes."),
                         field="fichier")
@@ -267,6 +332,18 @@ def _date(valeur: str) -> str:
                     field="date_naissance")
 
 
+def _mesurer(brutes: dict) -> None:
+    """A cell longer than its column takes is refused by the column's name, before anything
+    else reads it."""
+    for colonne in (*COLONNES, *COLONNES_BRANCHE):
+        longueur = len(brutes.get(colonne.champ, ""))
+        maximum = min(LONGUEURS.get(colonne.champ) or CELLULE_MAX, CELLULE_MAX)
+        if longueur > maximum:
+            raise RuleError(_("« %(colonne)s » : cellule trop longue (%(n)s caractères, %(max)s "
+                              "au plus).", colonne=colonne.entete, n=_nombre(longueur),
+                              max=_nombre(maximum)), field=colonne.champ)
+
+
 def _donnees(brutes: dict, branches: dict[str, int], libelles: dict) -> dict:
     data: dict[str, Any] = {}
     for colonne in (*COLONNES, *COLONNES_BRANCHE):
@@ -304,10 +381,14 @@ def valider(etablissement: Etablissement, lignes: list[tuple[int, dict]], by: An
         branches[normalize(branche.nom)] = branche.id
     rapport, premiere, libelles = [], {}, _codes_par_libelle()
     for numero, brutes in lignes:
-        ligne = Ligne(numero, " ".join(v for v in (brutes.get("nom_naissance", ""),
-                                                   brutes.get("prenoms", "")) if v))
+        nom = " ".join(v for v in (brutes.get("nom_naissance", ""),
+                                   brutes.get("prenoms", "")) if v)
+        if len(nom) > NOM_AFFICHE_MAX:
+            nom = nom[:NOM_AFFICHE_MAX - 1] + "…"
+        ligne = Ligne(numero, nom)
         rapport.append(ligne)
         try:
+            _mesurer(brutes)
             data = _donnees(brutes, branches, libelles)
             ligne.identite = dossiers.valider_identite(data)
             ligne.dossier = dossiers.valider_dossier(data, etab)

@@ -7,6 +7,7 @@ import datetime as dt
 import html
 import io
 import re
+import zipfile
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -26,6 +27,7 @@ ENTETES = ["Civilité", "Nom de naissance", "Prénom(s)", "Date de naissance",
            "Objectif extra-professionnel", "Code postal", "Certificat papier (oui / non)"]
 PRO = "Reprendre un emploi dans la logistique après une reconversion."
 EXTRA = "Gagner en autonomie dans les démarches du quotidien."
+LIGNES = imports.LIGNES_MAX
 
 
 def ligne(i: int) -> list:
@@ -228,3 +230,183 @@ def test_screen_journey(app, world, login):
     assert "11 dossiers créés. 1 ligne refusée n'a pas été importée." in html.unescape(
         done.get_data(as_text=True))
     assert count() == before + 11
+
+
+# --- files that are malformed, too long, or not quite the template ---------------------------
+
+def _poster(client, headers, etab: int, contenu: bytes, nom: str):
+    return client.post("/api/v1/candidature/import", headers=headers, data={
+        "etablissement_id": str(etab), "fichier": (io.BytesIO(contenu), nom)},
+        content_type="multipart/form-data")
+
+
+def _csv(rows: list[list], entetes=ENTETES) -> bytes:
+    return "\n".join(";".join(map(str, row)) for row in [entetes, *rows]).encode("utf-8")
+
+
+def _refus(answer) -> tuple:
+    """What the user reads of a refused file: the status, the French message, the field."""
+    return answer.status_code, answer.json.get("message"), answer.json.get("field")
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_api_cells_too_long(app, world, api_token):
+    """A cell past csv's own limit (128 Kio) makes the .csv unreadable: a 400 that says which
+    row, never a 500. A cell under it but longer than its column takes is refused on its row,
+    by the column's name, before the services see it (PostgreSQL refused an address over 255
+    characters at the confirmation: a 500 after a report that said « valide »)."""
+    habiliter(world, "etab_a1")
+    client, headers, etab = app.test_client(), api_token(OF), world.ids["etab_a1"]
+    rows = [ligne(i) for i in range(3)]
+    rows[1][6] = "x" * 200_000
+    assert _refus(_poster(client, headers, etab, _csv(rows), "candidats.csv")) == (
+        400, "Ce fichier CSV ne peut pas être lu : la ligne 3 a une cellule beaucoup trop "
+             "longue (2 000 caractères au plus) ou un guillemet qui n'est pas refermé.",
+        "fichier")
+    # the same cell in an .xlsx (where a cell holds 32 767 characters at most) is read, and
+    # refused on its row
+    checked = _poster(client, headers, etab, classeur(rows), "candidats.xlsx")
+    assert checked.status_code == 200, checked.json
+    refused = {row["ligne"]: row for row in checked.json["rapport"]
+               if row["statut"] == "refusee"}
+    assert set(refused) == {3} and refused[3]["champ"] == "objectif_pro"
+    assert refused[3]["motif"] == ("« Objectif professionnel » : cellule trop longue "
+                                   "(32 767 caractères, 2 000 au plus).")
+
+    entetes = ENTETES + ["Adresse"]
+    rows = [ligne(i) + ["1 rue de la Paix"] for i in range(4)]
+    rows[0][6] = PRO + "x" * 2_000               # 2 062 characters
+    rows[1][10] = "12 avenue " + "a" * 246       # 256 characters: the column keeps 255
+    rows[2][1] = "N" * 101                       # a birth name keeps 100
+    rows[3][10] = "9 place " + "b" * 247         # 255: kept
+    checked = _poster(client, headers, etab, _csv(rows, entetes), "candidats.csv")
+    assert checked.status_code == 200, checked.json
+    report = {row["ligne"]: row for row in checked.json["rapport"]}
+    assert [report[n]["statut"] for n in (2, 3, 4, 5)] == ["refusee"] * 3 + ["valide"]
+    assert (report[2]["champ"], report[2]["colonne"], report[2]["motif"]) == (
+        "objectif_pro", "Objectif professionnel",
+        "« Objectif professionnel » : cellule trop longue (2 062 caractères, 2 000 au plus).")
+    assert (report[3]["champ"], report[3]["colonne"], report[3]["motif"]) == (
+        "adresse", "Adresse", "« Adresse » : cellule trop longue (256 caractères, 255 au plus).")
+    assert (report[4]["champ"], report[4]["motif"]) == (
+        "nom_naissance",
+        "« Nom de naissance » : cellule trop longue (101 caractères, 100 au plus).")
+    assert len(report[4]["nom"]) == 80 and report[4]["nom"].endswith("…")
+    before = count()
+    done = client.post(f"/api/v1/candidature/import/{checked.json['id']}/confirmer",
+                       headers=headers, json={})
+    assert done.status_code == 201, done.json
+    assert done.json["crees"] == 1 and count() == before + 1
+
+
+def _feuille(contenu: bytes, changer) -> bytes:
+    """The same .xlsx, a valid zip, its first sheet's XML changed by `changer`."""
+    source, out = zipfile.ZipFile(io.BytesIO(contenu)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as copy:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = changer(data)
+            copy.writestr(item, data)
+    return out.getvalue()
+
+
+def test_api_unreadable_files(app, world, api_token):
+    """A broken sheet inside a valid .xlsx (read lazily, row by row), a .csv with NUL bytes:
+    the French 400 on the file, never a 500. A .csv with the old Mac line ending (a lone
+    carriage return) is read."""
+    habiliter(world, "etab_a1")
+    client, headers, etab = app.test_client(), api_token(OF), world.ids["etab_a1"]
+    rows = [ligne(i) for i in range(40)]
+    excel = ("Ce fichier Excel ne peut pas être lu : enregistrez-le au format .xlsx et "
+             "recommencez.")
+    tronque = _feuille(classeur(rows), lambda xml: xml[:len(xml) // 2])
+    assert _refus(_poster(client, headers, etab, tronque, "candidats.xlsx")) == (
+        400, excel, "fichier")
+    assert _refus(_poster(client, headers, etab, b"PK\x03\x04 not a zip",
+                          "candidats.xlsx")) == (400, excel, "fichier")
+    nuls = "\x00".join(_csv(rows[:2]).decode()).encode()  # UTF-16 read as UTF-8
+    assert _refus(_poster(client, headers, etab, nuls, "candidats.csv")) == (
+        400, "Ce fichier CSV ne peut pas être lu : il contient des caractères nuls. "
+             "Enregistrez-le en « CSV UTF-8 » et recommencez.", "fichier")
+    mac = _poster(client, headers, etab, _csv(rows[:3]).replace(b"\n", b"\r"),
+                  "candidats.csv")
+    assert mac.status_code == 200, mac.json
+    assert (mac.json["lignes"], mac.json["valides"]) == (3, 3)
+
+
+def test_blank_rows_do_not_count_and_no_row_is_dropped(app, world, monkeypatch):
+    """5 blank rows then 10 000 candidates: the 10 000 are read (the reader used to stop at
+    10 002 physical rows and dropped the last 4 without a word); one more candidate and the
+    file is refused. Nor is a row past a sheet's wrong declared dimension dropped. A .csv past
+    the limit is read no further than the row past it (here a quote never closed follows,
+    that would make the file unreadable)."""
+    habiliter(world, "etab_a1")
+    etab = etablissement(world, "etab_a1")
+    rows = [[]] * 5 + [ligne(i) for i in range(LIGNES)]
+    lues = imports.lire(etab, "candidats.xlsx", classeur(rows))
+    assert len(lues) == LIGNES and (lues[0][0], lues[-1][0]) == (7, LIGNES + 6)
+    assert lues[-1][1]["nom_naissance"] == f"Importé{LIGNES - 1:04d}"
+    with pytest.raises(RuleError, match="^Le fichier a plus de 10 000 lignes : découpez-le.$"):
+        imports.lire(etab, "candidats.xlsx", classeur(rows + [ligne(LIGNES)]))
+    # a sheet whose declared dimension is wrong (some programs write « A1 »): every row read
+    faux = _feuille(classeur(rows[5:12]), lambda xml: re.sub(rb'<dimension ref="[^"]*"',
+                                                              b'<dimension ref="A1:J2"', xml))
+    assert b'ref="A1:J2"' in zipfile.ZipFile(io.BytesIO(faux)).read("xl/worksheets/sheet1.xml")
+    assert [n for n, _ in imports.lire(etab, "candidats.xlsx", faux)] == list(range(2, 9))
+    monkeypatch.setattr(imports, "LIGNES_MAX", 3)
+    texte = _csv([[], *[ligne(i) for i in range(4)]]) + b'\n"' + b"x" * 200_000
+    with pytest.raises(RuleError, match="^Le fichier a plus de 3 lignes : découpez-le.$"):
+        imports.lire(etab, "candidats.csv", texte)
+
+
+
+def test_api_blank_rows_and_the_limit(app, world, api_token, monkeypatch):
+    """What the user sees of the same rule (the limit lowered to 20 to keep the test short):
+    every candidate under the blank rows is in the report, or the file is refused."""
+    habiliter(world, "etab_a1")
+    monkeypatch.setattr(imports, "LIGNES_MAX", 20)
+    client, headers, etab = app.test_client(), api_token(OF), world.ids["etab_a1"]
+    rows = [[]] * 5 + [ligne(i) for i in range(20)]
+    checked = _poster(client, headers, etab, classeur(rows), "candidats.xlsx")
+    assert checked.status_code == 200, checked.json
+    assert (checked.json["lignes"], checked.json["valides"]) == (20, 20)
+    assert [row["ligne"] for row in checked.json["rapport"]] == list(range(7, 27))
+    assert _refus(_poster(client, headers, etab, classeur(rows + [ligne(20)]),
+                          "candidats.xlsx")) == (
+        400, "Le fichier a plus de 20 lignes : découpez-le.", "fichier")
+
+
+def test_api_headers_refused(app, world, api_token):
+    """A column twice (whatever its case or accents), a header that is a number, an empty
+    first sheet, headers and no candidate, a .csv in Latin-1: each a French 400 on the file."""
+    habiliter(world, "etab_a1")
+    client, headers, etab = app.test_client(), api_token(OF), world.ids["etab_a1"]
+    rows = [ligne(i) for i in range(3)]
+    deux_fois = (400, "La colonne « Nom de naissance » apparaît deux fois : gardez-en une.",
+                 "fichier")
+    assert _refus(_poster(client, headers, etab, classeur(
+        [row + ["Autre"] for row in rows], ENTETES + ["NOM DE NAISSANCE"]),
+        "candidats.xlsx")) == deux_fois
+    assert _refus(_poster(client, headers, etab, _csv(
+        [row + ["Autre"] for row in rows], ENTETES + ["nom de naissance"]),
+        "candidats.csv")) == deux_fois
+    assert _refus(_poster(client, headers, etab, classeur(
+        [row + ["x"] for row in rows], ENTETES + [2024]), "candidats.xlsx")) == (
+        400, "Colonne inconnue : « 2024 ». Partez du modèle téléchargeable.", "fichier")
+    book = Workbook()  # the first sheet empty, the candidates on the second
+    second = book.create_sheet("Candidats")
+    for row in [ENTETES, *rows]:
+        second.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    vide = (400, "Le fichier est vide : partez du modèle téléchargeable.", "fichier")
+    assert _refus(_poster(client, headers, etab, out.getvalue(), "candidats.xlsx")) == vide
+    assert _refus(_poster(client, headers, etab, b"", "candidats.csv")) == vide
+    aucune = (400, "Le fichier n'a aucune ligne de candidat sous ses en-têtes.", "fichier")
+    assert _refus(_poster(client, headers, etab, classeur([[], []]), "candidats.xlsx")) == aucune
+    assert _refus(_poster(client, headers, etab, _csv([]), "candidats.csv")) == aucune
+    assert _refus(_poster(client, headers, etab, _csv(rows).decode().encode("latin-1"),
+                          "candidats.csv")) == (
+        400, "Ce fichier CSV n'est pas en UTF-8 : enregistrez-le en « CSV UTF-8 » et "
+             "recommencez.", "fichier")
