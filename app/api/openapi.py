@@ -10,7 +10,17 @@ the whole document, after FAB built it:
   403 role, 404 unknown or outside the perimeter, 409 a conflict of the dossier's state,
   413 / 415 for bodies, 422, 429 too many attempts, 500), each a French JSON
   `{"message", "field"?, "details"?}` described once in the components;
-- the document's title, the tags and the components read in French.
+- the ids of the answers are integers (FAB says string), the `result` of a write is the row
+  as read;
+- the datetimes of the answers are declared as answered: naive, in French legal time (a
+  `pattern`, not RFC 3339's `date-time`, which requires an offset);
+- a document's file is declared in the types an upload may have (services/documents.ALLOWED);
+- the codes a service accepts for a plain string column (formation `modalite`, jury `mode`,
+  habilitation `portee`, rattachement `motif`) are an `enum` (`codes_fixes`, also read by
+  the French `_info`, views/refusals.french_info);
+- the document's title, the tags (a French name and description for each resource), the
+  summaries of FAB's generated operations (« Lister les réseaux de votre périmètre »), the
+  components read in French, and FAB's English examples are gone.
 The document is readable without a token (the Public role holds `can_get` on OpenApi):
 an integrator reads it before having an account."""
 from __future__ import annotations
@@ -135,6 +145,13 @@ FAB_TEXTS = {
     "Pretty name for the menu item": "Le libellé de l'entrée",
     "The internal menu item name, maps to permission_name": "Le nom interne de l'entrée",
     "The URL for the menu item": "L'adresse de l'entrée",
+    "Use the refresh token to get a new JWT access token":
+        "Un nouveau jeton d'accès, en échange du jeton de rafraîchissement (en-tête "
+        "« Authorization: Bearer <jeton de rafraîchissement> »)",
+    "A new refreshed access token": "Le nouveau jeton d'accès",
+    "Refresh Successful": "Jeton renouvelé",
+    "Get the OpenAPI spec for a specific API version": "Ce document, pour une version de l'API",
+    "The OpenAPI spec": "Le document OpenAPI",
 }
 
 
@@ -158,11 +175,16 @@ def _ids_entiers(schema: Any) -> None:
     if isinstance(schema, dict):
         properties = schema.get("properties")
         if isinstance(properties, dict):
-            if properties.get("id") == {"type": "string"}:
-                properties["id"] = {"type": "integer"}
+            ident = properties.get("id")
+            if isinstance(ident, dict) and ident.get("type") == "string":
+                # FAB's item GET: {"type": "string", "description": "The item id"}; answered 1
+                ident["type"] = "integer"
+                ident.pop("format", None)
             ids = properties.get("ids")
-            if isinstance(ids, dict) and ids.get("items") == {"type": "string"}:
-                ids["items"] = {"type": "integer"}
+            items = ids.get("items") if isinstance(ids, dict) else None
+            if isinstance(items, dict) and items.get("type") == "string":
+                items["type"] = "integer"
+                items.pop("format", None)
             result = properties.get("result")
             if isinstance(result, dict) and re.search(r"\.(post|put)$", result.get("$ref", "")):
                 result["$ref"] = re.sub(r"\.(post|put)$", ".get", result["$ref"])
@@ -171,6 +193,319 @@ def _ids_entiers(schema: Any) -> None:
     elif isinstance(schema, list):
         for value in schema:
             _ids_entiers(value)
+
+
+# --- B: the datetimes as they are answered ------------------------------------------------
+
+# Every DateTime column is stored and answered naive, in French legal time
+# (« 2026-12-02T06:20:38.347966 »): RFC 3339's `date-time` requires an offset, so the answers
+# declare this instead.
+DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$"
+
+
+def _datetime_description() -> str:
+    return _("Date et heure, heure légale française, sans décalage "
+             "(AAAA-MM-JJTHH:MM:SS, fractions de seconde facultatives).")
+
+
+def _refs(node: Any, found: set[str]) -> None:
+    """The component schemas that `node` names, directly or through other components."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            found.add(ref.rsplit("/", 1)[1])
+        for value in node.values():
+            _refs(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, found)
+
+
+def _reachable(roots: list, schemas: dict) -> set[str]:
+    found: set[str] = set()
+    _refs(roots, found)
+    pending = list(found)
+    while pending:
+        more: set[str] = set()
+        _refs(schemas.get(pending.pop()), more)
+        for name in more - found:
+            found.add(name)
+            pending.append(name)
+    return found
+
+
+def _datetimes_naive(node: Any) -> None:
+    """`format: date-time` → the pattern of what is answered, in place."""
+    if isinstance(node, dict):
+        if node.get("format") == "date-time" and node.get("type") == "string":
+            node.pop("format")
+            node["pattern"] = DATETIME_PATTERN
+            node["example"] = "2026-01-05T09:30:00.123456"
+            description = node.get("description")
+            node["description"] = (f"{description} ({_datetime_description()})" if description
+                                   else _datetime_description())
+        for value in node.values():
+            _datetimes_naive(value)
+    elif isinstance(node, list):
+        for value in node:
+            _datetimes_naive(value)
+
+
+def _answers_naive(spec: dict) -> None:
+    """Every schema an answer uses (inline, or a component it names) declares its datetimes
+    as answered; the request bodies keep `date-time` (an offset is accepted there)."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    answers = [operation.get("responses", {})
+               for operations in spec.get("paths", {}).values()
+               for method, operation in operations.items()
+               if method in METHODS and isinstance(operation, dict)]
+    answers.append(spec.get("components", {}).get("responses", {}))
+    for answer in answers:
+        _datetimes_naive(answer)
+    for name in _reachable(answers, schemas):
+        _datetimes_naive(schemas.get(name))
+
+
+# --- C: a document's file, in its own type ---------------------------------------------------
+
+def _fichier_types(spec: dict) -> None:
+    """GET /document/{pk}/fichier answers the file in the type it was checked to have on
+    upload (services/documents.ALLOWED), not application/octet-stream."""
+    from app.services.documents import ALLOWED
+
+    operation = spec.get("paths", {}).get("/api/v1/document/{pk}/fichier", {}).get("get")
+    answer = (operation or {}).get("responses", {}).get("200")
+    if not isinstance(answer, dict):
+        return
+    binary = {"type": "string", "format": "binary"}
+    answer["content"] = {mime: {"schema": dict(binary)} for mime in sorted(set(ALLOWED.values()))}
+
+
+# --- D: tags and summaries in French ---------------------------------------------------------
+
+FAB_EXAMPLES = ("A Nice description for the column", "A Nice label for the column",
+                "List Items", "Show Item Details")
+# base.INFO_SPEC's summary, the same for every resource
+INFO_SUMMARY = "Décrire la ressource : champs de création et de modification, filtres, droits"
+
+
+def _tags() -> list[tuple[str, str, str]]:
+    """(FAB's tag: the class name or the docstring's, French name, description), in the
+    order of the document's `tags`."""
+    return [
+        ("Security", _("Connexion"),
+         _("Se connecter à l'API et renouveler le jeton d'accès (JWT).")),
+        ("ReseauApi", _("Réseaux"), _("Les réseaux d'organismes de formation et leur contact.")),
+        ("OrganismeApi", _("Organismes"),
+         _("Les organismes de formation d'un réseau : SIREN, déclaration d'activité, adresse, "
+           "contact.")),
+        ("EtablissementApi", _("Établissements"),
+         _("Les établissements d'un organisme : SIRET, région, adresse, contact.")),
+        ("UtilisateurApi", _("Comptes utilisateurs"),
+         _("Les comptes de votre périmètre et leur rôle ; suspendre, réactiver, envoyer une "
+           "réinitialisation du mot de passe.")),
+        ("HabilitationApi", _("Habilitations"),
+         _("Les demandes d'habilitation CléA des établissements (nationale ou de branche), "
+           "leur décision et leur renouvellement.")),
+        ("CandidatureApi", _("Candidatures"),
+         _("Les dossiers des candidats : création, modification, import en masse, abandon, "
+           "envoi en certification, décision du jury.")),
+        ("CandidatApi", _("Candidats"),
+         _("L'identité des personnes dont un dossier est dans votre périmètre.")),
+        ("RechercheApi", _("Recherche"),
+         _("Rechercher une personne dans toute la plateforme avant de créer un dossier.")),
+        ("RattachementApi", _("Rattachements"),
+         _("Les demandes de rattachement d'un dossier à un autre établissement, et leur "
+           "décision.")),
+        ("EvaluationApi", _("Évaluations"),
+         _("Les évaluations préalable et finale d'un dossier : la grille et ses résultats, la "
+           "matrice Excel, la finalisation.")),
+        ("FormationApi", _("Formations"),
+         _("Les formations suivies par le candidat entre ses deux évaluations.")),
+        ("DocumentApi", _("Documents"),
+         _("Les fichiers d'un dossier (pièces, attestations, matrices) : dépôt, lecture, "
+           "téléchargement.")),
+        ("JuryApi", _("Sessions de jury"),
+         _("Les sessions de jury des certificateurs : ouverture, clôture, procès-verbal.")),
+        ("CertificatApi", _("Certificats"),
+         _("Les certificats CléA délivrés : le PDF, le dépôt du certificat signé.")),
+        ("Envois de certificats", _("Envois de certificats"),
+         _("Les certificats papier à poster et les lots d'envoi postés.")),
+        ("Notifications", _("Notifications"),
+         _("Vos notifications : la liste, le nombre de non lues, les marquer comme lues.")),
+        ("ActualiteApi", _("Actualités"),
+         _("Les actualités affichées sur la page d'accueil de la plateforme.")),
+        ("StatsApi", _("Statistiques"),
+         _("Les indicateurs de la page Stats de votre périmètre et leurs exports Excel.")),
+        ("Journal d'audit", _("Journal d'audit"),
+         _("Le journal des actions faites sur la plateforme.")),
+        ("DonneesPersonnellesApi", _("Données personnelles"),
+         _("Le droit d'accès (l'archive des données d'une personne) et l'anonymisation.")),
+        ("Menu", _("Menu"), _("Le menu des écrans auxquels votre rôle donne accès.")),
+        ("OpenApi", _("Documentation"), _("Ce document OpenAPI, lisible sans jeton.")),
+    ]
+
+
+def _objets() -> dict[str, tuple[str, str]]:
+    """The resource of a path (/api/v1/<resource>/…) → (one of them, all of them)."""
+    return {
+        "actualite": (_("une actualité"), _("les actualités")),
+        "candidat": (_("un candidat"), _("les candidats")),
+        "candidature": (_("une candidature"), _("les candidatures")),
+        "certificat": (_("un certificat"), _("les certificats")),
+        "document": (_("un document"), _("les documents")),
+        "etablissement": (_("un établissement"), _("les établissements")),
+        "evaluation": (_("une évaluation"), _("les évaluations")),
+        "formation": (_("une formation"), _("les formations")),
+        "habilitation": (_("une habilitation"), _("les habilitations")),
+        "jury": (_("une session de jury"), _("les sessions de jury")),
+        "organisme": (_("un organisme"), _("les organismes")),
+        "rattachement": (_("une demande de rattachement"), _("les demandes de rattachement")),
+        "reseau": (_("un réseau"), _("les réseaux")),
+        "utilisateur": (_("un compte utilisateur"), _("les comptes utilisateurs")),
+    }
+
+
+_CRUD = re.compile(r"^/api/v1/(?P<resource>[a-z_]+)/(?P<rest>|\{pk\}|_info)$")
+
+
+def _crud_summary(method: str, path: str) -> str | None:
+    """The French summary of an operation that FAB generated (list, item, create, update,
+    delete, _info), from its method and its resource; None for any other."""
+    match = _CRUD.match(path)
+    objets = _objets().get(match.group("resource")) if match else None
+    if objets is None:
+        return None
+    un, les = objets
+    rest = match.group("rest")
+    if rest == "_info" and method == "get":
+        return _("Décrire %(objets)s (_info) : champs de création et de modification, "
+                 "filtres, vos droits", objets=les)
+    if rest == "" and method == "get":
+        return _("Lister %(objets)s de votre périmètre", objets=les)
+    if rest == "" and method == "post":
+        return _("Créer %(objet)s", objet=un)
+    if rest == "{pk}":
+        return {"get": _("Lire %(objet)s de votre périmètre", objet=un),
+                "put": _("Modifier %(objet)s", objet=un),
+                "delete": _("Supprimer %(objet)s", objet=un)}.get(method)
+    return None
+
+
+def _other_summaries() -> dict[tuple[str, str], str]:
+    return {
+        ("post", "/api/v1/security/refresh"): _("Renouveler le jeton d'accès"),
+        ("get", "/api/v1/menu/"): _("Lire le menu de votre rôle"),
+        ("get", "/api/{version}/_openapi"): _("Lire ce document OpenAPI"),
+    }
+
+
+def _titles_and_columns(answers: Any, resource: str | None) -> None:
+    """FAB's English examples (« List Items », « A Nice label for the column »): the titles'
+    examples are the resource's own titles, and label_columns / description_columns say what
+    they are (an object: column → text) instead of a column named « column_name »."""
+    if isinstance(answers, dict):
+        properties = answers.get("properties")
+        if isinstance(properties, dict):
+            for key in ("label_columns", "description_columns"):
+                value = properties.get(key)
+                if isinstance(value, dict) and "column_name" in (value.get("properties") or {}):
+                    column = value["properties"]["column_name"]
+                    properties[key] = {"type": "object", "additionalProperties": {
+                        "type": "string"}, "description": column.get("description", "")}
+            for key, title in (("list_title", "Liste : %(ressource)s"),
+                               ("show_title", "Détail : %(ressource)s")):
+                value = properties.get(key)
+                if isinstance(value, dict) and "example" in value:
+                    if resource:
+                        value["example"] = _(title, ressource=resource)
+                    else:
+                        value.pop("example")
+        for value in answers.values():
+            _titles_and_columns(value, resource)
+    elif isinstance(answers, list):
+        for value in answers:
+            _titles_and_columns(value, resource)
+
+
+def _english_examples(node: Any) -> None:
+    """Any example FAB left in English, dropped."""
+    if isinstance(node, dict):
+        if node.get("example") in FAB_EXAMPLES:
+            node.pop("example")
+        for value in node.values():
+            _english_examples(value)
+    elif isinstance(node, list):
+        for value in node:
+            _english_examples(value)
+
+
+def _francais_operations(spec: dict) -> None:
+    """Each operation tagged by its resource's French name, the `tags` listed once with a
+    French description, and a French summary for each operation FAB generated."""
+    tags = _tags()
+    names = {old: new for old, new, _description in tags}
+    used: list[str] = []
+    others = _other_summaries()
+    for path, operations in spec.get("paths", {}).items():
+        match = _CRUD.match(path) or re.match(r"^/api/v1/(?P<resource>[a-z_]+)/", path)
+        resource = match.group("resource") if match else None
+        for method, operation in operations.items():
+            if method not in METHODS or not isinstance(operation, dict):
+                continue
+            operation["tags"] = [names.get(tag, tag) for tag in operation.get("tags") or []]
+            used += [tag for tag in operation["tags"] if tag not in used]
+            summary = _crud_summary(method, path)
+            generic = operation.get("summary") in (None, "", INFO_SUMMARY)
+            if summary and generic:
+                operation["summary"] = summary
+            elif not operation.get("summary") and (method, path) in others:
+                operation["summary"] = others[(method, path)]
+            _titles_and_columns(operation.get("responses"), resource)
+    listed = [{"name": new, "description": description} for _old, new, description in tags
+              if new in used]
+    known = {tag["name"] for tag in listed}
+    listed += [{"name": tag} for tag in used if tag not in known]
+    spec["tags"] = listed
+    _english_examples(spec)
+
+
+# --- H: the fields whose codes are a fixed list ----------------------------------------------
+
+def codes_fixes() -> dict[str, dict[str, dict[str, str]]]:
+    """API class → {field: {code: French label}}: the codes a service accepts (and so the only
+    ones stored), for the fields whose column is a plain string."""
+    from app.models.habilitation import BRANCHE, NATIONAL
+    from app.services.certification import MODES
+    from app.services.evaluations import MODALITES
+    from app.services.rattachements import MOTIFS
+
+    return {
+        "FormationApi": {"modalite": {code: str(label) for code, label in MODALITES.items()}},
+        "JuryApi": {"mode": {code: str(label) for code, label in MODES.items()}},
+        "HabilitationApi": {"portee": {
+            NATIONAL: _("nationale : CléA socle (Certif Pro)"),
+            BRANCHE: _("de branche : socle contextualisé, avec « branche_id »")}},
+        "RattachementApi": {"motif": {code: str(label) for code, label in MOTIFS.items()}},
+    }
+
+
+def _enums(spec: dict) -> None:
+    """The fixed codes declared as `enum` in every schema of the resource (the request bodies
+    and the answers), each code's meaning in the description."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    for api, fields in codes_fixes().items():
+        for name, schema in schemas.items():
+            if not name.startswith(api + ".") or not isinstance(schema, dict):
+                continue
+            properties = schema.get("properties") or {}
+            for field, codes in fields.items():
+                declared = properties.get(field)
+                if not isinstance(declared, dict):
+                    continue
+                declared["enum"] = list(codes) + ([None] if declared.get("nullable") else [])
+                declared["description"] = " ; ".join(f"{code} : {label}"
+                                                     for code, label in codes.items())
 
 
 def veridique(spec: dict) -> dict:
@@ -228,8 +563,12 @@ def veridique(spec: dict) -> dict:
             for code in _refusals_of(operation, method, path):
                 if code not in answers and int(code) not in answers:
                     answers[code] = {"$ref": f"#/components/responses/{code}"}
+    _answers_naive(spec)
+    _fichier_types(spec)
+    _enums(spec)
     if (get_locale() or "fr").language == "fr":
         _francais(spec)
+    _francais_operations(spec)
     spec.setdefault("info", {})["title"] = _("API de la plateforme CléA")
     spec["info"]["description"] = _(
         "L'API REST de la plateforme CléA : ce que font les écrans, aux mêmes règles et dans "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from typing import Any, Optional
 
 from flask import Flask, current_app, g, has_request_context, jsonify, make_response, request
@@ -300,6 +301,8 @@ def register_refusals(app: Flask) -> None:
             return response
         if response.status_code == 500 and g.get("clea_db_unavailable"):
             return unavailable()
+        if response.status_code == 200 and (request.endpoint or "").endswith(".info"):
+            return french_info(response)
         return translate_api_response(response)
 
     with app.app_context():
@@ -322,6 +325,8 @@ def _fab_json_messages() -> dict[str, str]:
         "Not a valid rison argument": bad_q,
         "Fatal error": _("Erreur inattendue."),
         "Method Not Allowed": _messages()[405],
+        "Cannot use both select and sel columns": _(
+            "Paramètre q invalide : « columns » et « select_columns » ne se combinent pas."),
     }
 
 
@@ -330,35 +335,141 @@ def _fab_json_prefixes() -> tuple[tuple[str, str], ...]:
         ("Not a valid rison schema", _("Paramètre q invalide : objet rison ou JSON attendu.")),
         ("Database exception occurred", _("L'enregistrement a échoué ; rien n'a été modifié. "
                                           "Réessayez.")),
+        # werkzeug's BadRequest that FAB's @safe answers as str(e): a body that is not JSON
+        # (Flask hides the decoder's reason outside debug mode)
+        ("400 Bad Request: Failed to decode JSON object", _unreadable_json()),
+    )
+
+
+def _unreadable_json() -> str:
+    return _("Corps de la requête illisible : un JSON bien formé est attendu.")
+
+
+_COLUMN = r"(?P<col>.{0,100}?)"  # a name the request chose: at most 100 characters echoed back
+
+
+def _fab_json_patterns() -> tuple[tuple[re.Pattern, str], ...]:
+    """FAB's refusals that name what the request sent (a column, an operation): the French
+    sentence keeps it (flask_appbuilder/models/filters.py, api/__init__.py)."""
+    return (
+        (re.compile(rf"^Filter column: {_COLUMN} not allowed to filter$", re.S),
+         _("Filtre refusé : la colonne « %(col)s » ne peut pas servir de filtre.")),
+        (re.compile(rf"^Filter operation: (?P<opr>.{{0,100}}?) not allowed on column: "
+                    rf"{_COLUMN}$", re.S),
+         _("Filtre refusé : l'opération « %(opr)s » n'est pas permise sur la colonne "
+           "« %(col)s ».")),
+        (re.compile(rf"^Invalid order by column: {_COLUMN}$", re.S),
+         _("Tri refusé : la colonne « %(col)s » ne peut pas servir au tri.")),
     )
 
 
 def _validation_messages() -> dict[str, str]:
-    """marshmallow's default messages (what FAB returns for a malformed body)."""
+    """marshmallow's default messages (what FAB returns for a malformed body), the exact ones
+    (marshmallow/fields.py, validate.py)."""
     return {
         "Missing data for required field.": _("Champ obligatoire."),
         "Unknown field.": _("Champ inconnu."),
         "Field may not be null.": _("Ce champ ne peut pas être vide."),
         "Not a valid string.": _("Texte attendu."),
+        "Not a valid utf-8 string.": _("Texte UTF-8 invalide."),
         "Not a valid integer.": _("Nombre entier attendu."),
         "Not a valid number.": _("Nombre attendu."),
+        "Number too large.": _("Nombre trop grand."),
+        "Special numeric values (nan or infinity) are not permitted.": _(
+            "Nombre attendu (ni NaN ni l'infini)."),
         "Not a valid boolean.": _("Valeur oui/non attendue."),
         "Not a valid date.": _("Date attendue (AAAA-MM-JJ)."),
         "Not a valid datetime.": _("Date et heure attendues."),
+        "Not a valid naive datetime.": _("Date et heure sans décalage horaire attendues."),
+        "Not a valid aware datetime.": _("Date et heure avec décalage horaire attendues."),
+        "Not a valid time.": _("Heure attendue (HH:MM)."),
+        "Not a valid period of time.": _("Durée attendue."),
+        "Not a valid list.": _("Liste attendue."),
+        "Not a valid tuple.": _("Liste attendue."),
+        "Not a valid mapping type.": _("Objet JSON attendu."),
+        "Not a valid UUID.": _("Identifiant UUID invalide."),
+        "Not a valid email address.": _("Adresse e-mail invalide."),
+        "Not a valid URL.": _("Adresse web (URL) invalide."),
+        "String does not match expected pattern.": _("Format invalide."),
         "Invalid input type.": _("Type de valeur invalide."),
+        "Invalid type.": _("Type de valeur invalide."),
+        "Invalid input.": _("Valeur invalide."),
+        "Invalid value.": _("Valeur invalide."),
     }
 
 
+def _comparisons() -> dict[str, str]:
+    """marshmallow's Range: « Must be {op} {n}. »"""
+    return {
+        "greater than or equal to": _("supérieur ou égal à"),
+        "greater than": _("strictement supérieur à"),
+        "less than or equal to": _("inférieur ou égal à"),
+        "less than": _("strictement inférieur à"),
+    }
+
+
+_OP = r"(greater than or equal to|greater than|less than or equal to|less than)"
+_VALIDATION_PATTERNS = (
+    ("max", re.compile(r"^Longer than maximum length (?P<max>\S+)\.$")),
+    ("min", re.compile(r"^Shorter than minimum length (?P<min>\S+)\.$")),
+    ("between", re.compile(r"^Length must be between (?P<min>\S+) and (?P<max>\S+)\.$")),
+    ("equal", re.compile(r"^Length must be (?P<equal>\S+)\.$")),
+    ("choices", re.compile(r"^Must be one of: (?P<choices>.*)\.$", re.S)),
+    ("not_in", re.compile(r"^One or more of the choices you made was not in: (?P<choices>.*)\.$",
+                          re.S)),
+    ("in", re.compile(r"^One or more of the choices you made was in: (?P<choices>.*)\.$", re.S)),
+    ("range", re.compile(rf"^Must be {_OP} (?P<min>\S+) and {_OP} (?P<max>\S+)\.$")),
+    ("bound", re.compile(rf"^Must be {_OP} (?P<n>\S+)\.$")),
+    ("other", re.compile(r"^Must be equal to (?P<other>.*)\.$", re.S)),
+)
+
+
+def _french_pattern(message: str) -> Optional[str]:
+    """marshmallow's messages that carry a number or the choices: the same, in French."""
+    for kind, pattern in _VALIDATION_PATTERNS:
+        found = pattern.match(message)
+        if found is None:
+            continue
+        values = found.groupdict()
+        if kind == "max":
+            return _("Au plus %(max)s caractères.", max=values["max"])
+        if kind == "min":
+            return _("Au moins %(min)s caractères.", min=values["min"])
+        if kind == "between":
+            return _("Entre %(min)s et %(max)s caractères.", min=values["min"],
+                     max=values["max"])
+        if kind == "equal":
+            return _("Exactement %(n)s caractères.", n=values["equal"])
+        if kind == "choices":
+            return _("Une valeur parmi : %(choices)s.", choices=values["choices"])
+        if kind == "not_in":
+            return _("Chaque valeur doit être parmi : %(choices)s.", choices=values["choices"])
+        if kind == "in":
+            return _("Valeurs exclues : %(choices)s.", choices=values["choices"])
+        comparisons = _comparisons()
+        if kind == "range":
+            return _("Doit être %(op_min)s %(min)s et %(op_max)s %(max)s.",
+                     op_min=comparisons[found.group(1)], min=values["min"],
+                     op_max=comparisons[found.group(3)], max=values["max"])
+        if kind == "bound":
+            return _("Doit être %(op)s %(n)s.", op=comparisons[found.group(1)], n=values["n"])
+        if kind == "other":
+            return _("Doit valoir %(other)s.", other=values["other"])
+    return None
+
+
 def french_validation(details: Any) -> Any:
-    """{"field": ["Missing data for required field."]} → the same with French messages; a
-    message we do not know becomes « Valeur invalide. » (never English)."""
+    """{"field": ["Missing data for required field."]} → the same with French messages, the
+    numbers and the choices of a length, a range or a list kept (« Longer than maximum
+    length 100. » → « Au plus 100 caractères. »); a message we do not know becomes
+    « Valeur invalide. » (never English)."""
     known = _validation_messages()
     if isinstance(details, dict):
         return {key: french_validation(value) for key, value in details.items()}
     if isinstance(details, (list, tuple)):
         return [french_validation(value) for value in details]
     if isinstance(details, str):
-        return known.get(details, _("Valeur invalide."))
+        return known.get(details) or _french_pattern(details) or _("Valeur invalide.")
     return details
 
 
@@ -371,6 +482,14 @@ def french_api_message(message: Any) -> Any:
     for prefix, french in _fab_json_prefixes():
         if message.startswith(prefix):
             return french
+    for pattern, french in _fab_json_patterns():
+        found = pattern.match(message)
+        if found is not None:
+            return french % found.groupdict()
+    if message.startswith("400 Bad Request"):
+        # any other BadRequest of a view: under the API, a body it could not read
+        return _unreadable_json() if request.is_json else _(
+            "Requête illisible : le corps ou les paramètres sont mal formés.")
     return message
 
 
@@ -389,6 +508,131 @@ def translate_api_response(response):
         if french == message:
             return response
         data["message"] = french
+    response.set_data(current_app.json.dumps(data))
+    return response
+
+
+# --- FAB's `_info`, readable and in French -----------------------------------------------
+
+def _api_view(endpoint: str):
+    """The API instance behind an endpoint (« CandidatureApi.info »)."""
+    name = endpoint.split(".", 1)[0]
+    appbuilder = getattr(current_app, "appbuilder", None)
+    return next((view for view in getattr(appbuilder, "baseviews", ())
+                 if type(view).__name__ == name), None)
+
+
+def _number(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def french_validator(validator: Any) -> Optional[str]:
+    """A marshmallow validator as a French sentence (FAB's `_info` showed its Python repr,
+    « <Length(min=None, max=100, equal=None, error=None)> »); None for a validator that
+    says nothing to a client."""
+    from marshmallow import validate as v
+
+    if isinstance(validator, v.Length):
+        low, high, equal = validator.min, validator.max, validator.equal
+        if equal is not None:
+            return _("Longueur : exactement %(n)s caractères", n=equal)
+        if low is not None and high is not None:
+            return _("Longueur : de %(min)s à %(max)s caractères", min=low, max=high)
+        if high is not None:
+            return _("Longueur : au plus %(max)s caractères", max=high)
+        if low is not None:
+            return _("Longueur : au moins %(min)s caractères", min=low)
+        return None
+    if isinstance(validator, v.OneOf):
+        return _("Une valeur parmi : %(choices)s", choices=", ".join(
+            str(choice) for choice in validator.choices))
+    if isinstance(validator, v.NoneOf):
+        return _("Une valeur hors de : %(values)s", values=", ".join(
+            str(value) for value in validator.iterable))
+    if isinstance(validator, v.Range):
+        low, high = validator.min, validator.max
+        parts = []
+        if low is not None:
+            parts.append(_("au moins %(min)s", min=_number(low)) if validator.min_inclusive
+                         else _("plus de %(min)s", min=_number(low)))
+        if high is not None:
+            parts.append(_("au plus %(max)s", max=_number(high)) if validator.max_inclusive
+                         else _("moins de %(max)s", max=_number(high)))
+        return _("Valeur : %(bornes)s", bornes=", ".join(parts)) if parts else None
+    if isinstance(validator, v.Email):
+        return _("Une adresse e-mail valide")
+    if isinstance(validator, v.URL):
+        return _("Une adresse web (URL) valide")
+    if isinstance(validator, v.Regexp):
+        return _("Format : l'expression régulière %(motif)s", motif=validator.regex.pattern)
+    if isinstance(validator, v.Equal):
+        return _("Valeur : %(valeur)s", valeur=validator.comparable)
+    return _("Valeur contrôlée par le serveur")
+
+
+def _info_types() -> dict[str, str]:
+    """marshmallow's field classes (FAB's `type` of `_info`) → what a client sends."""
+    return {
+        "Integer": _("Nombre entier."),
+        "String": _("Texte."),
+        "Date": _("Date, au format AAAA-MM-JJ."),
+        "DateTime": _("Date et heure, heure légale française, sans décalage "
+                      "(AAAA-MM-JJTHH:MM:SS, fractions de seconde facultatives)."),
+        "Boolean": _("true ou false."),
+        "Decimal": _("Nombre décimal (le point sépare les décimales)."),
+        "Float": _("Nombre décimal (le point sépare les décimales)."),
+        "Number": _("Nombre."),
+        "Email": _("Adresse e-mail."),
+        "Related": _("L'identifiant d'un élément lié (voir « values »)."),
+        "RelatedList": _("Les identifiants des éléments liés (voir « values »)."),
+    }
+
+
+def _info_description(column: dict) -> str:
+    name, kind = str(column.get("name") or ""), str(column.get("type") or "")
+    if kind == "Integer" and name.endswith("_id"):
+        return _("L'identifiant (nombre entier) de l'élément lié : %(libelle)s.",
+                 libelle=column.get("label") or name)
+    return _info_types().get(kind) or _("Valeur de type %(type)s.", type=kind)
+
+
+def french_info(response):
+    """GET /api/v1/<resource>/_info: each field's `validate` in French sentences, from the
+    marshmallow validators themselves (« Longueur : au plus 100 caractères », « Une valeur
+    parmi : M., Mme »), the fixed codes of a plain string column included (api/openapi
+    .codes_fixes), and a French `description` of what to send where FAB left "". Same shape
+    (base.INFO_SPEC)."""
+    if not response.is_json or response.is_streamed:
+        return response
+    data = response.get_json(silent=True)
+    if not isinstance(data, dict):
+        return response
+    from app.api.openapi import codes_fixes
+
+    view = _api_view(request.endpoint or "")
+    codes = codes_fixes().get(type(view).__name__, {}) if view is not None else {}
+    for key, attribute in (("add_columns", "add_model_schema"),
+                           ("edit_columns", "edit_model_schema")):
+        fields = getattr(getattr(view, attribute, None), "fields", None) or {}
+        for column in data.get(key) or ():
+            if not isinstance(column, dict):
+                continue
+            field = fields.get(column.get("name"))
+            if field is not None or "validate" in column:
+                sentences = [sentence for sentence in (
+                    french_validator(validator)
+                    for validator in getattr(field, "validators", None) or ())
+                    if sentence]
+                fixed = codes.get(column.get("name"))
+                if fixed:
+                    sentences.append(_("Une valeur parmi : %(choices)s",
+                                       choices=", ".join(fixed)))
+                if sentences:
+                    column["validate"] = list(dict.fromkeys(sentences))
+                else:
+                    column.pop("validate", None)
+            if not column.get("description"):
+                column["description"] = _info_description(column)
     response.set_data(current_app.json.dumps(data))
     return response
 
