@@ -68,7 +68,6 @@ def init_appbuilder(app: Flask) -> None:
     from .services import audit  # noqa: F401  (the journal's session listeners)
     from .services import agregats  # noqa: F401  (the Stats aggregates' session listeners)
     from .api import register_apis
-    from .api.corps import install as install_corps
     from .api.openapi import install as install_openapi
     from .views import register_views
 
@@ -78,7 +77,6 @@ def init_appbuilder(app: Flask) -> None:
         register_views(appbuilder)
         register_apis(appbuilder)
         install_openapi(app)
-        install_corps(app)
         # The REST API changes state only with a bearer token (security/api_writes.py), which
         # no foreign page can send: CSRF tokens apply to the HTML forms only.
         for name, blueprint in app.blueprints.items():
@@ -92,8 +90,11 @@ def init_refusals(app: Flask) -> None:
     from .security.api_writes import init_api_writes
     from .views.refusals import init_jwt_refusals, register_refusals
 
+    from .api.corps import install as install_corps
+
     register_refusals(app)
     init_api_writes(app)
+    install_corps(app)  # after the checks above: a bearer token, numbers a column holds
     with app.app_context():
         init_jwt_refusals(app.appbuilder.sm.jwt_manager)
 

@@ -17,7 +17,7 @@ from app.services import certification as service
 from app.services.errors import RuleError, ServiceError
 from app.views.refusals import refuse_field
 
-from .base import FrenchResponses, ScopedModelRestApi
+from .base import FrenchResponses, ScopedModelRestApi, schema_etendu
 
 
 class JuryApi(ScopedModelRestApi):
@@ -35,6 +35,21 @@ class JuryApi(ScopedModelRestApi):
                              "proces_verbal"}
     method_permission_name = {**ScopedModelRestApi.method_permission_name,
                               "ouvrir": "update", "cloturer": "update", "proces_verbal": "read"}
+
+    def __init__(self):
+        super().__init__()
+        # the members, read by certification.creer_session with the session's columns
+        from marshmallow import Schema, fields, validate
+
+        membre = Schema.from_dict({
+            "nom": fields.String(required=True, validate=validate.Length(min=1, max=200)),
+            "college": fields.String(required=True, validate=validate.OneOf(
+                ["employeurs", "salaries"]))}, name="MembreDeJury")
+        self.add_model_schema = schema_etendu(
+            "SessionJuryCreation", self.add_model_schema, membres=fields.List(
+                fields.Nested(membre), metadata={
+                    "description": "les membres du jury paritaire et leur collège"}))
+        self.add_columns = list(self.add_model_schema.fields)
 
     def service_create(self, data):
         """{"certificateur_id", "date_session", "date_limite", "mode", "lieu",

@@ -68,8 +68,9 @@ def _json_schema(node: Any, components: dict, seen: tuple = ()) -> Any:
             out["type"] = [kind, "null"]
         if isinstance(out.get("enum"), list) and None not in out["enum"]:
             out["enum"] = [*out["enum"], None]
-    if isinstance(out.get("required"), list) and isinstance(out.get("properties"), dict):
-        out["required"] = [name for name in out["required"] if name in out["properties"]]
+    # what is missing is the service's to say (« Indiquez le motif de … », in the words of
+    # the screens); here the values that are sent are checked
+    out.pop("required", None)
     return out
 
 
@@ -114,11 +115,9 @@ def _validateur(rule: str, method: str):
 
 
 def _avec_utilisateur() -> bool:
+    """A bearer token (the API changes state only with one: security/api_writes.py)."""
     from flask_jwt_extended import verify_jwt_in_request
-    from flask_login import current_user
 
-    if getattr(current_user, "is_authenticated", False):
-        return True
     try:
         return verify_jwt_in_request(optional=True) is not None
     except Exception:  # noqa: BLE001  (a bad token: the view answers 401)
@@ -160,50 +159,43 @@ def _refus_avant(view, name: str) -> bool:
 
 
 def _type_attendu(kind: Any) -> str:
-    names = {"string": _("texte"), "integer": _("nombre entier"), "number": _("nombre"),
-             "boolean": _("true ou false"), "array": _("liste"), "object": _("objet JSON"),
-             "null": _("null")}
-    kinds = kind if isinstance(kind, list) else [kind]
-    return _(" ou ").join(names.get(k, str(k)) for k in kinds)
+    """The sentence of the value expected (the words of refusals._validation_messages)."""
+    names = {"string": _("Texte attendu."), "integer": _("Nombre entier attendu."),
+             "number": _("Nombre attendu."), "boolean": _("Valeur oui/non attendue."),
+             "array": _("Liste attendue."), "object": _("Objet JSON attendu.")}
+    kinds = [k for k in (kind if isinstance(kind, list) else [kind]) if k != "null"]
+    return names.get(kinds[0] if kinds else "", _("Valeur invalide."))
 
 
 def _raison(error: jsonschema.ValidationError) -> tuple[str, str]:
     """(field, French reason) of a validation error."""
     field = ".".join(str(p) for p in error.absolute_path)
     v, value = error.validator, error.validator_value
-    if v == "required":
-        missing = next((name for name in value if isinstance(error.instance, dict)
-                        and name not in error.instance), "")
-        return ".".join(filter(None, (field, missing))), _("champ obligatoire.")
     if v == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return ".".join(filter(None, (field, extra[0] if extra else ""))), _(
-            "champ inconnu de cette opération (voir le document OpenAPI).")
+            "Champ inconnu de cette opération (voir le document OpenAPI).")
     if v == "type":
-        return field, _("%(type)s attendu.", type=_type_attendu(value))
+        return field, _type_attendu(value)
     if v == "enum":
         shown = ", ".join(str(x) for x in value if x is not None)
-        return field, _("une valeur parmi : %(valeurs)s.", valeurs=shown)
+        return field, _("Une valeur parmi : %(choices)s.", choices=shown)
     if v == "maxLength":
-        return field, ngettext("au plus %(num)d caractère.", "au plus %(num)d caractères.",
-                               value)
-    if v == "minLength":
-        return field, (_("ne peut pas être vide.") if value == 1 else ngettext(
-            "au moins %(num)d caractère.", "au moins %(num)d caractères.", value))
+        return field, _("Au plus %(max)s caractères.", max=value)
     if v in ("minimum", "exclusiveMinimum"):
-        return field, _("nombre trop petit (minimum %(min)s).", min=value)
+        return field, _("Nombre trop petit (minimum %(min)s).", min=value)
     if v in ("maximum", "exclusiveMaximum"):
-        return field, _("nombre trop grand (maximum %(max)s).", max=value)
+        return field, _("Nombre trop grand (maximum %(max)s).", max=value)
     if v == "minItems":
-        return field, ngettext("au moins %(num)d élément.", "au moins %(num)d éléments.",
+        return field, ngettext("Au moins %(num)d élément.", "Au moins %(num)d éléments.",
                                value)
     if v == "maxItems":
-        return field, ngettext("au plus %(num)d élément.", "au plus %(num)d éléments.", value)
+        return field, ngettext("Au plus %(num)d élément.", "Au plus %(num)d éléments.", value)
     if v == "uniqueItems":
-        return field, _("chaque élément une seule fois.")
+        return field, _("Chaque élément une seule fois.")
     if v == "pattern":
-        return field, _("format invalide.")
-    return field, _("valeur invalide.")
+        return field, _("Format invalide.")
+    return field, _("Valeur invalide.")
 
 
 def verifier():
@@ -231,13 +223,20 @@ def verifier():
                                   "attendu."))
     if not isinstance(data, dict) and validator.schema.get("type") == "object":
         return refusal(400, _("Le corps de la requête doit être un objet JSON."))
-    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    # what is missing or too short is the service's to say, in the screens' words
+    errors = [e for e in validator.iter_errors(data)
+              if e.validator not in ("required", "minLength")]
+    error = jsonschema.exceptions.best_match(errors)
     if error is None:
         return None
     field, reason = _raison(error)
     if not field:
-        return refusal(400, _("Corps de la requête : %(raison)s", raison=reason))
-    return refuse_field(field, reason)
+        return refusal(400, reason)
+    details: dict[str, list[str]] = {}
+    for other in errors:  # every field refused, the message naming the first
+        name, why = _raison(other)
+        details.setdefault(name or "body", []).append(why)
+    return refuse_field(field, reason, details=details)
 
 
 def install(app) -> None:

@@ -16,7 +16,7 @@ from app import telechargement
 from app.services import audit, documents, evaluations, matrice
 from app.services.errors import RuleError, ServiceError
 
-from .base import ScopedModelRestApi
+from .base import ScopedModelRestApi, schema_etendu
 from .candidatures import _TabGate
 
 
@@ -41,6 +41,23 @@ class EvaluationApi(_DossierApi):
     method_permission_name = {**ScopedModelRestApi.method_permission_name,
                               "finaliser": "update", "rouvrir": "update", "resultats": "read",
                               "matrice": "read"}
+
+    def __init__(self):
+        super().__init__()
+        # the grid is written with the PUT, as the screen's « Enregistrer » does
+        from marshmallow import Schema, fields, validate
+
+        ligne = Schema.from_dict({
+            "acquis": fields.Boolean(allow_none=True, metadata={
+                "description": "true acquis, false non acquis, null pas encore évalué"}),
+            "commentaire": fields.String(allow_none=True, validate=validate.Length(
+                max=evaluations.COMMENTAIRE_MAX))}, name="LigneDeGrille")
+        self.edit_model_schema = schema_etendu(
+            "EvaluationSaisie", self.edit_model_schema, resultats=fields.Dict(
+                keys=fields.String(), values=fields.Nested(ligne), metadata={
+                    "description": "les lignes de la grille à changer, par « sous_domaine_id » "
+                                   "(GET …/resultats) : {id : {acquis, commentaire}}"}))
+        self.edit_columns = list(self.edit_model_schema.fields)
 
     def service_create(self, data):
         return evaluations.creer(self._candidature(data), self.user)

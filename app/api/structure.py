@@ -7,6 +7,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 
 from app.models import Etablissement, Habilitation, Organisme, Reseau, Utilisateur
+from app.security import roles as R
 from app.services import accounts, habilitations, structure
 from app.services.errors import ServiceError
 
@@ -97,13 +98,34 @@ class UtilisateurApi(ScopedModelRestApi):
         # is part of the answer: declared in the schemas the OpenAPI shows
         from marshmallow import fields
 
-        role = fields.Function(lambda _user: None, metadata={
-            "type": "string", "nullable": True,
-            "description": "le rôle du compte (Administrateur réseau, Certif Pro…)"})
-        for attribute in ("list_model_schema", "show_model_schema"):
+        metadata = {"type": "string", "nullable": True,
+                    "description": "le rôle du compte (Administrateur réseau, Certif Pro…)"}
+        lu = {  # a page's roles come with pre_get_list (one statement), one row's with it
+            "list_model_schema": fields.Function(lambda _user: None, metadata=metadata),
+            "show_model_schema": fields.Function(
+                lambda user: user.role.name if user.role else None, metadata=metadata)}
+        for attribute, role in lu.items():
             schema = getattr(self, attribute)
             setattr(self, attribute, schema_etendu(
                 type(schema).__name__.replace("Schema", "") + "Lu", schema, role=role))
+        # what accounts.create_user / update_user read besides the columns: the role and the
+        # one perimeter column its scope needs
+        roles = ", ".join(f"{r.code} ({r.name})" for r in R.ROLES)
+        ecrits = {"role": fields.String(metadata={"description": (
+            "le rôle du compte, par son code ou son nom : " + roles)})}
+        for name, what in (("reseau_id", "le réseau (rôles de réseau)"),
+                           ("organisme_id", "l'organisme (rôles d'organisme)"),
+                           ("etablissement_id", "l'établissement (rôles d'établissement)"),
+                           ("certificateur_id", "le certificateur (rôle jury)")):
+            ecrits[name] = fields.Integer(allow_none=True, strict=True, metadata={
+                "description": what, "minimum": 1, "maximum": 2147483647})
+        self.add_model_schema = schema_etendu("UtilisateurCreation", self.add_model_schema,
+                                              **ecrits)
+        self.edit_model_schema = schema_etendu("UtilisateurModification",
+                                               self.edit_model_schema, required=False,
+                                               **ecrits)
+        self.add_columns = list(self.add_model_schema.fields)
+        self.edit_columns = list(self.edit_model_schema.fields)
 
     def pre_get(self, data):
         item = self.datamodel.session.get(Utilisateur, int(data["id"]))

@@ -133,6 +133,58 @@ def _brouillon(evaluation: Evaluation, by: Any) -> Evaluation:
     return evaluation
 
 
+ACQUIS = {True: True, "true": True, "1": True, 1: True, "acquis": True,
+          False: False, "false": False, "0": False, 0: False, "non_acquis": False,
+          None: None, "": None}
+COMMENTAIRE_MAX = 2000
+
+
+def _grille(evaluation: Evaluation, resultats: Any) -> list[tuple[Any, dict]]:
+    """The grid's changes, {sous_domaine_id: {"acquis": true | false | null, "commentaire"}}
+    read into (result row, {column: value}), every entry checked first: a refusal names
+    « resultats » and the entry, and nothing is written."""
+    if resultats in (None, ""):
+        return []
+    if not isinstance(resultats, dict):
+        raise RuleError(_("« resultats » : un objet attendu, {id du sous-domaine : {« acquis », "
+                          "« commentaire »}}."), field="resultats")
+    by_sous_domaine = {r.sous_domaine_id: r for r in evaluation.resultats}
+    grille = []
+    for key, value in resultats.items():
+        try:
+            resultat = by_sous_domaine.get(int(key))
+        except (TypeError, ValueError):
+            resultat = None
+        if resultat is None:
+            raise RuleError(_("« resultats » : sous-domaine inconnu pour cette évaluation "
+                              "(%(cle)s) ; les clés sont les « sous_domaine_id » de GET "
+                              "…/resultats.", cle=str(key)[:40]), field="resultats")
+        if not isinstance(value, dict):
+            raise RuleError(_("« resultats » : pour le sous-domaine %(cle)s, un objet "
+                              "{« acquis », « commentaire »} attendu.", cle=key),
+                            field="resultats")
+        changes: dict[str, Any] = {}
+        if "acquis" in value:
+            acquis = value["acquis"]
+            if isinstance(acquis, (dict, list, float)) or acquis not in ACQUIS:
+                raise RuleError(_("« resultats » : pour le sous-domaine %(cle)s, « acquis » "
+                                  "vaut true, false ou null.", cle=key), field="resultats")
+            changes["acquis"] = ACQUIS[acquis]
+        if "commentaire" in value:
+            commentaire = value["commentaire"]
+            if commentaire is not None and not isinstance(commentaire, str):
+                raise RuleError(_("« resultats » : pour le sous-domaine %(cle)s, « commentaire "
+                                  "» est un texte.", cle=key), field="resultats")
+            commentaire = (commentaire or "").strip() or None
+            if commentaire and len(commentaire) > COMMENTAIRE_MAX:
+                raise RuleError(_("« resultats » : pour le sous-domaine %(cle)s, le commentaire "
+                                  "dépasse %(n)d caractères.", cle=key, n=COMMENTAIRE_MAX),
+                                field="resultats")
+            changes["commentaire"] = commentaire
+        grille.append((resultat, changes))
+    return grille
+
+
 def enregistrer(evaluation: Evaluation, data: dict, by: Any) -> Evaluation:
     """« Enregistrer et reprendre plus tard ». `data["version"]` is the version the user
     started from: if someone saved in between, nothing is written (409)."""
@@ -150,6 +202,7 @@ def enregistrer(evaluation: Evaluation, data: dict, by: Any) -> Evaluation:
             raise RuleError(_("La date de l'évaluation ne peut pas être dans le futur."),
                             field="date_evaluation")
         values["date_evaluation"] = day
+    grille = _grille(evaluation, data.get("resultats"))  # checked before anything is written
     changed = db.session.execute(
         update(Evaluation).where(Evaluation.id == evaluation.id, Evaluation.version == version,
                                  Evaluation.statut == EN_COURS).values(**values)).rowcount
@@ -158,17 +211,9 @@ def enregistrer(evaluation: Evaluation, data: dict, by: Any) -> Evaluation:
         raise ConflictError(_("Cette évaluation vient d'être enregistrée par quelqu'un d'autre : "
                               "vos saisies sont conservées à l'écran, rechargez la page pour "
                               "voir la dernière version avant de les reporter."))
-    by_sous_domaine = {r.sous_domaine_id: r for r in evaluation.resultats}
-    for key, value in (data.get("resultats") or {}).items():
-        resultat = by_sous_domaine.get(int(key))
-        if resultat is None:
-            raise RuleError(_("Sous-domaine inconnu pour cette évaluation."))
-        if "acquis" in value:
-            acquis = value["acquis"]
-            resultat.acquis = None if acquis in (None, "") else acquis in (True, "true", "1",
-                                                                            "acquis", 1)
-        if "commentaire" in value:
-            resultat.commentaire = (value.get("commentaire") or "").strip() or None
+    for resultat, changes in grille:
+        for name, value in changes.items():
+            setattr(resultat, name, value)
     db.session.refresh(evaluation, ["version", "evaluateur", "date_evaluation"])
     audit.record(by, "enregistrer_evaluation", evaluation)
     db.session.commit()

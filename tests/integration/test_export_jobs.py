@@ -106,7 +106,7 @@ def test_api_queue_status_and_file(app, jeu, api_token):
     assert refused.status_code == 403
     assert refused.json["message"] == "Cet export est réservé à Certif Pro."
     unknown = api.post("/api/v1/stats/export", json={"type": "tout"}, headers=headers)
-    assert unknown.status_code == 400 and unknown.json["message"] == "Type d'export inconnu."
+    assert unknown.status_code == 400 and unknown.json["message"] == "« type » : Une valeur parmi : parcours, facturation, registre."
 
 
 def test_certif_pro_exports_through_the_queue(app, jeu, login):
