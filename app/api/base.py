@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from app.extensions import db
 from app.api.labels import LIBELLES
 from app.security.matrix import API_METHOD_PERMISSIONS
-from app.security.perimeter import PerimeterFilter, actor
+from app.security.perimeter import MAX_ID, PerimeterFilter, actor
 from app.services import pages
 from app.services.errors import ServiceError
 from app.views.refusals import french_validation, refusal, refusal_message, refuse_field
@@ -115,6 +115,41 @@ INFO_SPEC = {"get": {
             "permissions": {"type": "array", "items": {"type": "string"}}}}}}}}}}
 
 
+class FiltreRefuse(FABException):
+    """A filter of `q` whose value does not suit its column: its French reason."""
+
+
+def _valeur_de_filtre(model: type, col: Any, opr: Any, value: Any) -> str | None:
+    """Why a filter's value does not suit its column (None when it does)."""
+    from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric, String, Text
+
+    column = getattr(model, "__table__", None) is not None and model.__table__.c.get(str(col))
+    if column is None or column is False:
+        return None  # FAB refuses the column itself, in words of its own
+    values = value if isinstance(value, list) and str(opr) in ("in", "not_in") else [value]
+    kind = column.type
+    for one in values:
+        if isinstance(kind, Integer) and not isinstance(kind, Boolean):
+            try:
+                number = int(one) if not isinstance(one, (bool, float, list, dict)) else None
+            except (TypeError, ValueError):
+                number = None
+            if number is None or not -MAX_ID - 1 <= number <= MAX_ID:
+                return _("Filtre refusé : « %(colonne)s » attend un nombre entier (au plus "
+                         "%(max)s).", colonne=col, max="2 147 483 647")
+        elif isinstance(kind, (String, Text)):
+            if isinstance(one, (list, dict)) or one is None:
+                return _("Filtre refusé : « %(colonne)s » attend un texte.", colonne=col)
+        elif isinstance(kind, (Float, Numeric)):
+            if isinstance(one, (list, dict, bool)) or one is None:
+                return _("Filtre refusé : « %(colonne)s » attend un nombre.", colonne=col)
+        elif isinstance(kind, (Date, DateTime, Boolean)):
+            if isinstance(one, (list, dict)):
+                return _("Filtre refusé : « %(colonne)s » attend une seule valeur.",
+                         colonne=col)
+    return None
+
+
 class ScopedModelRestApi(FrenchResponses, ModelRestApi):
     resource: str = ""
     openapi_spec_methods = {"info": INFO_SPEC}
@@ -150,6 +185,29 @@ class ScopedModelRestApi(FrenchResponses, ModelRestApi):
             cls.edit_columns = cls.edit_columns or cls.add_columns
             cls.add_model_schema = schema_for(model, cls.add_columns)
             cls.edit_model_schema = schema_for(model, cls.edit_columns)
+
+    # --- the filters of `q`, checked before FAB builds them ----------------------------
+    def _handle_filters_args(self, rison_args):
+        """FAB hands a filter's value to SQLAlchemy as it comes: a list for a text column
+        (« ct » concatenated it: 500), an integer past 64 bits (SQLite: 500), a text for a
+        number (PostgreSQL: 500). Each value is checked against its column first: a French
+        400 naming the column."""
+        from sqlalchemy import String, Text
+
+        table = self.datamodel.obj.__table__
+        for item in rison_args.get("filters") or []:
+            if not isinstance(item, dict) or "col" not in item:
+                continue
+            column = table.c.get(str(item.get("col")))
+            value = item.get("value")
+            if column is not None and isinstance(column.type, (String, Text)) \
+                    and isinstance(value, (int, float)) and not isinstance(value, bool):
+                item["value"] = str(value)  # rison reads « siret:123 » as a number
+            refus = _valeur_de_filtre(self.datamodel.obj, item.get("col"), item.get("opr"),
+                                      item.get("value"))
+            if refus:
+                raise FiltreRefuse(refus)
+        return super()._handle_filters_args(rison_args)
 
     # --- French refusals ---------------------------------------------------------------
     def response_400(self, message: str | None = None):
@@ -370,6 +428,8 @@ class KeysetRestApi(ScopedModelRestApi):
         schema = schema_for(self.datamodel.obj, columns) if columns else self.list_model_schema
         try:
             filters = self._handle_filters_args(args)
+        except FiltreRefuse as error:
+            return self.response_400(str(error))
         except FABException:
             return self.response_400(_("Filtre invalide dans « filters » du paramètre q."))
         if args.get("order_column", order[0].key) != order[0].key \

@@ -24,7 +24,6 @@ from typing import Any
 import jsonschema
 from flask import current_app, request
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from app.views.refusals import refusal, refuse_field
 
@@ -167,6 +166,22 @@ def _type_attendu(kind: Any) -> str:
     return names.get(kinds[0] if kinds else "", _("Valeur invalide."))
 
 
+def _bornes(schema: dict) -> str:
+    """A number's bounds in the words of marshmallow's French refusals."""
+    from app.views.refusals import _comparisons
+
+    words = _comparisons()
+    low = ("minimum", "greater than or equal to") if "minimum" in schema else (
+        "exclusiveMinimum", "greater than")
+    high = ("maximum", "less than or equal to") if "maximum" in schema else (
+        "exclusiveMaximum", "less than")
+    if low[0] in schema and high[0] in schema:
+        return _("Doit être %(op_min)s %(min)s et %(op_max)s %(max)s.", op_min=words[low[1]],
+                 min=schema[low[0]], op_max=words[high[1]], max=schema[high[0]])
+    bound = low if low[0] in schema else high
+    return _("Doit être %(op)s %(n)s.", op=words[bound[1]], n=schema.get(bound[0]))
+
+
 def _raison(error: jsonschema.ValidationError) -> tuple[str, str]:
     """(field, French reason) of a validation error."""
     field = ".".join(str(p) for p in error.absolute_path)
@@ -182,15 +197,12 @@ def _raison(error: jsonschema.ValidationError) -> tuple[str, str]:
         return field, _("Une valeur parmi : %(choices)s.", choices=shown)
     if v == "maxLength":
         return field, _("Au plus %(max)s caractères.", max=value)
-    if v in ("minimum", "exclusiveMinimum"):
-        return field, _("Nombre trop petit (minimum %(min)s).", min=value)
-    if v in ("maximum", "exclusiveMaximum"):
-        return field, _("Nombre trop grand (maximum %(max)s).", max=value)
+    if v in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        return field, _bornes(error.schema)
     if v == "minItems":
-        return field, ngettext("Au moins %(num)d élément.", "Au moins %(num)d éléments.",
-                               value)
+        return field, _("Au moins %(n)s élément(s).", n=value)
     if v == "maxItems":
-        return field, ngettext("Au plus %(num)d élément.", "Au plus %(num)d éléments.", value)
+        return field, _("Au plus %(n)s élément(s).", n=value)
     if v == "uniqueItems":
         return field, _("Chaque élément une seule fois.")
     if v == "pattern":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import request
 from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from sqlalchemy import and_, select
@@ -24,7 +25,13 @@ class _DossierApi(_TabGate, ScopedModelRestApi):
     resource = "Candidature"
 
     def _candidature(self, data):
-        return perimeter.get_or_404(Candidature, data.get("candidature_id"), self.user)
+        """The dossier a body names: 400 when it names none (missing, not an id), 404 when
+        it is outside the perimeter."""
+        value = data.get("candidature_id")
+        if perimeter.bounded_id(value) is None or isinstance(value, (bool, float)):
+            raise RuleError(_("Indiquez le dossier : « candidature_id », l'id d'un dossier de "
+                              "votre périmètre."), field="candidature_id")
+        return perimeter.get_or_404(Candidature, value, self.user)
 
 
 class EvaluationApi(_DossierApi):
@@ -197,6 +204,9 @@ class DocumentApi(_DossierApi):
     show_columns = list_columns
     search_columns = ["candidature_id", "evaluation_id", "formation_id", "nature"]
     include_route_methods = {"get", "get_list", "info", "post", "delete", "fichier"}
+    # a deleted document is gone for the API as for the screens (its row stays for the
+    # journal): neither read, listed, downloaded nor deleted again
+    base_filters = [*ScopedModelRestApi.base_filters, ["supprime_le", FilterEqual, None]]
     # the upload is multipart (the file and its fields), not the JSON FAB would describe
     openapi_spec_methods = {**ScopedModelRestApi.openapi_spec_methods, "post": {"post": {
         "summary": "Déposer un document dans un dossier (pièce, attestation, matrice)",
@@ -208,7 +218,7 @@ class DocumentApi(_DossierApi):
             "type": "object", "required": ["fichier", "candidature_id"],
             "properties": {
                 "fichier": {"type": "string", "format": "binary",
-                            "description": "PDF, image ou tableur ; 20 Mo au plus"},
+                            "description": "PDF, image ou tableur ; 4 Mo au plus"},
                 "candidature_id": {"type": "integer", "minimum": 1, "maximum": 2147483647},
                 "nature": {"type": "string", "enum": ["piece", "matrice", "attestation"]},
                 "evaluation_id": {"type": "integer", "minimum": 1, "maximum": 2147483647},
@@ -233,8 +243,14 @@ class DocumentApi(_DossierApi):
             return self.response(400, message=_("Joignez le fichier (champ « fichier »)."))
         try:
             candidature = self._candidature(request.form)
-            evaluation_id = request.form.get("evaluation_id", type=int)
-            formation_id = request.form.get("formation_id", type=int)
+            liens = {}
+            for name in ("evaluation_id", "formation_id"):
+                value = request.form.get(name, "")
+                if value.strip() and perimeter.bounded_id(value) is None:
+                    raise RuleError(_("« %(champ)s » : l'id d'un élément du dossier attendu.",
+                                      champ=name), field=name)
+                liens[name] = perimeter.bounded_id(value)
+            evaluation_id, formation_id = liens["evaluation_id"], liens["formation_id"]
             for model, ident in ((Evaluation, evaluation_id), (Formation, formation_id)):
                 if ident and db.session.execute(select(model.id).where(and_(
                         model.id == ident, model.candidature_id == candidature.id))).first() \

@@ -508,6 +508,39 @@ def _enums(spec: dict) -> None:
                                                      for code, label in codes.items())
 
 
+def _modifications_partielles(spec: dict) -> None:
+    """A PUT changes the fields it sends (FAB's update is partial, the services read only
+    what is given): the schemas of PUT bodies require nothing, where FAB copied the
+    creation's required fields. Only the components no other operation uses."""
+    def refs(node) -> list:
+        if isinstance(node, dict):
+            found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+            return found + [r for value in node.values() for r in refs(value)]
+        if isinstance(node, list):
+            return [r for value in node for r in refs(value)]
+        return []
+
+    put_refs, other_refs = set(), set()
+    for operations in spec.get("paths", {}).values():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict):
+                continue
+            body = refs(operation.get("requestBody") or {})
+            (put_refs if method == "put" else other_refs).update(body)
+            other_refs.update(refs({k: v for k, v in operation.items() if k != "requestBody"}))
+    schemas = spec.get("components", {}).get("schemas", {})
+    for ref in put_refs - other_refs:
+        schema = schemas.get(ref.rsplit("/", 1)[-1])
+        if isinstance(schema, dict):
+            schema.pop("required", None)
+    for operations in spec.get("paths", {}).values():
+        put = operations.get("put")
+        if isinstance(put, dict):
+            for media in ((put.get("requestBody") or {}).get("content") or {}).values():
+                if isinstance(media.get("schema"), dict):
+                    media["schema"].pop("required", None)
+
+
 def veridique(spec: dict) -> dict:
     """The document FAB built, with what it leaves unsaid (see the module)."""
     refusals = _refusals()
@@ -575,6 +608,7 @@ def veridique(spec: dict) -> dict:
         "le même périmètre. Authentification : POST /api/v1/security/login, puis l'en-tête "
         "« Authorization: Bearer <jeton> ». Les refus sont en français : "
         "{\"message\", \"field\"?}.")
+    _modifications_partielles(spec)
     return spec
 
 

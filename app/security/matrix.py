@@ -213,7 +213,8 @@ def menu_visible(role: R.RoleDef | None, item: MenuItem) -> bool:
 COMMON_FAB_PERMISSIONS = {("can_get", "OpenApi"), ("can_show", "SwaggerView")}
 # What anyone may read without logging in (FAB's Public role): the API's OpenAPI document,
 # which an integrator reads before having an account.
-PUBLIC_FAB_PERMISSIONS = {("can_get", "OpenApi")}
+# the API's document and its Swagger UI page: an integrator reads them before having an account
+PUBLIC_FAB_PERMISSIONS = {("can_get", "OpenApi"), ("can_show", "SwaggerView")}
 
 
 def fab_permissions(role: R.RoleDef) -> set[tuple[str, str]]:

@@ -776,8 +776,10 @@ class Filtres:
                                   champ=name), field=name)
             return value or None
 
+        from app.security.perimeter import bounded_id as _bounded_id
+
         objet = (args.get("objet_id") or "").strip()
-        if objet and not objet.isdigit():
+        if objet and _bounded_id(objet) is None:  # an id a row may have
             raise RuleError(_("Valeur invalide pour le filtre « %(champ)s ».", champ="objet_id"),
                             field="objet_id")
         message = _("Date invalide pour la période (format attendu AAAA-MM-JJ).")

@@ -816,6 +816,12 @@ def enregistrer_envois(certificat_ids: list[int], date_envoi: Any, by: Any) -> L
     if sans_papier:
         raise RuleError(_("Pas de certificat papier demandé pour : %(numeros)s.",
                           numeros=", ".join(sans_papier)), field="certificats")
+    deja = set(db.session.scalars(select(EnvoiCertificat.certificat_id).where(
+        EnvoiCertificat.certificat_id.in_(ids))))
+    if deja:
+        numeros = ", ".join(c.numero for c in certificats if c.id in deja)
+        raise ConflictError(_("Déjà envoyé (un lot le contient) : %(numeros)s.",
+                              numeros=numeros), field="certificats")
     lot = LotEnvoi(date_envoi=jour, par_id=getattr(by, "id", None))
     db.session.add(lot)
     db.session.flush()

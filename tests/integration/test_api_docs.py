@@ -34,6 +34,10 @@ def test_openapi_and_swagger(app, world, login, api_token):
     assert any(p.endswith("/suspendre") for p in paths)
     swagger = login(world.usernames["certif_pro"]).get("/swagger/v1")
     assert swagger.status_code == 200
+    # readable without an account, like the document it shows (its assets are served here)
+    anonymous = app.test_client().get("/swagger/v1")
+    assert anonymous.status_code == 200 and "swagger-ui-bundle.js" in anonymous.get_data(
+        as_text=True)
 
 
 def test_api_login_refuses_bad_password_in_json(app, world):
@@ -340,3 +344,37 @@ def test_fixed_codes_are_declared_as_enums(app, world, api_token):
     habilitations = app.test_client().get("/api/v1/habilitation/", headers=certif)
     assert habilitations.json["result"][0]["portee"] == "national"
     conforms(spec, "/api/v1/habilitation/", "get", habilitations)
+
+
+def test_a_put_body_requires_nothing_as_the_server_updates_what_is_sent(app, world,
+                                                                        api_token):
+    """FAB copied the creation's required fields into the PUT schemas, while a PUT changes
+    only the fields it sends (the reviewer's « PUT utilisateur {telephone} » answered 200)."""
+    spec = app.test_client().get("/api/v1/_openapi").json
+    schemas = spec["components"]["schemas"]
+    for path, operations in spec["paths"].items():
+        put = operations.get("put")
+        if not put or "application/json" not in put.get("requestBody", {}).get("content", {}):
+            continue
+        schema = put["requestBody"]["content"]["application/json"]["schema"]
+        post = spec["paths"].get(path.rsplit("/", 1)[0] + "/", {}).get("post", {})
+        if "$ref" in schema:
+            if schema == post.get("requestBody", {}).get("content", {}).get(
+                    "application/json", {}).get("schema"):
+                continue  # one schema for both (a full replacement, as the service reads it)
+            schema = schemas[schema["$ref"].rsplit("/", 1)[-1]]
+        assert not schema.get("required"), path
+    utilisateur = spec["paths"]["/api/v1/utilisateur/{pk}"]["put"]["requestBody"]["content"][
+        "application/json"]["schema"]
+    assert not schemas[utilisateur["$ref"].rsplit("/", 1)[-1]].get("required")
+    client = app.test_client()
+    headers = api_token("certif_pro_a")
+    target = client.get("/api/v1/utilisateur/", headers=headers).json["ids"][0]
+    changed = client.put(f"/api/v1/utilisateur/{target}", headers=headers,
+                         json={"telephone": "01 02 03 04 05"})
+    assert changed.status_code == 200, changed.json
+    assert changed.json["result"]["telephone"] == "01 02 03 04 05"
+    assert changed.json["result"]["role"]  # the role is answered, not null
+    unknown = client.put(f"/api/v1/utilisateur/{target}", headers=headers,
+                         json={"statut": "x"})
+    assert unknown.status_code == 400 and unknown.json["field"] == "statut"

@@ -189,6 +189,12 @@ def test_shipments_listed_recorded_and_read_back(app, world, api_token):
     assert recorded.json["message"].startswith("Envoi enregistré : lot n°")
     lot_id = recorded.json["id"]
     assert client.get("/api/v1/envoi/a-expedier", headers=headers).json["result"] == []
+    # the same certificate is not shipped twice: 409, no second lot
+    again = client.post("/api/v1/envoi/", headers=headers, json={
+        "certificats": [certificat.id], "date_envoi": "2026-01-06"})
+    assert again.status_code == 409 and again.json["field"] == "certificats"
+    assert again.json["message"] == f"Déjà envoyé (un lot le contient) : {certificat.numero}."
+    assert len(db.session.scalars(select(EnvoiCertificat)).all()) == 1
     lots = client.get("/api/v1/envoi/lots", headers=headers).json["result"]
     assert lots[0]["id"] == lot_id and lots[0]["certificats"] == 1
     lot = client.get(f"/api/v1/envoi/lots/{lot_id}", headers=headers).json
@@ -228,3 +234,39 @@ def test_the_openapi_is_readable_without_a_token_and_declares_what_it_answers(ap
     texts = str(spec)
     for english in ("Get a list of models", "Item from Model", "Will be translated by babel"):
         assert english not in texts
+
+
+# --- bodies that name no dossier, documents once deleted ---------------------------------
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_a_body_naming_no_dossier_is_a_400_and_a_deleted_document_is_gone(app, world,
+                                                                           api_token, mine):
+    ours, _theirs = mine
+    client, headers = app.test_client(), api_token(OF)
+    for url in ("/api/v1/evaluation/", "/api/v1/formation/"):
+        for body in ({}, {"candidature_id": "abc"}, {"candidature_id": 1.5},
+                     {"candidature_id": None}):
+            refused = client.post(url, headers=headers, json=body)
+            assert refused.status_code == 400, (url, body, refused.json)
+            assert refused.json["field"] == "candidature_id", (url, body, refused.json)
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    refused = client.post("/api/v1/document/", headers=headers, data={
+        "fichier": (io.BytesIO(pdf), "piece.pdf")}, content_type="multipart/form-data")
+    assert refused.status_code == 400 and refused.json["field"] == "candidature_id"
+    refused = client.post("/api/v1/document/", headers=headers, data={
+        "fichier": (io.BytesIO(pdf), "piece.pdf"), "candidature_id": str(ours),
+        "evaluation_id": "abc"}, content_type="multipart/form-data")
+    assert refused.status_code == 400 and refused.json["field"] == "evaluation_id"
+    sent = client.post("/api/v1/document/", headers=headers, data={
+        "fichier": (io.BytesIO(pdf), "piece.pdf"), "candidature_id": str(ours)},
+        content_type="multipart/form-data")
+    assert sent.status_code == 201, sent.json
+    pk = sent.json["id"]
+    assert client.delete(f"/api/v1/document/{pk}", headers=headers).status_code == 200
+    # gone for the API as for the screens: not read, not listed, not deleted twice
+    assert client.get(f"/api/v1/document/{pk}", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/document/{pk}/fichier", headers=headers).status_code == 404
+    listed = client.get("/api/v1/document/", headers=headers, query_string={
+        "q": f"(filters:!((col:candidature_id,opr:eq,value:{ours})))"}).json
+    assert pk not in listed["ids"]
+    assert client.delete(f"/api/v1/document/{pk}", headers=headers).status_code == 404

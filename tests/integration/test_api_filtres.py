@@ -1,0 +1,40 @@
+"""Issue 15, never 500: a filter of `q` whose value does not suit its column (a list for a
+text, an integer past 64 bits, a text for a number) is a French 400 naming the column, on
+every list; an audit filter's id past the ids' range too."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import BACKENDS
+
+CP = "certif_pro_a"
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_filter_values_that_no_column_holds_are_refused_in_french(app, world, api_token):
+    client, headers = app.test_client(), api_token(CP)
+    cases = [
+        ("reseau", "nom", "ct", "!(1)", "attend un texte"),
+        ("etablissement", "nom", "ct", "!((a:1))", "attend un texte"),
+        ("candidature", "etablissement_id", "eq", "99999999999999999999",
+         "attend un nombre entier"),
+        ("evaluation", "candidature_id", "eq", "'abc'", "attend un nombre entier"),
+        ("document", "candidature_id", "eq", "!(1,2)", "attend un nombre entier"),
+        ("utilisateur", "username", "ct", "!(x)", "attend un texte"),
+    ]
+    for resource, col, opr, value, reason in cases:
+        q = f"(filters:!((col:{col},opr:{opr},value:{value})))"
+        response = client.get(f"/api/v1/{resource}/", query_string={"q": q}, headers=headers)
+        assert response.status_code == 400, (resource, q, response.status_code, response.json)
+        message = response.json["message"]
+        # refused by the column's check, or earlier by the rison schema of `q`
+        assert message == "Paramètre q invalide : objet rison ou JSON attendu." or (
+            message.startswith("Filtre refusé : « " + col) and reason in message), message
+    # a number for a text column is read as its digits, as the user typed them
+    ok = client.get("/api/v1/etablissement/", headers=headers,
+                    query_string={"q": "(filters:!((col:nom,opr:ct,value:9)))"})
+    assert ok.status_code == 200 and ok.json["result"] == []
+    for value in ("99999999999999999999", "-1", "abc"):
+        response = client.get("/api/v1/audit/", query_string={"objet_id": value},
+                              headers=headers)
+        assert response.status_code == 400 and response.json["field"] == "objet_id", value
