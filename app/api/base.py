@@ -54,9 +54,17 @@ def schema_for(model: type, fields: list[str]):
     """A marshmallow schema that includes foreign-key columns (FAB's converter does not)."""
     from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
 
+    from marshmallow import fields as mfields
+    from sqlalchemy import Numeric
+
     meta = type("Meta", (), {"model": model, "include_fk": True, "load_instance": False,
                              "fields": tuple(fields)})
-    return type(f"{model.__name__}Schema", (SQLAlchemyAutoSchema,), {"Meta": meta})()
+    # a Numeric column (hours) is a JSON number, as the document says, not Decimal's text
+    nombres = {column.key: mfields.Float(allow_none=column.nullable)
+               for column in model.__table__.columns
+               if column.key in fields and isinstance(column.type, Numeric)}
+    return type(f"{model.__name__}Schema", (SQLAlchemyAutoSchema,), {"Meta": meta,
+                                                                     **nombres})()
 
 
 def schema_etendu(name: str, *schemas, required: bool | None = None, **extra):
