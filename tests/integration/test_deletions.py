@@ -307,9 +307,10 @@ def test_document_api_delete_is_the_dossier_page_bin(app, world, api_token):
     client, headers = app.test_client(), api_token(OF)
     response = client.delete(f"/api/v1/document/{piece.id}", headers=headers)
     assert response.status_code == 200
+    # once deleted, it is gone for the API as for the screens (not read, not deleted twice)
     response = client.delete(f"/api/v1/document/{piece.id}", headers=headers)
-    assert response.status_code == 400
-    assert response.json["message"] == "Ce document est déjà supprimé."
+    assert response.status_code == 404
+    assert client.get(f"/api/v1/document/{piece.id}", headers=headers).status_code == 404
     db.session.expire_all()
     kept = db.session.get(Document, piece.id)
     assert kept is not None and kept.supprime_le is not None  # the history keeps it
