@@ -203,9 +203,17 @@ class ScopedModelRestApi(FrenchResponses, ModelRestApi):
         from sqlalchemy import String, Text
 
         table = self.datamodel.obj.__table__
+        permis = getattr(self._filters, "_search_filters", {}) or {}
         for item in rison_args.get("filters") or []:
-            if not isinstance(item, dict) or "col" not in item:
-                continue
+            if not isinstance(item, dict) or not {"col", "opr", "value"} <= set(item):
+                raise FiltreRefuse(_("Filtre incomplet : chaque filtre a « col », « opr » et "
+                                     "« value »."))
+            operations = [f.arg_name for f in permis.get(str(item["col"]), [])]
+            if operations and item["opr"] not in operations:  # FAB would ignore it: every row
+                raise FiltreRefuse(_(
+                    "Filtre refusé : l'opération « %(opr)s » n'est pas permise sur la colonne "
+                    "« %(colonne)s » (permises : %(permises)s).", opr=str(item["opr"])[:40], colonne=item["col"],
+                    permises=", ".join(operations)))
             column = table.c.get(str(item.get("col")))
             value = item.get("value")
             if column is not None and isinstance(column.type, (String, Text)) \

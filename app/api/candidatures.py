@@ -18,7 +18,7 @@ from app.security import perimeter
 from app.security.perimeter import MAX_ID, actor
 from app.services import candidatures as service
 from app.services import certification, imports, rattachements
-from app.services.errors import ServiceError
+from app.services.errors import RuleError, ServiceError
 from app.services.habilitations import peut_evaluer
 
 from .base import (FrenchResponses, KeysetRestApi, ScopedModelRestApi, schema_etendu,
@@ -132,6 +132,11 @@ class CandidatureApi(_TabGate, KeysetRestApi):
 
     # --- « Importer des candidatures » (services/imports.py) ------------------------------
     def _etablissement(self, value):
+        """The établissement an import names: 400 when it names none, 404 outside the
+        perimeter."""
+        if perimeter.bounded_id(value) is None:
+            raise RuleError(_("Indiquez l'établissement : « etablissement_id », l'id d'un "
+                              "établissement de votre périmètre."), field="etablissement_id")
         return perimeter.get_or_404(Etablissement, value, self.user)
 
     @expose("/import/modele", methods=["GET"])
@@ -160,7 +165,10 @@ class CandidatureApi(_TabGate, KeysetRestApi):
         closed = self._closed()
         if closed:
             return closed
-        etab = self._etablissement(request.args.get("etablissement_id"))
+        try:
+            etab = self._etablissement(request.args.get("etablissement_id"))
+        except ServiceError as error:
+            return self._refuse(error)
         return telechargement.fichier(imports.modele(etab), "modele-import-candidatures.xlsx",
                                       imports.XLSX)
 

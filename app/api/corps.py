@@ -230,7 +230,7 @@ def verifier():
     else:
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return refusal(400, _("Corps de la requête illisible : un JSON bien formé est "
                                   "attendu."))
     if not isinstance(data, dict) and validator.schema.get("type") == "object":

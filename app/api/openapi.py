@@ -609,6 +609,9 @@ def veridique(spec: dict) -> dict:
         "« Authorization: Bearer <jeton> ». Les refus sont en français : "
         "{\"message\", \"field\"?}.")
     _modifications_partielles(spec)
+    for path, operations in spec.get("paths", {}).items():
+        if path.endswith("/_openapi") and isinstance(operations.get("get"), dict):
+            operations["get"]["security"] = []  # readable without a token (Public role)
     return spec
 
 

@@ -121,9 +121,10 @@ class UtilisateurApi(ScopedModelRestApi):
                 "description": what, "minimum": 1, "maximum": 2147483647})
         self.add_model_schema = schema_etendu("UtilisateurCreation", self.add_model_schema,
                                               **ecrits)
-        self.edit_model_schema = schema_etendu("UtilisateurModification",
-                                               self.edit_model_schema, required=False,
-                                               **ecrits)
+        # the login is not changed by the API (accounts.update_user keeps it): not offered
+        modifiables = type(self.edit_model_schema)(exclude=("username",))
+        self.edit_model_schema = schema_etendu("UtilisateurModification", modifiables,
+                                               required=False, **ecrits)
         self.add_columns = list(self.add_model_schema.fields)
         self.edit_columns = list(self.edit_model_schema.fields)
 

@@ -83,3 +83,13 @@ def mois_court(value: Any) -> str:
 FILTERS = {"nombre": nombre, "heures": heures, "pourcentage": pourcentage, "mois": mois,
            "mois_court": mois_court}
 GLOBALS = {"en_tant_que": en_tant_que, "ne_le": ne_le}
+
+
+def en_texte(rangee) -> None:
+    """An openpyxl row of cells written as texts: openpyxl stores a text that starts with
+    « = » as a formula, so a name such as « =HYPERLINK(…) » typed by anyone would become
+    live in the sheet someone else opens (the writer of the big exports writes texts as
+    texts already)."""
+    for cell in rangee:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"

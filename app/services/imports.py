@@ -43,6 +43,7 @@ from app.security.matrix import CREATE
 from . import audit, notifications, perimetre
 from . import candidatures as dossiers
 from .errors import ConflictError, RuleError, ServiceError
+from .formats import en_texte
 from .habilitations import branches_habilitees
 from .texte import normalize
 
@@ -587,6 +588,7 @@ def rapport_xlsx(rapport: list[dict]) -> bytes:
         sheet.append([row["ligne"], row["nom"], libelles[row["statut"]],
                       row.get("colonne") or entete(row["champ"]),
                       row["motif"]])
+        en_texte(sheet[sheet.max_row])  # the file's names: never formulas
     sheet.auto_filter.ref = sheet.dimensions
     out = io.BytesIO()
     book.save(out)

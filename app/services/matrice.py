@@ -9,6 +9,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.page import PageMargins
 
 from app.models.evaluation import Evaluation
+from app.services.formats import en_texte
 
 HEADER = PatternFill("solid", fgColor="004B87")
 THIN = Side(style="thin", color="8899AA")
@@ -36,6 +37,7 @@ def generer(evaluation: Evaluation) -> bytes:
     ]
     for row in rows:
         ident.append(row)
+        en_texte(ident[ident.max_row])  # names typed by people: never formulas
     ident["A1"].font = Font(bold=True, size=14)
     ident.column_dimensions["A"].width = 30
     ident.column_dimensions["B"].width = 50

@@ -144,6 +144,33 @@ def _bad_number(value: Any, depth: int = 0) -> Optional[str]:
     return next((reason for item in items if (reason := _bad_number(item, depth + 1))), None)
 
 
+LISTE_MAX = 10_000  # items of one JSON list: no operation needs more
+Q_MAX = 4_000  # characters of an API list's `q` (gunicorn's request line is 4 094 bytes)
+_INTERDITS = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL refuses it), lone surrogates
+
+
+def _bad_text(value: Any) -> Optional[str]:
+    """Why a JSON body cannot be stored whatever its operation (a text with NUL or a lone
+    surrogate, which the database refuses with a 500; a list longer than LISTE_MAX), or
+    None. Walked without recursion, keys included."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _INTERDITS.search(item):
+                return _("Caractère invalide dans le corps de la requête (caractère nul ou "
+                         "demi-paire UTF-16) : retirez-le.")
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            if len(item) > LISTE_MAX:
+                return _("Liste trop longue dans le corps de la requête : %(n)s éléments au "
+                         "plus.", n=f"{LISTE_MAX:,}".replace(",", " "))
+            pending.extend(item)
+    return None
+
+
 def refuse_field(field: str, reason: str, **extra):
     """400 under /api/: « field » : reason (the field named as the body names it)."""
     field = str(field)[:100]
@@ -220,7 +247,14 @@ def register_refusals(app: Flask) -> None:
         it with a 500)."""
         if not wants_json() or not request.is_json:
             return None
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # thousands of nested brackets: the parser gives up
+            return refusal(400, _("Corps de la requête trop imbriqué."))
+        if isinstance(body, (dict, list)):
+            reason = _bad_text(body)
+            if reason:
+                return refusal(400, reason)
         if isinstance(body, dict):
             for field, value in body.items():
                 reason = _bad_number(value)
@@ -238,9 +272,19 @@ def register_refusals(app: Flask) -> None:
             return None
         import prison
 
+        if _INTERDITS.search(value) or len(value) > Q_MAX:
+            return refusal(400, _("Paramètre q invalide : trop long ou caractère invalide."))
         try:
             prison.loads(value)
         except prison.decoder.ParserException:
+            try:  # FAB reads a JSON `q` too: its texts are checked as a body's
+                import json
+
+                reason = _bad_text(json.loads(value))
+            except (ValueError, RecursionError):
+                reason = None
+            if reason:
+                return refusal(400, reason)
             return None  # FAB's own answer (a JSON `q`, or its 400)
         except Exception:  # noqa: BLE001  (any other failure of the decoder: the same refusal)
             response = jsonify(message=_fab_json_messages()["Not a valid rison argument"])

@@ -300,7 +300,8 @@ def test_a_refused_field_says_its_bound_or_its_choices(app, world, api_token, do
     ("/api/v1/reseau/?q=(order_column:foo)",
      "Tri refusé : la colonne « foo » ne peut pas servir au tri."),
     ("/api/v1/reseau/?q=(filters:!((col:nom,opr:gt,value:1)))",
-     "Filtre refusé : l'opération « gt » n'est pas permise sur la colonne « nom »."),
+     "Filtre refusé : l'opération « gt » n'est pas permise sur la colonne « nom » (permises : "
+     "sw, ew, ct, eq, nsw, new, nct, neq, in, not_in)."),
     ("/api/v1/reseau/?q=(filters:!((col:foo,opr:zz,value:1)))",
      "Filtre refusé : l'opération « zz » n'est pas permise sur la colonne « foo »."),
     ("/api/v1/reseau/?q=(columns:!(nom),select_columns:!(nom))",
@@ -378,3 +379,24 @@ def test_a_put_body_requires_nothing_as_the_server_updates_what_is_sent(app, wor
     unknown = client.put(f"/api/v1/utilisateur/{target}", headers=headers,
                          json={"statut": "x"})
     assert unknown.status_code == 400 and unknown.json["field"] == "statut"
+
+
+def test_second_review_small_truths(app, world, api_token):
+    """The document says it needs no token; an import naming no établissement is a 400; the
+    login of a user is not offered to PUT (the server keeps it)."""
+    client = app.test_client()
+    spec = client.get("/api/v1/_openapi").json
+    (openapi,) = [ops["get"] for path, ops in spec["paths"].items() if path.endswith("/_openapi")]
+    assert openapi["security"] == []
+    from tests.integration.test_candidatures import habiliter
+
+    habiliter(world, "etab_a1")
+    headers = api_token("utilisateur_etablissement_a")
+    for value in ("", "abc", "99999999999"):
+        response = client.get("/api/v1/candidature/import/modele",
+                              query_string={"etablissement_id": value}, headers=headers)
+        assert response.status_code == 400 and response.json["field"] == "etablissement_id"
+    cp = api_token("certif_pro_a")
+    target = client.get("/api/v1/utilisateur/", headers=cp).json["ids"][0]
+    refused = client.put(f"/api/v1/utilisateur/{target}", headers=cp, json={"username": "x"})
+    assert refused.status_code == 400 and refused.json["field"] == "username"

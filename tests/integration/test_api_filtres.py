@@ -38,3 +38,36 @@ def test_filter_values_that_no_column_holds_are_refused_in_french(app, world, ap
         response = client.get("/api/v1/audit/", query_string={"objet_id": value},
                               headers=headers)
         assert response.status_code == 400 and response.json["field"] == "objet_id", value
+
+
+def test_an_unknown_or_incomplete_filter_is_refused_not_ignored(app, world, api_token):
+    """FAB dropped a filter whose operation it did not know: every row of the perimeter."""
+    client, headers = app.test_client(), api_token(CP)
+    for q, expected in (
+            ("(filters:!((col:nom,opr:zz,value:x)))", "l'opération « zz » n'est pas permise"),
+            ("(filters:!((col:nom,value:x)))", "Paramètre q invalide"),
+            ("(filters:!((col:nom,opr:ct)))", "Paramètre q invalide")):
+        response = client.get("/api/v1/reseau/", query_string={"q": q}, headers=headers)
+        assert response.status_code == 400, (q, response.json)
+        assert expected in response.json["message"], response.json
+
+
+def test_bodies_and_q_the_database_cannot_store_are_refused(app, world, api_token):
+    """Found by the second review: a lone surrogate or a NUL in a text (the database refuses
+    them: 500), thousands of nested brackets (the JSON parser gives up: 500), a list of a
+    million ids; on the anonymous login too."""
+    client, headers = app.test_client(), api_token(CP)
+    bodies = ('{"nom": "A\\ud800"}', '{"nom": "A\\u0000B"}', "[" * 50_000 + "]" * 50_000,
+              '{"ids": [' + ",".join(["1"] * 10_001) + "]}")
+    for url, auth in (("/api/v1/reseau/", headers), ("/api/v1/security/login", {})):
+        for body in bodies:
+            response = client.post(url, data=body, headers={
+                **auth, "Content-Type": "application/json"})
+            assert response.status_code == 400, (url, body[:30], response.status_code)
+            assert response.json["message"], response.json
+    response = client.get("/api/v1/reseau/", headers=headers,
+                          query_string={"q": '{"filters": [{"col": "nom", "opr": "ct", '
+                                             '"value": "\\ud800"}]}'})
+    assert response.status_code == 400
+    response = client.get("/api/v1/reseau/", headers=headers, query_string={"q": "x" * 5000})
+    assert response.status_code == 400
