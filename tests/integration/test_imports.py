@@ -410,3 +410,14 @@ def test_api_headers_refused(app, world, api_token):
                           "candidats.csv")) == (
         400, "Ce fichier CSV n'est pas en UTF-8 : enregistrez-le en « CSV UTF-8 » et "
              "recommencez.", "fichier")
+
+
+def test_the_report_writes_names_as_texts_never_formulas(app):
+    """A name typed as « =HYPERLINK(…) » would become a live formula in the report someone
+    downloads (openpyxl stores a text starting with « = » as a formula)."""
+    with app.test_request_context():
+        book = load_workbook(io.BytesIO(imports.rapport_xlsx([{
+            "ligne": 2, "nom": '=HYPERLINK("http://exemple.invalid","x")', "statut": "refusee",
+            "motif": "Civilité inconnue.", "champ": "civilite"}])))
+    cell = book.active["B2"]
+    assert cell.value == '=HYPERLINK("http://exemple.invalid","x")' and cell.data_type == "s"
