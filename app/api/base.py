@@ -158,6 +158,17 @@ def _valeur_de_filtre(model: type, col: Any, opr: Any, value: Any) -> str | None
     return None
 
 
+# The resources as the titles name them (« Ajout : réseau », not « Ajout : reseau »)
+NOMS_RESSOURCES = {
+    "reseau": _l("réseau"), "organisme": _l("organisme"), "etablissement": _l("établissement"),
+    "utilisateur": _l("utilisateur"), "habilitation": _l("habilitation"),
+    "candidature": _l("dossier"), "candidat": _l("candidat"), "evaluation": _l("évaluation"),
+    "formation": _l("formation"), "document": _l("document"), "jury": _l("session de jury"),
+    "certificat": _l("certificat"), "rattachement": _l("demande de rattachement"),
+    "actualite": _l("actualité"), "notification": _l("notification"),
+}
+
+
 class ScopedModelRestApi(FrenchResponses, ModelRestApi):
     resource: str = ""
     openapi_spec_methods = {"info": INFO_SPEC}
@@ -175,7 +186,7 @@ class ScopedModelRestApi(FrenchResponses, ModelRestApi):
         # French labels and titles (FAB would make « Created On », « List Candidature Api »
         # of the names); a dict of its own per class, FAB completing it in place
         cls.label_columns = {**LIBELLES, **cls.__dict__.get("label_columns", {})}
-        nom = cls.resource_name or cls.__name__
+        nom = NOMS_RESSOURCES.get(cls.resource_name or "", cls.resource_name or cls.__name__)
         for attribute, title in (("list_title", _l("Liste : %(ressource)s", ressource=nom)),
                                  ("show_title", _l("Détail : %(ressource)s", ressource=nom)),
                                  ("add_title", _l("Ajout : %(ressource)s", ressource=nom)),

@@ -418,7 +418,10 @@ def _titles_and_columns(answers: Any, resource: str | None) -> None:
                 value = properties.get(key)
                 if isinstance(value, dict) and "example" in value:
                     if resource:
-                        value["example"] = _(title, ressource=resource)
+                        from .base import NOMS_RESSOURCES
+
+                        value["example"] = _(title, ressource=str(NOMS_RESSOURCES.get(
+                            resource, resource)))
                     else:
                         value.pop("example")
         for value in answers.values():

@@ -347,6 +347,13 @@ def register_refusals(app: Flask) -> None:
             return unavailable()
         if response.status_code == 200 and (request.endpoint or "").endswith(".info"):
             return french_info(response)
+        if response.status_code in (301, 308) and response.location \
+                and not response.is_json:  # the router's « add the slash »: JSON, in French
+            moved = jsonify(message=_("Cette adresse s'écrit avec une barre finale : %(adresse)s",
+                                      adresse=response.location))
+            moved.status_code, moved.headers["Location"] = response.status_code, \
+                response.location
+            return moved
         return translate_api_response(response)
 
     with app.app_context():

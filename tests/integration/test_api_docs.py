@@ -211,7 +211,7 @@ def test_the_document_reads_in_french(app):
     assert paths["/api/v1/security/refresh"]["post"]["summary"] == "Renouveler le jeton d'accès"
     item = paths["/api/v1/reseau/{pk}"]["get"]["responses"]["200"]["content"]
     properties = item["application/json"]["schema"]["properties"]
-    assert properties["show_title"]["example"] == "Détail : reseau"
+    assert properties["show_title"]["example"] == "Détail : réseau"
     assert properties["label_columns"]["additionalProperties"] == {"type": "string"}
 
 

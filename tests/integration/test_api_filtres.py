@@ -71,3 +71,10 @@ def test_bodies_and_q_the_database_cannot_store_are_refused(app, world, api_toke
     assert response.status_code == 400
     response = client.get("/api/v1/reseau/", headers=headers, query_string={"q": "x" * 5000})
     assert response.status_code == 400
+
+
+def test_a_collection_without_its_slash_says_where_in_french(app, world, api_token):
+    response = app.test_client().post("/api/v1/reseau", json={}, headers=api_token(CP))
+    assert response.status_code == 308 and response.headers["Location"].endswith(
+        "/api/v1/reseau/")
+    assert response.json["message"].startswith("Cette adresse s'écrit avec une barre finale")
