@@ -73,6 +73,11 @@ class CleaSecurityApi(SecurityApi):
             500:
               $ref: '#/components/responses/500'
         """
+        from app.views.refusals import french_validation, refusal, refuse_field
+
+        if request.get_data(cache=True).strip() and not request.is_json:
+            return refusal(415, _("Type de contenu non pris en charge : envoyez un corps JSON "
+                                  "(Content-Type: application/json)."))
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict):
             return self.response_400(message=_("Le corps de la requête doit être un objet JSON."))
@@ -80,11 +85,14 @@ class CleaSecurityApi(SecurityApi):
         code = payload.pop("code", None)
         try:
             login_payload = login_post.load(payload)
-        except ValidationError as error:
-            return self.response_400(message=error.messages)
+        except ValidationError as error:  # the same shape as every other refused body
+            details = french_validation(error.messages)
+            field = next(iter(details), "")
+            reason = details[field][0] if isinstance(details[field], list) else details[field]
+            return refuse_field(field, str(reason), details=details)
         if login_payload["provider"] != API_SECURITY_PROVIDER_DB:
-            return self.response_400(message=_("Seule la connexion par mot de passe est "
-                                               "possible."))
+            return refuse_field("provider", _("« db » attendu : seule la connexion par mot de "
+                                              "passe est possible."))
         user = self.appbuilder.sm.auth_user_db(login_payload["username"],
                                                login_payload["password"])
         if not user:

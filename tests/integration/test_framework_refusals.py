@@ -111,11 +111,13 @@ def test_api_refusals_are_french_json(app, world, login, api_token):
     assert json_message(response) == "Identifiant ou mot de passe incorrect."
     response = anonymous.post("/api/v1/security/login", json={"username": "x"})
     assert response.status_code == 400
-    assert json_message(response) == "Données invalides."
+    # the same shape as every other refused body: the field named, each one in details
+    assert json_message(response) == "« password » : Champ obligatoire."
+    assert response.json["field"] == "password"
     assert response.json["details"] == {"password": ["Champ obligatoire."]}
     response = anonymous.post("/api/v1/security/login", data="x", content_type="text/plain")
-    assert response.status_code == 400
-    assert json_message(response) == "Le corps de la requête doit être un objet JSON."
+    assert response.status_code == 415
+    assert json_message(response).startswith("Type de contenu non pris en charge")
     # no token, a broken token
     response = anonymous.get("/api/v1/utilisateur/")
     assert response.status_code == 401 and json_message(response) == "Authentification requise."
