@@ -210,7 +210,8 @@ def _rangees_csv(contenu: bytes) -> Iterator[list[str]]:
                           "nuls. Enregistrez-le en « CSV UTF-8 » et recommencez."),
                         field="fichier")
     premiere = re.split(r"\r\n|\r|\n", texte, maxsplit=1)[0]
-    separateur = ";" if premiere.count(";") >= premiere.count(",") else ","
+    # the separator the header uses most: « ; » (a French spreadsheet), « , » or a tab
+    separateur = max((";", ",", "\t"), key=premiere.count)
     lecteur = csv.reader(io.StringIO(texte, newline=""), delimiter=separateur)
     numero = 1  # the row being read, as a spreadsheet numbers it
     try:

@@ -116,7 +116,8 @@ def dossier_du_jeton(valeur: Any, by: Any) -> int:
             valeur.encode(), ttl=JETON_HEURES * 3600).decode().split(":")
     except (InvalidToken, ValueError, UnicodeError):
         raise refus from None
-    if int(user_id) != (getattr(by, "id", 0) or 0):
+    if int(user_id) != (getattr(by, "id", 0) or 0) or perimeter.bounded_id(candidature_id) \
+            is None:
         raise refus
     return int(candidature_id)
 

@@ -421,3 +421,13 @@ def test_the_report_writes_names_as_texts_never_formulas(app):
             "motif": "Civilité inconnue.", "champ": "civilite"}])))
     cell = book.active["B2"]
     assert cell.value == '=HYPERLINK("http://exemple.invalid","x")' and cell.data_type == "s"
+
+
+def test_a_tab_separated_csv_is_read_too(app, world):
+    """A spreadsheet's « texte (séparateur : tabulation) » gave « Colonne inconnue » for the
+    whole header, read as one column."""
+    habiliter(world, "etab_a1")
+    etab = etablissement(world, "etab_a1")
+    texte = "\t".join(ENTETES) + "\n" + "\t".join(str(v) for v in ligne(1)) + "\n"
+    (lue,) = imports.lire(etab, "candidats.csv", texte.encode("utf-8"))
+    assert lue[1]["nom_naissance"] == "Importé0001" and lue[1]["civilite"] == "Mme"
