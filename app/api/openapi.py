@@ -204,8 +204,9 @@ DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$"
 
 
 def _datetime_description() -> str:
-    return _("Date et heure, heure légale française, sans décalage "
-             "(AAAA-MM-JJTHH:MM:SS, fractions de seconde facultatives).")
+    return _("Date et heure à l'heure locale du serveur (en production : l'heure légale "
+             "française), sans décalage (AAAA-MM-JJTHH:MM:SS, fractions de seconde "
+             "facultatives).")
 
 
 def _refs(node: Any, found: set[str]) -> None:

@@ -133,7 +133,7 @@ def test_datetimes_are_declared_as_they_are_answered(app, world, api_token, doss
         assert schema.get("format") != "date-time", schema
         if schema.get("pattern") == NAIVE.pattern:
             datetimes += 1
-            assert "heure légale française, sans décalage" in schema["description"]
+            assert "heure locale du serveur" in schema["description"]
     assert datetimes >= 20  # candidature, certificat, document, habilitation, jury…
     created_on = spec["components"]["schemas"]["CandidatureApi.get"]["properties"]["created_on"]
     assert created_on["type"] == "string" and created_on["pattern"] == NAIVE.pattern
