@@ -35,6 +35,8 @@ def test_new_user_activates_account_from_the_email(page, sign_in, shoot):
     row = page.locator("main table tr", has_text="marie.curie@of.fr")
     expect(row).to_contain_text("Votre compte sur la plateforme CléA")
     row.locator("a[href*='/emailenvoyeview/show/']").click()
+    # the e-mail's page, loaded (under load the text was read before it was drawn)
+    expect(page.locator("main")).to_contain_text("/compte/activer/")
     body = page.locator("main").inner_text()
     link = re.search(r"/compte/activer/[A-Za-z0-9_\-]+", body).group(0)
     page.locator("#clea-user-menu").click()
