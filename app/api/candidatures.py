@@ -530,8 +530,12 @@ class RechercheApi(FrenchResponses, BaseApi):
             400:
               description: recherche trop courte ou trop large
         """
+        terme = request.args.get("q", "")
+        if len(terme) > 200:  # as the document bounds it
+            return self.response(400, message=_("« q » : Au plus %(max)s caractères.", max=200),
+                                 field="q")
         try:
-            results = service.rechercher(request.args.get("q", ""), actor())
+            results = service.rechercher(terme, actor())
         except ServiceError as error:
             return self.response(error.status, message=error.message)
         return self.response(200, count=len(results), result=[{

@@ -78,3 +78,10 @@ def test_a_collection_without_its_slash_says_where_in_french(app, world, api_tok
     assert response.status_code == 308 and response.headers["Location"].endswith(
         "/api/v1/reseau/")
     assert response.json["message"].startswith("Cette adresse s'écrit avec une barre finale")
+
+
+def test_a_search_longer_than_its_bound_is_refused(app, world, api_token):
+    response = app.test_client().get("/api/v1/recherche/", query_string={"q": "B" * 201},
+                                     headers=api_token(CP))
+    assert response.status_code == 400 and response.json["field"] == "q"
+    assert response.json["message"] == "« q » : Au plus 200 caractères."
