@@ -127,13 +127,10 @@ class FiltreRefuse(FABException):
     """A filter of `q` whose value does not suit its column: its French reason."""
 
 
-def _valeur_de_filtre(model: type, col: Any, opr: Any, value: Any) -> str | None:
+def _valeur_de_filtre(column, col: Any, opr: Any, value: Any) -> str | None:
     """Why a filter's value does not suit its column (None when it does)."""
     from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric, String, Text
 
-    column = getattr(model, "__table__", None) is not None and model.__table__.c.get(str(col))
-    if column is None or column is False:
-        return None  # FAB refuses the column itself, in words of its own
     values = value if isinstance(value, list) and str(opr) in ("in", "not_in") else [value]
     kind = column.type
     for one in values:
@@ -219,22 +216,33 @@ class ScopedModelRestApi(FrenchResponses, ModelRestApi):
             if not isinstance(item, dict) or not {"col", "opr", "value"} <= set(item):
                 raise FiltreRefuse(_("Filtre incomplet : chaque filtre a « col », « opr » et "
                                      "« value »."))
-            operations = [f.arg_name for f in permis.get(str(item["col"]), [])]
-            if operations and item["opr"] not in operations:  # FAB would ignore it: every row
+            col, opr, value = str(item["col"]), item["opr"], item["value"]
+            operations = [f.arg_name for f in permis.get(col, [])]
+            if operations and opr not in operations:  # FAB would ignore it: every row
                 raise FiltreRefuse(_(
                     "Filtre refusé : l'opération « %(opr)s » n'est pas permise sur la colonne "
-                    "« %(colonne)s » (permises : %(permises)s).", opr=str(item["opr"])[:40], colonne=item["col"],
-                    permises=", ".join(operations)))
-            column = table.c.get(str(item.get("col")))
-            value = item.get("value")
-            if column is not None and isinstance(column.type, (String, Text)) \
-                    and isinstance(value, (int, float)) and not isinstance(value, bool):
-                item["value"] = str(value)  # rison reads « siret:123 » as a number
-            refus = _valeur_de_filtre(self.datamodel.obj, item.get("col"), item.get("opr"),
-                                      item.get("value"))
+                    "« %(colonne)s » (permises : %(permises)s).", opr=str(opr)[:40],
+                    colonne=col, permises=", ".join(operations)))
+            column = table.c.get(col)
+            if column is None:
+                continue  # FAB refuses the column itself, in words of its own
+            if isinstance(column.type, (String, Text)) and isinstance(value, (int, float)) \
+                    and not isinstance(value, bool):
+                item["value"] = value = str(value)  # rison reads « siret:123 » as a number
+            refus = _valeur_de_filtre(column, col, opr, value)
             if refus:
                 raise FiltreRefuse(refus)
         return super()._handle_filters_args(rison_args)
+
+    def _nomme(self, model: type, value: Any, field: str, message: str):
+        """The row a body or a query names by `field`: 400 (the French `message`, naming
+        the field) when it names none (missing, not an id), 404 outside the perimeter."""
+        from app.security import perimeter
+        from app.services.errors import RuleError
+
+        if perimeter.bounded_id(value) is None or isinstance(value, (bool, float)):
+            raise RuleError(message, field=field)
+        return perimeter.get_or_404(model, value, self.user)
 
     # --- French refusals ---------------------------------------------------------------
     def response_400(self, message: str | None = None):

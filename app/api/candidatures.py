@@ -14,11 +14,10 @@ from app import telechargement
 from app.models import Etablissement
 from app.models.candidature import Candidat, Candidature
 from app.models.rattachement import Rattachement
-from app.security import perimeter
 from app.security.perimeter import MAX_ID, actor
 from app.services import candidatures as service
 from app.services import certification, imports, rattachements
-from app.services.errors import RuleError, ServiceError
+from app.services.errors import ServiceError
 from app.services.habilitations import peut_evaluer
 
 from .base import (FrenchResponses, KeysetRestApi, ScopedModelRestApi, schema_etendu,
@@ -134,10 +133,9 @@ class CandidatureApi(_TabGate, KeysetRestApi):
     def _etablissement(self, value):
         """The établissement an import names: 400 when it names none, 404 outside the
         perimeter."""
-        if perimeter.bounded_id(value) is None:
-            raise RuleError(_("Indiquez l'établissement : « etablissement_id », l'id d'un "
-                              "établissement de votre périmètre."), field="etablissement_id")
-        return perimeter.get_or_404(Etablissement, value, self.user)
+        return self._nomme(Etablissement, value, "etablissement_id", _(
+            "Indiquez l'établissement : « etablissement_id », l'id d'un établissement de "
+            "votre périmètre."))
 
     @expose("/import/modele", methods=["GET"])
     @protect()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import threading
 from typing import Any
 
@@ -25,12 +24,14 @@ import jsonschema
 from flask import current_app, request
 from flask_babel import gettext as _
 
-from app.views.refusals import refusal, refuse_field
+from app.views.refusals import non_json, refusal, refuse_field
+
+from .openapi import chemin
 
 WRITES = ("POST", "PUT", "PATCH")
-_RULE_PARAM = re.compile(r"<(?:[^:<>()]+(?:\([^<>]*\))?:)?([^<>]+)>")
 _lock = threading.Lock()
 KEY = "clea_corps"  # app.extensions: (OpenAPI path, method) → validator, None: no JSON body
+KEY_VUES = "clea_corps_vues"  # app.extensions: blueprint name → API view
 
 
 def _json_schema(node: Any, components: dict, seen: tuple = ()) -> Any:
@@ -74,17 +75,13 @@ def _json_schema(node: Any, components: dict, seen: tuple = ()) -> Any:
 
 
 def _construire() -> dict:
-    """The document as FAB's view builds it, made truthful, then each JSON body's validator."""
+    """Each JSON body's validator, by (path, method), from the served document; and the API
+    views by blueprint (KEY_VUES)."""
     from flask_appbuilder.api import BaseApi
-    from flask_appbuilder.api.manager import OpenApi
 
-    from .openapi import veridique
+    from .openapi import document
 
-    spec_builder = OpenApi._create_api_spec("v1")
-    for view in current_app.appbuilder.baseviews:
-        if isinstance(view, BaseApi) and view.version == "v1":
-            view.add_api_spec(spec_builder)
-    spec = veridique(json.loads(current_app.json.dumps(spec_builder.to_dict())))
+    spec = document("v1")
     components = spec.get("components", {}).get("schemas", {})
     validators = {}
     for path, operations in spec.get("paths", {}).items():
@@ -99,6 +96,9 @@ def _construire() -> dict:
             schema = _json_schema(schema, components)
             jsonschema.Draft7Validator.check_schema(schema)
             validators[(path, method.upper())] = jsonschema.Draft7Validator(schema)
+    current_app.extensions[KEY_VUES] = {
+        view.blueprint.name: view for view in current_app.appbuilder.baseviews
+        if isinstance(view, BaseApi) and view.blueprint is not None}
     return validators
 
 
@@ -109,7 +109,7 @@ def _validateur(rule: str, method: str):
             validators = current_app.extensions.get(KEY)
             if validators is None:
                 validators = current_app.extensions[KEY] = _construire()
-    path = _RULE_PARAM.sub(lambda m: "{" + m.group(1) + "}", rule)
+    path = chemin(rule)
     return validators.get((path, method)) or validators.get((path.rstrip("/") or "/", method))
 
 
@@ -125,16 +125,10 @@ def _avec_utilisateur() -> bool:
 
 def _vue():
     """The API view (FAB BaseApi instance) and its method's name for this request."""
-    from flask_appbuilder.api import BaseApi
-
     if not request.endpoint or "." not in request.endpoint:
         return None, None
     blueprint, name = request.endpoint.rsplit(".", 1)
-    for view in current_app.appbuilder.baseviews:
-        if isinstance(view, BaseApi) and view.blueprint is not None \
-                and view.blueprint.name == blueprint:
-            return view, name
-    return None, None
+    return current_app.extensions.get(KEY_VUES, {}).get(blueprint), name
 
 
 def _refus_avant(view, name: str) -> bool:
@@ -225,8 +219,7 @@ def verifier():
     if not raw.strip():
         data: Any = {}
     elif not request.is_json:
-        return refusal(415, _("Type de contenu non pris en charge : envoyez un corps JSON "
-                              "(Content-Type: application/json)."))
+        return non_json()
     else:
         try:
             data = json.loads(raw)

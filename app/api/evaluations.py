@@ -27,11 +27,8 @@ class _DossierApi(_TabGate, ScopedModelRestApi):
     def _candidature(self, data):
         """The dossier a body names: 400 when it names none (missing, not an id), 404 when
         it is outside the perimeter."""
-        value = data.get("candidature_id")
-        if perimeter.bounded_id(value) is None or isinstance(value, (bool, float)):
-            raise RuleError(_("Indiquez le dossier : « candidature_id », l'id d'un dossier de "
-                              "votre périmètre."), field="candidature_id")
-        return perimeter.get_or_404(Candidature, value, self.user)
+        return self._nomme(Candidature, data.get("candidature_id"), "candidature_id", _(
+            "Indiquez le dossier : « candidature_id », l'id d'un dossier de votre périmètre."))
 
 
 class EvaluationApi(_DossierApi):

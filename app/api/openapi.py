@@ -76,13 +76,30 @@ def _parameter_schema(converter: str) -> dict:
     return {"type": "string"}
 
 
+def chemin(rule: str) -> str:
+    """A Flask route as the document writes its path (`<int:pk>` → `{pk}`)."""
+    return _RULE_PARAM.sub(lambda m: "{" + m.group(2) + "}", rule)
+
+
+def document(version: str = "v1") -> dict:
+    """The document as FAB's view builds it (every API of `version`), made truthful."""
+    from flask_appbuilder.api import BaseApi
+    from flask_appbuilder.api.manager import OpenApi
+
+    builder = OpenApi._create_api_spec(version)
+    for view in current_app.appbuilder.baseviews:
+        if isinstance(view, BaseApi) and view.version == version:
+            view.add_api_spec(builder)
+    return veridique(json.loads(current_app.json.dumps(builder.to_dict())))
+
+
 def _rules() -> dict[str, dict[str, str]]:
     """OpenAPI path → {parameter: converter} of the app's /api/ routes."""
     paths = {}
     for rule in current_app.url_map.iter_rules():
         if not rule.rule.startswith("/api/"):
             continue
-        path = _RULE_PARAM.sub(lambda m: "{" + m.group(2) + "}", rule.rule)
+        path = chemin(rule.rule)
         paths[path] = {name: converter or "default"
                        for converter, name in _RULE_PARAM.findall(rule.rule)}
     return paths

@@ -18,6 +18,7 @@ from marshmallow import ValidationError
 from app.extensions import db
 from app.services import audit, deux_facteurs, tentatives
 from app.services.errors import ServiceError
+from app.views.refusals import french_validation, non_json, refuse_field
 
 
 class CleaSecurityApi(SecurityApi):
@@ -73,11 +74,8 @@ class CleaSecurityApi(SecurityApi):
             500:
               $ref: '#/components/responses/500'
         """
-        from app.views.refusals import french_validation, refusal, refuse_field
-
         if request.get_data(cache=True).strip() and not request.is_json:
-            return refusal(415, _("Type de contenu non pris en charge : envoyez un corps JSON "
-                                  "(Content-Type: application/json)."))
+            return non_json()
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict):
             return self.response_400(message=_("Le corps de la requête doit être un objet JSON."))

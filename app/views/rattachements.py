@@ -71,7 +71,7 @@ class RattachementsView(BaseView):
             form = {k: request.form.get(k, "") for k in ("etablissement_cible_id", "motif",
                                                          "motif_texte")}
             try:
-                demande = service.demander(candidature.id, {**form, "jeton": jeton}, user)
+                demande = service.demander(candidature.id, form, user)  # named above
             except ServiceError as error:
                 db.session.rollback()
                 errors[error.field or "form"] = error.message

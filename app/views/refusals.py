@@ -171,6 +171,12 @@ def _bad_text(value: Any) -> Optional[str]:
     return None
 
 
+def non_json():
+    """415 for a body that is not JSON where the operation reads JSON."""
+    return refusal(415, _("Type de contenu non pris en charge : envoyez un corps JSON "
+                          "(Content-Type: application/json)."))
+
+
 def refuse_field(field: str, reason: str, **extra):
     """400 under /api/: « field » : reason (the field named as the body names it)."""
     field = str(field)[:100]

@@ -10,10 +10,11 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
+
+from tests.serveur import servir
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -63,13 +64,7 @@ def live_app(live_server):
 @pytest.fixture(scope="session")
 def live_server():
     """Base URL of the app served by werkzeug in a daemon thread; data = init + demo."""
-    import logging
-
-    from werkzeug.serving import make_server
-
     from app import create_app
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per asset
 
     tmp = Path(tempfile.mkdtemp(prefix="clea-e2e-"))
     app = create_app(
@@ -87,14 +82,10 @@ def live_server():
         assert result.exit_code == 0, f"flask {' '.join(args)} failed:\n{result.output}\n{result.exception!r}"
 
     LIVE["app"] = app
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="clea-e2e-server", daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with servir(app, "clea-e2e-server") as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
         with app.app_context():
             from app.extensions import db
 

@@ -9,7 +9,6 @@ import ast
 import importlib.util
 import re
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from app.models.candidature import Candidat, Candidature
 from app.models.evaluation import FINALISEE, VALIDE, Document, Evaluation
 from app.services import demo
 from tests.integration.test_candidatures import habiliter
+from tests.serveur import servir
 from tests.world import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,19 +53,8 @@ def app_overrides():
 @pytest.fixture
 def live(app):
     """The test app served by werkzeug in a thread (as `make run` serves it)."""
-    import logging
-
-    from werkzeug.serving import make_server
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with servir(app) as url:
+        yield url
 
 
 def test_the_script_needs_only_requests_and_the_standard_library():
