@@ -15,7 +15,7 @@ import datetime as dt
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Date, DateTime, Float, Index, Integer, String, text
+from sqlalchemy import BigInteger, Date, DateTime, Float, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -56,6 +56,18 @@ class StatsDossier(Model):
     duree_finale: Mapped[Optional[float]] = mapped_column(Float)
     duree_envoi: Mapped[Optional[float]] = mapped_column(Float)
     duree_decision: Mapped[Optional[float]] = mapped_column(Float)
+    # what the parcours export shows of the dossier (services/exports.py reads these instead
+    # of recomputing them): the last finalized evaluation (by id), its type, result and its
+    # results as two masks (bit i: the i-th sous-domaine in the référentiel's order, domain
+    # then sous-domaine, acquis or non acquis; neither: no answer; NULL: no result), the
+    # hours of formation, the last decision (by id) and the certificate's number
+    derniere_type: Mapped[Optional[str]] = mapped_column(String(10))
+    derniere_resultat: Mapped[Optional[str]] = mapped_column(String(12))
+    masque_acquis: Mapped[Optional[int]] = mapped_column(BigInteger)
+    masque_non_acquis: Mapped[Optional[int]] = mapped_column(BigInteger)
+    heures: Mapped[Optional[float]] = mapped_column(Float, default=0.0)
+    derniere_decision: Mapped[Optional[str]] = mapped_column(String(15))
+    certificat_numero: Mapped[Optional[str]] = mapped_column(String(20))
 
 
 class StatsFluxMois(Model):

@@ -15,18 +15,18 @@ for the dossiers a transaction touches:
   counts is read once per transaction (their committed state);
 - before the commit, their facts are rewritten and the counts receive the difference between
   their new share and the old one (UPSERT: nombre = nombre + delta, safe under concurrency).
-A change is anything that moves a counted figure: creation, status transition, abandon and
-réintégration, evaluation finalized or reopened, sending, jury decision, deletion,
-rattachement (the dossier changes établissement), an établissement moving to another
-organisme or an organisme to another réseau. Bulk INSERTs that bypass the ORM (the synthetic
+A change is anything that moves a counted figure or a fact: creation, status transition,
+abandon and réintégration, evaluation finalized or reopened, sending, jury decision, formation,
+certificate, deletion, rattachement (the dossier changes établissement), an établissement
+moving to another organisme or an organisme to another réseau. Bulk INSERTs that bypass the ORM (the synthetic
 data loader) call `recalculer()` afterwards."""
 from __future__ import annotations
 
 from collections import Counter
 from typing import Iterable, Optional
 
-from sqlalchemy import Date, Float, and_, case, cast, delete, event, extract, false, func, \
-    inspect, literal, literal_column, select, text, union_all
+from sqlalchemy import BigInteger, Date, Float, Integer, and_, case, cast, delete, event, \
+    extract, false, func, inspect, literal, literal_column, select, text, union_all
 from sqlalchemy.orm import Session, aliased
 
 from app.extensions import db
@@ -35,8 +35,9 @@ from app.models import candidature as C
 from app.models.agregats import (StatsAcquisition, StatsCompteurs, StatsDossier, StatsFluxJour,
                                  StatsFluxMois)
 from app.models.candidature import Candidature, HistoriqueStatut
-from app.models.evaluation import Evaluation, ResultatEvaluation
-from app.models.jury import DecisionJury
+from app.models.evaluation import Evaluation, Formation, ResultatEvaluation
+from app.models.jury import Certificat, DecisionJury
+from app.models.referentiel import Domaine, SousDomaine
 
 AVANT = "clea_agregats_avant"  # session.info: the old share of the touched dossiers
 VUS = "clea_agregats_vus"  # the dossiers whose old share is read
@@ -93,22 +94,54 @@ def duree(debut, fin, dialect: str):
     return case((fin >= debut, jours))
 
 
+MASQUE_BITS = 63  # sous-domaines a results' mask holds (a signed 64-bit integer; CléA: 28)
+
+
+# The sous-domaines in the export's column order: version by version (a new référentiel's
+# sous-domaines come after the others, so that the bits already kept stay where they are),
+# then domain and sous-domaine.
+ORDRE_SOUS_DOMAINES = (Domaine.referentiel_id, Domaine.ordre, SousDomaine.ordre, SousDomaine.id)
+
+
+def _positions():
+    """Each sous-domaine's position in ORDRE_SOUS_DOMAINES, from 0: the bit of its result in
+    the masks (the export's columns, in the same order)."""
+    rang = func.row_number().over(order_by=ORDRE_SOUS_DOMAINES)
+    return (select(SousDomaine.id.label("sd"), cast(rang - 1, Integer).label("pos"))
+            .join(Domaine, Domaine.id == SousDomaine.domaine_id).subquery("positions"))
+
+
 def _faits(ids=None, dialect: str = "postgresql"):
     """One row per candidature, in the column order of stats_dossier."""
     def restrict(query, column):
         return query.where(column.in_(ids)) if ids is not None else query
 
-    pre = restrict(select(Evaluation.candidature_id.label("cid"),
-                          func.min(Evaluation.finalisee_le).label("d"),
-                          func.min(Evaluation.id).label("eid"))
-                   .where(Evaluation.type == "prealable", Evaluation.statut == "finalisee"),
-                   Evaluation.candidature_id).group_by(Evaluation.candidature_id).subquery()
-    premiere = aliased(Evaluation)
-    fin = restrict(select(Evaluation.candidature_id.label("cid"),
-                          func.max(Evaluation.finalisee_le).label("d"))
-                   .where(Evaluation.type == "finale", Evaluation.statut == "finalisee",
-                          Evaluation.resultat == "valide"),
-                   Evaluation.candidature_id).group_by(Evaluation.candidature_id).subquery()
+    E, R, D = Evaluation, ResultatEvaluation, DecisionJury
+    finalisee = E.statut == "finalisee"
+    # the evaluations in one pass: the first finalized préalable (date and id), the last
+    # validated finale, the last finalized evaluation
+    ev = restrict(select(E.candidature_id.label("cid"),
+                         func.min(E.finalisee_le).filter(E.type == "prealable", finalisee)
+                         .label("pre"),
+                         func.min(E.id).filter(E.type == "prealable", finalisee)
+                         .label("pre_id"),
+                         func.max(E.finalisee_le).filter(E.type == "finale", finalisee,
+                                                         E.resultat == "valide").label("fin"),
+                         func.max(E.id).filter(finalisee).label("der_id"))
+                  .where(finalisee), E.candidature_id).group_by(E.candidature_id).subquery()
+    premiere, derniere = aliased(Evaluation), aliased(Evaluation)
+    positions = _positions()
+    bit = literal(1, BigInteger).op("<<")(positions.c.pos)
+    masques = (select(ev.c.cid.label("cid"),
+                      cast(func.sum(case((R.acquis.is_(True), bit), else_=0)), BigInteger)
+                      .label("acquis"),
+                      cast(func.sum(case((R.acquis.is_(False), bit), else_=0)), BigInteger)
+                      .label("non_acquis"))
+               .select_from(ev)
+               .join(R, R.evaluation_id == ev.c.der_id)
+               .join(positions, positions.c.sd == R.sous_domaine_id)
+               .where(positions.c.pos < MASQUE_BITS)
+               .group_by(ev.c.cid).subquery())
     env = restrict(select(HistoriqueStatut.candidature_id.label("cid"),
                           func.min(HistoriqueStatut.le).label("d"))
                    .where(HistoriqueStatut.vers == C.ATTENTE_JURY,
@@ -117,34 +150,45 @@ def _faits(ids=None, dialect: str = "postgresql"):
         HistoriqueStatut.candidature_id).subquery()
 
     def compte(code):
-        return func.sum(case((DecisionJury.decision == code, 1), else_=0))
+        return func.sum(case((D.decision == code, 1), else_=0))
 
-    dec = restrict(select(DecisionJury.candidature_id.label("cid"),
-                          func.max(case((DecisionJury.decision != "complement",
-                                         DecisionJury.le))).label("d"),
+    dec = restrict(select(D.candidature_id.label("cid"),
+                          func.max(case((D.decision != "complement", D.le))).label("d"),
                           compte("certifiee").label("certifiee"),
                           compte("non_certifiee").label("non_certifiee"),
-                          compte("complement").label("complement")),
-                   DecisionJury.candidature_id).group_by(DecisionJury.candidature_id).subquery()
-    validee = func.coalesce(fin.c.d, pre.c.d)  # what made it « à envoyer »
+                          compte("complement").label("complement"),
+                          func.max(D.id).label("der_id")),
+                   D.candidature_id).group_by(D.candidature_id).subquery()
+    derniere_decision = aliased(DecisionJury)
+    heures = restrict(select(Formation.candidature_id.label("cid"),
+                             cast(func.sum(Formation.duree_heures), Float).label("h")),
+                      Formation.candidature_id).group_by(Formation.candidature_id).subquery()
+    validee = func.coalesce(ev.c.fin, ev.c.pre)  # what made it « à envoyer »
     query = (select(Candidature.id, Candidature.etablissement_id, Etablissement.organisme_id,
                     _reseau(), Candidature.created_on, Candidature.type_public,
                     Candidature.niveau_formation, Candidature.statut, Candidature.motif_abandon,
-                    case((pre.c.eid.is_not(None), 1), else_=0),
+                    case((ev.c.pre_id.is_not(None), 1), else_=0),
                     case((premiere.resultat == "valide", 1), else_=0),
-                    pre.c.d, fin.c.d, env.c.d, dec.c.d,
+                    ev.c.pre, ev.c.fin, env.c.d, dec.c.d,
                     func.coalesce(dec.c.certifiee, 0), func.coalesce(dec.c.non_certifiee, 0),
                     func.coalesce(dec.c.complement, 0),
-                    duree(Candidature.created_on, pre.c.d, dialect),
-                    duree(pre.c.d, fin.c.d, dialect), duree(validee, env.c.d, dialect),
-                    duree(env.c.d, dec.c.d, dialect))
+                    duree(Candidature.created_on, ev.c.pre, dialect),
+                    duree(ev.c.pre, ev.c.fin, dialect), duree(validee, env.c.d, dialect),
+                    duree(env.c.d, dec.c.d, dialect),
+                    derniere.type, derniere.resultat, masques.c.acquis, masques.c.non_acquis,
+                    func.coalesce(heures.c.h, literal(0.0)), derniere_decision.decision,
+                    Certificat.numero)
              .join(Etablissement, Etablissement.id == Candidature.etablissement_id)
              .join(Organisme, Organisme.id == Etablissement.organisme_id)
-             .outerjoin(pre, pre.c.cid == Candidature.id)
-             .outerjoin(premiere, premiere.id == pre.c.eid)
-             .outerjoin(fin, fin.c.cid == Candidature.id)
+             .outerjoin(ev, ev.c.cid == Candidature.id)
+             .outerjoin(premiere, premiere.id == ev.c.pre_id)
+             .outerjoin(derniere, derniere.id == ev.c.der_id)
+             .outerjoin(masques, masques.c.cid == Candidature.id)
              .outerjoin(env, env.c.cid == Candidature.id)
-             .outerjoin(dec, dec.c.cid == Candidature.id))
+             .outerjoin(dec, dec.c.cid == Candidature.id)
+             .outerjoin(derniere_decision, derniere_decision.id == dec.c.der_id)
+             .outerjoin(heures, heures.c.cid == Candidature.id)
+             .outerjoin(Certificat, Certificat.candidature_id == Candidature.id))
     return restrict(query, Candidature.id)
 
 
@@ -212,8 +256,9 @@ def recalculer_sur(connection) -> None:
         connection.execute(text("SET LOCAL work_mem = '1GB'"))
     for table in (StatsDossier, StatsFluxMois, StatsFluxJour, StatsAcquisition, StatsCompteurs):
         connection.execute(delete(table.__table__))
+    colonnes, faits = _faits_presents(connection, _faits(dialect=dialect))
     connection.execute(StatsDossier.__table__.insert().from_select(
-        FAITS_COLONNES, _faits(dialect=dialect)))
+        colonnes, faits, include_defaults=False))
     F = StatsDossier.__table__.c
     m = mois(F.cree_le, dialect)
     motif = func.coalesce(F.motif_abandon, literal_column("''"))
@@ -243,6 +288,17 @@ def recalculer_sur(connection) -> None:
                 reseau, literal(TOUS), *[t.c[k] for k in keys],
                 *[func.sum(t.c[v]) for v in values])
                 .where(source).group_by(reseau, *[t.c[k] for k in keys])))
+
+
+def _faits_presents(connection, faits):
+    """The facts' columns the database has, and their statement: all of them, except when an
+    older migration recomputes (its schema lacks the columns that later ones add)."""
+    present = {c["name"] for c in inspect(connection).get_columns(StatsDossier.__tablename__)}
+    if present >= set(FAITS_COLONNES):
+        return FAITS_COLONNES, faits
+    source = list(faits.subquery().c)
+    kept = [i for i, name in enumerate(FAITS_COLONNES) if name in present]
+    return [FAITS_COLONNES[i] for i in kept], select(*[source[i] for i in kept])
 
 
 def niveau(model, kind: Optional[str], pk: Optional[int],
@@ -448,6 +504,8 @@ SUIVI = {
     ResultatEvaluation: {"acquis", "sous_domaine_id", "evaluation_id"},
     HistoriqueStatut: {"de", "vers", "le", "candidature_id"},
     DecisionJury: {"decision", "le", "candidature_id"},
+    Formation: {"duree_heures", "candidature_id"},
+    Certificat: {"numero", "candidature_id"},
     Etablissement: {"organisme_id"},
     Organisme: {"reseau_id"},
 }
@@ -462,7 +520,7 @@ def _dossiers_de(session, obj, state) -> set:
 
     if isinstance(obj, Candidature):
         return {obj.id} if obj.id is not None else set()
-    if isinstance(obj, (Evaluation, HistoriqueStatut, DecisionJury)):
+    if isinstance(obj, (Evaluation, HistoriqueStatut, DecisionJury, Formation, Certificat)):
         ids = valeurs("candidature_id")
         if not ids and "candidature" in state.dict and state.dict["candidature"] is not None:
             ids = {state.dict["candidature"].id}

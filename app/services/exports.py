@@ -15,11 +15,12 @@ the commit that expires it, and the sweep (job balayer_fichiers) finishes what a
 interrupted.
 
 The writer was chosen by measurement (bench/xlsx_writers.py, pyproject.toml). The parcours
-rows are read by batches of BATCH dossiers (keyset on the id), in two statements per batch
-(the batch's last id; its rows: plain columns, the steps, hours, decision, certificate, last
-evaluation and its results as bit masks, the labels translated by the database). On
-PostgreSQL a thread of its own reads and formats the next batches
-while the writer writes the current one (at most two batches ahead: memory stays flat);
+rows are read by batches of BATCH dossiers (their ids read once, in order), one statement
+per batch: plain columns of stats_dossier, which services/agregats.py keeps in the
+transactions that change them (the steps' dates, hours, last decision, certificate, last
+evaluation and its results as bit masks), joined by primary keys to the candidat, the
+établissement and the organisme, the labels translated by the database. On PostgreSQL a
+thread of its own reads and formats the next batches while the writer writes the current one (at most two batches ahead: memory stays flat);
 measured by bench/export_speed.py."""
 from __future__ import annotations
 
@@ -37,20 +38,20 @@ from typing import Any, Callable, Iterator, Optional
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, Date, Float, Integer, any_, case, cast, func, literal, select, update
+from sqlalchemy import Date, Integer, any_, case, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from werkzeug.exceptions import NotFound
 
 from app.extensions import db
 from app.models import Certificat, Certificateur, Etablissement, ExportJob, Organisme, Utilisateur
 from app.models import candidature as C
-from app.models.candidature import Candidat, Candidature, HistoriqueStatut
-from app.models.evaluation import Evaluation, Formation, ResultatEvaluation
-from app.models.jury import DecisionJury
+from app.models.candidature import Candidat, Candidature
+from app.models.evaluation import Evaluation
+from app.models.agregats import StatsDossier
 from app.models.referentiel import Domaine, SousDomaine
 from app.security.access import is_national
 
-from . import audit, notifications, partage, stockage
+from . import agregats, audit, notifications, partage, stockage
 from . import candidatures as dossiers
 from .errors import ForbiddenError, RuleError, ServiceError
 from .stats import Filtres, _dossiers, _periode, indicateurs, verifier_acces
@@ -342,7 +343,7 @@ def _compte(lignes: Iterator[list], avancer: Progression, pas: Optional[int] = N
 def _sous_domaines() -> list[tuple[int, str]]:
     return [(i, f"{code} {intitule}") for i, code, intitule in db.session.execute(
         select(SousDomaine.id, SousDomaine.code, SousDomaine.intitule).join(Domaine)
-        .order_by(Domaine.ordre, SousDomaine.ordre))]
+        .order_by(*agregats.ORDRE_SOUS_DOMAINES))]
 
 
 def entetes_parcours(sous_domaines: list[tuple[int, str]]) -> list[str]:
@@ -362,69 +363,43 @@ def _libelle(column, labels: dict[str, str]):
                 else_=literal(""))
 
 
-def _masques(sous_domaines: list[tuple[int, str]]) -> list:
-    """The results of an evaluation as integers, PAR_MASQUE sous-domaines each: bit i set
-    when the i-th is acquired, bit PAR_MASQUE + i when it is not (neither: no result, or
-    no answer). Summed by the database over the evaluation's results (one result per
-    sous-domaine, so the bits add without carry): far cheaper for it than one text column
-    per sous-domaine."""
-    R = ResultatEvaluation
-    columns = []
-    for start in range(0, len(sous_domaines), PAR_MASQUE):
-        groupe = sous_domaines[start:start + PAR_MASQUE]
-        acquis = case(*((R.sous_domaine_id == sd_id, literal(1 << i)) for i, (sd_id, _l)
-                        in enumerate(groupe)), else_=literal(0))
-        non_acquis = case(*((R.sous_domaine_id == sd_id, literal(1 << (PAR_MASQUE + i)))
-                            for i, (sd_id, _l) in enumerate(groupe)), else_=literal(0))
-        columns.append(cast(func.sum(case((R.acquis.is_(True), acquis),
-                                          (R.acquis.is_(False), non_acquis),
-                                          else_=literal(0))), BigInteger))
-    return columns
-
-
-PAR_MASQUE = 28  # sous-domaines per integer (2 × 28 bits: a 64-bit integer)
-CHUNK = 7        # bits decoded at once by a table built once (128 × 128 entries)
-
-
-def _decodeur(n: int, acquis: str, non_acquis: str) -> Callable[[tuple], tuple]:
-    """From the masks of a row to its n sous-domaine cells (« Acquis », « Non acquis » or
-    None), by a table of CHUNK bits built once: a few lookups per row, not n tests."""
+def _decodeur(n: int, acquis: str, non_acquis: str) -> Callable[[Any, Any], tuple]:
+    """From a row's results masks (stats_dossier.masque_acquis / masque_non_acquis: bit i for
+    the i-th sous-domaine) to its n cells (« Acquis », « Non acquis » or None), by a table of
+    CHUNK bits built once: a few lookups per row, not n tests."""
     def cell(a: int, na: int, i: int):
         return acquis if a >> i & 1 else non_acquis if na >> i & 1 else None
 
     table = [[tuple(cell(a, na, i) for i in range(CHUNK)) for na in range(1 << CHUNK)]
              for a in range(1 << CHUNK)]
     vide = (None,) * n
-    plan = []  # (mask index, shift, cells kept)
-    for start in range(0, n, PAR_MASQUE):
-        size = min(PAR_MASQUE, n - start)
-        for shift in range(0, size, CHUNK):
-            plan.append((start // PAR_MASQUE, shift, min(CHUNK, size - shift)))
-    plein = all(keep == CHUNK for _m, _s, keep in plan)
+    plan = [(shift, min(CHUNK, n - shift)) for shift in range(0, n, CHUNK)]
+    plein = all(keep == CHUNK for _s, keep in plan)
     bits = (1 << CHUNK) - 1
 
-    def decode(masks: tuple) -> tuple:
-        if masks[0] is None:  # no finalized evaluation, or one without results
+    def decode(a, na) -> tuple:
+        if a is None:  # no finalized evaluation, or one without results
             return vide
         out: tuple = ()
-        for index, shift, keep in plan:
-            mask = masks[index]
-            cells = table[mask >> shift & bits][mask >> (PAR_MASQUE + shift) & bits]
+        for shift, keep in plan:
+            cells = table[a >> shift & bits][na >> shift & bits]
             out += cells if plein else cells[:keep]
         return out
     return decode
 
 
-def requete_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]],
-                     dates_en_sql: bool) -> Callable[[list[int]], Any]:
+CHUNK = 7  # bits decoded at once by a table built once (128 × 128 entries)
+
+
+def requete_parcours(by: Any, f: Filtres, dates_en_sql: bool) -> Callable[[list[int]], Any]:
     """The statement of one batch: its ids (`.ids`: the statement of every id of the
     perimeter and filters, in order) → its dossiers in the order of the ids, ready for the
-    writer but for the name in capitals and the results' masks: plain columns, the steps'
-    dates, hours, last decision, certificate, last finalized evaluation and its results
-    (their masks, one correlated subquery, read by the evaluation's index), the labels
-    translated once and sent as parameters. Each table is read once per batch, on its
-    candidature_id index for the batch's ids: the database's work per statement stays small
-    and well estimated, and the next batch is prepared while the current one is written."""
+    writer but for the name in capitals and the results' masks. Every figure is a plain
+    column of stats_dossier (the steps' dates, last evaluation and its results' masks, hours,
+    last decision, certificate: services/agregats.py keeps them in the transactions that
+    change them), joined to the candidature, the candidat, the établissement and the
+    organisme by their primary keys for the batch's ids; the labels are translated once and
+    sent as the statement's parameters."""
     from .certification import DECISIONS as DECISION_LABELS
 
     ids = _dossiers(by, f)
@@ -434,76 +409,42 @@ def requete_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]],
     types_eval = {"prealable": _("préalable"), "finale": _("finale")}
     resultats_eval = {"valide": _("Validé"), "non_valide": _("Non validé")}
     decisions_ = {c: str(l) for c, l in DECISION_LABELS.items()}
-    masques = _masques(sous_domaines)
     vide = literal("")
-    E, H, D, R = Evaluation, HistoriqueStatut, DecisionJury, ResultatEvaluation
-    finalisee = E.statut == "finalisee"
-
+    S = StatsDossier
     postgres = db.session.get_bind().dialect.name == "postgresql"
 
     def lot_de(lot: list[int]):
-        def dans(column):  # the batch's ids, given: each table read by its index
-            if postgres:  # one array parameter, however many ids
-                return column == any_(literal(lot, ARRAY(Integer)))
-            return column.in_(lot)
-
-        evals = (select(E.candidature_id.label("cid"),
-                        func.min(E.finalisee_le).filter(E.type == "prealable", finalisee)
-                        .label("pre"),
-                        func.max(E.finalisee_le).filter(E.type == "finale", finalisee,
-                                                        E.resultat == "valide").label("fin"),
-                        func.max(E.id).filter(finalisee).label("eid"))
-                 .where(dans(E.candidature_id)).group_by(E.candidature_id).subquery("evals"))
-        envoi = (select(H.candidature_id.label("cid"), func.min(H.le).label("env"))
-                 .where(dans(H.candidature_id), H.vers == C.ATTENTE_JURY,
-                        H.de == C.A_ENVOYER)
-                 .group_by(H.candidature_id).subquery("envoi"))
-        decisions = (select(D.candidature_id.label("cid"),
-                            func.max(D.le).filter(D.decision != "complement").label("dec"),
-                            func.max(D.id).label("did"))
-                     .where(dans(D.candidature_id)).group_by(D.candidature_id)
-                     .subquery("decisions"))
-        heures = (select(Formation.candidature_id.label("cid"),
-                         func.sum(Formation.duree_heures).label("h"))
-                  .where(dans(Formation.candidature_id))
-                  .group_by(Formation.candidature_id).subquery("heures"))
-        ev = E.__table__.alias("ev")
-        dj = D.__table__.alias("dj")
+        if postgres:  # one array parameter, however many ids
+            dans = S.candidature_id == any_(literal(lot, ARRAY(Integer)))
+        else:
+            dans = S.candidature_id.in_(lot)
         return (select(
-            Candidature.id, Candidat.nom_naissance, func.coalesce(Candidat.nom_usage, vide),
+            S.candidature_id, Candidat.nom_naissance, func.coalesce(Candidat.nom_usage, vide),
             Candidat.prenoms, Candidat.date_naissance, func.coalesce(Candidat.email, vide),
             Organisme.raison_sociale, Etablissement.nom,
-            _libelle(Candidature.type_public, publics), Candidature.niveau_formation,
-            _libelle(Candidature.statut, statuts), jour(Candidature.created_on),
-            jour(evals.c.pre), jour(evals.c.fin), jour(envoi.c.env), jour(decisions.c.dec),
-            _libelle(ev.c.type, types_eval), _libelle(ev.c.resultat, resultats_eval),
-            func.coalesce(cast(heures.c.h, Float), literal(0.0)),
-            _libelle(dj.c.decision, decisions_), func.coalesce(Certificat.numero, vide),
-            *(select(masque).where(R.evaluation_id == evals.c.eid).scalar_subquery()
-              for masque in masques))
+            _libelle(S.type_public, publics), S.niveau, _libelle(S.statut, statuts),
+            jour(S.cree_le), jour(S.prealable_le), jour(S.finale_le), jour(S.envoi_le),
+            jour(S.decision_le), _libelle(S.derniere_type, types_eval),
+            _libelle(S.derniere_resultat, resultats_eval),
+            func.coalesce(S.heures, literal(0.0)), _libelle(S.derniere_decision, decisions_),
+            func.coalesce(S.certificat_numero, vide), S.masque_acquis, S.masque_non_acquis)
+            .join(Candidature, Candidature.id == S.candidature_id)
             .join(Candidat, Candidat.id == Candidature.candidat_id)
-            .join(Etablissement, Etablissement.id == Candidature.etablissement_id)
-            .join(Organisme, Organisme.id == Etablissement.organisme_id)
-            .outerjoin(evals, evals.c.cid == Candidature.id)
-            .outerjoin(ev, ev.c.id == evals.c.eid)
-            .outerjoin(envoi, envoi.c.cid == Candidature.id)
-            .outerjoin(decisions, decisions.c.cid == Candidature.id)
-            .outerjoin(dj, dj.c.id == decisions.c.did)
-            .outerjoin(heures, heures.c.cid == Candidature.id)
-            .outerjoin(Certificat, Certificat.candidature_id == Candidature.id)
-            .where(dans(Candidature.id))
-            .order_by(Candidature.id))
+            .join(Etablissement, Etablissement.id == S.etablissement_id)
+            .join(Organisme, Organisme.id == S.organisme_id)
+            .where(dans)
+            .order_by(S.candidature_id))
 
     # the ids of the perimeter and filters, read once, in order: each batch then names its
     # own (a filter such as a period spreads them over the whole range of ids, and a
-    # subquery repeated in each table's condition would scan the candidatures each time)
+    # subquery repeated in the batch's condition would scan the candidatures each time)
     lot_de.ids = select(Candidature.id).where(  # type: ignore[attr-defined]
         Candidature.id.in_(ids)).order_by(Candidature.id)
     return lot_de
 
 
 DATES = slice(11, 16)  # the steps' dates in a row of requete_parcours
-MASQUES = 21           # where the results' masks start
+MASQUES = 21           # where the results' masks start (acquis, non acquis)
 
 
 def _formateur(sous_domaines: list[tuple[int, str]], dates_en_sql: bool
@@ -514,11 +455,11 @@ def _formateur(sous_domaines: list[tuple[int, str]], dates_en_sql: bool
     decode = _decodeur(len(sous_domaines), _("Acquis"), _("Non acquis"))
     if dates_en_sql:
         def ligne(row) -> tuple:
-            return (row[0], row[1].upper(), *row[2:MASQUES], *decode(row[MASQUES:]))
+            return (row[0], row[1].upper(), *row[2:MASQUES], *decode(row[21], row[22]))
     else:
         def ligne(row) -> tuple:
             return (row[0], row[1].upper(), *row[2:11], *map(_day, row[DATES]),
-                    *row[16:MASQUES], *decode(row[MASQUES:]))
+                    *row[16:MASQUES], *decode(row[21], row[22]))
     return ligne
 
 
@@ -546,7 +487,7 @@ def lignes_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]]
     per batch after the ids' (_lots, requete_parcours), read in line (bench/ and tests
     compare with it)."""
     en_sql = _dates_en_sql()
-    for lot in _lots(db.session.execute, requete_parcours(by, f, sous_domaines, en_sql),
+    for lot in _lots(db.session.execute, requete_parcours(by, f, en_sql),
                      _formateur(sous_domaines, en_sql)):
         yield from lot
 
@@ -627,7 +568,7 @@ def exporter(by: Any, f: Filtres, path: str, avancer: Progression = lambda n: No
     verifier_acces(by)
     sous_domaines = _sous_domaines()
     en_sql = _dates_en_sql()
-    lot_de = requete_parcours(by, f, sous_domaines, en_sql)
+    lot_de = requete_parcours(by, f, en_sql)
     ids = _ids(db.session.execute, lot_de)  # read once: the total, then the batches
     _total(avancer, len(ids))
     ligne = _formateur(sous_domaines, en_sql)

@@ -41,7 +41,7 @@ def _jour(value):
 def attendu_parcours(ids: list[int]) -> list[tuple]:
     """The rows of « Parcours », dossier by dossier, from the objects (no export code)."""
     sous_domaines = db.session.scalars(select(SousDomaine).join(Domaine).order_by(
-        Domaine.ordre, SousDomaine.ordre)).all()
+        Domaine.referentiel_id, Domaine.ordre, SousDomaine.ordre)).all()
     rows = []
     for c in db.session.scalars(select(Candidature).where(Candidature.id.in_(ids))
                                 .order_by(Candidature.id)):

@@ -1,6 +1,7 @@
 """The Stats aggregates stay exact: after a seeded series of random operations through the
-services (create, evaluate, finalize, reopen, send, decide, abandon, réintégrer, delete,
-rattachement, dates moved), the aggregates equal a full recomputation, and `indicateurs()`
+services (create, evaluate, finalize, reopen, record a formation, its hours changed, send,
+decide, abandon, réintégrer, delete, rattachement, dates moved), the aggregates (the export's
+facts included: last evaluation and its results as masks, hours, last decision, certificate) equal a full recomputation, and `indicateurs()`
 equals the direct computation from the source tables (main's, kept below as the reference)
 for several perimeters and filters; the Stats page runs a fixed, small number of statements."""
 from __future__ import annotations
@@ -15,9 +16,10 @@ from sqlalchemy import case, func, select
 
 from app.extensions import db
 from app.models import Etablissement, Habilitation
+from app.models.agregats import StatsDossier
 from app.models import candidature as C
 from app.models.candidature import Candidature, HistoriqueStatut
-from app.models.evaluation import Evaluation, ResultatEvaluation
+from app.models.evaluation import Evaluation, Formation, ResultatEvaluation
 from app.models.jury import DecisionJury
 from app.models.referentiel import Domaine, SousDomaine
 from app.security import perimeter
@@ -195,11 +197,27 @@ def _operations(world, seed, steps):
     rng = random.Random(seed)
     habiliter(world, "etab_a1", "etab_a1b", "etab_b1")
     session(world)
-    live: list[int] = []
+    # two dossiers first, so that the rarest facts exist: one through to its certificate (a
+    # formation on the way), one with sous-domaines not acquired
+    premier, second = (candidatures.creer(dossier(
+        world, etab="etab_a1", nom_naissance=f"Parcours{seed}x{n}", **ADRESSE),
+        user(MAIN["etab_a1"]), True) for n in (1, 2))
+    for c, sauf in ((premier, 0), (second, 5)):
+        ev = evaluations.creer(c, _handler(c))
+        remplir(ev, acquis_sauf=sauf, by=_handler(c).username)
+        matrice_deposee(ev, by=_handler(c).username)
+        evaluations.finaliser(ev, _handler(c))
+    evaluations.ajouter_formation(premier, {
+        "intitule": "Remise à niveau", "organisme_formateur": "OF", "formateur": "Paul Form",
+        "date_debut": "2026-01-05", "date_fin": "2026-01-30", "duree_heures": "21",
+        "modalite": "presentiel", "sous_domaines": []}, _handler(premier))
+    certification.envoyer_en_certification(premier, _handler(premier))
+    certification.decider(premier, "certifiee", "", user("certif_pro_a"))
+    live: list[int] = [premier.id, second.id]
     for i in range(steps):
         op = rng.choice(["creer", "creer", "evaluer", "evaluer", "rouvrir", "envoyer",
                          "decider", "abandonner", "reintegrer", "supprimer", "rattacher",
-                         "dater"])
+                         "dater", "former", "former", "heures"])
         c = db.session.get(Candidature, rng.choice(live)) if live else None
         try:
             if op == "creer" or c is None:
@@ -240,8 +258,21 @@ def _operations(world, seed, steps):
                 cible = rng.choice([k for k in MAIN if world.ids[k] != c.etablissement_id])
                 demande = rattachements.demander(c.id, {
                     "etablissement_cible_id": world.ids[cible],
-                    "motif": next(iter(rattachements.MOTIFS))}, user(MAIN[cible]))
+                    "motif": next(iter(rattachements.MOTIFS)),
+                    "motif_texte": "Le candidat a déménagé."}, user(MAIN[cible]))
                 rattachements.decider(demande, True, "", user("certif_pro_a"))
+            elif op == "former":
+                evaluations.ajouter_formation(c, {
+                    "intitule": "Remise à niveau", "organisme_formateur": "OF",
+                    "formateur": "Paul Form", "date_debut": "2026-01-05",
+                    "date_fin": "2026-01-30", "duree_heures": str(rng.choice([7, 35, 70])),
+                    "modalite": "presentiel", "sous_domaines": []}, _handler(c))
+            elif op == "heures":  # a change the services do not make, seen all the same
+                formation = db.session.scalars(select(Formation).where(
+                    Formation.candidature_id == c.id)).first()
+                if formation is not None:
+                    formation.duree_heures = rng.choice([3.5, 14, 140])
+                    db.session.commit()
             elif op == "dater":  # another day and month, for the period filters
                 shift = dt.timedelta(days=rng.randint(1, 70), hours=rng.randint(0, 23))
                 c.created_on = c.created_on - shift
@@ -284,6 +315,9 @@ def test_aggregates_equal_a_full_recomputation_and_the_direct_figures(app, world
     assert len(live) >= 5
     kept = agregats.instantane()
     assert kept["stats_dossier"] and kept["stats_acquisition"] and kept["stats_flux_mois"]
+    faits = db.session.execute(select(StatsDossier)).scalars().all()
+    assert any(s.heures for s in faits) and any(s.masque_acquis for s in faits)
+    assert any(s.masque_non_acquis for s in faits) and any(s.certificat_numero for s in faits)
     agregats.recalculer()
     assert agregats.instantane() == kept
     seen = set()
