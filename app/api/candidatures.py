@@ -101,12 +101,12 @@ class CandidatureApi(_TabGate, KeysetRestApi):
     search_columns = ["statut", "etablissement_id", "created_on"]
     include_route_methods = {"get", "get_list", "info", "post", "put", "delete", "abandonner",
                              "reintegrer", "envoyer", "annuler_envoi", "completer", "decision",
-                             "import_modele", "import_valider", "import_rapport",
+                             "deplacer", "import_modele", "import_valider", "import_rapport",
                              "import_confirmer"}
     method_permission_name = {**ScopedModelRestApi.method_permission_name,
                               "abandonner": "update", "reintegrer": "update",
                               "envoyer": "update", "annuler_envoi": "update",
-                              "completer": "update", "decision": "juger",
+                              "completer": "update", "decision": "juger", "deplacer": "juger",
                               "import_modele": "create", "import_valider": "create",
                               "import_rapport": "create", "import_confirmer": "create"}
 
@@ -471,6 +471,40 @@ class CandidatureApi(_TabGate, KeysetRestApi):
         data = request.get_json(silent=True) or {}
         return ScopedModelRestApi._command(self, pk, lambda c: certification.decider(
             c, data.get("decision", ""), data.get("motif", ""), self.user) and c)
+
+
+    @expose("/<int:pk>/deplacer", methods=["POST"])
+    @protect()
+    @safe
+    def deplacer(self, pk):
+        """Déplacer le dossier vers une autre session ouverte et à venir du même jury
+        ---
+        post:
+          summary: Déplacer le dossier vers une autre session ouverte et à venir du même jury
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [session_id]
+                  properties:
+                    session_id:
+                      type: integer
+                      minimum: 1
+                      maximum: 2147483647
+                      description: la session de destination
+          responses:
+            200:
+              description: le dossier, dans sa nouvelle session
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/Commande'
+        """
+        data = request.get_json(silent=True) or {}
+        return ScopedModelRestApi._command(self, pk, lambda c: certification.deplacer_dossier(
+            c, data.get("session_id"), self.user))
 
 
 class CandidatApi(_TabGate, ScopedModelRestApi):

@@ -29,12 +29,18 @@ class JuryApi(ScopedModelRestApi):
     list_columns = ["id", "certificateur_id", "date_session", "date_limite", "mode", "lieu",
                     "statut", "close_le"]
     show_columns = list_columns
+    list_columns = [*list_columns, "annulee_le", "motif_annulation"]
+    show_columns = list_columns
     add_columns = ["certificateur_id", "date_session", "date_limite", "mode", "lieu"]
+    edit_columns = ["date_session", "date_limite", "mode", "lieu"]
     search_columns = ["statut", "certificateur_id", "date_session"]
-    include_route_methods = {"get", "get_list", "info", "post", "ouvrir", "cloturer",
+    include_route_methods = {"get", "get_list", "info", "post", "put", "ouvrir", "cloturer",
+                             "annuler", "membres", "ajouter_membre", "retirer_membre",
                              "proces_verbal"}
     method_permission_name = {**ScopedModelRestApi.method_permission_name,
-                              "ouvrir": "update", "cloturer": "update", "proces_verbal": "read"}
+                              "ouvrir": "update", "cloturer": "update", "annuler": "update",
+                              "membres": "read", "ajouter_membre": "update",
+                              "retirer_membre": "update", "proces_verbal": "read"}
 
     def __init__(self):
         super().__init__()
@@ -55,6 +61,121 @@ class JuryApi(ScopedModelRestApi):
         """{"certificateur_id", "date_session", "date_limite", "mode", "lieu",
         "membres": [{"nom", "college": "employeurs"|"salaries"}]}"""
         return service.creer_session(data, self.user)
+
+    def service_update(self, item, data):
+        """{"date_session", "date_limite", "mode", "lieu"}: what is not given stays."""
+        return service.modifier_session(item, data, self.user)
+
+    @expose("/<int:pk>/annuler", methods=["POST"])
+    @protect()
+    @safe
+    def annuler(self, pk):
+        """Annuler la session, avec un motif (aucune décision prise) : ses dossiers vont à la session suivante du jury
+        ---
+        post:
+          summary: Annuler la session, avec un motif (aucune décision prise) ; ses dossiers vont à la session suivante du jury
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [motif]
+                  properties:
+                    motif:
+                      type: string
+                      minLength: 10
+                      maxLength: 1000
+                      description: pourquoi la session est annulée (les gestionnaires des dossiers le reçoivent)
+          responses:
+            200:
+              description: la session annulée
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/Commande'
+        """
+        data = request.get_json(silent=True) or {}
+        return self._command(pk, lambda s: (service.annuler_session(
+            s, data.get("motif", ""), self.user), s)[1])
+
+    def _membres(self, session, status=200):
+        return self.response(status, id=session.id, result=[
+            {"id": m.id, "nom": m.nom, "college": m.college} for m in session.membres])
+
+    @expose("/<int:pk>/membres", methods=["GET"])
+    @protect()
+    @safe
+    def membres(self, pk):
+        """Les membres du jury de la session et leur collège
+        ---
+        get:
+          summary: Les membres du jury de la session et leur collège
+          responses:
+            200:
+              description: les membres (id, nom, college)
+        """
+        session = self.datamodel.get(pk, self._base_filters)
+        return self.response_404() if session is None else self._membres(session)
+
+    @expose("/<int:pk>/membres", methods=["POST"])
+    @protect()
+    @safe
+    def ajouter_membre(self, pk):
+        """Ajouter un membre au jury (jusqu'à la clôture de la session)
+        ---
+        post:
+          summary: Ajouter un membre au jury (jusqu'à la clôture de la session)
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [nom, college]
+                  properties:
+                    nom:
+                      type: string
+                      minLength: 1
+                      maxLength: 150
+                    college:
+                      type: string
+                      enum: [employeurs, salaries]
+          responses:
+            201:
+              description: les membres de la session
+        """
+        session = self.datamodel.get(pk, self._base_filters)
+        if session is None:
+            return self.response_404()
+        data = request.get_json(silent=True) or {}
+        try:
+            service.ajouter_membre(session, data.get("nom", ""), data.get("college", ""),
+                                   self.user)
+        except ServiceError as error:
+            return self._refuse(error)
+        return self._membres(session, 201)
+
+    @expose("/<int:pk>/membres/<int:membre>", methods=["DELETE"])
+    @protect()
+    @safe
+    def retirer_membre(self, pk, membre):
+        """Retirer un membre du jury (jusqu'à la clôture ; une session ouverte garde un membre de chaque collège)
+        ---
+        delete:
+          summary: Retirer un membre du jury (jusqu'à la clôture ; une session ouverte garde un membre de chaque collège)
+          responses:
+            200:
+              description: les membres de la session
+        """
+        session = self.datamodel.get(pk, self._base_filters)
+        if session is None:
+            return self.response_404()
+        try:
+            service.retirer_membre(session, membre, self.user)
+        except ServiceError as error:
+            return self._refuse(error)
+        return self._membres(session)
 
     @expose("/<int:pk>/ouvrir", methods=["POST"])
     @protect()

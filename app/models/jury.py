@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .structure import Certificateur
 
-PREPARATION, OUVERTE, CLOSE = "preparation", "ouverte", "close"
+PREPARATION, OUVERTE, CLOSE, ANNULEE = "preparation", "ouverte", "close", "annulee"
 EMPLOYEURS, SALARIES = "employeurs", "salaries"
 
 
@@ -26,6 +26,9 @@ class SessionJury(Model):
     statut: Mapped[str] = mapped_column(String(12), default=PREPARATION, index=True)
     created_on: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
     close_le: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # A cancelled session: when and why (its dossiers went to the next session of the jury)
+    annulee_le: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    motif_annulation: Mapped[Optional[str]] = mapped_column(Text)
     # The procès-verbal PDF, generated when the session is closed (storage name in UPLOAD_DIR)
     proces_verbal: Mapped[Optional[str]] = mapped_column(String(80))
     certificateur: Mapped[Certificateur] = relationship()

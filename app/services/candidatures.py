@@ -59,7 +59,8 @@ TRANSITIONS = {
     C.A_ENVOYER: {C.ATTENTE_JURY, C.ATTENTE_EVAL_PREALABLE, C.ATTENTE_EVAL_FINALE,
                   C.ABANDONNEE},
     C.ATTENTE_JURY: {C.ATTENTE_CERTIFICATION, C.A_ENVOYER},
-    C.ATTENTE_CERTIFICATION: {C.CERTIFIEE, C.NON_CERTIFIEE, C.ATTENTE_COMPLEMENT, C.A_ENVOYER},
+    C.ATTENTE_CERTIFICATION: {C.CERTIFIEE, C.NON_CERTIFIEE, C.ATTENTE_COMPLEMENT, C.A_ENVOYER,
+                              C.ATTENTE_JURY},  # its session cancelled
     C.ATTENTE_COMPLEMENT: {C.COMPLETEE},
     C.COMPLETEE: {C.CERTIFIEE, C.NON_CERTIFIEE, C.ATTENTE_COMPLEMENT},
     C.CERTIFIEE: set(),
@@ -538,6 +539,11 @@ def _historique(candidature: Candidature, de: Optional[str], vers: str, by: Any,
     db.session.add(HistoriqueStatut(candidature=candidature, de=de, vers=vers,
                                     motif=str(motif) if motif else None,
                                     par_id=getattr(by, "id", None)))
+
+
+def noter_historique(candidature: Candidature, statut: str, by: Any, motif: str) -> None:
+    """A line of the dossier's history that changes no status (a move between sessions)."""
+    _historique(candidature, None, statut, by, motif)
 
 
 def transition(candidature: Candidature, vers: str, by: Any, motif: Optional[str] = None

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import Certificateur, Etablissement
 from app.models import candidature as C
 from app.models.candidature import Candidat, Candidature
-from app.models.jury import (CERTIFIEE, CLOSE, COMPLEMENT, EMPLOYEURS, NON_CERTIFIEE, OUVERTE,
+from app.models.jury import (ANNULEE, CERTIFIEE, CLOSE, COMPLEMENT, EMPLOYEURS, NON_CERTIFIEE, OUVERTE,
                              PREPARATION, SALARIES, Certificat, CompteurCertificat, DecisionJury,
                              EnvoiCertificat, LotEnvoi, MembreJury, SessionJury)
 from app.security import perimeter
@@ -31,6 +31,7 @@ from app.security.matrix import CREATE, UPDATE
 
 from . import audit, documents, habilitations, inspection, notifications, pdf, stockage
 from .candidatures import exiger_ecriture, transition
+from .candidatures import noter_historique as candidatures_historique
 from .dates import parse_date
 from .urls import public_url
 from .errors import ConflictError, ForbiddenError, RuleError
@@ -236,6 +237,31 @@ def session_commencee(session: SessionJury, today: Optional[dt.date] = None) -> 
     return session.date_session <= (today or dt.date.today())
 
 
+def _calendrier_session(data: dict, today: dt.date, actuelle: Optional[dt.date] = None
+                        ) -> tuple[dt.date, dt.date, str, Optional[str]]:
+    """The date, deadline, mode and place of a session, checked: never in the past (a date
+    kept as it was, `actuelle`, may be: the session has begun), the deadline before the
+    session, a place for a session in person."""
+    jour = parse_date(data.get("date_session"), "date_session")
+    limite = parse_date(data.get("date_limite"), "date_limite")
+    if jour is None or limite is None:
+        raise RuleError(_("Indiquez la date de la session et la date limite de dépôt."),
+                        field="date_session")
+    if jour < today and jour != actuelle:
+        raise RuleError(_("La date de la session ne peut pas être passée : choisissez "
+                          "aujourd'hui ou une date à venir."), field="date_session")
+    if limite > jour:
+        raise RuleError(_("La date limite de dépôt doit précéder la date de la session."),
+                        field="date_limite")
+    mode = data.get("mode")
+    if mode not in ("presentiel", "distanciel"):
+        raise RuleError(_("Choisissez le mode : présentiel ou distanciel."), field="mode")
+    lieu = (data.get("lieu") or "").strip()[:200] or None
+    if mode == "presentiel" and not lieu:
+        raise RuleError(_("Indiquez le lieu de la session en présentiel."), field="lieu")
+    return jour, limite, mode, lieu
+
+
 def creer_session(data: dict, by: Any, today: Optional[dt.date] = None) -> SessionJury:
     """« Programmer une session »: never in the past (a certificate reads the session's date).
     `today` is the day the session is programmed (the demo's history uses an earlier one)."""
@@ -245,25 +271,9 @@ def creer_session(data: dict, by: Any, today: Optional[dt.date] = None) -> Sessi
         raise RuleError(_("Choisissez le jury (Transitions Pro ou CPNE)."),
                         field="certificateur_id")
     _peut_gerer_sessions(by, certificateur)
-    jour = parse_date(data.get("date_session"), "date_session")
-    limite = parse_date(data.get("date_limite"), "date_limite")
-    if jour is None or limite is None:
-        raise RuleError(_("Indiquez la date de la session et la date limite de dépôt."),
-                        field="date_session")
-    if jour < today:
-        raise RuleError(_("La date de la session ne peut pas être passée : choisissez "
-                          "aujourd'hui ou une date à venir."), field="date_session")
-    if limite > jour:
-        raise RuleError(_("La date limite de dépôt doit précéder la date de la session."),
-                        field="date_limite")
-    mode = data.get("mode")
-    if mode not in ("presentiel", "distanciel"):
-        raise RuleError(_("Choisissez le mode : présentiel ou distanciel."), field="mode")
-    if mode == "presentiel" and not (data.get("lieu") or "").strip():
-        raise RuleError(_("Indiquez le lieu de la session en présentiel."), field="lieu")
+    jour, limite, mode, lieu = _calendrier_session(data, today)
     session = SessionJury(certificateur_id=certificateur.id, date_session=jour,
-                          date_limite=limite, mode=mode, lieu=(data.get("lieu") or "").strip()
-                          or None, statut=PREPARATION)
+                          date_limite=limite, mode=mode, lieu=lieu, statut=PREPARATION)
     for membre in data.get("membres") or []:
         if membre.get("college") not in (EMPLOYEURS, SALARIES) or not membre.get("nom"):
             raise RuleError(_("Chaque membre a un nom et un collège (employeurs ou salariés)."),
@@ -277,10 +287,8 @@ def creer_session(data: dict, by: Any, today: Optional[dt.date] = None) -> Sessi
 
 
 def ajouter_membre(session: SessionJury, nom: str, college: str, by: Any) -> MembreJury:
-    """Members are added while the session is being prepared."""
-    _peut_gerer_sessions(by, session.certificateur)
-    if session.statut != PREPARATION:
-        raise RuleError(_("Les membres ne se modifient que pendant la préparation de la session."))
+    """Members are added until the session is closed or cancelled."""
+    _exiger_modifiable(session, by)
     nom = (nom or "").strip()
     if not nom or college not in (EMPLOYEURS, SALARIES):
         raise RuleError(_("Chaque membre a un nom et un collège (employeurs ou salariés)."),
@@ -290,6 +298,186 @@ def ajouter_membre(session: SessionJury, nom: str, college: str, by: Any) -> Mem
     audit.record(by, "ajouter_membre_jury", session, nom)
     db.session.commit()
     return membre
+
+
+# --- a session's lifecycle: corrected, cancelled, its members, its dossiers moved --------------
+
+MOTIF_ANNULATION_MIN = 10
+
+
+def modifiable(session: SessionJury) -> bool:
+    """Date, place, deadline and members change until the session is closed or cancelled."""
+    return session.statut in (PREPARATION, OUVERTE)
+
+
+def peut_modifier(session: SessionJury, by: Any) -> bool:
+    return modifiable(session) and peut_gerer_sessions(by, session.certificateur_id)
+
+
+def _decisions_prises(session: SessionJury) -> int:
+    return db.session.scalar(select(func.count()).select_from(DecisionJury).where(
+        DecisionJury.session_jury_id == session.id)) or 0
+
+
+def peut_annuler_session(session: SessionJury, by: Any) -> bool:
+    """« Annuler la session » is offered: not closed nor cancelled, no decision taken in it."""
+    return peut_modifier(session, by) and not _decisions_prises(session)
+
+
+def _exiger_modifiable(session: SessionJury, by: Any) -> None:
+    _peut_gerer_sessions(by, session.certificateur)
+    if not modifiable(session):
+        raise RuleError(_("La session du %(date)s est %(statut)s : elle ne se modifie plus.",
+                          date=session.date_session.strftime("%d/%m/%Y"),
+                          statut=statut_session(session.statut).lower()))
+
+
+def _dossiers_affectes(session: SessionJury) -> list[Candidature]:
+    """The dossiers assigned to the session and awaiting its decision."""
+    return list(db.session.scalars(select(Candidature).where(
+        Candidature.session_jury_id == session.id, Candidature.statut.in_(EN_EXAMEN))
+        .options(joinedload(Candidature.candidat), joinedload(Candidature.etablissement))
+        .order_by(Candidature.envoye_le, Candidature.id)))
+
+
+def modifier_session(session: SessionJury, data: dict, by: Any,
+                     today: Optional[dt.date] = None) -> SessionJury:
+    """« Modifier la session »: date, deadline, mode and place, until it is closed. Once a
+    decision is taken in it, its date stays (the certificates carry it). A new date is told
+    to the managers of the dossiers assigned to it."""
+    _exiger_modifiable(session, by)
+    today = today or dt.date.today()
+    data = {"date_session": session.date_session.isoformat(),  # what is not given stays
+            "date_limite": session.date_limite.isoformat(), "mode": session.mode,
+            "lieu": session.lieu or "", **{k: v for k, v in data.items() if v is not None}}
+    jour, limite, mode, lieu = _calendrier_session(data, today, actuelle=session.date_session)
+    avant = session.date_session
+    if jour != avant and _decisions_prises(session):
+        raise RuleError(_("Des décisions sont déjà enregistrées dans la session du %(date)s : sa "
+                          "date ne change plus.", date=avant.strftime("%d/%m/%Y")),
+                        field="date_session")
+    session.date_session, session.date_limite, session.mode, session.lieu = (
+        jour, limite, mode, lieu)
+    db.session.flush()
+    audit.record(by, "modifier_session_jury", session)
+    if jour != avant:
+        for candidature in _dossiers_affectes(session):
+            _informer(candidature, _("Session de jury déplacée : %(nom)s",
+                                     nom=candidature.candidat.nom_complet),
+                      _("La session du %(avant)s (%(jury)s) aura lieu le %(date)s.",
+                        avant=avant.strftime("%d/%m/%Y"), jury=session.certificateur.nom,
+                        date=jour.strftime("%d/%m/%Y")))
+    db.session.commit()
+    return session
+
+
+def annuler_session(session: SessionJury, motif: str, by: Any) -> int:
+    """« Annuler la session », with a motive: only before any decision in it. Its dossiers go
+    back to waiting for a jury and to the jury's next open session at once (or wait for
+    one), their managers told why. Returns how many dossiers it had."""
+    _exiger_modifiable(session, by)
+    motif = (motif or "").strip()
+    if len(motif) < MOTIF_ANNULATION_MIN:
+        raise RuleError(_("Indiquez le motif de l'annulation (%(n)d caractères au moins).",
+                          n=MOTIF_ANNULATION_MIN), field="motif")
+    if _decisions_prises(session):
+        raise RuleError(_("Des décisions sont déjà enregistrées dans cette session : elle ne "
+                          "peut plus être annulée. Clôturez-la, ou déplacez les dossiers qui "
+                          "restent vers une autre session."))
+    jour = session.date_session.strftime("%d/%m/%Y")
+    session.statut = ANNULEE
+    session.annulee_le = dt.datetime.now()
+    session.motif_annulation = motif[:1000]
+    db.session.flush()
+    dossiers = _dossiers_affectes(session)
+    for candidature in dossiers:
+        candidature.session_jury_id = None
+        if candidature.statut == C.ATTENTE_CERTIFICATION:
+            transition(candidature, C.ATTENTE_JURY, by,
+                       _("Session du %(date)s annulée : %(motif)s", date=jour, motif=motif))
+        _informer(candidature, _("Session de jury annulée : %(nom)s",
+                                 nom=candidature.candidat.nom_complet),
+                  _("La session du %(date)s (%(jury)s) est annulée : %(motif)s. Le dossier "
+                    "est présenté à la prochaine session du jury.", date=jour,
+                    jury=session.certificateur.nom, motif=motif))
+        db.session.flush()
+        affecter_session(candidature)
+    audit.record(by, "annuler_session_jury", session, motif)
+    db.session.commit()
+    return len(dossiers)
+
+
+def retirer_membre(session: SessionJury, membre_id: Any, by: Any) -> None:
+    """Remove a member until the session is closed or cancelled. An open session keeps a
+    member of each college (it was paritaire when it opened)."""
+    _exiger_modifiable(session, by)
+    membre = db.session.scalars(select(MembreJury).where(
+        MembreJury.id == _entier(membre_id), MembreJury.session_id == session.id)).first()
+    if membre is None:
+        raise RuleError(_("Ce membre ne fait pas partie de la session."), field="membre_id")
+    if session.statut == OUVERTE:
+        restants = [m.college for m in session.membres if m.id != membre.id]
+        if EMPLOYEURS not in restants or SALARIES not in restants:
+            raise RuleError(_("La session est ouverte : chaque collège doit garder au moins un "
+                              "membre. Ajoutez d'abord un autre membre du %(college)s.",
+                              college=COLLEGES[membre.college]))
+    nom = membre.nom
+    session.membres.remove(membre)
+    audit.record(by, "retirer_membre_jury", session, nom)
+    db.session.commit()
+
+
+def _entier(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 0
+    return number if 0 < number < 2 ** 31 else 0
+
+
+def nombre_affectes(session: SessionJury) -> int:
+    return db.session.scalar(select(func.count()).select_from(Candidature).where(
+        Candidature.session_jury_id == session.id, Candidature.statut.in_(EN_EXAMEN))) or 0
+
+
+def autres_sessions_ouvertes(session: SessionJury, today: Optional[dt.date] = None
+                             ) -> list[SessionJury]:
+    """The other open sessions of the same jury, not past: where its dossiers may go."""
+    today = today or dt.date.today()
+    return list(db.session.scalars(select(SessionJury).where(
+        SessionJury.certificateur_id == session.certificateur_id, SessionJury.statut == OUVERTE,
+        SessionJury.id != session.id, SessionJury.date_session >= today)
+        .order_by(SessionJury.date_session, SessionJury.id)))
+
+
+def deplacer_dossier(candidature: Candidature, session_id: Any, by: Any,
+                     today: Optional[dt.date] = None) -> Candidature:
+    """Move a dossier awaiting its decision to another open session of the same jury (not
+    past). Its status, decisions and history stay; the move is in its history."""
+    perimeter.get_or_404(Candidature, candidature.id, by)
+    session = candidature.session_jury
+    if session is None or candidature.statut not in EN_EXAMEN:
+        raise RuleError(_("Seul un dossier affecté à une session et en attente de sa décision "
+                          "peut être déplacé."))
+    _exiger_modifiable(session, by)
+    cible = next((s for s in autres_sessions_ouvertes(session, today)
+                  if s.id == _entier(session_id)), None)
+    if cible is None:
+        raise RuleError(_("Choisissez une autre session ouverte et à venir du même jury."),
+                        field="session_id")
+    avant, apres = (session.date_session.strftime("%d/%m/%Y"),
+                    cible.date_session.strftime("%d/%m/%Y"))
+    texte = _("Déplacé de la session du %(avant)s à celle du %(apres)s", avant=avant,
+              apres=apres)
+    candidatures_historique(candidature, candidature.statut, by, texte)
+    candidature.session_jury_id = cible.id
+    _informer(candidature, _("Dossier déplacé vers une autre session : %(nom)s",
+                             nom=candidature.candidat.nom_complet),
+              _("Le dossier passe de la session du %(avant)s à celle du %(apres)s (%(jury)s).",
+                avant=avant, apres=apres, jury=cible.certificateur.nom))
+    audit.record(by, "deplacer_dossier_jury", candidature, texte)
+    db.session.commit()
+    return candidature
 
 
 def ouvrir_session(session: SessionJury, by: Any) -> int:
@@ -647,7 +835,8 @@ def statut_session(code: str) -> str:
     return str(STATUTS_SESSION[code])
 
 
-STATUTS_SESSION = {PREPARATION: _l("En préparation"), OUVERTE: _l("Ouverte"), CLOSE: _l("Close")}
+STATUTS_SESSION = {PREPARATION: _l("En préparation"), OUVERTE: _l("Ouverte"), CLOSE: _l("Close"),
+                   ANNULEE: _l("Annulée")}
 
 
 SESSIONS_PAGE = 25
@@ -728,7 +917,7 @@ def calendrier(by: Any, today: Optional[dt.date] = None) -> tuple[list[SessionJu
     its own for a jury, and for an OF the Transitions Pro of its établissements' regions and
     the CPNE."""
     today = today or dt.date.today()
-    query = select(SessionJury).where(SessionJury.statut != PREPARATION,
+    query = select(SessionJury).where(SessionJury.statut.in_((OUVERTE, CLOSE)),
                                       perimeter.clause(SessionJury, by))
     scope = perimeter.scope_of(by)
     if scope.kind not in (R.NATIONAL, R.CERTIFICATEUR):
@@ -736,9 +925,12 @@ def calendrier(by: Any, today: Optional[dt.date] = None) -> tuple[list[SessionJu
         query = query.where(SessionJury.certificateur_id.in_(select(Certificateur.id).where(or_(
             Certificateur.type == "cpne", Certificateur.region.in_(regions)))))
     query = query.options(joinedload(SessionJury.certificateur))
-    passees = db.session.scalars(query.where(SessionJury.date_session < today)
+    # a closed session is past whatever its date; a cancelled one is in neither list
+    passees = db.session.scalars(query.where(or_(SessionJury.date_session < today,
+                                                 SessionJury.statut == CLOSE))
                                  .order_by(SessionJury.date_session.desc()).limit(5)).all()
-    prochaines = db.session.scalars(query.where(SessionJury.date_session >= today)
+    prochaines = db.session.scalars(query.where(SessionJury.date_session >= today,
+                                                SessionJury.statut == OUVERTE)
                                     .order_by(SessionJury.date_session).limit(20)).all()
     return list(passees), list(prochaines)
 

@@ -69,7 +69,9 @@ class SessionsJuryView(BaseView):
     class_permission_name = "SessionJury"
     method_permission_name = {
         "liste": "read", "nouvelle": "create", "session": "read", "ouvrir": "update",
-        "cloturer": "update", "membre": "update", "proces_verbal": "read", "dossier": "read",
+        "cloturer": "update", "membre": "update", "modifier": "update", "annuler": "update",
+        "retirer_membre": "update", "deplacer": "update", "proces_verbal": "read",
+        "dossier": "read",
         "decision": "update", "document": "read", "certificat": "read",
         "certificat_signe": "update"}
 
@@ -114,6 +116,7 @@ class SessionsJuryView(BaseView):
     def session(self, pk):
         session = perimeter.get_or_404(SessionJury, pk, actor())
         dossiers_ = service.dossiers_de_session(session)
+        modifier = service.peut_modifier(session, actor())
         return self.render_template(
             "clea/certification/session.html", s=session, dossiers=dossiers_,
             statut_session=service.statut_session, modes=service.MODES,
@@ -123,7 +126,58 @@ class SessionsJuryView(BaseView):
             commencee=service.session_commencee(session),
             peut_cloturer=service.peut_cloturer(session, actor()),
             certificats=service.certificats_par_dossier(dossiers_),
-            employeurs=EMPLOYEURS, salaries=SALARIES)
+            employeurs=EMPLOYEURS, salaries=SALARIES,
+            peut_modifier=modifier,
+            peut_annuler=modifier and service.peut_annuler_session(session, actor()),
+            motif_annulation_min=service.MOTIF_ANNULATION_MIN,
+            destinations=service.autres_sessions_ouvertes(session) if modifier else [])
+
+    @expose("/session/<int:pk>/modifier", methods=["GET", "POST"])
+    @has_access
+    def modifier(self, pk):
+        session = perimeter.get_or_404(SessionJury, pk, actor())
+        if not service.peut_modifier(session, actor()):
+            flash(_("Cette session ne se modifie plus."), "warning")
+            return redirect(url_for("SessionsJuryView.session", pk=pk))
+        errors, form = {}, request.form
+        if request.method == "POST":
+            try:
+                service.modifier_session(session, form, actor())
+            except ServiceError as error:
+                db.session.rollback()
+                errors[error.field or "form"] = error.message
+            else:
+                flash(_("La session est modifiée."), "success")
+                return redirect(url_for("SessionsJuryView.session", pk=pk))
+        return self.render_template(
+            "clea/certification/session_modifier.html", s=session, form=form, errors=errors,
+            affectes=service.nombre_affectes(session)), 400 if errors else 200
+
+    @expose("/session/<int:pk>/annuler", methods=["POST"])
+    @has_access
+    def annuler(self, pk):
+        return self._session_command(pk, lambda s: service.annuler_session(
+            s, request.form.get("motif", ""), actor()),
+            lambda n: _("La session est annulée ; %(n)d dossier(s) retournent en attente "
+                        "d'affectation ou passent à la session suivante.", n=n))
+
+    @expose("/session/<int:pk>/membre/<int:membre>/retirer", methods=["POST"])
+    @has_access
+    def retirer_membre(self, pk, membre):
+        return self._session_command(pk, lambda s: service.retirer_membre(s, membre, actor()),
+                                     _("Le membre est retiré du jury."))
+
+    @expose("/dossier/<int:pk>/deplacer", methods=["POST"])
+    @has_access
+    def deplacer(self, pk):
+        candidature = perimeter.get_or_404(Candidature, pk, actor())
+        session_id = candidature.session_jury_id
+        _run(lambda: service.deplacer_dossier(candidature, request.form.get("session_id"),
+                                              actor()),
+             _("Le dossier est déplacé vers l'autre session."))
+        if session_id:
+            return redirect(url_for("SessionsJuryView.session", pk=session_id))
+        return redirect(url_for("SessionsJuryView.dossier", pk=pk))
 
     def _session_command(self, pk, command, message):
         session = perimeter.get_or_404(SessionJury, pk, actor())

@@ -1,0 +1,377 @@
+"""A jury session's lifecycle (issue 16): corrected (date, place, deadline) until it is
+closed, cancelled with a motive (its dossiers go back to waiting and on to the jury's next
+session, their managers told why), members added and removed, a dossier moved to another
+open session of the same jury with its history kept; closed and cancelled sessions are never
+shown as upcoming. Through the services, the screens (per role, other perimeters) and the
+API."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Certificateur, Notification
+from app.models.candidature import Candidature, HistoriqueStatut
+from app.models.jury import SessionJury
+from app.services import certification
+from app.services.errors import ForbiddenError, RuleError
+from tests.integration.test_candidatures import habiliter
+from tests.integration.test_certification import a_envoyer, session
+from tests.world import user
+
+TODAY = dt.date.today()
+CP = "certif_pro_a"
+OF = "utilisateur_etablissement_a"
+
+
+def jour(n: int) -> str:
+    return (TODAY + dt.timedelta(days=n)).isoformat()
+
+
+@pytest.fixture
+def ready(app, world):
+    habiliter(world, "etab_a1", "etab_a1b")
+    return world
+
+
+def envoye(world, nom="Durand"):
+    c = a_envoyer(world, nom_naissance=nom)
+    certification.envoyer_en_certification(c, user(OF))
+    return c
+
+
+def titres(username: str) -> list[str]:
+    return list(db.session.scalars(select(Notification.titre).where(
+        Notification.user_id == user(username).id).order_by(Notification.id)))
+
+
+def textes(username: str) -> list[str]:
+    return list(db.session.scalars(select(Notification.texte).where(
+        Notification.user_id == user(username).id).order_by(Notification.id)))
+
+
+def cpne_session():
+    cpne = db.session.scalars(select(Certificateur).where(Certificateur.type == "cpne")).one()
+    return certification.creer_session(
+        {"certificateur_id": cpne.id, "date_session": TODAY, "date_limite": TODAY,
+         "mode": "distanciel", "membres": [{"nom": "E", "college": "employeurs"},
+                                           {"nom": "S", "college": "salaries"}]}, user(CP))
+
+
+# --- services ----------------------------------------------------------------------------------
+
+def test_a_session_is_corrected_until_closed_and_its_date_change_told(app, ready):
+    s = session(ready, date_session=TODAY + dt.timedelta(days=5))
+    c = envoye(ready)
+    assert c.session_jury_id == s.id
+    avant = len(titres(OF))
+    certification.modifier_session(s, {"date_session": jour(9), "date_limite": jour(8),
+                                       "mode": "presentiel", "lieu": "Salle 4, Paris"}, user(CP))
+    db.session.refresh(s)
+    assert (s.date_session, s.date_limite, s.mode, s.lieu) == (
+        TODAY + dt.timedelta(days=9), TODAY + dt.timedelta(days=8), "presentiel",
+        "Salle 4, Paris")
+    assert titres(OF)[avant:] == ["Session de jury déplacée : " + c.candidat.nom_complet]
+    assert (TODAY + dt.timedelta(days=9)).strftime("%d/%m/%Y") in textes(OF)[-1]
+    # a place only: nobody is told, the rest stays
+    certification.modifier_session(s, {"lieu": "Salle 5"}, user(CP))
+    assert s.lieu == "Salle 5" and s.mode == "presentiel" and len(titres(OF)) == avant + 1
+    for data, field, message in (
+            ({"date_session": jour(-1)}, "date_session", "ne peut pas être passée"),
+            ({"date_limite": jour(30)}, "date_limite", "doit précéder"),
+            ({"lieu": ""}, "lieu", "lieu de la session en présentiel"),
+            ({"mode": "visio"}, "mode", "présentiel ou distanciel"),
+            ({"date_session": "31/02/2027"}, "date_session", "")):
+        with pytest.raises(RuleError, match=message) as refus:
+            certification.modifier_session(s, data, user(CP))
+        assert refus.value.field == field
+        db.session.rollback()
+    db.session.refresh(s)
+    assert s.lieu == "Salle 5"  # nothing half-written
+    with pytest.raises(ForbiddenError):
+        certification.modifier_session(s, {"lieu": "Ailleurs"}, user("admin_reseau_a"))
+
+
+def test_after_a_decision_the_date_stays_and_a_closed_session_is_not_edited(app, ready):
+    s = session(ready)  # dated today: decisions are open
+    c = envoye(ready)
+    certification.decider(c, "certifiee", "", user(CP))
+    with pytest.raises(RuleError, match="sa date ne change plus"):
+        certification.modifier_session(s, {"date_session": jour(3), "date_limite": jour(1)},
+                                       user(CP))
+    db.session.rollback()
+    certification.modifier_session(s, {"mode": "presentiel", "lieu": "Lyon"}, user(CP))
+    assert s.lieu == "Lyon"
+    assert not certification.peut_annuler_session(s, user(CP))
+    with pytest.raises(RuleError, match="ne peut plus être annulée"):
+        certification.annuler_session(s, "Le jury ne siège pas ce jour-là.", user(CP))
+    db.session.rollback()
+    certification.cloturer_session(s, user(CP))
+    for command in (lambda: certification.modifier_session(s, {"lieu": "Nice"}, user(CP)),
+                    lambda: certification.ajouter_membre(s, "N. Membre", "salaries", user(CP)),
+                    lambda: certification.annuler_session(s, "Motif assez long.", user(CP))):
+        with pytest.raises(RuleError, match="est close : elle ne se modifie plus"):
+            command()
+        db.session.rollback()
+
+
+def test_cancelling_sends_the_dossiers_to_the_next_session_and_tells_why(app, ready):
+    s = session(ready, date_session=TODAY + dt.timedelta(days=2))
+    c1, c2 = envoye(ready, "Alpha"), envoye(ready, "Beta")
+    assert {c1.session_jury_id, c2.session_jury_id} == {s.id}
+    with pytest.raises(RuleError, match="motif de l'annulation") as refus:
+        certification.annuler_session(s, "court", user(CP))
+    assert refus.value.field == "motif"
+    db.session.rollback()
+    suivante = session(ready, date_session=TODAY + dt.timedelta(days=20),
+                       date_limite=TODAY + dt.timedelta(days=19))
+    avant = len(titres(OF))
+    assert certification.annuler_session(s, "Le président est empêché.", user(CP)) == 2
+    db.session.refresh(s)
+    assert s.statut == "annulee" and s.motif_annulation == "Le président est empêché."
+    assert s.annulee_le is not None
+    for c in (c1, c2):
+        db.session.refresh(c)
+        assert c.statut == "attente_certification" and c.session_jury_id == suivante.id
+        lignes = [h.motif for h in db.session.scalars(select(HistoriqueStatut).where(
+            HistoriqueStatut.candidature_id == c.id).order_by(HistoriqueStatut.id))]
+        assert any("annulée : Le président est empêché." in (m or "") for m in lignes)
+    nouveaux = titres(OF)[avant:]
+    assert nouveaux.count("Session de jury annulée : " + c1.candidat.nom_complet) == 1
+    assert nouveaux.count("Dossier affecté à un jury : " + c2.candidat.nom_complet) == 1
+    assert any("Le président est empêché." in t for t in textes(OF)[avant:])
+    # never upcoming, and the jury's calendar shows the next one
+    passees, prochaines = certification.calendrier(user(CP))
+    assert s not in prochaines and s not in passees and suivante in prochaines
+
+
+def test_cancelled_without_another_session_the_dossiers_wait(app, ready):
+    s = session(ready, date_session=TODAY + dt.timedelta(days=2))
+    c = envoye(ready)
+    certification.annuler_session(s, "Salle indisponible ce jour.", user(CP))
+    db.session.refresh(c)
+    assert c.statut == "attente_jury" and c.session_jury_id is None
+    assert certification.suivi(c) == "en attente d'affectation à un jury"
+    later = session(ready, date_session=TODAY + dt.timedelta(days=10),
+                    date_limite=TODAY + dt.timedelta(days=9))
+    db.session.refresh(c)
+    assert c.session_jury_id == later.id  # assigned when a session opens
+
+
+def test_a_closed_session_is_never_upcoming(app, ready):
+    s = session(ready)  # today
+    certification.cloturer_session(s, user(CP))
+    passees, prochaines = certification.calendrier(user(CP))
+    assert s not in prochaines and s in passees
+
+
+def test_members_added_and_removed_an_open_session_keeps_both_colleges(app, ready):
+    s = session(ready)  # open, E1 + S1
+    certification.ajouter_membre(s, "E2", "employeurs", user(CP))
+    e1 = next(m for m in s.membres if m.nom == "E1")
+    s1 = next(m for m in s.membres if m.nom == "S1")
+    certification.retirer_membre(s, e1.id, user(CP))
+    db.session.refresh(s)
+    assert sorted(m.nom for m in s.membres) == ["E2", "S1"]
+    with pytest.raises(RuleError, match="chaque collège doit garder au moins un membre"):
+        certification.retirer_membre(s, s1.id, user(CP))
+    db.session.rollback()
+    with pytest.raises(RuleError, match="ne fait pas partie"):
+        certification.retirer_membre(s, 10 ** 12, user(CP))
+    db.session.rollback()
+    autre = cpne_session()
+    with pytest.raises(RuleError, match="ne fait pas partie"):
+        certification.retirer_membre(s, autre.membres[0].id, user(CP))
+    db.session.rollback()
+    # in preparation anything goes (parity is checked when it opens)
+    p = session(ready, open_=False)
+    for m in list(p.membres):
+        certification.retirer_membre(p, m.id, user(CP))
+    db.session.refresh(p)
+    assert p.membres == []
+
+
+def test_a_moved_dossier_keeps_its_history(app, ready):
+    s = session(ready, date_session=TODAY + dt.timedelta(days=3))
+    cible = session(ready, date_session=TODAY + dt.timedelta(days=12),
+                    date_limite=TODAY + dt.timedelta(days=10))
+    c = envoye(ready)
+    assert c.session_jury_id == s.id
+    historique = [(h.de, h.vers) for h in c.historique]
+    assert certification.autres_sessions_ouvertes(s) == [cible]
+    certification.deplacer_dossier(c, cible.id, user(CP))
+    db.session.refresh(c)
+    assert c.session_jury_id == cible.id and c.statut == "attente_certification"
+    lignes = db.session.scalars(select(HistoriqueStatut).where(
+        HistoriqueStatut.candidature_id == c.id).order_by(HistoriqueStatut.id)).all()
+    assert [(h.de, h.vers) for h in lignes[:-1]] == historique  # kept, one line more
+    assert lignes[-1].motif == "Déplacé de la session du %s à celle du %s" % (
+        s.date_session.strftime("%d/%m/%Y"), cible.date_session.strftime("%d/%m/%Y"))
+    assert titres(OF)[-1] == "Dossier déplacé vers une autre session : " + c.candidat.nom_complet
+    # refused: the same session, another jury's, a past or a closed one, an unknown id
+    autre_jury = cpne_session()
+    for session_id in (cible.id, autre_jury.id, 0, "x", 10 ** 15):
+        with pytest.raises(RuleError, match="autre session ouverte") as refus:
+            certification.deplacer_dossier(c, session_id, user(CP))
+        assert refus.value.field == "session_id"
+        db.session.rollback()
+    passee = session(ready, date_session=TODAY, date_limite=TODAY)
+    with pytest.raises(RuleError, match="autre session ouverte"):
+        certification.deplacer_dossier(c, passee.id, user(CP), today=TODAY + dt.timedelta(days=1))
+    db.session.rollback()
+    decide = envoye(ready, "Gamma")
+    assert decide.session_jury_id == passee.id  # the earliest open session
+    certification.decider(decide, "certifiee", "", user(CP))
+    with pytest.raises(RuleError, match="Seul un dossier affecté"):
+        certification.deplacer_dossier(decide, cible.id, user(CP))
+
+
+# --- screens -----------------------------------------------------------------------------------
+
+def _texte(html: bytes) -> str:
+    import html as h
+
+    return h.unescape(re.sub(r"\s+", " ", html.decode()))
+
+
+def test_session_screens_edit_cancel_members_and_move(app, ready, login):
+    s = session(ready, date_session=TODAY + dt.timedelta(days=4))
+    cible = session(ready, date_session=TODAY + dt.timedelta(days=14),
+                    date_limite=TODAY + dt.timedelta(days=13))
+    c = envoye(ready)
+    client = login(CP)
+    page = _texte(client.get(f"/jury/session/{s.id}").data)
+    for libelle in ("Modifier la session", "Annuler la session", "Retirer", "Déplacer"):
+        assert libelle in page, libelle
+    # the edit form: refused in French (400, nothing kept), then saved
+    form = client.get(f"/jury/session/{s.id}/modifier")
+    assert form.status_code == 200 and "1 dossier est affecté" in _texte(form.data)
+    refus = client.post(f"/jury/session/{s.id}/modifier", data={
+        "date_session": jour(-3), "date_limite": jour(-4), "mode": "distanciel"})
+    assert refus.status_code == 400
+    assert "La date de la session ne peut pas être passée" in _texte(refus.data)
+    ok = client.post(f"/jury/session/{s.id}/modifier", data={
+        "date_session": jour(6), "date_limite": jour(5), "mode": "presentiel",
+        "lieu": "Salle du conseil"}, follow_redirects=True)
+    assert "La session est modifiée." in _texte(ok.data)
+    assert "Salle du conseil" in _texte(ok.data)
+    # move the dossier, then cancel the emptied session
+    moved = client.post(f"/jury/dossier/{c.id}/deplacer", data={"session_id": cible.id},
+                        follow_redirects=True)
+    assert "Le dossier est déplacé vers l'autre session." in _texte(moved.data)
+    db.session.expire_all()
+    assert db.session.get(Candidature, c.id).session_jury_id == cible.id
+    court = client.post(f"/jury/session/{s.id}/annuler", data={"motif": "non"},
+                        follow_redirects=True)
+    assert "Indiquez le motif de l'annulation (10 caractères au moins)." in _texte(court.data)
+    done = client.post(f"/jury/session/{s.id}/annuler",
+                       data={"motif": "Doublon de la session suivante."}, follow_redirects=True)
+    page = _texte(done.data)
+    assert "La session est annulée" in page and "Doublon de la session suivante." in page
+    assert "Modifier la session" not in page and "Annulée" in page
+    assert client.get(f"/jury/session/{s.id}/modifier").status_code == 302
+    # members of the target session: one removed, the last of a college refused
+    membres = {m.nom: m.id for m in db.session.get(SessionJury, cible.id).membres}
+    refus = client.post(f"/jury/session/{cible.id}/membre/{membres['S1']}/retirer",
+                        follow_redirects=True)
+    assert "chaque collège doit garder au moins un membre" in _texte(refus.data)
+    client.post(f"/jury/session/{cible.id}/membre", data={"nom": "S2", "college": "salaries"})
+    ok = client.post(f"/jury/session/{cible.id}/membre/{membres['S1']}/retirer",
+                     follow_redirects=True)
+    assert "Le membre est retiré du jury." in _texte(ok.data)
+
+
+@pytest.mark.parametrize("who", ["admin_reseau_a", "utilisateur_etablissement_a",
+                                 "admin_reseau_b"])
+def test_others_cannot_edit_cancel_or_move(app, ready, login, who):
+    s = session(ready, date_session=TODAY + dt.timedelta(days=4))
+    cible = session(ready, date_session=TODAY + dt.timedelta(days=14),
+                    date_limite=TODAY + dt.timedelta(days=13))
+    c = envoye(ready)
+    client = login(who)
+    for url, data in ((f"/jury/session/{s.id}/modifier", {"lieu": "X", "mode": "presentiel"}),
+                      (f"/jury/session/{s.id}/annuler", {"motif": "Un motif assez long."}),
+                      (f"/jury/session/{s.id}/membre/{s.membres[0].id}/retirer", {}),
+                      (f"/jury/dossier/{c.id}/deplacer", {"session_id": cible.id})):
+        response = client.post(url, data=data)
+        assert response.status_code in (302, 403, 404), (url, response.status_code)
+        if response.status_code == 302:  # FAB's refusal: back to the login or home page
+            assert "/jury/session" not in response.headers["Location"]
+    db.session.expire_all()
+    s = db.session.get(SessionJury, s.id)
+    assert s.statut == "ouverte" and len(s.membres) == 2 and s.lieu is None
+    assert db.session.get(Candidature, c.id).session_jury_id == s.id
+
+
+def test_the_jury_of_another_certificateur_sees_404(app, ready, login):
+    autre = cpne_session()
+    client = login("jury_a")  # Transitions Pro Île-de-France
+    assert client.get(f"/jury/session/{autre.id}").status_code == 404
+    assert client.post(f"/jury/session/{autre.id}/annuler",
+                       data={"motif": "Un motif assez long."}).status_code == 404
+    assert client.get(f"/jury/session/{autre.id}/modifier").status_code == 404
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+def test_api_edit_cancel_members_and_move(app, ready, api_token):
+    s = session(ready, date_session=TODAY + dt.timedelta(days=4))
+    cible = session(ready, date_session=TODAY + dt.timedelta(days=14),
+                    date_limite=TODAY + dt.timedelta(days=13))
+    c = envoye(ready)
+    client, auth = app.test_client(), api_token(CP)
+    r = client.put(f"/api/v1/jury/{s.id}", json={"lieu": "Salle 2", "mode": "presentiel"},
+                   headers=auth)
+    assert r.status_code == 200, r.json
+    assert r.json["result"]["lieu"] == "Salle 2"
+    assert r.json["result"]["date_session"] == s.date_session.isoformat()
+    r = client.put(f"/api/v1/jury/{s.id}", json={"date_session": jour(-2)}, headers=auth)
+    assert r.status_code == 400 and r.json["field"] == "date_session"
+    assert "passée" in r.json["message"]
+    r = client.put(f"/api/v1/jury/{s.id}", json={"lieu": ["liste"]}, headers=auth)
+    assert r.status_code == 400 and r.json["field"] == "lieu"
+    # members
+    r = client.get(f"/api/v1/jury/{cible.id}/membres", headers=auth)
+    assert r.status_code == 200 and sorted(m["nom"] for m in r.json["result"]) == ["E1", "S1"]
+    r = client.post(f"/api/v1/jury/{cible.id}/membres", json={"nom": "E2",
+                                                             "college": "employeurs"},
+                    headers=auth)
+    assert r.status_code == 201 and len(r.json["result"]) == 3
+    r = client.post(f"/api/v1/jury/{cible.id}/membres", json={"nom": "X", "college": "autre"},
+                    headers=auth)
+    assert r.status_code == 400 and r.json["field"] == "college"
+    membres = client.get(f"/api/v1/jury/{cible.id}/membres", headers=auth).json["result"]
+    e1 = next(m["id"] for m in membres if m["nom"] == "E1")
+    r = client.delete(f"/api/v1/jury/{cible.id}/membres/{e1}", headers=auth)
+    assert r.status_code == 200 and sorted(m["nom"] for m in r.json["result"]) == ["E2", "S1"]
+    s1 = next(m["id"] for m in r.json["result"] if m["nom"] == "S1")
+    r = client.delete(f"/api/v1/jury/{cible.id}/membres/{s1}", headers=auth)
+    assert r.status_code == 400 and "chaque collège" in r.json["message"]
+    # move, then cancel
+    r = client.post(f"/api/v1/candidature/{c.id}/deplacer", json={"session_id": "x"},
+                    headers=auth)
+    assert r.status_code == 400 and r.json["field"] == "session_id"
+    r = client.post(f"/api/v1/candidature/{c.id}/deplacer", json={"session_id": cible.id},
+                    headers=auth)
+    assert r.status_code == 200, r.json
+    db.session.expire_all()
+    assert db.session.get(Candidature, c.id).session_jury_id == cible.id
+    r = client.post(f"/api/v1/jury/{s.id}/annuler", json={}, headers=auth)
+    assert r.status_code == 400 and r.json["field"] == "motif"
+    r = client.post(f"/api/v1/jury/{s.id}/annuler", json={"motif": "Session en double."},
+                    headers=auth)
+    assert r.status_code == 200 and r.json["result"]["statut"] == "annulee"
+    assert r.json["result"]["motif_annulation"] == "Session en double."
+    # another jury's session: 404
+    autre = cpne_session()
+    jury = api_token("jury_a")
+    for method, url, body in (("put", f"/api/v1/jury/{autre.id}", {"lieu": "X"}),
+                              ("post", f"/api/v1/jury/{autre.id}/annuler",
+                               {"motif": "Un motif assez long."}),
+                              ("get", f"/api/v1/jury/{autre.id}/membres", None),
+                              ("delete", f"/api/v1/jury/{autre.id}/membres/1", None)):
+        r = getattr(client, method)(url, json=body, headers=jury)
+        assert r.status_code == 404, (url, r.status_code)
