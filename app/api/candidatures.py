@@ -101,12 +101,13 @@ class CandidatureApi(_TabGate, KeysetRestApi):
     search_columns = ["statut", "etablissement_id", "created_on"]
     include_route_methods = {"get", "get_list", "info", "post", "put", "delete", "abandonner",
                              "reintegrer", "envoyer", "annuler_envoi", "completer", "decision",
-                             "deplacer", "import_modele", "import_valider", "import_rapport",
+                             "vote", "deplacer", "import_modele", "import_valider", "import_rapport",
                              "import_confirmer"}
     method_permission_name = {**ScopedModelRestApi.method_permission_name,
                               "abandonner": "update", "reintegrer": "update",
                               "envoyer": "update", "annuler_envoi": "update",
-                              "completer": "update", "decision": "juger", "deplacer": "juger",
+                              "completer": "update", "decision": "juger", "vote": "juger",
+                              "deplacer": "juger",
                               "import_modele": "create", "import_valider": "create",
                               "import_rapport": "create", "import_confirmer": "create"}
 
@@ -472,6 +473,41 @@ class CandidatureApi(_TabGate, KeysetRestApi):
         return ScopedModelRestApi._command(self, pk, lambda c: certification.decider(
             c, data.get("decision", ""), data.get("motif", ""), self.user) and c)
 
+
+    @expose("/<int:pk>/vote", methods=["POST"])
+    @protect()
+    @safe
+    def vote(self, pk):
+        """Voter sur le dossier (un membre de la session, à partir de sa date)
+        ---
+        post:
+          summary: Voter sur le dossier (un membre de la session, à partir de sa date)
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [vote]
+                  properties:
+                    vote:
+                      type: string
+                      enum: [certifiee, non_certifiee, complement]
+                    motif:
+                      type: string
+                      maxLength: 2000
+                      description: obligatoire pour « non_certifiee » et « complement »
+          responses:
+            200:
+              description: le dossier, le vote enregistré
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/Commande'
+        """
+        data = request.get_json(silent=True) or {}
+        return ScopedModelRestApi._command(self, pk, lambda c: certification.voter(
+            c, data.get("vote", ""), data.get("motif", ""), self.user) and c)
 
     @expose("/<int:pk>/deplacer", methods=["POST"])
     @protect()

@@ -48,9 +48,16 @@ class JuryApi(ScopedModelRestApi):
         from marshmallow import Schema, fields, validate
 
         membre = Schema.from_dict({
-            "nom": fields.String(required=True, validate=validate.Length(min=1, max=200)),
+            "nom": fields.String(validate=validate.Length(max=200), metadata={
+                "description": "le nom d'un membre sans compte (celui du compte sinon)"}),
             "college": fields.String(required=True, validate=validate.OneOf(
-                ["employeurs", "salaries"]))}, name="MembreDeJury")
+                ["employeurs", "salaries"])),
+            "user_id": fields.Integer(validate=validate.Range(min=1, max=2 ** 31 - 1),
+                                      metadata={"description": "le compte Jury du membre : il "
+                                                "vote sur les dossiers de la session"}),
+            "president": fields.Boolean(metadata={
+                "description": "le président, qui enregistre la décision (un membre avec "
+                               "compte)"})}, name="MembreDeJury")
         self.add_model_schema = schema_etendu(
             "SessionJuryCreation", self.add_model_schema, membres=fields.List(
                 fields.Nested(membre), metadata={
@@ -101,7 +108,8 @@ class JuryApi(ScopedModelRestApi):
 
     def _membres(self, session, status=200):
         return self.response(status, id=session.id, result=[
-            {"id": m.id, "nom": m.nom, "college": m.college} for m in session.membres])
+            {"id": m.id, "nom": m.nom, "college": m.college, "user_id": m.user_id,
+             "president": m.president} for m in session.membres])
 
     @expose("/<int:pk>/membres", methods=["GET"])
     @protect()
@@ -132,15 +140,23 @@ class JuryApi(ScopedModelRestApi):
               application/json:
                 schema:
                   type: object
-                  required: [nom, college]
+                  required: [college]
                   properties:
                     nom:
                       type: string
-                      minLength: 1
                       maxLength: 150
+                      description: le nom d'un membre sans compte (celui du compte sinon)
                     college:
                       type: string
                       enum: [employeurs, salaries]
+                    user_id:
+                      type: integer
+                      minimum: 1
+                      maximum: 2147483647
+                      description: le compte Jury du membre (il vote sur les dossiers)
+                    president:
+                      type: boolean
+                      description: le président, qui enregistre la décision
           responses:
             201:
               description: les membres de la session
@@ -151,7 +167,8 @@ class JuryApi(ScopedModelRestApi):
         data = request.get_json(silent=True) or {}
         try:
             service.ajouter_membre(session, data.get("nom", ""), data.get("college", ""),
-                                   self.user)
+                                   self.user, user_id=data.get("user_id"),
+                                   president=bool(data.get("president")))
         except ServiceError as error:
             return self._refuse(error)
         return self._membres(session, 201)

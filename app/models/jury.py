@@ -5,7 +5,8 @@ import datetime as dt
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, \
+    UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .structure import Certificateur
@@ -46,7 +47,34 @@ class MembreJury(Model):
                                             index=True)
     nom: Mapped[str] = mapped_column(String(150))
     college: Mapped[str] = mapped_column(String(12))
+    # The member's account (a Jury user of the certificateur): a member with an account
+    # votes, and the president records the jury's decision (a joint decision). Members
+    # named without an account (older sessions) do neither.
+    user_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL", name="fk_membre_jury_user"), index=True)
+    president: Mapped[bool] = mapped_column(Boolean, default=False)
     session: Mapped[SessionJury] = relationship(back_populates="membres")
+    user = relationship("Utilisateur")
+
+
+class VoteJury(Model):
+    """A member's vote on a dossier during a session (changed until the decision)."""
+
+    __tablename__ = "vote_jury"
+    __table_args__ = (UniqueConstraint("session_jury_id", "candidature_id", "membre_id",
+                                       name="uq_vote_jury_membre"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_jury_id: Mapped[int] = mapped_column(
+        ForeignKey("session_jury.id", ondelete="CASCADE", name="fk_vote_session"))
+    candidature_id: Mapped[int] = mapped_column(
+        ForeignKey("candidature.id", ondelete="CASCADE", name="fk_vote_candidature"),
+        index=True)
+    membre_id: Mapped[int] = mapped_column(
+        ForeignKey("membre_jury.id", ondelete="CASCADE", name="fk_vote_membre"), index=True)
+    vote: Mapped[str] = mapped_column(String(15))
+    motif: Mapped[Optional[str]] = mapped_column(Text)
+    le: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    membre: Mapped[MembreJury] = relationship()
 
 
 CERTIFIEE, NON_CERTIFIEE, COMPLEMENT = "certifiee", "non_certifiee", "complement"

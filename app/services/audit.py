@@ -133,6 +133,7 @@ ACTION_LABELS = {
     "telecharger_certificat": _l("Téléchargement du certificat"),
     "telecharger_matrice": _l("Téléchargement de la matrice"),
     "telecharger_proces_verbal": _l("Téléchargement du procès-verbal"),
+    "vote_jury": _l("Vote d'un membre du jury"),
 }
 # The filter's choices (a datalist: any other value may be typed).
 KNOWN_ACTIONS = (
@@ -143,7 +144,7 @@ KNOWN_ACTIONS = (
     "rouvrir_evaluation", "deposer_document", "supprimer_document", "telecharger_document",
     "telecharger_matrice", "telecharger_certificat", "telecharger_proces_verbal",
     "exporter_parcours", "exporter_facturation", "exporter_registre", "exporter_adresses",
-    "exporter_journal", "envoyer_en_certification", "annuler_envoi", "decision_jury",
+    "exporter_journal", "envoyer_en_certification", "annuler_envoi", "vote_jury", "decision_jury",
     "demander_habilitation", "decider_habilitation", "demander_rattachement",
     "decider_rattachement", ANONYMISATION,
 )

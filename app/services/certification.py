@@ -6,6 +6,7 @@ are never programmed in the past, decisions and closing from the session's date 
 complements, certificate numbers and PDFs (public URL from configuration), shipments."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import uuid
@@ -23,7 +24,7 @@ from app.models import candidature as C
 from app.models.candidature import Candidat, Candidature
 from app.models.jury import (ANNULEE, CERTIFIEE, CLOSE, COMPLEMENT, EMPLOYEURS, NON_CERTIFIEE, OUVERTE,
                              PREPARATION, SALARIES, Certificat, CompteurCertificat, DecisionJury,
-                             EnvoiCertificat, LotEnvoi, MembreJury, SessionJury)
+                             EnvoiCertificat, LotEnvoi, MembreJury, SessionJury, VoteJury)
 from app.security import perimeter
 from app.security import roles as R
 from app.security.access import can, ensure_can
@@ -272,13 +273,14 @@ def creer_session(data: dict, by: Any, today: Optional[dt.date] = None) -> Sessi
                         field="certificateur_id")
     _peut_gerer_sessions(by, certificateur)
     jour, limite, mode, lieu = _calendrier_session(data, today)
-    session = SessionJury(certificateur_id=certificateur.id, date_session=jour,
+    session = SessionJury(certificateur=certificateur, date_session=jour,
                           date_limite=limite, mode=mode, lieu=lieu, statut=PREPARATION)
     for membre in data.get("membres") or []:
-        if membre.get("college") not in (EMPLOYEURS, SALARIES) or not membre.get("nom"):
+        if not isinstance(membre, dict):
             raise RuleError(_("Chaque membre a un nom et un collège (employeurs ou salariés)."),
                             field="membres")
-        session.membres.append(MembreJury(nom=membre["nom"].strip(), college=membre["college"]))
+        _nouveau_membre(session, membre.get("nom"), membre.get("college"),
+                        membre.get("user_id"), membre.get("president"))
     db.session.add(session)
     db.session.flush()
     audit.record(by, "creer_session_jury", session)
@@ -286,18 +288,61 @@ def creer_session(data: dict, by: Any, today: Optional[dt.date] = None) -> Sessi
     return session
 
 
-def ajouter_membre(session: SessionJury, nom: str, college: str, by: Any) -> MembreJury:
-    """Members are added until the session is closed or cancelled."""
-    _exiger_modifiable(session, by)
-    nom = (nom or "").strip()
-    if not nom or college not in (EMPLOYEURS, SALARIES):
+def _nouveau_membre(session: SessionJury, nom: Any, college: Any, user_id: Any = None,
+                    president: Any = False) -> MembreJury:
+    """A member added to the session (checked): an account of the jury, or a name."""
+    if college not in (EMPLOYEURS, SALARIES):
         raise RuleError(_("Chaque membre a un nom et un collège (employeurs ou salariés)."),
                         field="membres")
-    membre = MembreJury(session_id=session.id, nom=nom[:150], college=college)
-    db.session.add(membre)
-    audit.record(by, "ajouter_membre_jury", session, nom)
+    compte = None
+    if user_id not in (None, ""):
+        compte = next((u for u in comptes_jury(session) if u.id == _entier(user_id)), None)
+        if compte is None:
+            raise RuleError(_("Choisissez un compte Jury actif de %(jury)s.",
+                              jury=session.certificateur.nom), field="user_id")
+        if any(m.user_id == compte.id for m in session.membres):
+            raise RuleError(_("%(nom)s est déjà membre de cette session.", nom=str(compte)),
+                            field="user_id")
+        nom = str(compte)
+    nom = (nom if isinstance(nom, str) else "").strip()
+    if not nom:
+        raise RuleError(_("Chaque membre a un nom et un collège (employeurs ou salariés)."),
+                        field="membres")
+    if president and compte is None:
+        raise RuleError(_("Le président du jury est un membre qui a un compte."),
+                        field="president")
+    if president:
+        for autre in session.membres:
+            autre.president = False
+    membre = MembreJury(nom=nom[:150], college=college, user_id=compte.id if compte else None,
+                        president=bool(president))
+    session.membres.append(membre)
+    return membre
+
+
+def ajouter_membre(session: SessionJury, nom: str, college: str, by: Any,
+                   user_id: Any = None, president: bool = False) -> MembreJury:
+    """Members are added until the session is closed or cancelled: a Jury account of the
+    session's certificateur (it votes; the president records the decisions), or, as on
+    older sessions, a name only."""
+    _exiger_modifiable(session, by)
+    membre = _nouveau_membre(session, nom, college, user_id, president)
+    audit.record(by, "ajouter_membre_jury", session,
+                 membre.nom + (f" ({_('président')})" if membre.president else ""))
     db.session.commit()
     return membre
+
+
+def comptes_jury(session: SessionJury) -> list:
+    """The active Jury accounts of the session's certificateur (the members' choices)."""
+    from app.models import Utilisateur
+    from app.security.roles import JURY
+
+    certificateur_id = session.certificateur_id or session.certificateur.id  # a new session
+    return [u for u in db.session.scalars(select(Utilisateur).where(
+        Utilisateur.certificateur_id == certificateur_id,
+        Utilisateur.active.is_(True)).order_by(Utilisateur.last_name, Utilisateur.first_name))
+        if R.role_of(u) is JURY]
 
 
 # --- a session's lifecycle: corrected, cancelled, its members, its dossiers moved --------------
@@ -617,24 +662,16 @@ def decider(candidature: Candidature, decision: str, motif: str, by: Any,
     Certifiée (a certificate number is taken), Non certifiée (motive required) or Demande de
     compléments (text)."""
     perimeter.get_or_404(Candidature, candidature.id, by)
-    session = candidature.session_jury
-    if session is None or candidature.statut not in EN_EXAMEN:
-        raise RuleError(_("Ce dossier n'attend pas de décision du jury."))
-    _peut_gerer_sessions(by, session.certificateur)
-    if session.statut != OUVERTE:
-        raise RuleError(_("La session du %(date)s n'est pas ouverte : aucune décision ne peut y "
-                          "être enregistrée.", date=session.date_session.strftime("%d/%m/%Y")))
-    if not session_commencee(session, today):
-        raise RuleError(_("Le jury du %(date)s ne peut statuer qu'à partir de la date de sa "
-                          "session.", date=session.date_session.strftime("%d/%m/%Y")))
+    session = _seance(candidature, today)
+    if conjointe(session):
+        _decision_conjointe(candidature, session, decision, by)
+    else:
+        _peut_gerer_sessions(by, session.certificateur)
     if decision not in DECISIONS:
         raise RuleError(_("Choisissez la décision : Certifiée, Non certifiée ou Demande de "
                           "compléments."), field="decision")
     motif = (motif or "").strip()
-    if decision == NON_CERTIFIEE and not motif:
-        raise RuleError(_("Indiquez le motif de la non-certification."), field="motif")
-    if decision == COMPLEMENT and not motif:
-        raise RuleError(_("Précisez les compléments demandés à l'organisme."), field="motif")
+    _motif_requis(decision, motif)
     date_jury = session.date_session.strftime("%d/%m/%Y")
     transition(candidature, STATUT_DE_DECISION[decision], by,
                _("Décision du jury du %(date)s : %(decision)s", date=date_jury,
@@ -664,6 +701,155 @@ def decider(candidature: Candidature, decision: str, motif: str, by: Any,
     audit.record(by, "decision_jury", candidature, decision)
     db.session.commit()
     return row
+
+
+
+# --- the joint decision: the members' votes, the president's decision ---------------------------
+
+def conjointe(session: SessionJury) -> bool:
+    """A session whose members have accounts decides jointly: each member present votes, the
+    president records the decision (older sessions, names only, keep one deciding account)."""
+    return any(m.user_id is not None for m in session.membres)
+
+
+def membre_de(session: SessionJury, by: Any) -> Optional[MembreJury]:
+    user_id = getattr(by, "id", None)
+    return next((m for m in session.membres if user_id is not None and m.user_id == user_id),
+                None)
+
+
+def votes_de(candidature: Candidature, session: SessionJury) -> list[VoteJury]:
+    return list(db.session.scalars(select(VoteJury).where(
+        VoteJury.candidature_id == candidature.id, VoteJury.session_jury_id == session.id)
+        .options(joinedload(VoteJury.membre)).order_by(VoteJury.id)))
+
+
+@dataclasses.dataclass
+class EtatVotes:
+    votes: list
+    employeurs: int
+    salaries: int
+    pour: dict  # decision code → number of votes
+
+    @property
+    def paritaire(self) -> bool:
+        return self.employeurs == self.salaries >= 1
+
+    def majorite(self, decision: str) -> bool:
+        return self.pour.get(decision, 0) * 2 > len(self.votes)
+
+    @property
+    def majoritaire(self) -> Optional[str]:
+        return next((d for d in DECISIONS if self.majorite(d)), None)
+
+
+def etat_votes(candidature: Candidature, session: SessionJury) -> EtatVotes:
+    votes = votes_de(candidature, session)
+    colleges = [v.membre.college for v in votes]
+    pour: dict[str, int] = {}
+    for v in votes:
+        pour[v.vote] = pour.get(v.vote, 0) + 1
+    return EtatVotes(votes, colleges.count(EMPLOYEURS), colleges.count(SALARIES), pour)
+
+
+def _motif_requis(decision: str, motif: str, field: str = "motif") -> None:
+    if decision == NON_CERTIFIEE and not motif:
+        raise RuleError(_("Indiquez le motif de la non-certification."), field=field)
+    if decision == COMPLEMENT and not motif:
+        raise RuleError(_("Précisez les compléments demandés à l'organisme."), field=field)
+
+
+def _seance(candidature: Candidature, today: Optional[dt.date]) -> SessionJury:
+    """The open session that examines this dossier, from its date on (else refused)."""
+    session = candidature.session_jury
+    if session is None or candidature.statut not in EN_EXAMEN:
+        raise RuleError(_("Ce dossier n'attend pas de décision du jury."))
+    if session.statut != OUVERTE:
+        raise RuleError(_("La session du %(date)s n'est pas ouverte : aucune décision ne peut y "
+                          "être enregistrée.", date=session.date_session.strftime("%d/%m/%Y")))
+    if not session_commencee(session, today):
+        raise RuleError(_("Le jury du %(date)s ne peut statuer qu'à partir de la date de sa "
+                          "session.", date=session.date_session.strftime("%d/%m/%Y")))
+    return session
+
+
+def votes_affiches(candidature: Candidature) -> Optional[EtatVotes]:
+    """The votes shown on the jury's dossier page: those of its joint session (None when the
+    session decides with one account)."""
+    session = candidature.session_jury
+    if session is None or not conjointe(session):
+        return None
+    return etat_votes(candidature, session)
+
+
+def mon_vote(candidature: Candidature, by: Any) -> Optional[str]:
+    session = candidature.session_jury
+    membre = membre_de(session, by) if session else None
+    if membre is None:
+        return None
+    return db.session.scalar(select(VoteJury.vote).where(
+        VoteJury.session_jury_id == session.id, VoteJury.candidature_id == candidature.id,
+        VoteJury.membre_id == membre.id))
+
+
+def peut_voter(candidature: Candidature, by: Any) -> bool:
+    session = candidature.session_jury
+    return bool(session and session.statut == OUVERTE and session_commencee(session)
+                and en_attente_de_decision(candidature, session)
+                and membre_de(session, by) is not None)
+
+
+def voter(candidature: Candidature, vote: str, motif: str, by: Any,
+          today: Optional[dt.date] = None) -> VoteJury:
+    """A member's vote on a dossier of the session, from its date on; a member may change
+    it until the decision. Every vote is in the journal."""
+    perimeter.get_or_404(Candidature, candidature.id, by)
+    session = _seance(candidature, today)
+    membre = membre_de(session, by)
+    if membre is None:
+        raise ForbiddenError(_("Seuls les membres de la session du %(date)s votent sur ses "
+                               "dossiers.", date=session.date_session.strftime("%d/%m/%Y")))
+    if vote not in DECISIONS:
+        raise RuleError(_("Choisissez votre vote : Certifiée, Non certifiée ou Demande de "
+                          "compléments."), field="vote")
+    motif = (motif or "").strip()[:2000]
+    _motif_requis(vote, motif)
+    row = db.session.scalars(select(VoteJury).where(
+        VoteJury.session_jury_id == session.id, VoteJury.candidature_id == candidature.id,
+        VoteJury.membre_id == membre.id)).first()
+    if row is None:
+        row = VoteJury(session_jury_id=session.id, candidature_id=candidature.id,
+                       membre_id=membre.id)
+        db.session.add(row)
+    row.vote, row.motif, row.le = vote, motif or None, dt.datetime.now()
+    db.session.flush()
+    audit.record(by, "vote_jury", candidature, f"{membre.nom} ({COLLEGES[membre.college]}) : "
+                 f"{DECISIONS[vote]}" + (f" — {motif}" if motif else ""))
+    db.session.commit()
+    return row
+
+
+def _decision_conjointe(candidature: Candidature, session: SessionJury, decision: str,
+                        by: Any) -> None:
+    """The president records the decision the votes present carry: paritaire (as many
+    employeurs as salariés, one at least of each) and a majority for it; else the dossier
+    stays for the next session."""
+    membre = membre_de(session, by)
+    if membre is None or not membre.president:
+        raise ForbiddenError(_("Seul le président du jury enregistre la décision, après le "
+                               "vote des membres présents."))
+    etat = etat_votes(candidature, session)
+    if not etat.paritaire:
+        raise RuleError(_("Les votes ne sont pas paritaires (%(e)d employeurs, %(s)d "
+                          "salariés) : le dossier reste pour la session suivante si la "
+                          "parité n'est pas atteinte.", e=etat.employeurs, s=etat.salaries),
+                        field="decision")
+    if decision in DECISIONS and not etat.majorite(decision):
+        raise RuleError(_("« %(decision)s » n'a pas la majorité des votes (%(n)d sur %(total)d) :"
+                          " le dossier reste pour la session suivante si aucune décision n'est "
+                          "majoritaire.", decision=DECISIONS[decision],
+                          n=etat.pour.get(decision, 0), total=len(etat.votes)),
+                        field="decision")
 
 
 def _numero_suivant(annee: int) -> str:
@@ -884,12 +1070,15 @@ def dossier_complet(candidature: Candidature) -> dict:
 
 def peut_decider(candidature: Candidature, by: Any) -> bool:
     """The decision form is offered: an open session awaits this dossier's decision, and its
-    date has come."""
+    date has come; in a joint session, to its president only."""
     session = candidature.session_jury
-    return bool(session and session.statut == OUVERTE
-                and en_attente_de_decision(candidature, session)
-                and session_commencee(session)
-                and peut_gerer_sessions(by, session.certificateur_id))
+    if not (session and session.statut == OUVERTE and en_attente_de_decision(candidature, session)
+            and session_commencee(session)):
+        return False
+    if conjointe(session):
+        membre = membre_de(session, by)
+        return membre is not None and membre.president
+    return peut_gerer_sessions(by, session.certificateur_id)
 
 
 def decision_ouvre_le(candidature: Candidature, by: Any) -> Optional[dt.date]:

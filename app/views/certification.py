@@ -72,7 +72,7 @@ class SessionsJuryView(BaseView):
         "cloturer": "update", "membre": "update", "modifier": "update", "annuler": "update",
         "retirer_membre": "update", "deplacer": "update", "proces_verbal": "read",
         "dossier": "read",
-        "decision": "update", "document": "read", "certificat": "read",
+        "decision": "update", "vote": "update", "document": "read", "certificat": "read",
         "certificat_signe": "update"}
 
     @expose("/")
@@ -130,7 +130,8 @@ class SessionsJuryView(BaseView):
             peut_modifier=modifier,
             peut_annuler=modifier and service.peut_annuler_session(session, actor()),
             motif_annulation_min=service.MOTIF_ANNULATION_MIN,
-            destinations=service.autres_sessions_ouvertes(session) if modifier else [])
+            destinations=service.autres_sessions_ouvertes(session) if modifier else [],
+            comptes=service.comptes_jury(session) if modifier else [])
 
     @expose("/session/<int:pk>/modifier", methods=["GET", "POST"])
     @has_access
@@ -201,7 +202,9 @@ class SessionsJuryView(BaseView):
     @has_access
     def membre(self, pk):
         return self._session_command(pk, lambda s: service.ajouter_membre(
-            s, request.form.get("nom", ""), request.form.get("college", ""), actor()),
+            s, request.form.get("nom", ""), request.form.get("college", ""), actor(),
+            user_id=request.form.get("user_id") or None,
+            president=request.form.get("president") == "1"),
             _("Le membre est ajouté au jury."))
 
     @expose("/session/<int:pk>/proces-verbal")
@@ -226,6 +229,9 @@ class SessionsJuryView(BaseView):
             decision_labels=service.DECISIONS, certificat=service.certificat_de(candidature),
             jury_session=candidature.session_jury,
             peut_decider=service.peut_decider(candidature, actor()),
+            peut_voter=service.peut_voter(candidature, actor()),
+            votes=service.votes_affiches(candidature), colleges=service.COLLEGES,
+            mon_vote=service.mon_vote(candidature, actor()),
             decision_ouvre_le=service.decision_ouvre_le(candidature, actor()),
             errors=errors or {}, saisie=saisie or {},
             **service.dossier_complet(candidature)), status
@@ -246,6 +252,21 @@ class SessionsJuryView(BaseView):
                 decision=service.DECISIONS[decision.decision]), "success")
         if session_id:
             return redirect(url_for("SessionsJuryView.session", pk=session_id))
+        return redirect(url_for("SessionsJuryView.dossier", pk=pk))
+
+    @expose("/dossier/<int:pk>/vote", methods=["POST"])
+    @has_access
+    def vote(self, pk):
+        candidature = perimeter.get_or_404(Candidature, pk, actor())
+        try:
+            service.voter(candidature, request.form.get("vote", ""),
+                          request.form.get("vote_motif", ""), actor())
+        except ServiceError as error:
+            db.session.rollback()
+            field = {"motif": "vote_motif"}.get(error.field, error.field)
+            return self.dossier(pk, errors={field or "form": error.message},
+                                saisie=request.form, status=400)
+        flash(_("Votre vote est enregistré."), "success")
         return redirect(url_for("SessionsJuryView.dossier", pk=pk))
 
     @expose("/document/<int:pk>")

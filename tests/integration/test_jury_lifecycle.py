@@ -11,6 +11,7 @@ import re
 
 import pytest
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from app.extensions import db
 from app.models import Certificateur, Notification
@@ -84,7 +85,7 @@ def test_a_session_is_corrected_until_closed_and_its_date_change_told(app, ready
             ({"date_limite": jour(30)}, "date_limite", "doit précéder"),
             ({"lieu": ""}, "lieu", "lieu de la session en présentiel"),
             ({"mode": "visio"}, "mode", "présentiel ou distanciel"),
-            ({"date_session": "31/02/2027"}, "date_session", "")):
+            ({"date_session": "31/02/2027"}, "date_session", None)):
         with pytest.raises(RuleError, match=message) as refus:
             certification.modifier_session(s, data, user(CP))
         assert refus.value.field == field
@@ -375,3 +376,174 @@ def test_api_edit_cancel_members_and_move(app, ready, api_token):
                               ("delete", f"/api/v1/jury/{autre.id}/membres/1", None)):
         r = getattr(client, method)(url, json=body, headers=jury)
         assert r.status_code == 404, (url, r.status_code)
+
+
+# --- the joint decision ------------------------------------------------------------------------
+
+def membres_jury(world, certificateur_key="tp_idf", n=4, prefixe="membre"):
+    """n Jury accounts of a certificateur: membre1..n (password PASSWORD)."""
+    from app.services import accounts
+    from tests.world import PASSWORD
+
+    cert_id = world.ids.get(certificateur_key, certificateur_key)
+    out = []
+    for i in range(1, n + 1):
+        username = f"{prefixe}{i}"
+        accounts.create_user({"username": username, "first_name": f"Membre{i}",
+                              "last_name": prefixe.capitalize(),
+                              "email": f"{username}@jury.fr", "role": "jury",
+                              "certificateur_id": cert_id}, by=None, password=PASSWORD)
+        out.append(user(username))
+    return out
+
+
+def session_conjointe(world, **over):
+    """A session with four member accounts, two per college; membre1 (employeurs) presides."""
+    comptes = membres_jury(world)
+    colleges = ["employeurs", "salaries", "employeurs", "salaries"]
+    return session(world, membres=[
+        {"college": college, "user_id": compte.id, "president": i == 0}
+        for i, (compte, college) in enumerate(zip(comptes, colleges))], **over), comptes
+
+
+def test_parity_and_majority_rule_the_joint_decision(app, ready):
+    s, (m1, m2, m3, m4) = session_conjointe(ready)
+    assert [m.nom for m in s.membres][0] == "Membre1 Membre" and s.membres[0].president
+    c = envoye(ready)
+    assert c.session_jury_id == s.id
+    # nobody outside the members votes; only the president decides
+    for intrus in (user(CP), user("jury_a")):
+        with pytest.raises(ForbiddenError, match="Seuls les membres"):
+            certification.voter(c, "certifiee", "", intrus)
+        db.session.rollback()
+    with pytest.raises(ForbiddenError, match="Seul le président"):
+        certification.decider(c, "certifiee", "", user(CP))
+    db.session.rollback()
+    # a missing college: two employeurs only
+    certification.voter(c, "certifiee", "", m1)
+    certification.voter(c, "certifiee", "", m3)
+    with pytest.raises(RuleError, match=r"pas paritaires \(2 employeurs, 0 salariés\)"):
+        certification.decider(c, "certifiee", "", m1)
+    db.session.rollback()
+    # a tie: paritaire, two against two
+    certification.voter(c, "non_certifiee", "Maîtrise insuffisante du domaine 1.", m2)
+    certification.voter(c, "non_certifiee", "Idem.", m4)
+    with pytest.raises(RuleError, match="n'a pas la majorité des votes \\(2 sur 4\\)"):
+        certification.decider(c, "certifiee", "", m1)
+    db.session.rollback()
+    with pytest.raises(RuleError, match="pas la majorité"):
+        certification.decider(c, "non_certifiee", "Motif.", m1)
+    db.session.rollback()
+    assert c.statut == "attente_certification"  # stays for the session (or the next)
+    # a member changes their vote: three to one; a non-president member cannot decide
+    certification.voter(c, "certifiee", "", m4)
+    etat = certification.etat_votes(c, s)
+    assert (etat.employeurs, etat.salaries, etat.paritaire, etat.majoritaire) == (
+        2, 2, True, "certifiee")
+    assert len(etat.votes) == 4
+    with pytest.raises(ForbiddenError, match="Seul le président"):
+        certification.decider(c, "certifiee", "", m2)
+    db.session.rollback()
+    with pytest.raises(RuleError, match="pas la majorité"):
+        certification.decider(c, "non_certifiee", "Motif.", m1)
+    db.session.rollback()
+    certification.decider(c, "certifiee", "", m1)
+    db.session.refresh(c)
+    assert c.statut == "certifiee"
+    # every vote in the journal
+    from app.models.audit import AuditLog
+    votes = db.session.scalars(select(AuditLog.detail).where(
+        AuditLog.action == "vote_jury", AuditLog.object_id == c.id)).all()
+    assert len(votes) == 5 and any("Membre2 Membre" in v and "Non certifiée" in v for v in votes)
+    # decided: no more votes
+    with pytest.raises(RuleError, match="n'attend pas de décision"):
+        certification.voter(c, "certifiee", "", m3)
+
+
+def test_votes_open_on_the_session_date_and_a_member_of_another_jury_is_refused(app, ready):
+    s, (m1, m2, _m3, _m4) = session_conjointe(
+        ready, date_session=TODAY + dt.timedelta(days=3))
+    c = envoye(ready)
+    with pytest.raises(RuleError, match="qu'à partir de la date de sa session"):
+        certification.voter(c, "certifiee", "", m1)
+    db.session.rollback()
+    cpne = db.session.scalars(select(Certificateur).where(Certificateur.type == "cpne")).one()
+    (autre,) = membres_jury(ready, cpne.id, n=1, prefixe="cpne")
+    # not a Jury account of this certificateur: refused as a member
+    with pytest.raises(RuleError, match="compte Jury actif") as refus:
+        certification.ajouter_membre(s, "", "salaries", user(CP), user_id=autre.id)
+    assert refus.value.field == "user_id"
+    db.session.rollback()
+    with pytest.raises(RuleError, match="déjà membre"):
+        certification.ajouter_membre(s, "", "salaries", user(CP), user_id=m2.id)
+    db.session.rollback()
+    with pytest.raises(RuleError, match="membre qui a un compte"):
+        certification.ajouter_membre(s, "Sans Compte", "salaries", user(CP), president=True)
+    db.session.rollback()
+    later = TODAY + dt.timedelta(days=3)
+    with pytest.raises(NotFound):  # another jury's account: outside its perimeter
+        certification.voter(c, "certifiee", "", autre, today=later)
+    db.session.rollback()
+    certification.voter(c, "complement", "Joindre l'attestation de formation.", m1, today=later)
+    with pytest.raises(RuleError, match="Précisez les compléments"):
+        certification.voter(c, "complement", "", m2, today=later)
+
+
+def test_browser_free_joint_journey_through_the_screens(app, ready, login):
+    """Four member accounts; two of each college vote on the dossier page; the president
+    certifies; the session closes and its procès-verbal downloads."""
+    s, comptes = session_conjointe(ready)
+    c = envoye(ready)
+    votes = {"membre1": "certifiee", "membre2": "certifiee", "membre3": "certifiee",
+             "membre4": "non_certifiee"}
+    for username, vote in votes.items():
+        client = login(username)
+        page = _texte(client.get(f"/jury/dossier/{c.id}").data)
+        assert "Votre vote" in page and "Enregistrer mon vote" in page
+        if username == "membre4":
+            refus = client.post(f"/jury/dossier/{c.id}/vote", data={"vote": vote})
+            assert refus.status_code == 400
+            assert "Indiquez le motif de la non-certification." in _texte(refus.data)
+        ok = client.post(f"/jury/dossier/{c.id}/vote", data={
+            "vote": vote, "vote_motif": "Motif du vote." if vote != "certifiee" else ""},
+            follow_redirects=True)
+        assert "Votre vote est enregistré." in _texte(ok.data)
+    member = _texte(login("membre2").get(f"/jury/dossier/{c.id}").data)
+    assert "Enregistrer la décision" not in member  # only the president decides
+    president = login("membre1")
+    page = _texte(president.get(f"/jury/dossier/{c.id}").data)
+    assert "2 employeur(s), 2 salarié(s) ont voté." in page
+    assert "Les votes sont paritaires." in page and "Majorité : Certifiée." in page
+    assert "Enregistrer la décision" in page
+    done = president.post(f"/jury/dossier/{c.id}/decision", data={"decision": "certifiee"},
+                          follow_redirects=True)
+    assert "Décision enregistrée : Certifiée." in _texte(done.data)
+    closed = president.post(f"/jury/session/{s.id}/cloturer", follow_redirects=True)
+    assert "La session est close" in _texte(closed.data)
+    pv = president.get(f"/jury/session/{s.id}/proces-verbal")
+    assert pv.status_code == 200 and pv.data.startswith(b"%PDF")
+
+
+def test_api_vote(app, ready, api_token):
+    s, comptes = session_conjointe(ready)
+    c = envoye(ready)
+    client = app.test_client()
+    r = client.post(f"/api/v1/candidature/{c.id}/vote", json={"vote": "oui"},
+                    headers=api_token("membre2"))
+    assert r.status_code == 400 and r.json["field"] == "vote"
+    r = client.post(f"/api/v1/candidature/{c.id}/vote", json={"vote": "certifiee"},
+                    headers=api_token("jury_a"))
+    assert r.status_code == 403 and "Seuls les membres" in r.json["message"]
+    for username in ("membre1", "membre2"):
+        r = client.post(f"/api/v1/candidature/{c.id}/vote", json={"vote": "certifiee"},
+                        headers=api_token(username))
+        assert r.status_code == 200, r.json
+    r = client.post(f"/api/v1/candidature/{c.id}/decision", json={"decision": "certifiee"},
+                    headers=api_token(CP))
+    assert r.status_code == 403 and "Seul le président" in r.json["message"]
+    r = client.post(f"/api/v1/candidature/{c.id}/decision", json={"decision": "certifiee"},
+                    headers=api_token("membre1"))
+    assert r.status_code == 200, r.json
+    r = client.get(f"/api/v1/jury/{s.id}/membres", headers=api_token(CP))
+    assert [m["president"] for m in r.json["result"]] == [True, False, False, False]
+    assert all(m["user_id"] for m in r.json["result"])
