@@ -296,7 +296,7 @@ def _nouveau_membre(session: SessionJury, nom: Any, college: Any, user_id: Any =
                         field="membres")
     compte = None
     if user_id not in (None, ""):
-        compte = next((u for u in comptes_jury(session) if u.id == _entier(user_id)), None)
+        compte = next((u for u in comptes_jury(session) if u.id == perimeter.bounded_id(user_id)), None)
         if compte is None:
             raise RuleError(_("Choisissez un compte Jury actif de %(jury)s.",
                               jury=session.certificateur.nom), field="user_id")
@@ -377,10 +377,14 @@ def _exiger_modifiable(session: SessionJury, by: Any) -> None:
                           statut=statut_session(session.statut).lower()))
 
 
+def _affectes(session: SessionJury):
+    """The dossiers assigned to the session and awaiting its decision (en_attente_de_decision
+    as a clause)."""
+    return and_(Candidature.session_jury_id == session.id, Candidature.statut.in_(EN_EXAMEN))
+
+
 def _dossiers_affectes(session: SessionJury) -> list[Candidature]:
-    """The dossiers assigned to the session and awaiting its decision."""
-    return list(db.session.scalars(select(Candidature).where(
-        Candidature.session_jury_id == session.id, Candidature.statut.in_(EN_EXAMEN))
+    return list(db.session.scalars(select(Candidature).where(_affectes(session))
         .options(joinedload(Candidature.candidat), joinedload(Candidature.etablissement))
         .order_by(Candidature.envoye_le, Candidature.id)))
 
@@ -457,7 +461,7 @@ def retirer_membre(session: SessionJury, membre_id: Any, by: Any) -> None:
     member of each college (it was paritaire when it opened)."""
     _exiger_modifiable(session, by)
     membre = db.session.scalars(select(MembreJury).where(
-        MembreJury.id == _entier(membre_id), MembreJury.session_id == session.id)).first()
+        MembreJury.id == perimeter.bounded_id(membre_id), MembreJury.session_id == session.id)).first()
     if membre is None:
         raise RuleError(_("Ce membre ne fait pas partie de la session."), field="membre_id")
     if session.statut == OUVERTE:
@@ -472,17 +476,9 @@ def retirer_membre(session: SessionJury, membre_id: Any, by: Any) -> None:
     db.session.commit()
 
 
-def _entier(value: Any) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return 0
-    return number if 0 < number < 2 ** 31 else 0
-
-
 def nombre_affectes(session: SessionJury) -> int:
     return db.session.scalar(select(func.count()).select_from(Candidature).where(
-        Candidature.session_jury_id == session.id, Candidature.statut.in_(EN_EXAMEN))) or 0
+        _affectes(session))) or 0
 
 
 def autres_sessions_ouvertes(session: SessionJury, today: Optional[dt.date] = None
@@ -506,7 +502,7 @@ def deplacer_dossier(candidature: Candidature, session_id: Any, by: Any,
                           "peut être déplacé."))
     _exiger_modifiable(session, by)
     cible = next((s for s in autres_sessions_ouvertes(session, today)
-                  if s.id == _entier(session_id)), None)
+                  if s.id == perimeter.bounded_id(session_id)), None)
     if cible is None:
         raise RuleError(_("Choisissez une autre session ouverte et à venir du même jury."),
                         field="session_id")
@@ -592,7 +588,7 @@ def cloturer_session(session: SessionJury, by: Any, today: Optional[dt.date] = N
     if not session_commencee(session, today):
         raise RuleError(_("La session du %(date)s ne peut être clôturée qu'à partir de cette "
                           "date.", date=session.date_session.strftime("%d/%m/%Y")))
-    restants = sum(1 for c in dossiers_de_session(session) if en_attente_de_decision(c, session))
+    restants = nombre_affectes(session)
     if restants:
         raise RuleError(ngettext(
             "%(num)d dossier attend encore sa décision : statuez avant de clôturer la session.",
@@ -738,6 +734,12 @@ class EtatVotes:
     def majorite(self, decision: str) -> bool:
         return self.pour.get(decision, 0) * 2 > len(self.votes)
 
+    def de(self, by: Any) -> Optional[str]:
+        """This user's vote, if they voted."""
+        user_id = getattr(by, "id", None)
+        return next((v.vote for v in self.votes
+                     if user_id is not None and v.membre.user_id == user_id), None)
+
     @property
     def majoritaire(self) -> Optional[str]:
         return next((d for d in DECISIONS if self.majorite(d)), None)
@@ -782,21 +784,18 @@ def votes_affiches(candidature: Candidature) -> Optional[EtatVotes]:
     return etat_votes(candidature, session)
 
 
-def mon_vote(candidature: Candidature, by: Any) -> Optional[str]:
+def _en_seance(candidature: Candidature) -> Optional[SessionJury]:
+    """The open, begun session awaiting this dossier's decision (what `_seance` requires)."""
     session = candidature.session_jury
-    membre = membre_de(session, by) if session else None
-    if membre is None:
-        return None
-    return db.session.scalar(select(VoteJury.vote).where(
-        VoteJury.session_jury_id == session.id, VoteJury.candidature_id == candidature.id,
-        VoteJury.membre_id == membre.id))
+    if (session and session.statut == OUVERTE and session_commencee(session)
+            and en_attente_de_decision(candidature, session)):
+        return session
+    return None
 
 
 def peut_voter(candidature: Candidature, by: Any) -> bool:
-    session = candidature.session_jury
-    return bool(session and session.statut == OUVERTE and session_commencee(session)
-                and en_attente_de_decision(candidature, session)
-                and membre_de(session, by) is not None)
+    session = _en_seance(candidature)
+    return session is not None and membre_de(session, by) is not None
 
 
 def voter(candidature: Candidature, vote: str, motif: str, by: Any,
@@ -1071,9 +1070,8 @@ def dossier_complet(candidature: Candidature) -> dict:
 def peut_decider(candidature: Candidature, by: Any) -> bool:
     """The decision form is offered: an open session awaits this dossier's decision, and its
     date has come; in a joint session, to its president only."""
-    session = candidature.session_jury
-    if not (session and session.statut == OUVERTE and en_attente_de_decision(candidature, session)
-            and session_commencee(session)):
+    session = _en_seance(candidature)
+    if session is None:
         return False
     if conjointe(session):
         membre = membre_de(session, by)

@@ -223,6 +223,7 @@ class SessionsJuryView(BaseView):
         """The full file, read-only, with the decision form (a refused decision comes back
         here with its errors and what was chosen and typed)."""
         candidature = perimeter.get_or_404(Candidature, pk, actor())
+        votes = service.votes_affiches(candidature)
         return self.render_template(
             "clea/certification/dossier.html", c=candidature, candidat=candidature.candidat,
             label=dossiers.statut_label, listes=dossiers, decisions=service.decisions(candidature),
@@ -230,8 +231,8 @@ class SessionsJuryView(BaseView):
             jury_session=candidature.session_jury,
             peut_decider=service.peut_decider(candidature, actor()),
             peut_voter=service.peut_voter(candidature, actor()),
-            votes=service.votes_affiches(candidature), colleges=service.COLLEGES,
-            mon_vote=service.mon_vote(candidature, actor()),
+            votes=votes, colleges=service.COLLEGES,
+            mon_vote=votes.de(actor()) if votes else None,
             decision_ouvre_le=service.decision_ouvre_le(candidature, actor()),
             errors=errors or {}, saisie=saisie or {},
             **service.dossier_complet(candidature)), status
