@@ -1029,7 +1029,7 @@ SESSIONS_PAGE = 25
 
 def sessions(by: Any, statut: str = "", page: Any = 0) -> tuple[Page, dict[int, int]]:
     """« Sessions de jury »: one page of the user's sessions (newest first) and their dossier
-    counts."""
+    counts: the dossiers still to examine (a decided dossier is no longer « à examiner »)."""
     query = (select(SessionJury).where(perimeter.clause(SessionJury, by))
              .order_by(SessionJury.date_session.desc(), SessionJury.id.desc()))
     if statut in STATUTS_SESSION:
@@ -1037,7 +1037,8 @@ def sessions(by: Any, statut: str = "", page: Any = 0) -> tuple[Page, dict[int, 
     rows = paginate(query, page, SESSIONS_PAGE, options=(joinedload(SessionJury.certificateur),))
     counts = dict(db.session.execute(
         select(Candidature.session_jury_id, func.count()).where(
-            Candidature.session_jury_id.in_([s.id for s in rows]))
+            Candidature.session_jury_id.in_([s.id for s in rows]),
+            Candidature.statut.in_(EN_EXAMEN))
         .group_by(Candidature.session_jury_id)).all()) if rows else {}
     return rows, counts
 

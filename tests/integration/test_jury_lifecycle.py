@@ -547,3 +547,16 @@ def test_api_vote(app, ready, api_token):
     r = client.get(f"/api/v1/jury/{s.id}/membres", headers=api_token(CP))
     assert [m["president"] for m in r.json["result"]] == [True, False, False, False]
     assert all(m["user_id"] for m in r.json["result"])
+
+
+def test_the_sessions_list_counts_only_the_dossiers_still_to_examine(app, ready, login):
+    s = session(ready)  # dated today: decisions are open
+    certifie, attend = envoye(ready), envoye(ready, nom="Martin")
+    certification.decider(certifie, "certifiee", "", user(CP))
+    db.session.commit()
+    _rows, counts = certification.sessions(user(CP))
+    assert counts[s.id] == 1  # the certified dossier is decided, not « à examiner »
+    ligne = re.search(r"<tr><td>%s</td>.*?</tr>" % s.date_session.strftime("%d/%m/%Y"),
+                      login(CP).get("/jury/").get_data(as_text=True), re.S).group(0)
+    assert re.findall(r"<td>(\d+)</td>", ligne) == ["1"]
+    assert attend.statut in certification.EN_EXAMEN
