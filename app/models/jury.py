@@ -32,6 +32,8 @@ class SessionJury(Model):
     motif_annulation: Mapped[Optional[str]] = mapped_column(Text)
     # The procès-verbal PDF, generated when the session is closed (storage name in UPLOAD_DIR)
     proces_verbal: Mapped[Optional[str]] = mapped_column(String(80))
+    # SHA-256 of the stored procès-verbal (hex): any later copy is checked against it
+    proces_verbal_sha256: Mapped[Optional[str]] = mapped_column(String(64))
     certificateur: Mapped[Certificateur] = relationship()
     membres: Mapped[list["MembreJury"]] = relationship(back_populates="session",
                                                       cascade="all, delete-orphan")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import io
 import uuid
 from typing import Any, Optional
@@ -597,8 +598,15 @@ def cloturer_session(session: SessionJury, by: Any, today: Optional[dt.date] = N
     session.statut = CLOSE
     session.close_le = dt.datetime.now()
     audit.record(by, "cloturer_session_jury", session)
-    _stocker_pdf("pv", _proces_verbal_pdf(session),
+    _stocker_pdf("pv", signer_proces_verbal(session),
                  lambda name: setattr(session, "proces_verbal", name))
+
+
+def signer_proces_verbal(session: SessionJury) -> bytes:
+    """The procès-verbal's PDF, its SHA-256 kept with the session (shown on its page)."""
+    content = _proces_verbal_pdf(session)
+    session.proces_verbal_sha256 = hashlib.sha256(content).hexdigest()
+    return content
 
 
 def _stocker_pdf(prefix: str, content: bytes, attach, remplace: Optional[str] = None) -> str:
@@ -619,21 +627,35 @@ def _stocker_pdf(prefix: str, content: bytes, attach, remplace: Optional[str] = 
 
 
 def _proces_verbal_pdf(session: SessionJury) -> bytes:
+    """Members present by college (in a joint session, the members who voted; else the
+    members named), the totals per decision, one line per dossier (its last decision in the
+    session), the closing's date and time and a signature block."""
     decisions = db.session.scalars(
         select(DecisionJury).where(DecisionJury.session_jury_id == session.id)
         .options(joinedload(DecisionJury.candidature)).order_by(DecisionJury.id)).all()
+    derniere = {d.candidature_id: d for d in decisions}  # each dossier once: its last decision
     numeros = dict(db.session.execute(select(Certificat.candidature_id, Certificat.numero).where(
         Certificat.session_jury_id == session.id)).all())
     lignes = [pdf.LigneProcesVerbal(
         candidat=d.candidature.candidat.nom_complet, etablissement=d.candidature.etablissement.nom,
         decision=str(DECISIONS[d.decision]),
         detail=numeros.get(d.candidature_id, "") if d.decision == CERTIFIEE else (d.motif or ""))
-        for d in decisions]
+        for d in sorted(derniere.values(), key=lambda d: d.id)]
+    totaux = [(str(label), sum(1 for d in derniere.values() if d.decision == code))
+              for code, label in DECISIONS.items()]
+    presents = session.membres
+    if conjointe(session):
+        votants = set(db.session.scalars(select(VoteJury.membre_id).where(
+            VoteJury.session_jury_id == session.id)))
+        presents = [m for m in session.membres if m.id in votants]
+    colleges = [(str(label).capitalize(), [m.nom + (" " + _("(président)") if m.president else "")
+                                          for m in presents if m.college == code])
+                for code, label in COLLEGES.items()]
     return pdf.proces_verbal(
         certificateur=session.certificateur.nom, date_session=session.date_session,
-        mode=str(MODES[session.mode]), lieu=session.lieu or "",
-        membres=[(m.nom, str(COLLEGES[m.college])) for m in session.membres], lignes=lignes,
-        close_le=session.close_le, url_verification=public_url("/verifier/"))
+        mode=str(MODES[session.mode]), lieu=session.lieu or "", colleges=colleges,
+        lignes=lignes, totaux=totaux, close_le=session.close_le,
+        url_verification=public_url("/verifier/"))
 
 
 def proces_verbal(session: SessionJury) -> Optional[bytes]:

@@ -98,7 +98,8 @@ class LigneProcesVerbal:
 
 
 def proces_verbal(*, certificateur: str, date_session: dt.date, mode: str, lieu: str,
-                  membres: Sequence[tuple[str, str]], lignes: Sequence[LigneProcesVerbal],
+                  colleges: Sequence[tuple[str, Sequence[str]]],
+                  lignes: Sequence[LigneProcesVerbal], totaux: Sequence[tuple[str, int]],
                   close_le: dt.datetime, url_verification: str = "") -> bytes:
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=1.5 * cm, rightMargin=1.5 * cm,
@@ -114,10 +115,15 @@ def proces_verbal(*, certificateur: str, date_session: dt.date, mode: str, lieu:
         Paragraph(escape(_("%(jury)s — session du %(date)s (%(mode)s%(lieu)s)",
                            jury=certificateur, date=_date(date_session), mode=mode,
                            lieu=f", {lieu}" if lieu else "")), styles["Heading3"]),
-        Paragraph(escape(_("Membres du jury : %(membres)s", membres=", ".join(
-            f"{nom} ({college})" for nom, college in membres))), cell),
-        Spacer(1, 0.4 * cm),
+        Paragraph("<b>%s</b>" % escape(_("Membres présents")), cell),
     ]
+    for college, noms in colleges:
+        story.append(Paragraph(escape(_("%(college)s (%(num)d) : %(noms)s", college=college,
+                                        num=len(noms), noms=", ".join(noms) or "—")), cell))
+    story.append(Paragraph(escape(_("Dossiers examinés : %(num)d — %(totaux)s",
+                                    num=len(lignes), totaux=" ; ".join(
+                                        f"{label} : {n}" for label, n in totaux))), cell))
+    story.append(Spacer(1, 0.4 * cm))
     rows = [[_("Candidat"), _("Établissement"), _("Décision"), _("Motif / n° de certificat")]]
     for ligne in lignes:
         rows.append([Paragraph(escape(text), cell) for text in (
@@ -137,5 +143,18 @@ def proces_verbal(*, certificateur: str, date_session: dt.date, mode: str, lieu:
             url=url_verification)), cell))
     story.append(Paragraph(_("Procès-verbal établi à la clôture de la session, le %(date)s.",
                              date=close_le.strftime("%d/%m/%Y %H:%M")), cell))
+    story.append(Spacer(1, 0.8 * cm))
+    signatures = [[escape(college) for college, _noms in colleges],
+                  [_("Nom, date et signature") for _college in colleges],
+                  ["" for _college in colleges]]
+    block = Table(signatures, colWidths=[9 * cm] * len(colleges),
+                  rowHeights=[None, None, 2.5 * cm])
+    block.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"), ("FONTSIZE", (0, 0), (-1, -1), 9),
+        ("BOX", (0, 0), (-1, -1), 0.5, colors.grey), ("INNERGRID", (0, 0), (-1, -1), 0.5,
+                                                     colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    story += [Paragraph("<b>%s</b>" % escape(_("Signatures des membres du jury")), cell),
+              Spacer(1, 0.2 * cm), block]
     doc.build(story)
     return buffer.getvalue()

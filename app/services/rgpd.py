@@ -420,7 +420,7 @@ def anonymiser(person: Candidat, motif: str, by: Any) -> None:
                         DecisionJury.candidature_id.in_(ids))))):
             stored = f"pv-{uuid.uuid4().hex}.pdf"
             path = documents.storage_dir() / stored
-            path.write_bytes(certification._proces_verbal_pdf(session))
+            path.write_bytes(certification.signer_proces_verbal(session))
             nouveaux.append(path)
             anciens.append(documents.storage_dir() / session.proces_verbal)
             session.proces_verbal = stored

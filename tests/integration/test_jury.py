@@ -5,7 +5,9 @@ shipments of paper certificates, the calendar, the screens and the API."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import re
 import threading
 
 import pdfplumber
@@ -233,7 +235,7 @@ def test_public_verification_page(app, ready):
     assert client.get(f"/verifier/?numero={numero}").status_code == 302
 
 
-def test_closing_needs_every_decision_and_writes_the_proces_verbal(app, ready):
+def test_closing_needs_every_decision_and_writes_the_proces_verbal(app, ready, login):
     s, (c1, c2) = en_session(ready, n=2)
     certification.decider(c1, "certifiee", "", user("jury_a"))
     with pytest.raises(RuleError, match="1 dossier attend encore sa décision"):
@@ -246,7 +248,14 @@ def test_closing_needs_every_decision_and_writes_the_proces_verbal(app, ready):
     assert "Procès-verbal du jury CléA" in text
     assert certification.certificat_de(c1).numero in text
     assert "Non certifiée" in text and "Évaluation finale incomplète" in text
-    assert "E1 (collège employeurs)" in text and "S1 (collège salariés)" in text
+    assert "Collège employeurs (1) : E1" in text and "Collège salariés (1) : S1" in text
+    assert "Dossiers examinés : 2 — Certifiée : 1 ; Non certifiée : 1 ; Demande de compléments : 0" \
+        in text
+    assert "Signatures des membres du jury" in text
+    assert re.search(r"le \d\d/\d\d/\d{4} \d\d:\d\d", text)
+    assert s.proces_verbal_sha256 == hashlib.sha256(certification.proces_verbal(s)).hexdigest()
+    page = T(login("jury_a").get(f"/jury/session/{s.id}"))
+    assert "Empreinte SHA-256 du procès-verbal" in page and s.proces_verbal_sha256 in page
 
 
 def test_signed_certificate_replaces_the_generated_one(app, ready):

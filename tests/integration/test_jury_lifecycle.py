@@ -560,3 +560,21 @@ def test_the_sessions_list_counts_only_the_dossiers_still_to_examine(app, ready,
                       login(CP).get("/jury/").get_data(as_text=True), re.S).group(0)
     assert re.findall(r"<td>(\d+)</td>", ligne) == ["1"]
     assert attend.statut in certification.EN_EXAMEN
+
+
+def test_the_proces_verbal_of_a_joint_session_lists_the_members_present(app, ready):
+    from tests.integration.test_jury import pdf_text
+
+    s, (m1, m2, _m3, _m4) = session_conjointe(ready)
+    c = envoye(ready)
+    certification.voter(c, "certifiee", "", m1)
+    certification.voter(c, "certifiee", "", m2)
+    certification.decider(c, "certifiee", "", m1)
+    certification.cloturer_session(s, m1)
+    text = pdf_text(certification.proces_verbal(s)).replace("\n", " ")
+    # present: the members who voted, by college, the president named
+    assert "Collège employeurs (1) : Membre1 Membre (président)" in text
+    assert "Collège salariés (1) : Membre2 Membre" in text
+    assert "Membre3" not in text and "Membre4" not in text
+    assert text.count("DURAND") == 1  # the dossier once
+    assert "Dossiers examinés : 1 — Certifiée : 1 ; Non certifiée : 0" in text
