@@ -67,6 +67,9 @@ def test_keyboard_prealable_matrice_finalize(page, sign_in, live_app, shoot, tmp
     page.locator("#fichier").set_input_files(str(path))
     page.get_by_role("button", name="Déposer").click()
     expect(page.locator(".clea-flashes")).to_contain_text("déposé")
+    # the flash is in the HTML before clea.js binds the confirmation: on a loaded machine an
+    # early Enter submits the form to the no-script confirmation page instead of the dialog
+    page.wait_for_load_state("load")
     page.get_by_role("button", name="Finaliser l'évaluation").focus()
     page.keyboard.press("Enter")
     confirm(page, "Finaliser l'évaluation")
