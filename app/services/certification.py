@@ -441,20 +441,27 @@ def annuler_session(session: SessionJury, motif: str, by: Any) -> int:
     db.session.flush()
     dossiers = _dossiers_affectes(session)
     for candidature in dossiers:
-        candidature.session_jury_id = None
-        if candidature.statut == C.ATTENTE_CERTIFICATION:
-            transition(candidature, C.ATTENTE_JURY, by,
-                       _("Session du %(date)s annulée : %(motif)s", date=jour, motif=motif))
-        _informer(candidature, _("Session de jury annulée : %(nom)s",
-                                 nom=candidature.candidat.nom_complet),
+        _reporter(candidature, by, _("Session du %(date)s annulée : %(motif)s", date=jour,
+                                     motif=motif),
+                  _("Session de jury annulée : %(nom)s", nom=candidature.candidat.nom_complet),
                   _("La session du %(date)s (%(jury)s) est annulée : %(motif)s. Le dossier "
                     "est présenté à la prochaine session du jury.", date=jour,
                     jury=session.certificateur.nom, motif=motif))
-        db.session.flush()
-        affecter_session(candidature)
     audit.record(by, "annuler_session_jury", session, motif)
     db.session.commit()
     return len(dossiers)
+
+
+def _reporter(candidature: Candidature, by: Any, historique: str, titre: str,
+              texte: str) -> None:
+    """A dossier leaves its session without a decision: back to waiting for a jury, its
+    managers told, and on to the jury's next open session at once (or it waits for one)."""
+    candidature.session_jury_id = None
+    if candidature.statut == C.ATTENTE_CERTIFICATION:
+        transition(candidature, C.ATTENTE_JURY, by, historique)
+    _informer(candidature, titre, texte)
+    db.session.flush()
+    affecter_session(candidature)
 
 
 def retirer_membre(session: SessionJury, membre_id: Any, by: Any) -> None:
@@ -589,15 +596,22 @@ def cloturer_session(session: SessionJury, by: Any, today: Optional[dt.date] = N
     if not session_commencee(session, today):
         raise RuleError(_("La session du %(date)s ne peut être clôturée qu'à partir de cette "
                           "date.", date=session.date_session.strftime("%d/%m/%Y")))
-    restants = nombre_affectes(session)
-    if restants:
-        raise RuleError(ngettext(
-            "%(num)d dossier attend encore sa décision : statuez avant de clôturer la session.",
-            "%(num)d dossiers attendent encore leur décision : statuez avant de clôturer la "
-            "session.", restants))
     session.statut = CLOSE
     session.close_le = dt.datetime.now()
-    audit.record(by, "cloturer_session_jury", session)
+    db.session.flush()
+    jour = session.date_session.strftime("%d/%m/%Y")
+    restants = _dossiers_affectes(session)
+    for candidature in restants:  # no decision (no majority, no parity): the next session
+        _reporter(candidature, by, _("Sans décision à la session du %(date)s : reporté à la "
+                                     "session suivante", date=jour),
+                  _("Dossier reporté à une autre session : %(nom)s",
+                    nom=candidature.candidat.nom_complet),
+                  _("La session du %(date)s (%(jury)s) s'est close sans décision sur ce "
+                    "dossier. Il est présenté à la prochaine session du jury.", date=jour,
+                    jury=session.certificateur.nom))
+    audit.record(by, "cloturer_session_jury", session,
+                 ngettext("%(num)d dossier reporté", "%(num)d dossiers reportés",
+                          len(restants)) if restants else None)
     _stocker_pdf("pv", signer_proces_verbal(session),
                  lambda name: setattr(session, "proces_verbal", name))
 

@@ -125,6 +125,7 @@ class SessionsJuryView(BaseView):
             gerer=service.peut_gerer_sessions(actor(), session.certificateur_id),
             commencee=service.session_commencee(session),
             peut_cloturer=service.peut_cloturer(session, actor()),
+            sans_decision=sum(1 for d in dossiers_ if service.en_attente_de_decision(d, session)),
             certificats=service.certificats_par_dossier(dossiers_),
             employeurs=EMPLOYEURS, salaries=SALARIES,
             peut_modifier=modifier,

@@ -578,3 +578,22 @@ def test_the_proces_verbal_of_a_joint_session_lists_the_members_present(app, rea
     assert "Membre3" not in text and "Membre4" not in text
     assert text.count("DURAND") == 1  # the dossier once
     assert "Dossiers examinés : 1 — Certifiée : 1 ; Non certifiée : 0" in text
+
+
+def test_closing_sends_the_undecided_dossiers_to_the_next_session(app, ready, login):
+    s = session(ready)  # dated today
+    suivante = session(ready, date_session=TODAY + dt.timedelta(days=30),
+                       date_limite=TODAY + dt.timedelta(days=20))
+    decide, reste = envoye(ready), envoye(ready, nom="Martin")
+    certification.decider(decide, "certifiee", "", user(CP))
+    db.session.commit()
+    page = login(CP).get(f"/jury/session/{s.id}").get_data(as_text=True)
+    assert "1 dossier est sans décision : il sera reporté à la prochaine session du jury." in page
+    certification.cloturer_session(s, user(CP))
+    db.session.refresh(reste)
+    assert s.statut == "close"
+    assert (reste.session_jury_id, reste.statut) == (suivante.id, "attente_certification")
+    assert any("Sans décision à la session du" in (h.motif or "") for h in db.session.scalars(
+        select(HistoriqueStatut).where(HistoriqueStatut.candidature_id == reste.id)))
+    assert any(t.startswith("Dossier reporté à une autre session : MARTIN") for t in titres(OF))
+    assert certification.nombre_affectes(s) == 0
