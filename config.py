@@ -106,6 +106,8 @@ class Config:
     CLEA_SESSION_IDLE_MINUTES = int(os.environ.get("CLEA_SESSION_IDLE_MINUTES", "120"))
     CLEA_SESSION_MAX_HOURS = int(os.environ.get("CLEA_SESSION_MAX_HOURS", "12"))
     # The password policy refuses the last N passwords of the user (the current one included)
+    # A habilitation decided for longer than this asks Certif Pro to confirm the duration.
+    HABILITATION_DUREE_USUELLE_MOIS = int(os.environ.get("CLEA_HABILITATION_DUREE_MOIS", "36"))
     CLEA_PASSWORD_HISTORY = int(os.environ.get("CLEA_PASSWORD_HISTORY", "5"))
     # How passwords are hashed (werkzeug's generate_password_hash method; services.passwords.
     # hash_password): scrypt, deliberately slow. Not read from the environment: only the test

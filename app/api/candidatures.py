@@ -668,7 +668,11 @@ class RattachementApi(ScopedModelRestApi):
                     motif_refus:
                       type: string
                       maxLength: 2000
-                      description: obligatoire pour « refusee »
+                      description: obligatoire pour « refusee » (sauf motif type)
+                    motif_type:
+                      type: integer
+                      minimum: 1
+                      description: un motif type de refus de rattachement, dont le texte sert de motif quand « motif_refus » est vide
           responses:
             200:
               description: la demande décidée
@@ -685,7 +689,8 @@ class RattachementApi(ScopedModelRestApi):
             return self.response(400, message=_("Indiquez « decision » : acceptee ou refusee."))
         try:
             item = rattachements.decider(item, data["decision"] == "acceptee",
-                                         data.get("motif_refus", ""), self.user)
+                                         data.get("motif_refus", ""), self.user,
+                                         motif_type=data.get("motif_type"))
         except ServiceError as error:
             return self._refuse(error)
         return self.response(200, id=item.id, result=self.show_model_schema.dump(item))

@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 
 from app import telechargement
 from app.extensions import db
-from app.models.jury import Certificat, LotEnvoi, SessionJury
+from app.models.jury import Certificat, EnvoiCertificat, LotEnvoi, SessionJury
 from app.security.perimeter import actor
-from app.services import audit
+from app.services import audit, envois
 from app.services import certification as service
 from app.services.errors import RuleError, ServiceError
 from app.views.refusals import refuse_field
@@ -335,7 +335,20 @@ def _certificat_a_poster(certificat: Certificat) -> dict:
     return {"id": certificat.id, "numero": certificat.numero,
             "candidature_id": certificat.candidature_id,
             "date_jury": certificat.date_jury.isoformat(),
-            "adresse": service.adresse_postale(certificat.candidature)}
+            "adresse": envois.adresse_postale(certificat.candidature)}
+
+
+def _envoi(envoi: EnvoiCertificat) -> dict:
+    return {"id": envoi.id, "lot_id": envoi.lot_id, "certificat_id": envoi.certificat_id,
+            "numero": envoi.certificat.numero, "candidature_id": envoi.certificat.candidature_id,
+            "date_envoi": envoi.date_envoi.isoformat(), "adresse": envoi.adresse,
+            "numero_suivi": envoi.numero_suivi,
+            "retour_le": envoi.retour_le.isoformat() if envoi.retour_le else None,
+            "retour_motif": envoi.retour_motif, "retour_detail": envoi.retour_detail,
+            "renvoi_de_id": envoi.renvoi_de_id, "motif_renvoi": envoi.motif_renvoi,
+            "reexpedie_par_id": envoi.renvoi.id if envoi.renvoi is not None else None,
+            "etat": envois.etat(envoi)}
+
 
 
 
@@ -346,7 +359,8 @@ class EnvoiApi(FrenchResponses, BaseApi):
     resource_name = "envoi"
     class_permission_name = "EnvoiCertificat"
     method_permission_name = {"a_expedier": "read", "lots": "read", "lot": "read",
-                              "enregistrer": "create"}
+                              "enregistrer": "create", "liste": "read", "retour": "update",
+                              "reexpedier": "create"}
     allow_browser_login = True
     openapi_spec_tag = "Envois de certificats"
     response_400 = ScopedModelRestApi.response_400
@@ -391,7 +405,7 @@ class EnvoiApi(FrenchResponses, BaseApi):
                             adresse:
                               type: string
         """
-        page = service.page_a_expedier(request.args.get("page"))
+        page = envois.page_a_expedier(request.args.get("page"))
         return self.response(200, count=page.total, page=page.number,
                              result=[_certificat_a_poster(c) for c in page.rows])
 
@@ -433,7 +447,7 @@ class EnvoiApi(FrenchResponses, BaseApi):
                               type: string
                               nullable: true
         """
-        page = service.lots(request.args.get("lots", request.args.get("page")))
+        page = envois.lots(request.args.get("lots", request.args.get("page")))
         return self.response(200, count=page.total, page=page.number, result=[{
             "id": lot.id, "date_envoi": lot.date_envoi.isoformat(), "certificats": nombre,
             "par": lot.par.username if lot.par else None} for lot, nombre in page.rows])
@@ -469,7 +483,7 @@ class EnvoiApi(FrenchResponses, BaseApi):
             return self.response_404()
         return self.response(200, id=lot.id, date_envoi=lot.date_envoi.isoformat(),
                              result=[_certificat_a_poster(c)
-                                     for c in service.certificats_du_lot(lot.id)])
+                                     for c in envois.certificats_du_lot(lot.id)])
 
     @expose("/", methods=["POST"])
     @protect()
@@ -499,6 +513,22 @@ class EnvoiApi(FrenchResponses, BaseApi):
                       type: string
                       format: date
                       description: le jour de l'envoi (pas dans le futur)
+                    suivis:
+                      type: array
+                      maxItems: 1000
+                      description: le numéro de suivi des lettres qui en ont un
+                      items:
+                        type: object
+                        required: [certificat, numero_suivi]
+                        properties:
+                          certificat:
+                            type: integer
+                            minimum: 1
+                            maximum: 2147483647
+                          numero_suivi:
+                            type: string
+                            minLength: 1
+                            maxLength: 60
           responses:
             201:
               description: le lot enregistré
@@ -520,10 +550,166 @@ class EnvoiApi(FrenchResponses, BaseApi):
                                                 for i in ids):
             return refuse_field("certificats", _("Liste d'identifiants de certificats "
                                                  "attendue."))
+        suivis = {str(item["certificat"]): item["numero_suivi"]
+                  for item in data.get("suivis") or [] if isinstance(item, dict)}
         try:
-            lot = service.enregistrer_envois(ids, data.get("date_envoi"), actor())
+            lot = envois.enregistrer_envois(ids, data.get("date_envoi"), actor(), suivis=suivis)
         except ServiceError as error:
             return self._refuse(error)
         return self.response(201, id=lot.id, message=_(
             "Envoi enregistré : lot n° %(lot)d du %(date)s.", lot=lot.id,
             date=lot.date_envoi.strftime("%d/%m/%Y")))
+
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    def liste(self):
+        """Les lettres postées
+        ---
+        get:
+          summary: Lister les lettres postées, les plus récentes d'abord (50 par page)
+          parameters:
+          - {in: query, name: page, schema: {type: integer, minimum: 0, maximum: 100000}}
+          - {in: query, name: etat, schema: {type: string, enum: [envoye, retour]}, description: « retour » les lettres revenues pas encore réexpédiées}
+          - {in: query, name: lot, schema: {type: integer, minimum: 1, maximum: 2147483647}}
+          - {in: query, name: certificat, schema: {type: integer, minimum: 1, maximum: 2147483647}}
+          responses:
+            200:
+              description: une page de lettres (adresse utilisée, suivi, retour, réexpédition)
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      count:
+                        type: integer
+                      page:
+                        type: integer
+                      result:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            id:
+                              type: integer
+                            lot_id:
+                              type: integer
+                            numero:
+                              type: string
+                            date_envoi:
+                              type: string
+                              format: date
+                            numero_suivi:
+                              type: string
+                              nullable: true
+                            retour_le:
+                              type: string
+                              format: date
+                              nullable: true
+                            retour_motif:
+                              type: string
+                              nullable: true
+                            etat:
+                              type: string
+        """
+        etat = request.args.get("etat")
+        if etat not in (None, "", "envoye", "retour"):
+            return refuse_field("etat", _("« etat » vaut envoye ou retour."))
+        try:
+            page = envois.lister(request.args, request.args.get("page"))
+        except ServiceError as error:
+            return self._refuse(error)
+        return self.response(200, count=page.total, page=page.number,
+                             result=[_envoi(e) for e in page.rows])
+
+    def _envoi_ou_404(self, pk):
+        return db.session.get(EnvoiCertificat, pk)
+
+    @expose("/<int:pk>/retour", methods=["POST"])
+    @protect()
+    @safe
+    def retour(self, pk):
+        """Signaler le retour d'une lettre
+        ---
+        post:
+          summary: Signaler qu'une lettre est revenue (les gestionnaires du dossier sont prévenus)
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [motif]
+                  properties:
+                    motif:
+                      type: string
+                      enum: [npai, adresse, refuse, non_reclame, autre]
+                    detail:
+                      type: string
+                      maxLength: 2000
+                      description: obligatoire pour « autre »
+                    date_retour:
+                      type: string
+                      format: date
+                      description: par défaut aujourd'hui
+          responses:
+            200:
+              description: la lettre, avec son retour
+              content:
+                application/json:
+                  schema:
+                    type: object
+        """
+        envoi = self._envoi_ou_404(pk)
+        if envoi is None:
+            return self.response_404()
+        try:
+            envois.signaler_retour(envoi, request.get_json(silent=True) or {}, actor())
+        except ServiceError as error:
+            return self._refuse(error)
+        return self.response(200, **_envoi(envoi))
+
+    @expose("/<int:pk>/reexpedier", methods=["POST"])
+    @protect()
+    @safe
+    def reexpedier(self, pk):
+        """Réexpédier une lettre revenue
+        ---
+        post:
+          summary: Réexpédier une lettre revenue, avec un motif, à l'adresse actuelle du candidat
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [motif]
+                  properties:
+                    motif:
+                      type: string
+                      minLength: 1
+                      maxLength: 2000
+                    date_envoi:
+                      type: string
+                      format: date
+                      description: par défaut aujourd'hui
+                    numero_suivi:
+                      type: string
+                      maxLength: 60
+          responses:
+            201:
+              description: la nouvelle lettre
+              content:
+                application/json:
+                  schema:
+                    type: object
+        """
+        envoi = self._envoi_ou_404(pk)
+        if envoi is None:
+            return self.response_404()
+        try:
+            nouveau = envois.reexpedier(envoi, request.get_json(silent=True) or {}, actor())
+        except ServiceError as error:
+            return self._refuse(error)
+        return self.response(201, **_envoi(nouveau))

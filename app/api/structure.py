@@ -223,9 +223,11 @@ class HabilitationApi(ScopedModelRestApi):
     add_columns = ["etablissement_id", "portee", "branche_id", "commentaire"]
     edit_columns = add_columns
     search_columns = ["statut", "portee", "etablissement_id"]
-    include_route_methods = {"get", "get_list", "info", "post", "decision", "renouveler"}
+    include_route_methods = {"get", "get_list", "info", "post", "decision", "decision_en_lot",
+                             "renouveler"}
     method_permission_name = {**ScopedModelRestApi.method_permission_name,
-                              "decision": "update", "renouveler": "create"}
+                              "decision": "update", "decision_en_lot": "update",
+                              "renouveler": "create"}
 
     def service_create(self, data):
         return habilitations.demander(data, self.user)
@@ -260,7 +262,14 @@ class HabilitationApi(ScopedModelRestApi):
                     motif:
                       type: string
                       maxLength: 2000
-                      description: obligatoire pour « rejetee »
+                      description: obligatoire pour « rejetee » (sauf motif type)
+                    motif_type:
+                      type: integer
+                      minimum: 1
+                      description: un motif type de rejet d'habilitation, dont le texte sert de motif quand « motif » est vide
+                    confirmer_duree:
+                      type: boolean
+                      description: confirme une durée plus longue que la durée habituelle
           responses:
             200:
               description: l'habilitation décidée
@@ -271,6 +280,87 @@ class HabilitationApi(ScopedModelRestApi):
         """
         data = request.get_json(silent=True) or {}
         return self._command(pk, lambda hab: habilitations.decider(hab, data, self.user))
+
+    @expose("/decision-en-lot", methods=["POST"])
+    @protect()
+    @safe
+    def decision_en_lot(self):
+        """Décider plusieurs demandes d'habilitation à la fois (Certif Pro)
+        ---
+        post:
+          summary: Décider plusieurs demandes d'habilitation à la fois (Certif Pro)
+          description: >-
+            La même décision pour chaque demande, dans une seule transaction : une demande
+            refusée (déjà décidée, hors périmètre, d'une CPNE) ne bloque pas les autres ;
+            la réponse dit ce qu'il advient de chacune.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [ids, decision]
+                  properties:
+                    ids:
+                      type: array
+                      minItems: 1
+                      maxItems: 200
+                      items:
+                        type: integer
+                        minimum: 1
+                    decision:
+                      type: string
+                      enum: [validee, rejetee]
+                    date_debut:
+                      type: string
+                      format: date
+                    date_fin:
+                      type: string
+                      format: date
+                    motif:
+                      type: string
+                      maxLength: 2000
+                    motif_type:
+                      type: integer
+                      minimum: 1
+                    confirmer_duree:
+                      type: boolean
+          responses:
+            200:
+              description: une ligne par demande
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      decidees:
+                        type: integer
+                      refusees:
+                        type: integer
+                      resultats:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            id:
+                              type: integer
+                            etablissement:
+                              type: string
+                            decidee:
+                              type: boolean
+                            message:
+                              type: string
+        """
+        data = request.get_json(silent=True) or {}
+        try:
+            rapport = habilitations.decider_en_lot(data.get("ids") or [], data, self.user)
+        except ServiceError as error:
+            return self._refuse(error)
+        return self.response(200, decidees=sum(r.decidee for r in rapport),
+                             refusees=sum(not r.decidee for r in rapport),
+                             resultats=[{"id": r.id, "etablissement": r.etablissement,
+                                         "decidee": r.decidee, "message": r.message}
+                                        for r in rapport])
 
     @expose("/<int:pk>/renouveler", methods=["POST"])
     @protect()

@@ -7,6 +7,7 @@ from .habilitation import Habilitation  # noqa: F401
 from .jury import (Certificat, CompteurCertificat, DecisionJury, EnvoiCertificat,  # noqa: F401
                    LotEnvoi, MembreJury, SessionJury)
 from .rattachement import Rattachement  # noqa: F401
+from .motif import MotifType  # noqa: F401
 from .export import ExportJob  # noqa: F401
 from .notification import (Actualite, EmailMessage, JobLock, Notification,  # noqa: F401
                            PreferenceNotification)

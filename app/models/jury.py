@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, \
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, \
     UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -158,6 +158,10 @@ class EnvoiCertificat(Model):
     change of the candidate's address does not rewrite history)."""
 
     __tablename__ = "envoi_certificat"
+    # a returned posting is posted again once; the returns still to re-post are found by
+    # ix_envoi_retour (few rows: the returned ones)
+    __table_args__ = (Index("uq_envoi_renvoi_de", "renvoi_de_id", unique=True),
+                      Index("ix_envoi_retour", "retour_le"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     certificat_id: Mapped[int] = mapped_column(
         ForeignKey("certificat.id", ondelete="RESTRICT", name="fk_envoi_certificat"), index=True)
@@ -166,5 +170,19 @@ class EnvoiCertificat(Model):
     date_envoi: Mapped[dt.date] = mapped_column(Date)
     adresse: Mapped[str] = mapped_column(Text)
     created_on: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    # the carrier's tracking number, when the letter has one
+    numero_suivi: Mapped[Optional[str]] = mapped_column(String(60))
+    # a letter that came back: when, why (services/envois.RETOURS) and what the post said
+    retour_le: Mapped[Optional[dt.date]] = mapped_column(Date)
+    retour_motif: Mapped[Optional[str]] = mapped_column(String(20))
+    retour_detail: Mapped[Optional[str]] = mapped_column(Text)
+    # a re-shipping: the returned posting it replaces, and why it is posted again
+    renvoi_de_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("envoi_certificat.id", ondelete="RESTRICT", name="fk_envoi_renvoi_de"))
+    motif_renvoi: Mapped[Optional[str]] = mapped_column(Text)
     certificat: Mapped[Certificat] = relationship(back_populates="envois")
+    renvoi_de: Mapped[Optional["EnvoiCertificat"]] = relationship(
+        remote_side=[id], back_populates="renvoi")
+    renvoi: Mapped[Optional["EnvoiCertificat"]] = relationship(
+        back_populates="renvoi_de", uselist=False)
     lot: Mapped[LotEnvoi] = relationship()

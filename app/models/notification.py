@@ -33,7 +33,9 @@ class Notification(Model):
     """An in-app notification for one user (the bell)."""
 
     __tablename__ = "notification"
+    # ix_notification_lien: the notifications about a request, marked done when it is decided
     __table_args__ = (Index("ix_notification_user_lu", "user_id", "lu", "created_on"),
+                      Index("ix_notification_lien", "lien"),
                       {"extend_existing": True})
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"))

@@ -97,8 +97,9 @@ MATRIX: dict[str, dict[str, str]] = {
     },
     # Certificates: read with the dossier; the jury replaces one by its signed PDF.
     "Certificat": {**{role.code: "r" for role in R.ROLES}, R.JURY.code: "ru"},
+    # Shipments: Certif Pro posts them, records a returned letter (u) and posts it again (c).
     "EnvoiCertificat": {
-        R.CERTIF_PRO.code: "cr",
+        R.CERTIF_PRO.code: "cru",
     },
     # Statistics and exports of the perimeter (guide §7 « Stats »); invoicing and the
     # national registry export are Certif Pro's (services.stats checks the national scope).
@@ -109,6 +110,8 @@ MATRIX: dict[str, dict[str, str]] = {
     },
     # News: Certif Pro writes them; every role reads the current ones.
     "Actualite": {role.code: ("crud" if role is R.CERTIF_PRO else "r") for role in R.ROLES},
+    # Standard motives of the decision forms (« Motifs types »): Certif Pro keeps them.
+    "MotifType": {R.CERTIF_PRO.code: "crud"},
     # Self-service screens every business role has (profile, password, support form).
     "Profil": {role.code: "ru" for role in R.ROLES},
     # Each user's own notifications (the bell).
@@ -200,6 +203,8 @@ MENU: tuple[MenuItem, ...] = (
              "fa-envelope"),
     MenuItem("Référentiel", _l("Référentiel"), CATEGORY_GESTION, "Referentiel", "fa-book"),
     MenuItem("Actualités", _l("Actualités"), CATEGORY_GESTION, "Actualite", "fa-newspaper-o",
+             CREATE),
+    MenuItem("Motifs types", _l("Motifs types"), CATEGORY_GESTION, "MotifType", "fa-list-ul",
              CREATE),
     MenuItem("Journal d'audit", _l("Journal d'audit"), CATEGORY_GESTION, "Audit", "fa-history"),
 )

@@ -57,7 +57,7 @@ AUDITED = {
     "Reseau", "Organisme", "Etablissement", "Branche", "Certificateur", "Utilisateur",
     "Habilitation", "Candidat", "Candidature", "Evaluation", "ResultatEvaluation", "Formation",
     "Document", "Rattachement", "SessionJury", "MembreJury", "DecisionJury", "Certificat",
-    "LotEnvoi", "EnvoiCertificat", "Actualite",
+    "LotEnvoi", "EnvoiCertificat", "Actualite", "MotifType",
 }
 # Fields whose change is not worth a row: timestamps, counters, derived search keys.
 IGNORED = {
@@ -99,6 +99,7 @@ ACTION_LABELS = {
     "creer_evaluation": _l("Création de l'évaluation"),
     "creer_session_jury": _l("Programmation d'une session de jury"),
     "decider_habilitation": _l("Décision sur une habilitation"),
+    "decider_habilitations_en_lot": _l("Décision groupée sur des habilitations"),
     "decider_rattachement": _l("Décision sur un rattachement"),
     "decision_jury": _l("Décision du jury"),
     "deplacer_dossier_jury": _l("Dossier déplacé vers une autre session"),
@@ -111,6 +112,9 @@ ACTION_LABELS = {
     "deposer_document": _l("Dépôt d'un document"),
     "desactiver_2fa": _l("Désactivation de la double authentification"),
     "enregistrer_envois": _l("Enregistrement d'envois de certificats"),
+    "reexpedier_envoi": _l("Réexpédition d'un certificat revenu"),
+    "signaler_retour_envoi": _l("Retour d'un certificat envoyé"),
+    "telecharger_dossier_de_seance": _l("Téléchargement du dossier de séance"),
     "enregistrer_evaluation": _l("Enregistrement de l'évaluation"),
     "envoyer_en_certification": _l("Envoi en certification"),
     "envoyer_reinitialisation": _l("Envoi d'un lien de réinitialisation"),
@@ -146,7 +150,8 @@ KNOWN_ACTIONS = (
     "exporter_parcours", "exporter_facturation", "exporter_registre", "exporter_adresses",
     "exporter_journal", "envoyer_en_certification", "annuler_envoi", "vote_jury", "decision_jury",
     "demander_habilitation", "decider_habilitation", "demander_rattachement",
-    "decider_rattachement", ANONYMISATION,
+    "decider_rattachement", "decider_habilitations_en_lot", "signaler_retour_envoi",
+    "reexpedier_envoi", "telecharger_dossier_de_seance", ANONYMISATION,
 )
 KNOWN_TYPES = tuple(sorted(AUDITED - {"ResultatEvaluation"}))
 TYPE_LABELS = {

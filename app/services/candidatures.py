@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.extensions import db
-from app.models import Branche, Etablissement
+from app.models import Branche, Certificateur, Etablissement
 from app.models import candidature as C
 from app.models.candidature import Candidat, Candidature, HistoriqueStatut
 from app.models.evaluation import Evaluation, Formation
@@ -208,13 +208,16 @@ def _jour(value: Any) -> Optional[dt.date]:
 
 def filtrer(user: Any, filtres: dict, abandonnees: bool = False):
     """The dossiers of the user's perimeter matching the filters of the lists: établissement,
-    statut (abandoned dossiers only when asked for), « Créé du … au … », name prefix (birth
+    jury, statut (abandoned dossiers only when asked for), « Créé du … au … », name prefix (birth
     name, usage name or first name, accents and case ignored). Unknown values filter nothing.
     The person is joined only for the name filter (the rows load it by their eager load)."""
     query = select(Candidature).where(perimeter.clause(Candidature, user))
     etab = perimeter.bounded_id(filtres.get("etablissement"))
     if etab:
         query = query.where(Candidature.etablissement_id == etab)
+    jury = perimeter.bounded_id(filtres.get("jury"))
+    if jury:  # the jury the dossiers were sent to (Certif Pro's desk opens its queue here)
+        query = query.where(Candidature.certificateur_id == jury)
     statut = filtres.get("statut")
     if abandonnees:
         query = query.where(Candidature.statut == C.ABANDONNEE)
@@ -277,6 +280,17 @@ def etablissements_du_filtre(user: Any, choisi: Any = None) -> FiltreEtablisseme
     if len(rows) <= FILTRE_OPTIONS_MAX:
         return FiltreEtablissements(sorted(rows, key=lambda row: (normalize(row.nom), row.id)), True)
     return FiltreEtablissements([row for row in rows[:1] if row.id == chosen], False)
+
+
+def jurys_du_filtre(user: Any) -> list:
+    """(id, nom) of the juries the lists' « Jury » filter offers: Certif Pro's (its desk
+    opens the dossiers waiting for each jury's session); nobody else has several."""
+    from app.security import roles as R
+
+    if user is None or not (R.role_of(user) is R.CERTIF_PRO or R.is_technical_admin(user)):
+        return []
+    return db.session.execute(select(Certificateur.id, Certificateur.nom).where(
+        Certificateur.type != "certif_pro").order_by(Certificateur.nom)).all()
 
 
 # --- creation ---------------------------------------------------------------------------------------

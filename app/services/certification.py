@@ -9,14 +9,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import io
 import uuid
 from typing import Any, Optional
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy import and_, func, or_, select, update
 
 from app.extensions import db
@@ -25,13 +24,14 @@ from app.models import candidature as C
 from app.models.candidature import Candidat, Candidature
 from app.models.jury import (ANNULEE, CERTIFIEE, CLOSE, COMPLEMENT, EMPLOYEURS, NON_CERTIFIEE, OUVERTE,
                              PREPARATION, SALARIES, Certificat, CompteurCertificat, DecisionJury,
-                             EnvoiCertificat, LotEnvoi, MembreJury, SessionJury, VoteJury)
+                             MembreJury, SessionJury, VoteJury)
 from app.security import perimeter
 from app.security import roles as R
 from app.security.access import can, ensure_can
-from app.security.matrix import CREATE, UPDATE
+from app.security.matrix import UPDATE
 
-from . import audit, documents, habilitations, inspection, notifications, pdf, stockage
+from . import (audit, documents, formats, habilitations, inspection, motifs, notifications, pdf,
+               stockage)
 from .candidatures import exiger_ecriture, transition
 from .candidatures import noter_historique as candidatures_historique
 from .dates import parse_date
@@ -574,6 +574,48 @@ def dossiers_de_session(session: SessionJury) -> list[Candidature]:
         .order_by(Candidature.envoye_le, Candidature.id)).unique())
 
 
+@dataclasses.dataclass
+class Seance:
+    """The « séance »: where a dossier stands among its session's dossiers (the session
+    page's order), to go from one to the next."""
+
+    session: SessionJury
+    position: int  # from 1
+    total: int
+    precedent: Optional[int]
+    suivant: Optional[int]
+    a_examiner: Optional[int]  # the next dossier (after this one) still awaiting a decision
+    restants: int  # dossiers still awaiting a decision in the session
+
+
+def seance(candidature: Candidature, session: Optional[SessionJury] = None
+           ) -> Optional[Seance]:
+    """The dossier's place in `session` (by default its session, else the session of its
+    last decision), in one statement of ids and statuses."""
+    if session is None:
+        session = candidature.session_jury
+        if session is None:
+            derniere = derniere_decision(candidature)
+            session = derniere.session if derniere is not None else None
+    if session is None:
+        return None
+    decided = select(DecisionJury.candidature_id).where(DecisionJury.session_jury_id == session.id)
+    rows = db.session.execute(
+        select(Candidature.id, Candidature.statut, Candidature.session_jury_id)
+        .where(or_(Candidature.session_jury_id == session.id, Candidature.id.in_(decided)))
+        .order_by(Candidature.envoye_le, Candidature.id)).all()
+    ids = [row.id for row in rows]
+    if candidature.id not in ids:
+        return None
+    i = ids.index(candidature.id)
+    attente = [row.id for row in rows
+               if row.session_jury_id == session.id and row.statut in EN_EXAMEN]
+    apres = [pk for pk in ids[i + 1:] + ids[:i] if pk in set(attente)]
+    return Seance(session, i + 1, len(ids), ids[i - 1] if i > 0 else None,
+                  ids[i + 1] if i + 1 < len(ids) else None, apres[0] if apres else None,
+                  len(attente))
+
+
 EN_EXAMEN = C.EN_EXAMEN  # in the jury's examination (C.EN_EXAMEN_SQL: the same, its index)
 
 
@@ -678,6 +720,62 @@ def proces_verbal(session: SessionJury) -> Optional[bytes]:
     return stockage.chemin(session.proces_verbal, db.session).read_bytes()
 
 
+def dossier_de_seance(session: SessionJury) -> bytes:
+    """The session pack (PDF): every dossier of the session, in the session page's order,
+    with what the jury reads on screen (identity, parcours, evaluations and their results by
+    domaine, formations, documents, previous decisions). The caller checks the perimeter."""
+    from .candidatures import TYPES_PUBLIC
+
+    def jour(value):
+        return value.strftime("%d/%m/%Y") if value else ""
+
+    fiches = []
+    for c in dossiers_de_session(session):
+        candidat = c.candidat
+        if candidat.anonymise:
+            identite = [(_("Identité"), _("Candidat anonymisé"))]
+        else:
+            identite = [(_("Nom de naissance"), candidat.nom_naissance),
+                        (_("Nom d'usage"), candidat.nom_usage or ""),
+                        (_("Prénom(s)"), candidat.prenoms),
+                        (_("Né(e) le"), jour(candidat.date_naissance)),
+                        (_("Lieu de naissance"), candidat.commune_naissance or "")]
+        parcours = [(_("Établissement"), f"{c.etablissement.nom} "
+                     f"({c.etablissement.organisme.raison_sociale})"),
+                    (_("Type de public"), str(TYPES_PUBLIC.get(c.type_public, "") or "")),
+                    (_("Socle contextualisé"), _("OUI") if c.socle_contextualise else _("NON")),
+                    (_("Envoyé le"), jour(c.envoye_le)),
+                    (_("Objectifs de projet professionnel"), c.objectif_pro or ""),
+                    (_("Objectifs de projet extra-professionnel"), c.objectif_extra_pro or "")]
+        complet = dossier_complet(c)
+        evaluations = [[_("préalable") if ev.type == "prealable" else _("finale"),
+                        jour(ev.date_evaluation), ev.evaluateur or "",
+                        _("En cours de création") if ev.statut == "en_cours"
+                        else (_("Validé") if ev.resultat == "valide" else _("Non validé"))]
+                       for ev in complet["evaluations"]]
+        domaines = []
+        for domaine, lignes in complet["grille"]:
+            acquis = sum(1 for _sd, a in lignes if a)
+            manquants = [sd.code for sd, a in lignes if not a]
+            texte = _("%(acquis)d / %(total)d acquis", acquis=acquis, total=len(lignes))
+            if manquants:
+                texte += " — " + _("non acquis : %(codes)s", codes=", ".join(manquants))
+            domaines.append((f"{domaine.numero}. {domaine.intitule}", texte))
+        formations = [[f.intitule, f.organisme_formateur or "", jour(f.date_debut),
+                       jour(f.date_fin), formats.nombre(f.duree_heures)]
+                      for f in complet["formations"]]
+        decisions_ = [[jour(d.session.date_session), str(DECISIONS[d.decision]), d.motif or "",
+                       d.reponse or ""] for d in decisions(c)]
+        fiches.append(pdf.FicheSeance(
+            candidat=candidat.nom_complet, identite=identite, parcours=parcours,
+            evaluations=evaluations, domaines=domaines, formations=formations,
+            documents=[doc.nom_original for doc in complet["documents"]],
+            decisions=decisions_))
+    return pdf.dossier_de_seance(
+        certificateur=session.certificateur.nom, date_session=session.date_session,
+        mode=str(MODES[session.mode]), lieu=session.lieu or "", fiches=fiches)
+
+
 # --- decisions -----------------------------------------------------------------------------
 
 DECISIONS = {CERTIFIEE: _l("Certifiée"), NON_CERTIFIEE: _l("Non certifiée"),
@@ -689,7 +787,7 @@ STATUT_DE_DECISION = {CERTIFIEE: C.CERTIFIEE, NON_CERTIFIEE: C.NON_CERTIFIEE,
 
 
 def decider(candidature: Candidature, decision: str, motif: str, by: Any,
-            today: Optional[dt.date] = None) -> DecisionJury:
+            today: Optional[dt.date] = None, motif_type: Any = None) -> DecisionJury:
     """A jury's decision on a dossier of one of its open sessions, from the session's date on:
     Certifiée (a certificate number is taken), Non certifiée (motive required) or Demande de
     compléments (text)."""
@@ -702,7 +800,8 @@ def decider(candidature: Candidature, decision: str, motif: str, by: Any,
     if decision not in DECISIONS:
         raise RuleError(_("Choisissez la décision : Certifiée, Non certifiée ou Demande de "
                           "compléments."), field="decision")
-    motif = (motif or "").strip()
+    motif = motifs.texte(motifs.JURY, motif_type, motif) if decision != CERTIFIEE else (
+        motif if isinstance(motif, str) else "").strip()
     _motif_requis(decision, motif)
     date_jury = session.date_session.strftime("%d/%m/%Y")
     transition(candidature, STATUT_DE_DECISION[decision], by,
@@ -1157,111 +1256,3 @@ def calendrier(by: Any, today: Optional[dt.date] = None) -> tuple[list[SessionJu
                                                 SessionJury.statut == OUVERTE)
                                     .order_by(SessionJury.date_session).limit(20)).all()
     return list(passees), list(prochaines)
-
-
-# --- shipments of paper certificates -----------------------------------------------------------
-
-def a_expedier_query():
-    """Certificates asked on paper and never posted."""
-    return (select(Certificat).join(Candidature, Candidature.id == Certificat.candidature_id)
-            .where(Candidature.certificat_papier.is_(True), Candidature.statut == C.CERTIFIEE,
-                   ~Certificat.envois.any())
-            .options(joinedload(Certificat.candidature).joinedload(Candidature.candidat))
-            .order_by(Certificat.numero))
-
-
-ENVOIS_PAGE = 50
-LOTS_PAGE = 20
-
-
-def a_expedier(ids: Optional[list] = None) -> list[Certificat]:
-    """The certificates to post (for the addresses export); only the checked ones when `ids`
-    is given."""
-    query = a_expedier_query()
-    ids = [int(i) for i in ids or [] if str(i).isdigit()]
-    if ids:
-        query = query.where(Certificat.id.in_(ids))
-    return list(db.session.scalars(query).unique())
-
-
-def page_a_expedier(page: Any = 0) -> Page:
-    """One page of « Envois de certificats »: the certificates to post, by number."""
-    return paginate(a_expedier_query(), page, ENVOIS_PAGE)
-
-
-def lots(page: Any = 0) -> Page:
-    """One page of the batches posted (newest first), with their number of certificates."""
-    return paginate(
-        select(LotEnvoi, func.count(EnvoiCertificat.id))
-        .join(EnvoiCertificat, EnvoiCertificat.lot_id == LotEnvoi.id)
-        .group_by(LotEnvoi.id).order_by(LotEnvoi.id.desc()), page, LOTS_PAGE,
-        options=(selectinload(LotEnvoi.par),), scalars=False)
-
-
-def certificats_du_lot(lot_id: int) -> list[Certificat]:
-    return list(db.session.scalars(
-        select(Certificat).join(EnvoiCertificat, EnvoiCertificat.certificat_id == Certificat.id)
-        .where(EnvoiCertificat.lot_id == lot_id)
-        .options(joinedload(Certificat.candidature).joinedload(Candidature.candidat))
-        .order_by(Certificat.numero)).unique())
-
-
-def adresse_postale(candidature: Candidature) -> str:
-    c = candidature.candidat
-    return "\n".join(p for p in (f"{c.civilite} {c.prenoms} {c.nom_naissance.upper()}",
-                                  c.adresse or "", f"{c.code_postal or ''} {c.ville or ''}".strip())
-                     if p)
-
-
-def enregistrer_envois(certificat_ids: list[int], date_envoi: Any, by: Any) -> LotEnvoi:
-    """Certif Pro records a batch of posted certificates: date, and the address used."""
-    ensure_can(by, "EnvoiCertificat", CREATE)
-    jour = parse_date(date_envoi, "date_envoi")
-    if jour is None:
-        raise RuleError(_("Indiquez la date d'envoi."), field="date_envoi")
-    if jour > dt.date.today():
-        raise RuleError(_("La date d'envoi ne peut pas être dans le futur."), field="date_envoi")
-    ids = sorted({int(i) for i in certificat_ids if str(i).isdigit()})
-    if not ids:
-        raise RuleError(_("Cochez au moins un certificat à envoyer."), field="certificats")
-    certificats = db.session.scalars(select(Certificat).where(Certificat.id.in_(ids))
-                                     .options(joinedload(Certificat.candidature))).unique().all()
-    if len(certificats) != len(ids):
-        raise RuleError(_("Un des certificats cochés n'existe pas."), field="certificats")
-    sans_papier = [c.numero for c in certificats if not c.candidature.certificat_papier]
-    if sans_papier:
-        raise RuleError(_("Pas de certificat papier demandé pour : %(numeros)s.",
-                          numeros=", ".join(sans_papier)), field="certificats")
-    deja = set(db.session.scalars(select(EnvoiCertificat.certificat_id).where(
-        EnvoiCertificat.certificat_id.in_(ids))))
-    if deja:
-        numeros = ", ".join(c.numero for c in certificats if c.id in deja)
-        raise ConflictError(_("Déjà envoyé (un lot le contient) : %(numeros)s.",
-                              numeros=numeros), field="certificats")
-    lot = LotEnvoi(date_envoi=jour, par_id=getattr(by, "id", None))
-    db.session.add(lot)
-    db.session.flush()
-    for certificat in certificats:
-        db.session.add(EnvoiCertificat(certificat_id=certificat.id, lot_id=lot.id, date_envoi=jour,
-                                       adresse=adresse_postale(certificat.candidature)))
-    audit.record(by, "enregistrer_envois", lot, str(len(certificats)))
-    db.session.commit()
-    return lot
-
-
-def export_adresses(certificats: list[Certificat]) -> bytes:
-    """The address labels of a batch as .xlsx (write-only: constant memory)."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Adresses"))
-    sheet.append([_("N° de certificat"), _("Civilité"), _("Prénom(s)"), _("Nom"), _("Adresse"),
-                  _("Code postal"), _("Ville"), _("Date du jury")])
-    for certificat in certificats:
-        c = certificat.candidature.candidat
-        sheet.append([certificat.numero, c.civilite, c.prenoms, c.nom_naissance.upper(),
-                      c.adresse or "", c.code_postal or "", c.ville or "",
-                      certificat.date_jury.strftime("%d/%m/%Y")])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

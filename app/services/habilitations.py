@@ -5,13 +5,18 @@ contextualisé). Certif Pro decides national requests, a Jury user of the branch
 its branche's. An établissement is habilitated while a decision "validée" covers today."""
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
+from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
+from werkzeug.exceptions import NotFound
 
 from app.extensions import db
 from app.models import Branche, Certificateur, Etablissement, Organisme, Utilisateur
@@ -23,14 +28,15 @@ from app.security.access import ensure_can
 from app.security.matrix import CREATE, UPDATE
 from app.security.request_cache import forget, per_request
 
-from . import audit, notifications
+from . import audit, motifs, notifications
 from .dates import parse_date
-from .errors import ConflictError, ForbiddenError, RuleError
+from .errors import ConflictError, ForbiddenError, RuleError, ServiceError
 from .pages import Page, paginate
 from .texte import contient_les_mots
 
 RENEWAL_WINDOW = dt.timedelta(days=90)
 REMINDERS = (90, 30)
+LOT_MAX = 200  # requests decided at once from Certif Pro's queue
 
 
 def _today() -> dt.date:
@@ -254,41 +260,201 @@ def renouveler(hab: Habilitation, by: Any) -> Habilitation:
 
 def decider(hab: Habilitation, data: dict, by: Any) -> Habilitation:
     """Validate (with start and end dates) or reject (with a motive) a pending request."""
+    try:
+        _decider(hab, data, by)
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return hab
+
+
+def _decider(hab: Habilitation, data: dict, by: Any) -> Habilitation:
+    """The decision of one request, checked, written and told; the caller commits (or rolls
+    back on an error)."""
     ensure_can(by, "Habilitation", UPDATE)
     perimeter.get_or_404(Habilitation, hab.id, by)
     if not peut_decider(by, hab):
         raise ForbiddenError(_("Cette demande est décidée par Certif Pro ou par la CPNE de la "
                                "branche concernée."))
+    values = _valeurs(data)
+    values.update(decide_par_id=getattr(by, "id", None), decide_le=dt.datetime.now())
+    decision = values["statut"]
+    # Only a request still pending is decided (two deciders at once: the second gets 409).
+    changed = db.session.execute(
+        update(Habilitation).where(Habilitation.id == hab.id, Habilitation.statut == EN_ATTENTE)
+        .values(**values)).rowcount
+    if not changed:
+        raise ConflictError(_("Cette demande a déjà été décidée."))
+    db.session.refresh(hab)
+    forget("habilitation")  # the gates of this request are asked again
+    lien = f"/habilitationview/show/{hab.id}"
+    notifications.marquer_traitees(notifications.HABILITATION, lien)
+    _notify_decision(hab)
+    audit.record(by, "decider_habilitation", hab, decision)
+    return hab
+
+
+def _valeurs(data: dict) -> dict[str, Any]:
+    """The decision checked: « Valider » with its dates (a duration past the usual one
+    confirmed), or « Rejeter » with its motive (typed, or a standard motive's)."""
     decision = data.get("decision")
-    values: dict[str, Any] = {"decide_par_id": getattr(by, "id", None),
-                              "decide_le": dt.datetime.now()}
     if decision == VALIDEE:
         debut = _date(data.get("date_debut"), "date_debut", _("date de début"))
         fin = _date(data.get("date_fin"), "date_fin", _("date de fin"))
         if fin < debut:
             raise RuleError(_("La date de fin doit être postérieure à la date de début."),
                             field="date_fin")
-        values.update(statut=VALIDEE, date_debut=debut, date_fin=fin, motif_rejet=None)
-    elif decision == REJETEE:
-        motif = (data.get("motif") or "").strip()
+        avertissement = duree_inhabituelle(debut, fin)
+        if avertissement and not _oui(data.get("confirmer_duree")):
+            raise RuleError(avertissement + " " + _("Cochez « Je confirme cette durée » pour "
+                                                    "valider quand même."),
+                            field="confirmer_duree")
+        return {"statut": VALIDEE, "date_debut": debut, "date_fin": fin, "motif_rejet": None}
+    if decision == REJETEE:
+        motif = motifs.texte(motifs.HABILITATION, data.get("motif_type"), data.get("motif"))
         if not motif:
             raise RuleError(_("Indiquez le motif du rejet."), field="motif")
-        values.update(statut=REJETEE, motif_rejet=motif)
-    else:
-        raise RuleError(_("Choisissez « Valider » ou « Rejeter »."), field="decision")
-    # Only a request still pending is decided (two deciders at once: the second gets 409).
-    changed = db.session.execute(
-        update(Habilitation).where(Habilitation.id == hab.id, Habilitation.statut == EN_ATTENTE)
-        .values(**values)).rowcount
-    if not changed:
-        db.session.rollback()
-        raise ConflictError(_("Cette demande a déjà été décidée."))
-    db.session.refresh(hab)
-    forget("habilitation")  # the gates of this request are asked again
-    _notify_decision(hab)
-    audit.record(by, "decider_habilitation", hab, decision)
+        return {"statut": REJETEE, "motif_rejet": motif}
+    raise RuleError(_("Choisissez « Valider » ou « Rejeter »."), field="decision")
+
+
+@dataclass
+class Resultat:
+    """What became of one request of a bulk decision."""
+
+    id: int
+    etablissement: str
+    decidee: bool
+    message: str
+
+
+def decider_en_lot(ids: Iterable[Any], data: dict, by: Any) -> list[Resultat]:
+    """The same decision for the requests ticked in Certif Pro's queue, in one transaction:
+    each request in a savepoint, so that one refused request (already decided, outside the
+    perimeter, a CPNE's) refuses none of the others; one report line per request."""
+    ensure_can(by, "Habilitation", UPDATE)
+    uniques = list(dict.fromkeys(perimeter.bounded_id(i) for i in ids))
+    uniques = [i for i in uniques if i]
+    if not uniques:
+        raise RuleError(_("Cochez au moins une demande."), field="ids")
+    if len(uniques) > LOT_MAX:
+        raise RuleError(_("Au plus %(n)d demandes à la fois.", n=LOT_MAX), field="ids")
+    _valeurs(data)  # the decision itself is refused before any request is touched
+    rapport = []
+    for pk in uniques:
+        hab = db.session.get(Habilitation, pk)
+        nom = hab.etablissement.nom if hab is not None else ""
+        try:
+            if hab is None:
+                raise NotFound()
+            with db.session.begin_nested():
+                _decider(hab, data, by)
+        except NotFound:
+            rapport.append(Resultat(pk, "", False, _("Demande introuvable.")))
+        except ServiceError as error:
+            db.session.expire_all()
+            rapport.append(Resultat(pk, nom, False, error.message))
+        else:
+            rapport.append(Resultat(pk, nom, True, (
+                _("Validée du %(debut)s au %(fin)s.", debut=hab.date_debut.strftime("%d/%m/%Y"),
+                  fin=hab.date_fin.strftime("%d/%m/%Y")) if hab.statut == VALIDEE
+                else _("Rejetée : %(motif)s", motif=hab.motif_rejet))))
+    audit.record(by, "decider_habilitations_en_lot", None, _("%(ok)d décidée(s) sur %(n)d",
+                 ok=sum(r.decidee for r in rapport), n=len(rapport)))
     db.session.commit()
-    return hab
+    return rapport
+
+
+A_DECIDER_PAGE = 50
+
+
+def a_decider(user: Any, page: Any = 0) -> Page:
+    """The queue of the requests `user` decides, oldest first: Certif Pro the socle's, a
+    CPNE's jury its branche's (their perimeter)."""
+    query = select(Habilitation).where(Habilitation.statut == EN_ATTENTE,
+                                       perimeter.clause(Habilitation, user))
+    if R.role_of(user) is R.CERTIF_PRO:
+        query = query.where(Habilitation.portee == NATIONAL)
+    return paginate(query.order_by(Habilitation.demande_le, Habilitation.id), page,
+                    A_DECIDER_PAGE, options=(
+                        joinedload(Habilitation.etablissement).joinedload(
+                            Etablissement.organisme),
+                        joinedload(Habilitation.branche)))
+
+
+@dataclass
+class Historique:
+    """What a decider reads beside the form: the établissement's past requests and what
+    became of its dossiers."""
+
+    habilitations: list
+    dossiers: int
+    certifies: int
+    non_certifies: int
+    abandonnes: int
+    en_cours: int
+
+    def taux(self, n: int) -> Optional[float]:
+        return round(100 * n / self.dossiers, 1) if self.dossiers else None
+
+    def pourcentage(self, n: int) -> str:
+        """« 12,5 % » (French decimal comma, narrow no-break space)."""
+        taux = self.taux(n)
+        return "" if taux is None else f"{taux:.1f}".replace(".", ",") + "\u202f%"
+
+
+def historique(hab: Habilitation) -> Historique:
+    """The établissement's other requests (newest first) and its dossiers by outcome, in two
+    statements (the dossiers counted on the index of their établissement and status)."""
+    from app.models import candidature as C
+    from app.models.candidature import Candidature
+
+    autres = list(db.session.scalars(
+        select(Habilitation).where(Habilitation.etablissement_id == hab.etablissement_id,
+                                   Habilitation.id != hab.id)
+        .options(joinedload(Habilitation.branche))
+        .order_by(Habilitation.demande_le.desc(), Habilitation.id.desc()).limit(20)))
+    par_statut = dict(db.session.execute(
+        select(Candidature.statut, func.count()).where(
+            Candidature.etablissement_id == hab.etablissement_id)
+        .group_by(Candidature.statut)).all())
+    total = sum(par_statut.values())
+    certifies = par_statut.get(C.CERTIFIEE, 0)
+    non_certifies = par_statut.get(C.NON_CERTIFIEE, 0)
+    abandonnes = par_statut.get(C.ABANDONNEE, 0)
+    return Historique(autres, total, certifies, non_certifies, abandonnes,
+                      total - certifies - non_certifies - abandonnes)
+
+
+def duree_inhabituelle(debut: dt.date, fin: dt.date) -> Optional[str]:
+    """A warning when a habilitation would last longer than the usual duration
+    (HABILITATION_DUREE_USUELLE_MOIS, 36 months by default)."""
+    mois = int(current_app.config.get("HABILITATION_DUREE_USUELLE_MOIS") or 36)
+    limite = _plus_mois(debut, mois)
+    if fin <= limite:
+        return None
+    duree = (fin.year - debut.year) * 12 + fin.month - debut.month
+    return _("Cette habilitation durerait %(duree)s, plus que la durée habituelle de "
+             "%(usuelle)s.", duree=_mois_lisibles(duree), usuelle=_mois_lisibles(mois))
+
+
+def _plus_mois(jour: dt.date, mois: int) -> dt.date:
+    annee, m = divmod(jour.month - 1 + mois, 12)
+    annee += jour.year
+    m += 1
+    dernier = calendar.monthrange(annee, m)[1]
+    return dt.date(annee, m, min(jour.day, dernier))
+
+
+def _mois_lisibles(mois: int) -> str:
+    if mois % 12 == 0:
+        return ngettext("%(num)d an", "%(num)d ans", mois // 12)
+    return ngettext("%(num)d mois", "%(num)d mois", mois)
+
+
+def _oui(value: Any) -> bool:
+    return value is True or str(value).strip().lower() in ("1", "true", "on", "oui", "yes")
 
 
 def _notify_decision(hab: Habilitation) -> None:

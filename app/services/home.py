@@ -27,6 +27,8 @@ class Accueil:
     derniers: list = field(default_factory=list)
     certifies: list = field(default_factory=list)
     peut_proposer: bool = False
+    # Certif Pro's desk: its work queues, each with its count and its oldest request.
+    guichet: list = field(default_factory=list)
 
 
 def summary(user: Any) -> Accueil:
@@ -54,6 +56,9 @@ def summary(user: Any) -> Accueil:
         result.counts[_("Dossiers à examiner par le jury")] = db.session.execute(
             select(func.count()).select_from(Candidature).where(
                 text(EN_EXAMEN_SQL), perimeter.clause(Candidature, user))).scalar_one()
+    from . import guichet
+
+    result.guichet = guichet.files(user)
     from .habilitations import peut_evaluer
 
     tabs_open = peut_evaluer(user)

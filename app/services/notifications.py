@@ -154,6 +154,17 @@ def mark_read(user: Utilisateur, ids: Iterable[Any]) -> int:
     return count
 
 
+def marquer_traitees(rubrique: str, lien: str) -> int:
+    """A request is decided: the notifications that asked for its decision are done, for
+    everyone they were sent to (the caller commits; the decision's own notifications, sent
+    after, stay unread)."""
+    return db.session.execute(
+        update(Notification).where(Notification.lien == lien, Notification.rubrique == rubrique,
+                                   Notification.lu.is_(False))
+        .values(lu=True, lu_le=dt.datetime.now()), execution_options={"synchronize_session": False}
+    ).rowcount
+
+
 def mark_all_read(user: Utilisateur) -> int:
     count = db.session.execute(
         update(Notification).where(Notification.user_id == user.id, Notification.lu.is_(False))

@@ -158,3 +158,85 @@ def proces_verbal(*, certificateur: str, date_session: dt.date, mode: str, lieu:
               Spacer(1, 0.2 * cm), block]
     doc.build(story)
     return buffer.getvalue()
+
+
+@dataclass
+class FicheSeance:
+    """One candidate's summary in the session pack: plain texts, already translated."""
+
+    candidat: str
+    identite: Sequence[tuple[str, str]]  # (label, value)
+    parcours: Sequence[tuple[str, str]]
+    evaluations: Sequence[Sequence[str]]  # rows: type, date, évaluateur, résultat
+    domaines: Sequence[tuple[str, str]]  # (domaine, « 4 / 5 acquis — non acquis : 2.3 »)
+    formations: Sequence[Sequence[str]]  # rows: intitulé, organisme, du, au, heures
+    documents: Sequence[str]
+    decisions: Sequence[Sequence[str]]  # rows: session, décision, motif, réponse
+
+
+def dossier_de_seance(*, certificateur: str, date_session: dt.date, mode: str, lieu: str,
+                      fiches: Sequence[FicheSeance]) -> bytes:
+    """The session pack: a cover listing the dossiers, then one page (or more) per candidate
+    with the file the jury reads on screen, for members who work on paper."""
+    from reportlab.platypus import PageBreak
+
+    buffer = io.BytesIO()
+    titre = _("Dossier de séance du jury du %(date)s", date=_date(date_session))
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=1.5 * cm, rightMargin=1.5 * cm,
+                            topMargin=1.5 * cm, bottomMargin=1.5 * cm, title=titre,
+                            author=certificateur)
+    styles = getSampleStyleSheet()
+    cell = styles["BodyText"]
+    cell.fontSize = 9
+    cell.leading = 11
+
+    def table(rows, widths, header=True):
+        data = [[Paragraph(escape(str(text)), cell) for text in row] for row in rows]
+        t = Table(data, colWidths=widths, repeatRows=1 if header else 0)
+        style = [("GRID", (0, 0), (-1, -1), 0.5, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
+        if header:
+            style += [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef7"))]
+        t.setStyle(TableStyle(style))
+        return t
+
+    story = [Paragraph(escape(titre), styles["Title"]),
+             Paragraph(escape(_("%(jury)s — %(mode)s%(lieu)s", jury=certificateur, mode=mode,
+                                lieu=f", {lieu}" if lieu else "")), styles["Heading3"]),
+             Paragraph(escape(_("%(num)d dossier(s) ; un dossier par page.", num=len(fiches))),
+                       cell), Spacer(1, 0.3 * cm)]
+    if fiches:
+        story.append(table([[_("N°"), _("Candidat")]] +
+                           [[str(i), f.candidat] for i, f in enumerate(fiches, 1)],
+                           [1.5 * cm, 16.5 * cm]))
+    else:
+        story.append(Paragraph(escape(_("Aucun dossier dans cette session.")), cell))
+    for i, f in enumerate(fiches, 1):
+        story += [PageBreak(), Paragraph(escape(_("Dossier %(n)d sur %(total)d — %(nom)s",
+                                                  n=i, total=len(fiches), nom=f.candidat)),
+                                         styles["Heading2"])]
+        for titre_bloc, lignes in ((_("Identité"), f.identite), (_("Parcours"), f.parcours)):
+            story += [Paragraph("<b>%s</b>" % escape(titre_bloc), cell),
+                      table(lignes, [5 * cm, 13 * cm], header=False), Spacer(1, 0.2 * cm)]
+        blocs = (
+            (_("Évaluations"), [[_("Évaluation"), _("Date"), _("Évaluateur"), _("Résultat")]],
+             f.evaluations, [3 * cm, 3 * cm, 6 * cm, 6 * cm], _("Aucune évaluation.")),
+            (_("Résultats de la dernière évaluation, par domaine"),
+             [[_("Domaine"), _("Résultats")]], f.domaines, [8 * cm, 10 * cm], None),
+            (_("Formations CléA"), [[_("Intitulé"), _("Organisme formateur"), _("Du"), _("Au"),
+                                     _("Heures")]], f.formations,
+             [5 * cm, 5 * cm, 2.5 * cm, 2.5 * cm, 3 * cm], _("Aucune formation.")),
+            (_("Décisions précédentes"), [[_("Session"), _("Décision"), _("Motif"),
+                                           _("Réponse de l'organisme")]], f.decisions,
+             [3 * cm, 3 * cm, 6 * cm, 6 * cm], None),
+        )
+        for titre_bloc, entete, lignes, largeurs, vide in blocs:
+            if not lignes and vide is None:
+                continue
+            story.append(Paragraph("<b>%s</b>" % escape(titre_bloc), cell))
+            story.append(table(entete + list(lignes), largeurs) if lignes
+                         else Paragraph(escape(vide), cell))
+            story.append(Spacer(1, 0.2 * cm))
+        story += [Paragraph("<b>%s</b>" % escape(_("Documents du dossier")), cell),
+                  Paragraph(escape(", ".join(f.documents) or _("Aucun document.")), cell)]
+    doc.build(story)
+    return buffer.getvalue()

@@ -23,7 +23,7 @@ from app.security import perimeter
 from app.security.access import can, ensure_can
 from app.security.matrix import CREATE, UPDATE
 
-from . import audit, notifications, perimetre
+from . import audit, motifs, notifications, perimetre
 from .candidatures import NON_TRANSFERABLE, _historique, statut_label
 from .errors import ConflictError, RuleError
 from .pages import Page, paginate
@@ -197,7 +197,8 @@ def peut_decider(demande: Rattachement, by: Any) -> bool:
     return demande.statut == EN_ATTENTE and can(by, "Rattachement", UPDATE)
 
 
-def decider(demande: Rattachement, accepter: bool, motif_refus: str, by: Any) -> Rattachement:
+def decider(demande: Rattachement, accepter: bool, motif_refus: str, by: Any,
+            motif_type: Any = None) -> Rattachement:
     """Certif Pro accepts (the dossier moves) or refuses with a motive."""
     ensure_can(by, "Rattachement", UPDATE)
     perimeter.get_or_404(Rattachement, demande.id, by)
@@ -209,7 +210,7 @@ def decider(demande: Rattachement, accepter: bool, motif_refus: str, by: Any) ->
         _transferable(candidature)  # checked again: the dossier may have moved on meanwhile
         values["statut"] = ACCEPTEE
     else:
-        motif_refus = (motif_refus or "").strip()
+        motif_refus = motifs.texte(motifs.RATTACHEMENT, motif_type, motif_refus)
         if not motif_refus:
             raise RuleError(_("Indiquez le motif du refus."), field="motif_refus")
         values.update(statut=REFUSEE, motif_refus=motif_refus)
@@ -238,6 +239,7 @@ def decider(demande: Rattachement, accepter: bool, motif_refus: str, by: Any) ->
                       origine=demande.etablissement_origine.nom,
                       cible=demande.etablissement_cible.nom))
     db.session.refresh(demande)
+    notifications.marquer_traitees(notifications.RATTACHEMENT, f"/rattachements/{demande.id}")
     titre = (_("Rattachement accepté : %(nom)s", nom=candidature.candidat.nom_complet)
              if accepter else
              _("Rattachement refusé : %(nom)s", nom=candidature.candidat.nom_complet))

@@ -15,9 +15,11 @@ from .deux_facteurs import register as register_deux_facteurs
 from .email import EmailEnvoyeView
 from .evaluations import EvaluationView
 from .formations import FormationsListeView, FormationsView
-from .habilitations import AnnuaireView, HabilitationsEtablissementView, HabilitationView
+from .habilitations import (AnnuaireView, HabilitationsADeciderView,
+                             HabilitationsEtablissementView, HabilitationView)
 from .lookup import LookupView
 from .menu import menu_html
+from .motifs import MotifTypeView
 from . import translations
 from .rattachements import RattachementsView
 from .referentiel import ReferentielView
@@ -47,6 +49,7 @@ VIEW_OF_MENU = {
     "Sessions de jury": SessionsJuryView,
     "Envois de certificats": EnvoisView,
     "Statistiques": StatsView,
+    "Motifs types": MotifTypeView,
     "Journal d'audit": AuditView,
 }
 
@@ -70,6 +73,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(RechercheView)
     appbuilder.add_view_no_menu(EtablissementsOrganismeView)
     appbuilder.add_view_no_menu(HabilitationsEtablissementView)
+    appbuilder.add_view_no_menu(HabilitationsADeciderView)
     appbuilder.add_view_no_menu(AnnuaireView)
     verifier = appbuilder.add_view_no_menu(VerifierView)
     appbuilder.sm.limiter.limit(lambda: current_app.config["CLEA_VERIFY_RATE_LIMIT"])(

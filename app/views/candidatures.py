@@ -28,7 +28,7 @@ from app.security.perimeter import actor
 from app.security.redirects import local_url
 from app.services import candidatures as service
 from app.services import certification
-from app.services import audit, documents, evaluations, rattachements, rgpd
+from app.services import audit, documents, envois, evaluations, rattachements, rgpd
 from app.services.errors import ServiceError
 from app.services import habilitations
 from app.services.habilitations import etablissements_habilites, peut_evaluer
@@ -169,7 +169,7 @@ class _DossiersBase(BaseView):
                                                                            "delete"}
         return self.render_template(
             "clea/candidatures/liste.html", rows=rows, etabs=service.etablissements_du_filtre(user, request.args.get("etablissement")),
-            statuts=service.STATUTS, args=request.args,
+            jurys=service.jurys_du_filtre(user), statuts=service.STATUTS, args=request.args,
             abandonnees=self.abandonnees, title=self.page_title, label=service.statut_label,
             droits=role, motifs=service.MOTIFS_ABANDON, lien=self.lien,
             supprimable=lambda c, ids=service.supprimables(rows): c.id in ids,
@@ -338,7 +338,7 @@ class CandidatureView(BaseView):
             suivi=certification.suivi(candidature),
             motif_annulation_min=certification.MOTIF_ANNULATION_MIN,
             decisions=certification.decisions(candidature),
-            decision_labels=certification.DECISIONS,
+            decision_labels=certification.DECISIONS, etat_envoi=envois.etat,
             certificat=certification.certificat_de(candidature),
             documents=list(db.session.scalars(select(Document).where(
                 Document.candidature_id == candidature.id, Document.supprime_le.is_(None))

@@ -14,12 +14,14 @@ from flask_babel import gettext as _
 from app import telechargement
 from app.extensions import db
 from app.models.candidature import Candidature
-from app.models.jury import EMPLOYEURS, SALARIES, Certificat, LotEnvoi, SessionJury
+from app.models.jury import (EMPLOYEURS, SALARIES, Certificat, EnvoiCertificat, LotEnvoi,
+                             SessionJury)
 from app.security import perimeter
 from app.security.perimeter import actor
 from app.services import audit
 from app.services import candidatures as dossiers
 from app.services import certification as service
+from app.services import envois, motifs
 from app.services.errors import ServiceError
 
 def _pdf(content: bytes, name: str):
@@ -71,6 +73,7 @@ class SessionsJuryView(BaseView):
         "liste": "read", "nouvelle": "create", "session": "read", "ouvrir": "update",
         "cloturer": "update", "membre": "update", "modifier": "update", "annuler": "update",
         "retirer_membre": "update", "deplacer": "update", "proces_verbal": "read",
+        "dossier_de_seance": "read",
         "dossier": "read",
         "decision": "update", "vote": "update", "document": "read", "certificat": "read",
         "certificat_signe": "update"}
@@ -218,6 +221,15 @@ class SessionsJuryView(BaseView):
         audit.consigner(actor(), "telecharger_proces_verbal", session)
         return _pdf(content, f"proces-verbal-{session.date_session.isoformat()}.pdf")
 
+    @expose("/session/<int:pk>/dossier-de-seance")
+    @has_access
+    def dossier_de_seance(self, pk):
+        """Every dossier of the session in one PDF, for members who work on paper."""
+        session = perimeter.get_or_404(SessionJury, pk, actor())
+        content = service.dossier_de_seance(session)
+        audit.consigner(actor(), "telecharger_dossier_de_seance", session)
+        return _pdf(content, f"dossier-de-seance-{session.date_session.isoformat()}.pdf")
+
     @expose("/dossier/<int:pk>")
     @has_access
     def dossier(self, pk, errors=None, saisie=None, status=200):
@@ -232,9 +244,11 @@ class SessionsJuryView(BaseView):
             jury_session=candidature.session_jury,
             peut_decider=service.peut_decider(candidature, actor()),
             peut_voter=service.peut_voter(candidature, actor()),
+            motifs_types=motifs.proposes(motifs.JURY),
             votes=votes, colleges=service.COLLEGES,
             mon_vote=votes.de(actor()) if votes else None,
             decision_ouvre_le=service.decision_ouvre_le(candidature, actor()),
+            seance=service.seance(candidature),
             errors=errors or {}, saisie=saisie or {},
             **service.dossier_complet(candidature)), status
 
@@ -245,7 +259,8 @@ class SessionsJuryView(BaseView):
         session_id = candidature.session_jury_id
         try:
             decision = service.decider(candidature, request.form.get("decision", ""),
-                                       request.form.get("motif", ""), actor())
+                                       request.form.get("motif", ""), actor(),
+                                       motif_type=request.form.get("motif_type"))
         except ServiceError as error:
             db.session.rollback()
             return self.dossier(pk, errors={error.field or "form": error.message},
@@ -298,31 +313,69 @@ class SessionsJuryView(BaseView):
 
 
 class EnvoisView(BaseView):
-    """Envois de certificats (Certif Pro): the paper certificates to post, batches, addresses."""
+    """Envois de certificats (Certif Pro): the paper certificates to post, the returned letters
+    to post again, the batches and their letters, the addresses."""
 
     route_base = "/envois"
     default_view = "liste"
     class_permission_name = "EnvoiCertificat"
-    method_permission_name = {"liste": "read", "enregistrer": "create", "export_lot": "read"}
+    method_permission_name = {"liste": "read", "enregistrer": "create", "export_lot": "read",
+                              "lot": "read", "retour": "update", "reexpedier": "create"}
 
     @expose("/")
     @has_access
     def liste(self):
         return self.render_template(
             "clea/certification/envois.html",
-            a_expedier=service.page_a_expedier(request.args.get("page")),
-            lots=service.lots(request.args.get("lots")), today=dt.date.today())
+            a_expedier=envois.page_a_expedier(request.args.get("page")),
+            retours=envois.retours_a_traiter(request.args.get("retours")),
+            lots=envois.lots(request.args.get("lots")), today=dt.date.today(),
+            etat=envois.etat, retour_label=envois.retour_label,
+            motif_renvoi_min=envois.MOTIF_RENVOI_MIN)
 
     @expose("/", methods=["POST"])
     @has_access
     def enregistrer(self):
         ids = request.form.getlist("certificat")
         if request.form.get("export"):
-            return self._xlsx(service.a_expedier(ids), "adresses-certificats.xlsx")
-        _run(lambda: service.enregistrer_envois(ids, request.form.get("date_envoi"), actor()),
+            return self._xlsx(envois.a_expedier(ids), "adresses-certificats.xlsx")
+        suivis = {key[len("suivi_"):]: value for key, value in request.form.items()
+                  if key.startswith("suivi_") and key[len("suivi_"):] in ids}
+        _run(lambda: envois.enregistrer_envois(ids, request.form.get("date_envoi"), actor(),
+                                               suivis=suivis),
              lambda lot: _("Envoi enregistré : lot n° %(lot)d du %(date)s.", lot=lot.id,
                            date=lot.date_envoi.strftime("%d/%m/%Y")))
         return redirect(url_for("EnvoisView.liste"))
+
+    @expose("/lot/<int:pk>")
+    @has_access
+    def lot(self, pk):
+        """A batch's letters: their address, tracking number and state; « Signaler un
+        retour » on each letter still out."""
+        lot = db.session.get(LotEnvoi, perimeter.bounded_id(pk) or 0) or abort(404)
+        return self.render_template(
+            "clea/certification/lot.html", lot=lot,
+            rows=envois.envois_du_lot(lot.id, request.args.get("page")), etat=envois.etat,
+            retours=envois.RETOURS, today=dt.date.today())
+
+    @expose("/envoi/<int:pk>/retour", methods=["POST"])
+    @has_access
+    def retour(self, pk):
+        envoi = db.session.get(EnvoiCertificat, perimeter.bounded_id(pk) or 0) or abort(404)
+        _run(lambda: envois.signaler_retour(envoi, request.form, actor()),
+             _("Retour enregistré : les gestionnaires du dossier sont prévenus de vérifier "
+               "l'adresse. Le certificat est dans « Retours à réexpédier »."))
+        return redirect(url_for("EnvoisView.lot", pk=envoi.lot_id))
+
+    @expose("/envoi/<int:pk>/reexpedier", methods=["POST"])
+    @has_access
+    def reexpedier(self, pk):
+        envoi = db.session.get(EnvoiCertificat, perimeter.bounded_id(pk) or 0) or abort(404)
+        _run(lambda: envois.reexpedier(envoi, request.form, actor()),
+             lambda nouveau: _("Certificat n° %(numero)s réexpédié le %(date)s (lot n° "
+                               "%(lot)d).", numero=envoi.certificat.numero,
+                               date=nouveau.date_envoi.strftime("%d/%m/%Y"), lot=nouveau.lot_id))
+        return redirect(url_for("EnvoisView.liste", _anchor="clea-retours"))
 
     @staticmethod
     def _xlsx(certificats, name):
@@ -330,15 +383,15 @@ class EnvoisView(BaseView):
 
         audit.consigner(actor(), "exporter_adresses", None,
                         ", ".join(c.numero for c in certificats)[:2000] or None)
-        return send_file(io.BytesIO(service.export_adresses(certificats)), as_attachment=True,
+        return send_file(io.BytesIO(envois.export_adresses(certificats)), as_attachment=True,
                          download_name=name, mimetype="application/vnd.openxmlformats-"
                          "officedocument.spreadsheetml.sheet")
 
     @expose("/lot/<int:pk>/export")
     @has_access
     def export_lot(self, pk):
-        lot = db.session.get(LotEnvoi, pk) or abort(404)
-        return self._xlsx(service.certificats_du_lot(lot.id), f"lot-{lot.id}-adresses.xlsx")
+        lot = db.session.get(LotEnvoi, perimeter.bounded_id(pk) or 0) or abort(404)
+        return self._xlsx(envois.certificats_du_lot(lot.id), f"lot-{lot.id}-adresses.xlsx")
 
 
 class VerifierView(BaseView):

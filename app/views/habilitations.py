@@ -3,12 +3,13 @@ demande », « Renouveler », the motive behind the eye), the decision of Certif
 and the public directory of habilitated établissements."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2Widget
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField, TextAreaField
 
@@ -16,7 +17,9 @@ from app.extensions import db
 from app.models import REGIONS, Habilitation
 from app.models.habilitation import BRANCHE, EN_ATTENTE, NATIONAL, STATUT_LABELS
 from app.security import perimeter
+from app.security.perimeter import actor
 from app.services import habilitations as service
+from app.services import motifs
 from app.services.errors import ServiceError
 
 from .base import EagerInterface, ScopedModelView
@@ -97,7 +100,8 @@ class HabilitationView(ScopedModelView):
         message next to the field and what was typed (the dates included)."""
         hab = perimeter.get_or_404(Habilitation, pk, self.user)
         form = {k: request.form.get(k, "") for k in ("decision", "date_debut", "date_fin",
-                                                       "motif")}
+                                                       "motif", "motif_type",
+                                                       "confirmer_duree")}
         try:
             service.decider(hab, form, self.user)
         except ServiceError as error:
@@ -129,9 +133,14 @@ class HabilitationView(ScopedModelView):
         abort(404)  # requests and decisions stay in the history
 
     def show_extra(self, hab):
-        return {"peut_decider": hab.statut == EN_ATTENTE and service.peut_decider(self.user,
-                                                                                    hab),
-                "renouvelable": service.renouvelable(hab)}
+        peut_decider = hab.statut == EN_ATTENTE and service.peut_decider(self.user, hab)
+        return {"peut_decider": peut_decider,
+                "renouvelable": service.renouvelable(hab),
+                # beside the form: the établissement's history, the standard motives
+                "historique": service.historique(hab) if peut_decider else None,
+                "motifs_types": motifs.proposes(motifs.HABILITATION) if peut_decider else [],
+                "duree_usuelle": current_app.config.get("HABILITATION_DUREE_USUELLE_MOIS")
+                or 36}
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access
@@ -170,3 +179,50 @@ class AnnuaireView(BaseView):
         rows = service.annuaire(region, ville, nom, request.args.get("page"))
         return self.render_template("clea/annuaire.html", rows=rows, regions=REGIONS,
                                     region=region, ville=ville, nom=nom)
+
+
+class HabilitationsADeciderView(BaseView):
+    """« Demandes d'habilitation à décider »: the queue of Certif Pro's desk (a CPNE's jury:
+    its branche's), oldest first; the requests ticked are decided at once, each one reported."""
+
+    route_base = "/habilitations/a-decider"
+    default_view = "liste"
+    class_permission_name = "Habilitation"
+    method_permission_name = {"liste": "update", "lot": "update"}
+
+    @expose("/")
+    @has_access
+    def liste(self):
+        return self._page()
+
+    @expose("/lot", methods=["POST"])
+    @has_access
+    def lot(self):
+        form = {k: request.form.get(k, "") for k in ("decision", "date_debut", "date_fin",
+                                                       "motif", "motif_type",
+                                                       "confirmer_duree")}
+        ids = request.form.getlist("ids")
+        try:
+            rapport = service.decider_en_lot(ids, form, actor())
+        except ServiceError as error:
+            db.session.rollback()
+            return self._page(errors={error.field or "form": error.message}, saisie=form,
+                              coches=ids, status=400)
+        decidees = sum(r.decidee for r in rapport)
+        if decidees == len(rapport):
+            flash(ngettext("%(num)d demande décidée.", "%(num)d demandes décidées.", decidees),
+                  "success")
+        else:
+            flash(_("%(ok)d demande(s) décidée(s), %(ko)d refusée(s) : voir le compte rendu "
+                    "ci-dessous.", ok=decidees, ko=len(rapport) - decidees), "warning")
+        return self._page(rapport=rapport, saisie=form if decidees < len(rapport) else None)
+
+    def _page(self, errors=None, saisie=None, coches=(), rapport=None, status=200):
+        user = actor()
+        rows = service.a_decider(user, request.args.get("page"))
+        return self.render_template(
+            "clea/habilitations_a_decider.html", rows=rows, errors=errors or {},
+            saisie=saisie or {}, coches={str(c) for c in coches}, rapport=rapport,
+            motifs_types=motifs.proposes(motifs.HABILITATION),
+            duree_usuelle=current_app.config.get("HABILITATION_DUREE_USUELLE_MOIS") or 36,
+            lot_max=service.LOT_MAX), status

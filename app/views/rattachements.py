@@ -12,6 +12,7 @@ from app.models import Etablissement
 from app.models.rattachement import Rattachement
 from app.security import perimeter
 from app.security.perimeter import actor
+from app.services import motifs
 from app.services import rattachements as service
 from app.services.candidatures import statut_label
 from app.services.errors import ServiceError
@@ -42,6 +43,8 @@ class RattachementsView(BaseView):
         return self.render_template("clea/rattachements/fiche.html", d=demande,
                                     motifs=service.MOTIFS, statuts=service.STATUTS,
                                     peut_decider=peut_decider,
+                                    motifs_types=(motifs.proposes(motifs.RATTACHEMENT)
+                                                  if peut_decider else []),
                                     peut_accepter=peut_decider
                                     and service.rattachable(demande.candidature),
                                     statut_dossier=statut_label(demande.candidature.statut),
@@ -90,7 +93,8 @@ class RattachementsView(BaseView):
         demande = perimeter.get_or_404(Rattachement, pk, actor())
         accepter = request.form.get("decision") == "accepter"
         try:
-            service.decider(demande, accepter, request.form.get("motif_refus", ""), actor())
+            service.decider(demande, accepter, request.form.get("motif_refus", ""), actor(),
+                            motif_type=request.form.get("motif_type"))
         except ServiceError as error:
             db.session.rollback()
             db.session.refresh(demande)

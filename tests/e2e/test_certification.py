@@ -13,8 +13,9 @@ from playwright.sync_api import expect
 from .ui import confirm, panel_title
 
 
-def _prealable_validee(live_app) -> int:
-    """A dossier of FORMAPLUS Paris whose préalable is finalized Validé (28 / 28)."""
+def _prealable_validee(live_app, **identite) -> int:
+    """A dossier of FORMAPLUS Paris whose préalable is finalized Validé (28 / 28); `identite`
+    overrides the candidate's (another test's candidate is another person)."""
     with live_app.app_context():
         from app.extensions import db
         from app.models import Etablissement
@@ -28,7 +29,7 @@ def _prealable_validee(live_app) -> int:
             "adresse": "12 rue des Lilas", "code_postal": "75020", "ville": "Paris",
             "certificat_papier": True,
             "objectif_pro": "Accéder à un poste de préparateur de commandes qualifié.",
-            "objectif_extra_pro": "Aider ses enfants dans leurs devoirs."}, by=None)
+            "objectif_extra_pro": "Aider ses enfants dans leurs devoirs.", **identite}, by=None)
         ev = evaluations.creer(cand, None)
         evaluations.enregistrer(ev, {
             "version": ev.version, "evaluateur": "Nadia Évaluatrice",

@@ -17,6 +17,7 @@ RESOURCES = {
                     "utilisateur_etablissement_b"),
     "EmailEnvoye": ("emailenvoyeview", None, None, None),
     "Actualite": ("actualiteview", "actualite", None, None),
+    "MotifType": ("motiftypeview", None, None, None),
     "Habilitation": ("habilitationview", "habilitation", "hab_a1", "hab_b1"),
 }
 # Screens a resource does not have at all (404 for everyone): decisions are not "edits".

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import Notification
 from app.models.candidature import Candidature, HistoriqueStatut
 from app.models.jury import Certificat, CompteurCertificat, EnvoiCertificat
-from app.services import candidatures, certification
+from app.services import candidatures, certification, envois
 from app.services.errors import ForbiddenError, RuleError
 from tests.integration.test_candidatures import T
 from tests.integration.test_certification import TODAY, a_envoyer, session
@@ -278,12 +278,12 @@ def test_shipments(app, ready, login):
         certification.decider(d, "certifiee", "", user("jury_a"))
     certificat = certification.certificat_de(c)
     with pytest.raises(ForbiddenError):
-        certification.enregistrer_envois([certificat.id], TODAY, user("admin_reseau_a"))
+        envois.enregistrer_envois([certificat.id], TODAY, user("admin_reseau_a"))
     with pytest.raises(RuleError, match="futur"):
-        certification.enregistrer_envois([certificat.id], TODAY + dt.timedelta(days=1),
+        envois.enregistrer_envois([certificat.id], TODAY + dt.timedelta(days=1),
                                          user("certif_pro_a"))
     with pytest.raises(RuleError, match="Pas de certificat papier"):
-        certification.enregistrer_envois([certification.certificat_de(sans_papier).id], TODAY,
+        envois.enregistrer_envois([certification.certificat_de(sans_papier).id], TODAY,
                                          user("certif_pro_a"))
     db.session.rollback()
     cp = login("certif_pro_a")

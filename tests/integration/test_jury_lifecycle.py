@@ -597,3 +597,53 @@ def test_closing_sends_the_undecided_dossiers_to_the_next_session(app, ready, lo
         select(HistoriqueStatut).where(HistoriqueStatut.candidature_id == reste.id)))
     assert any(t.startswith("Dossier reporté à une autre session : MARTIN") for t in titres(OF))
     assert certification.nombre_affectes(s) == 0
+
+
+# --- the séance and its pack -------------------------------------------------------------------
+
+def test_the_seance_goes_from_one_dossier_to_the_next(app, ready, login):
+    s = session(ready)
+    c1, c2, c3 = (envoye(ready, nom) for nom in ("Durand", "Martin", "Petit"))
+    assert {c.session_jury_id for c in (c1, c2, c3)} == {s.id}
+    certification.decider(c2, "certifiee", "", user("jury_a"))
+    etat = certification.seance(db.session.get(Candidature, c2.id))
+    assert (etat.position, etat.total, etat.precedent, etat.suivant, etat.a_examiner,
+            etat.restants) == (2, 3, c1.id, c3.id, c3.id, 2)
+    etat = certification.seance(c3)
+    assert (etat.position, etat.precedent, etat.suivant, etat.a_examiner) == (
+        3, c2.id, None, c1.id)  # the next one to decide, from the start again
+    page = _texte(login("jury_a").get(f"/jury/dossier/{c3.id}").data)
+    assert "Dossier 3 sur 3 de la session du" in page
+    assert "2 dossiers restent à décider" in page
+    assert f'href="/jury/dossier/{c2.id}" rel="prev"' in page
+    assert 'rel="next"' not in page
+    assert f'href="/jury/dossier/{c1.id}"' in page and "Prochain dossier à décider" in page
+    premier = _texte(login(CP).get(f"/jury/dossier/{c1.id}").data)
+    assert "Dossier 1 sur 3" in premier and f'href="/jury/dossier/{c2.id}" rel="next"' in premier
+
+
+def test_the_session_pack_has_every_dossier_of_the_session(app, ready, login):
+    import io
+
+    import pdfplumber
+
+    s = session(ready)
+    noms = [envoye(ready, nom).candidat.nom_complet for nom in ("Durand", "Martin")]
+    client = login("jury_a")
+    page = _texte(client.get(f"/jury/session/{s.id}").data)
+    assert "Dossier de séance (PDF)" in page
+    response = client.get(f"/jury/session/{s.id}/dossier-de-seance")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    with pdfplumber.open(io.BytesIO(response.data)) as pdf:
+        pages = [" ".join((p.extract_text() or "").split()) for p in pdf.pages]
+    assert len(pages) == 3  # the cover, then a page per candidate
+    assert "Dossier de séance du jury du " + TODAY.strftime("%d/%m/%Y") in pages[0]
+    assert "2 dossier(s) ; un dossier par page." in pages[0]
+    for i, nom in enumerate(noms, 1):
+        assert f"Dossier {i} sur 2 — {nom}" in pages[i]
+        assert "Identité" in pages[i] and "Évaluations" in pages[i]
+        assert "ETAB_A1" in pages[i]
+    # the OF does not read the sessions; another jury does not see this one
+    assert login(OF).get(f"/jury/session/{s.id}/dossier-de-seance").status_code in (302, 403)
+    autre = cpne_session()
+    assert client.get(f"/jury/session/{autre.id}/dossier-de-seance").status_code == 404

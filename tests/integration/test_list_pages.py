@@ -19,7 +19,7 @@ from app.models.habilitation import Habilitation
 from app.models.jury import Certificat, EnvoiCertificat, LotEnvoi, SessionJury
 from app.models.rattachement import Rattachement
 from app.security import roles as R
-from app.services import candidatures, certification, notifications, rattachements
+from app.services import candidatures, certification, envois, notifications, rattachements
 from app.services.texte import normalize
 from tests.conftest import BACKENDS
 from tests.integration.test_candidatures import habiliter
@@ -264,7 +264,39 @@ def test_certificate_shipments_and_batches_every_page(app, world, login):
     assert f"Adresses du lot {lots[0]} (Excel)" in text
     assert f"Adresses du lot {lots[-1]} (Excel)" not in text
     assert "CLEA-2026-000055" in text  # still the certificates' second page
-    assert len(certification.a_expedier()) == 55  # the export still takes every address
+    assert len(envois.a_expedier()) == 55  # the export still takes every address
+
+
+def test_a_batchs_letters_and_the_returns_every_page(app, world, login):
+    """A batch of 55 letters reads on two pages; 25 returned letters on two pages too."""
+    session = SessionJury(certificateur_id=world.ids["tp_idf"], date_session=dt.date(2026, 1, 5),
+                          date_limite=dt.date(2025, 12, 20), mode="distanciel", statut="close")
+    db.session.add(session)
+    dossiers = bulk_dossiers(world.ids["etab_a1"], "LETTRE", 55, statut="certifiee",
+                             certificat_papier=True)
+    certificats = [Certificat(numero=f"CLEA-2026-{i + 1:06d}", candidature_id=c.id,
+                              session=session, certificateur_id=world.ids["tp_idf"],
+                              date_jury=dt.date(2026, 1, 5)) for i, c in enumerate(dossiers)]
+    db.session.add_all(certificats)
+    db.session.flush()
+    lot = LotEnvoi(date_envoi=dt.date(2026, 1, 6), par_id=user("certif_pro_a").id)
+    db.session.add(lot)
+    db.session.flush()
+    db.session.add_all([EnvoiCertificat(
+        certificat_id=cert.id, lot_id=lot.id, date_envoi=lot.date_envoi, adresse="3 rue Haute",
+        retour_le=dt.date(2026, 2, 1) + dt.timedelta(days=i) if i < 25 else None,
+        retour_motif="npai" if i < 25 else None) for i, cert in enumerate(certificats)])
+    db.session.commit()
+    client = login("certif_pro_a")
+    pages = walk(client, f"/envois/lot/{lot.id}", "Pages des lettres du lot")
+    assert len(pages) == 2 and "55 lettres" in pages[0]
+    assert "CLEA-2026-000050" in pages[0] and "CLEA-2026-000051" not in pages[0]
+    assert "CLEA-2026-000051" in pages[1] and "CLEA-2026-000055" in pages[1]
+    assert "Page 2 sur 2" in pages[1]
+    pages = walk(client, "/envois/", "Pages des retours à réexpédier")
+    assert len(pages) == 2 and "25 retours à réexpédier" in pages[0]
+    assert "CLEA-2026-000020" in pages[0] and "CLEA-2026-000021" not in pages[0]
+    assert "CLEA-2026-000021" in pages[1] and "CLEA-2026-000025" in pages[1]
 
 
 # --- the generated lists (FAB) ------------------------------------------------------------

@@ -52,8 +52,8 @@ def test_request_accepted_moves_the_dossier(app, world, dossier_b, login):
     assert "Votre demande de rattachement est envoyée" in T(response)
     demande = db.session.execute(select(rattachements.Rattachement)).scalar_one()
     assert db.session.scalars(select(Notification.titre).where(
-        Notification.user_id == user("certif_pro_a").id)).all()[-1].startswith(
-        "Demande de rattachement")
+        Notification.user_id == user("certif_pro_a").id).order_by(Notification.id)
+    ).all()[-1].startswith("Demande de rattachement")
     assert "Mes demandes de rattachement" in T(client.get("/"))
     assert "DUPRÉ Élodie Marie" in T(client.get("/rattachements/"))
     cp = login("certif_pro_a")

@@ -398,3 +398,15 @@
         });
     });
 })(jQuery);
+/* A standard motive chosen (« Motifs types »): its wording fills the motive's field, which
+   the user may still adapt. Without JavaScript the choice alone is sent and recorded. */
+(function ($) {
+    "use strict";
+    $(document).on("change", "select[data-clea-motif-cible]", function () {
+        var texte = $(this).find("option:selected").data("texte");
+        if (texte) {
+            $(this).closest("form").find("[name='" + $(this).data("clea-motif-cible") + "']")
+                .val(texte).trigger("input");
+        }
+    });
+})(jQuery);
