@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
 
 from app.models import MotifType
 from app.services import motifs as service
 
-from .base import EagerInterface, ScopedModelView
+from .base import EagerInterface, ScopedModelView, yes_no
+from .filters import OUI_NON
 
 
 class MotifTypeView(ScopedModelView):
@@ -38,10 +39,12 @@ class MotifTypeView(ScopedModelView):
     }
     add_form_extra_fields = {"contexte": SelectField(
         _l("Proposé pour"), choices=list(service.CONTEXTES.items()), widget=Select2Widget(),
-        description=_l("Le formulaire de décision qui propose ce motif."))}
+        description=_l("Le formulaire de décision qui propose ce motif.")),
+        "actif": BooleanField(_l("Proposé"), default=True,
+                              description=_l("Décochez pour ne plus le proposer sans l'effacer."))}
     edit_form_extra_fields = add_form_extra_fields
-    formatters_columns = {"contexte": service.contexte_label}
-    choice_filters = {"contexte": list(service.CONTEXTES.items())}
+    formatters_columns = {"contexte": service.contexte_label, "actif": yes_no}
+    choice_filters = {"contexte": list(service.CONTEXTES.items()), "actif": OUI_NON}
     delete_question = _l("Supprimer le motif type « %(nom)s » ?")
 
     def service_create(self, data):
