@@ -191,6 +191,9 @@ class Config:
     CLEA_EXPORT_INTERVAL_SECONDS = int(os.environ.get("CLEA_EXPORT_INTERVAL_SECONDS", "5"))
 
     CLEA_REFERENTIEL_FILE = str(BASE_DIR / "app" / "data" / "referentiel-clea-socle.json")
+    # The invoicing's tariffs per act, dated (services/tarifs.py reads and checks them)
+    CLEA_TARIFS_FILE = os.environ.get("CLEA_TARIFS_FILE",
+                                      str(BASE_DIR / "app" / "data" / "tarifs.json"))
     CLEA_SECURITY_HEADERS = True
     # Bench only (`make bench`, app/capture.py), never in production: count each request's SQL
     # statements in an X-Clea-SQL-Statements header, and write those of a request sent with

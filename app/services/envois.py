@@ -294,19 +294,48 @@ def reexpedier(envoi: EnvoiCertificat, data: dict, by: Any) -> EnvoiCertificat:
     return nouveau
 
 
-def export_adresses(certificats: list[Certificat]) -> bytes:
-    """The address labels of a batch as .xlsx (write-only: constant memory)."""
+def export_adresses(certificats: list[Certificat], by: Any = None, quoi: str = "") -> bytes:
+    """The address labels as .xlsx (write-only: constant memory): a first sheet says what it
+    holds (`quoi`), for whom and when; then the addresses, the jury's date as a date, the
+    header frozen and filtered."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    from .audit import _user_name
 
     book = Workbook(write_only=True)
+    garde = book.create_sheet(_("Export"))
+    gras = Font(bold=True)
+
+    def entete(sheet, titres):
+        cells = []
+        for titre in titres:
+            cell = WriteOnlyCell(sheet, value=titre)
+            cell.font = gras
+            cells.append(cell)
+        sheet.append(cells)
+
+    entete(garde, [_("Information"), _("Valeur")])
+    maintenant = WriteOnlyCell(garde, value=dt.datetime.now().replace(microsecond=0))
+    maintenant.number_format = "DD/MM/YYYY HH:MM"
+    for ligne in ([_("Export"), quoi or _("Adresses des certificats à expédier")],
+                  [_("Établi pour"), _user_name(by) or _("la plateforme")],
+                  [_("Le"), maintenant],
+                  [_("Certificats"), len(certificats)]):
+        garde.append(ligne)
     sheet = book.create_sheet(_("Adresses"))
-    sheet.append([_("N° de certificat"), _("Civilité"), _("Prénom(s)"), _("Nom"), _("Adresse"),
-                  _("Code postal"), _("Ville"), _("Date du jury")])
+    sheet.freeze_panes = "A2"
+    titres = [_("N° de certificat"), _("Civilité"), _("Prénom(s)"), _("Nom"), _("Adresse"),
+              _("Code postal"), _("Ville"), _("Date du jury")]
+    sheet.auto_filter.ref = f"A1:H{len(certificats) + 1}"
+    entete(sheet, titres)
     for certificat in certificats:
         c = certificat.candidature.candidat
+        jour = WriteOnlyCell(sheet, value=certificat.date_jury)
+        jour.number_format = "DD/MM/YYYY"
         sheet.append([certificat.numero, c.civilite, c.prenoms, c.nom_naissance.upper(),
-                      c.adresse or "", c.code_postal or "", c.ville or "",
-                      certificat.date_jury.strftime("%d/%m/%Y")])
+                      c.adresse or "", c.code_postal or "", c.ville or "", jour])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

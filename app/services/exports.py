@@ -33,6 +33,7 @@ import os
 import queue
 import secrets
 import threading
+from decimal import Decimal
 from typing import Any, Callable, Iterator, Optional
 
 from flask import current_app
@@ -54,7 +55,8 @@ from app.security.access import is_national
 from . import agregats, audit, notifications, partage, stockage
 from . import candidatures as dossiers
 from .errors import ForbiddenError, RuleError, ServiceError
-from .stats import Filtres, _dossiers, _periode, indicateurs, verifier_acces
+from . import tarifs
+from .stats import Filtres, _dossiers, _periode, filtres_lisibles, indicateurs, verifier_acces
 
 log = logging.getLogger(__name__)
 
@@ -298,10 +300,28 @@ class Feuille:
     bandeau: Optional[str] = None  # a line above the header (facturation: the period)
 
 
-def _ecrire(path: str, feuilles: list[Feuille]) -> None:
-    """The workbook, with rustpy-xlsxwriter (Rust, constant memory: rows streamed): bold
-    headers, dates as dates (jj/mm/aaaa), the header frozen and filtered."""
+def _garde(by: Any, kind: str, f: Filtres) -> Feuille:
+    """The first sheet of every export: what it is, the filters that made it, who asked for
+    it and when (so that a file forwarded later still says what it holds)."""
+    filtres = filtres_lisibles(f)
+    lignes = [[_("Export"), str(KINDS[kind][0])],
+              [_("Établi pour"), audit._user_name(by) or _("la plateforme")],
+              [_("Le"), dt.datetime.now().replace(microsecond=0)],
+              [_("Périmètre"), (getattr(by, "perimetre_label", None) or _("National"))
+               if by is not None else _("National")]]
+    lignes += [[label, valeur] for label, valeur in filtres] or [
+        [_("Filtres"), _("Aucun : toute la période, tout le périmètre")]]
+    return Feuille(_("Export"), [_("Information"), _("Valeur")], lignes, figee=False)
+
+
+def _ecrire(path: str, feuilles: list[Feuille], garde: Optional[Feuille] = None) -> None:
+    """The workbook, with rustpy-xlsxwriter (Rust, constant memory: rows streamed): the
+    export's description first (`garde`), then bold headers, dates as dates (jj/mm/aaaa),
+    the header frozen and filtered."""
     from rustpy_xlsxwriter import FastExcel
+
+    if garde is not None:
+        feuilles = [garde] + list(feuilles)
 
     book = FastExcel(path).format(bold_headers=True, datetime_format="dd/mm/yyyy")
     def records(keys, lignes):  # the writer takes one dict per row, keyed by the headers
@@ -583,7 +603,7 @@ def exporter(by: Any, f: Filtres, path: str, avancer: Progression = lambda n: No
                        Feuille(_("Indicateurs"), [_("Indicateur"), _("Valeur"),
                                                    _("Valeur 2"), _("Valeur 3"),
                                                    _("Valeur 4"), _("Valeur 5")],
-                               ind_rows, figee=False)])
+                               ind_rows, figee=False)], garde=_garde(by, "parcours", f))
     finally:
         source.close()  # the reader stops (its connection goes back) if the writer failed
     return compte.n
@@ -632,32 +652,74 @@ def _day_text(value: Optional[dt.date]) -> str:
     return value.strftime("%d/%m/%Y") if value else "…"
 
 
+def _montant(value) -> float:
+    return float(value.quantize(Decimal("0.01")))
+
+
 def facturation(by: Any, f: Filtres, path: str, avancer: Progression = lambda n: None) -> int:
-    """Certif Pro: per organisme, the évaluations préalables finalized and the certificates
-    delivered in the period (how the scheme bills)."""
+    """Certif Pro: the évaluations préalables finalized and the certificates delivered in the
+    period — the acts the scheme bills — with their amounts at the tariff in force on each
+    act's day (services/tarifs), per organisme and per établissement; the tariffs used on a
+    sheet of their own."""
     _national(by)
-    prealables = _periode(select(Etablissement.organisme_id, func.count())
-                          .join(Candidature, Candidature.etablissement_id == Etablissement.id)
-                          .join(Evaluation, Evaluation.candidature_id == Candidature.id)
-                          .where(Evaluation.type == "prealable",
-                                 Evaluation.statut == "finalisee"),
-                          Evaluation.finalisee_le, f).group_by(Etablissement.organisme_id)
-    certificats = _periode(select(Etablissement.organisme_id, func.count())
-                           .join(Candidature, Candidature.etablissement_id == Etablissement.id)
-                           .join(Certificat, Certificat.candidature_id == Candidature.id),
-                           Certificat.created_on, f).group_by(Etablissement.organisme_id)
-    p = dict(db.session.execute(prealables).all())
-    c = dict(db.session.execute(certificats).all())
-    rows = [[siren, nom, p.get(pk, 0), c.get(pk, 0)] for pk, siren, nom in db.session.execute(
-        select(Organisme.id, Organisme.siren, Organisme.raison_sociale)
-        .where(Organisme.id.in_(set(p) | set(c))).order_by(Organisme.raison_sociale))]
-    _total(avancer, len(rows))
-    _ecrire(path, [Feuille(_("Facturation"), [_("SIREN"), _("Organisme"),
-                                              _("Évaluations préalables"),
-                                              _("Certificats délivrés")], rows,
-                           bandeau=f"{_('Période')} : {_day_text(f.debut)} — "
-                                   f"{_day_text(f.fin)}")])
-    return len(rows)
+    grille = tarifs.en_vigueur()
+    actes = {  # act → (a query of (établissement, count) and the column that dates the act)
+        tarifs.PREALABLE: (select(Candidature.etablissement_id, func.count())
+                           .join(Evaluation, Evaluation.candidature_id == Candidature.id)
+                           .where(Evaluation.type == "prealable",
+                                  Evaluation.statut == "finalisee"), Evaluation.finalisee_le),
+        tarifs.CERTIFICAT: (select(Candidature.etablissement_id, func.count())
+                            .join(Certificat, Certificat.candidature_id == Candidature.id),
+                            Certificat.created_on),
+    }
+    # (établissement, act) → [count, amount]: one statement per tariff span of each act
+    compte: dict[tuple[int, str], list] = {}
+    for acte, (query, colonne) in actes.items():
+        for periode in tarifs.periodes(acte, f.debut, f.fin, grille):
+            q = query.where(colonne >= dt.datetime.combine(periode.debut, dt.time.min))
+            if periode.fin is not None:
+                q = q.where(colonne < dt.datetime.combine(periode.fin, dt.time.min))
+            for etab_id, n in db.session.execute(q.group_by(Candidature.etablissement_id)):
+                cell = compte.setdefault((etab_id, acte), [0, Decimal(0)])
+                cell[0] += n
+                cell[1] += n * periode.montant
+    etabs = db.session.execute(
+        select(Etablissement.id, Etablissement.siret, Etablissement.nom, Organisme.id,
+               Organisme.siren, Organisme.raison_sociale)
+        .join(Organisme, Organisme.id == Etablissement.organisme_id)
+        .where(Etablissement.id.in_({e for e, _a in compte}))
+        .order_by(Organisme.raison_sociale, Etablissement.nom)).all()
+    zero = [0, Decimal(0)]
+    par_etab, par_org = [], {}
+    for etab_id, siret, nom, org_id, siren, raison in etabs:
+        p = compte.get((etab_id, tarifs.PREALABLE), zero)
+        c = compte.get((etab_id, tarifs.CERTIFICAT), zero)
+        par_etab.append([siret, nom, siren, raison, p[0], _montant(p[1]), c[0], _montant(c[1]),
+                         _montant(p[1] + c[1])])
+        org = par_org.setdefault(org_id, [siren, raison, 0, Decimal(0), 0, Decimal(0)])
+        org[2] += p[0]
+        org[3] += p[1]
+        org[4] += c[0]
+        org[5] += c[1]
+    par_org_rows = [[siren, raison, np, _montant(mp), nc, _montant(mc), _montant(mp + mc)]
+                    for siren, raison, np, mp, nc, mc in par_org.values()]
+    total = [_("Total"), "", sum(r[2] for r in par_org_rows), sum(r[3] for r in par_org_rows),
+             sum(r[4] for r in par_org_rows), sum(r[5] for r in par_org_rows),
+             sum(r[6] for r in par_org_rows)]
+    _total(avancer, len(par_etab))
+    periode = f"{_('Période')} : {_day_text(f.debut)} — {_day_text(f.fin)}"
+    montants = [_("Évaluations préalables"), _("Montant des préalables (€ HT)"),
+                _("Certificats délivrés"), _("Montant des certificats (€ HT)"),
+                _("Total (€ HT)")]
+    _ecrire(path, [
+        Feuille(_("Facturation"), [_("SIREN"), _("Organisme")] + montants,
+                par_org_rows + ([total] if par_org_rows else []), bandeau=periode),
+        Feuille(_("Par établissement"), [_("SIRET"), _("Établissement"), _("SIREN"),
+                                         _("Organisme")] + montants, par_etab, bandeau=periode),
+        Feuille(_("Tarifs"), [_("Acte"), _("Depuis le"), _("Montant (€ HT)")],
+                [[str(tarifs.ACTES[t.acte]), t.depuis, _montant(t.montant)] for t in grille]),
+    ], garde=_garde(by, "facturation", f))
+    return len(par_etab)
 
 
 def registre(by: Any, f: Filtres, path: str, avancer: Progression = lambda n: None) -> int:
@@ -691,7 +753,7 @@ def registre(by: Any, f: Filtres, path: str, avancer: Progression = lambda n: No
     _ecrire(path, [Feuille(_("Titulaires"), [
         _("N° de certificat"), _("Civilité"), _("Nom de naissance"), _("Nom d'usage"),
         _("Prénom(s)"), _("Date de naissance"), _("Lieu de naissance"), _("Date du jury"),
-        _("Certificateur")], lignes)])
+        _("Certificateur")], lignes)], garde=_garde(by, "registre", f))
     return compte.n
 
 

@@ -72,6 +72,30 @@ class Filtres:
                    niveau=entier("niveau"))
 
 
+def filtres_lisibles(f: Filtres) -> list[tuple[str, str]]:
+    """The filters as a reader says them (the first sheet of an export): (label, value)."""
+    from app.models import Organisme
+
+    def jour(value):
+        return value.strftime("%d/%m/%Y") if value else "…"
+
+    out = []
+    if f.debut or f.fin:
+        out.append((_("Période"), f"{jour(f.debut)} — {jour(f.fin)}"))
+    if f.organisme_id:
+        org = db.session.get(Organisme, f.organisme_id)
+        out.append((_("Organisme"), org.raison_sociale if org else f"n° {f.organisme_id}"))
+    if f.etablissement_id:
+        etab = db.session.get(Etablissement, f.etablissement_id)
+        out.append((_("Établissement"), etab.nom if etab else f"n° {f.etablissement_id}"))
+    if f.type_public:
+        out.append((_("Type de public"), str(dossiers.TYPES_PUBLIC.get(f.type_public,
+                                                                      f.type_public))))
+    if f.niveau:
+        out.append((_("Niveau de formation"), str(f.niveau)))
+    return out
+
+
 def verifier_acces(by: Any) -> None:
     ensure_can(by, RESOURCE, READ)
 

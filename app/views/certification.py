@@ -338,7 +338,9 @@ class EnvoisView(BaseView):
     def enregistrer(self):
         ids = request.form.getlist("certificat")
         if request.form.get("export"):
-            return self._xlsx(envois.a_expedier(ids), "adresses-certificats.xlsx")
+            return self._xlsx(envois.a_expedier(ids), "adresses-certificats.xlsx",
+                              _("Adresses des certificats à expédier (cochés)") if ids
+                              else _("Adresses des certificats à expédier"))
         suivis = {key[len("suivi_"):]: value for key, value in request.form.items()
                   if key.startswith("suivi_") and key[len("suivi_"):] in ids}
         _run(lambda: envois.enregistrer_envois(ids, request.form.get("date_envoi"), actor(),
@@ -378,12 +380,13 @@ class EnvoisView(BaseView):
         return redirect(url_for("EnvoisView.liste", _anchor="clea-retours"))
 
     @staticmethod
-    def _xlsx(certificats, name):
+    def _xlsx(certificats, name, quoi):
         import io
 
         audit.consigner(actor(), "exporter_adresses", None,
                         ", ".join(c.numero for c in certificats)[:2000] or None)
-        return send_file(io.BytesIO(envois.export_adresses(certificats)), as_attachment=True,
+        return send_file(io.BytesIO(envois.export_adresses(certificats, actor(), quoi)),
+                         as_attachment=True,
                          download_name=name, mimetype="application/vnd.openxmlformats-"
                          "officedocument.spreadsheetml.sheet")
 
@@ -391,7 +394,9 @@ class EnvoisView(BaseView):
     @has_access
     def export_lot(self, pk):
         lot = db.session.get(LotEnvoi, perimeter.bounded_id(pk) or 0) or abort(404)
-        return self._xlsx(envois.certificats_du_lot(lot.id), f"lot-{lot.id}-adresses.xlsx")
+        return self._xlsx(envois.certificats_du_lot(lot.id), f"lot-{lot.id}-adresses.xlsx",
+                          _("Adresses du lot n° %(lot)d du %(date)s", lot=lot.id,
+                            date=lot.date_envoi.strftime("%d/%m/%Y")))
 
 
 class VerifierView(BaseView):

@@ -61,7 +61,11 @@ def test_queued_prepared_notified_downloaded_by_its_owner_only(app, jeu, login, 
     assert download.status_code == 200
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     book = load_workbook(io.BytesIO(download.data))
-    assert book.sheetnames == ["Parcours", "Indicateurs"]
+    assert book.sheetnames == ["Export", "Parcours", "Indicateurs"]
+    garde = dict(r[:2] for r in book["Export"].iter_rows(min_row=2, values_only=True))
+    assert garde["Export"] == "Parcours des dossiers"
+    assert garde["Établi pour"] == "Test admin_reseau (admin_reseau_a)"
+    assert isinstance(garde["Le"], dt.datetime)
     sheet = book["Parcours"]
     rows = list(sheet.iter_rows(values_only=True))
     header, data = rows[0], {int(r[0]): r for r in rows[1:]}
@@ -116,12 +120,13 @@ def test_certif_pro_exports_through_the_queue(app, jeu, login):
     assert "2 prêt(s)" in run_worker(app)
     jobs = {j.kind: j for j in db.session.scalars(select(ExportJob))}
     fact = load_workbook(io.BytesIO(client.get(f"/exports/{jobs['facturation'].id}/fichier")
-                                    .data)).active
+                                    .data))["Facturation"]
     rows = list(fact.iter_rows(values_only=True))
     assert rows[0][0].startswith("Période : ")
-    assert {r[1]: r[2:] for r in rows[2:]} == {"ORG_A1": (2, 1), "ORG_B1": (1, 0)}
+    assert {r[1]: (r[2], r[4]) for r in rows[2:] if r[0] != "Total"} == {
+        "ORG_A1": (2, 1), "ORG_B1": (1, 0)}
     reg = list(load_workbook(io.BytesIO(client.get(f"/exports/{jobs['registre'].id}/fichier")
-                                        .data)).active.iter_rows(values_only=True))
+                                        .data))["Titulaires"].iter_rows(values_only=True))
     assert len(reg) == 2 and reg[1][2] == "UN"
     refused = T(login("admin_reseau_a").post("/stats/registre", follow_redirects=True))
     assert "Cet export est réservé à Certif Pro." in refused

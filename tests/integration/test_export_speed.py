@@ -159,7 +159,8 @@ def test_workbook_reads_back_as_expected_on_every_sheet(app, world, jeu, tmp_pat
         assert exports.exporter(admin, f, str(path)) == len(ids) == 7
         ind = stats.indicateurs(admin, f)
     sheets = lire(path)
-    assert list(sheets) == ["Parcours", "Indicateurs"]
+    assert list(sheets) == ["Export", "Parcours", "Indicateurs"]
+    assert sheets["Export"][1] == ("Export", "Parcours des dossiers")
     header, *rows = sheets["Parcours"]
     assert header == tuple(exports.entetes_parcours(exports._sous_domaines()))
     attendu = tel_que_lu(attendu_parcours(ids))
@@ -186,6 +187,7 @@ def test_statements_do_not_grow_with_the_rows(app, world, jeu, count_queries,  #
     admin, f = user(ADMIN), stats.Filtres()
 
     def export(name) -> tuple[int, list[str]]:
+        db.session.expire_all()  # as in the worker: each export starts from a fresh session
         with app.test_request_context(), count_queries() as counter:
             n = exports.exporter(admin, f, str(tmp_path / name), lambda faites: None)
         return n, [s for s in counter.statements if not reads_user(s)]
@@ -199,6 +201,7 @@ def test_statements_do_not_grow_with_the_rows(app, world, jeu, count_queries,  #
 
     monkeypatch.setattr(exports, "BATCH", 5)  # 24 rows: 5 batches, the last one short
     progress = []
+    db.session.expire_all()
     with app.test_request_context(), count_queries() as counter:
         assert exports.exporter(admin, f, str(tmp_path / "c.xlsx"), progress.append) == 24
     batched = [s for s in counter.statements if not reads_user(s)]

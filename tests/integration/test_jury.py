@@ -290,7 +290,10 @@ def test_shipments(app, ready, login):
     page = T(cp.get("/envois/"))
     assert certificat.numero in page and "1 certificat à expédier" in page
     export = cp.post("/envois/", data={"export": "1", "certificat": [str(certificat.id)]})
-    sheet = load_workbook(io.BytesIO(export.data)).active
+    book = load_workbook(io.BytesIO(export.data))
+    assert book.sheetnames == ["Export", "Adresses"]
+    sheet = book["Adresses"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:H2"
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][:7] == (certificat.numero, "Mme", "Élodie Marie", "DUPRÉAA", "3 rue Haute",
                            "75011", "Paris")

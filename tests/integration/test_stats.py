@@ -19,6 +19,7 @@ from tests.integration.test_certification import session
 from tests.integration.test_evaluations import matrice_deposee, remplir
 from tests.world import user
 
+TODAY = dt.date.today()
 MOIS = dt.date.today().strftime("%Y-%m")
 OF_A, OF_B = "utilisateur_etablissement_a", "utilisateur_etablissement_b"
 ADRESSE = {"email": "x@exemple.fr", "adresse": "1 rue Haute", "code_postal": "75011",
@@ -143,12 +144,12 @@ def test_export_read_back_matches_the_database(app, jeu, tmp_path):
 def test_certif_pro_exports(app, jeu, tmp_path):
     path = str(tmp_path / "facturation.xlsx")
     exports.facturation(user("certif_pro_a"), stats.Filtres(), path)
-    rows = list(load_workbook(path).active.iter_rows(values_only=True))
-    by_org = {r[1]: r[2:] for r in rows[2:]}
+    rows = list(load_workbook(path)["Facturation"].iter_rows(values_only=True))
+    by_org = {r[1]: (r[2], r[4]) for r in rows[2:] if r[0] != "Total"}
     assert by_org == {"ORG_A1": (2, 1), "ORG_B1": (1, 0)}
     path = str(tmp_path / "registre.xlsx")
     exports.registre(user("certif_pro_a"), stats.Filtres(), path)
-    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    rows = list(load_workbook(path)["Titulaires"].iter_rows(values_only=True))
     assert len(rows) == 2 and rows[1][0] == certification.certificat_de(jeu["d1"]).numero
     assert rows[1][2] == "UN"
     with pytest.raises(ForbiddenError, match="réservé à Certif Pro"):
@@ -207,3 +208,63 @@ def test_filter_choices_are_searched_and_stay_in_the_perimeter(app, world, jeu, 
     assert 'data-url="/lookup/organisme"' in own
     other = T(client.get(f"/stats/?organisme_id={world.ids['org_b1']}"))
     assert "ORG_B1" not in other and "0 dossier dans votre sélection" in other
+
+
+def test_invoicing_amounts_at_the_dated_tariffs_per_organisme_and_etablissement(
+        app, jeu, tmp_path, monkeypatch):
+    """Each act is billed at the tariff in force on its day; the breakdown per établissement
+    adds up to the organisme's line; the first sheet says what made the file."""
+    import json
+
+    from app.models.evaluation import Evaluation
+
+    grille = tmp_path / "tarifs.json"
+    changement = TODAY - dt.timedelta(days=10)
+    grille.write_text(json.dumps({"tarifs": [
+        {"acte": "prealable", "depuis": "2020-01-01", "montant": "30"},
+        {"acte": "prealable", "depuis": changement.isoformat(), "montant": "45.50"},
+        {"acte": "certificat", "depuis": "2020-01-01", "montant": "12.00"}]}))
+    monkeypatch.setitem(app.config, "CLEA_TARIFS_FILE", str(grille))
+    # d2's préalable was finalized before the change: the former tariff
+    db.session.execute(Evaluation.__table__.update().where(
+        Evaluation.candidature_id == jeu["d2"].id).values(
+        finalisee_le=dt.datetime.combine(TODAY - dt.timedelta(days=30), dt.time(9))))
+    db.session.commit()
+    path = str(tmp_path / "facturation.xlsx")
+    exports.facturation(user("certif_pro_a"), stats.Filtres(), path)
+    book = load_workbook(path)
+    assert book.sheetnames == ["Export", "Facturation", "Par établissement", "Tarifs"]
+    rows = list(book["Facturation"].iter_rows(values_only=True))
+    assert rows[1] == ("SIREN", "Organisme", "Évaluations préalables",
+                       "Montant des préalables (€ HT)", "Certificats délivrés",
+                       "Montant des certificats (€ HT)", "Total (€ HT)")
+    by_org = {r[1]: r[2:] for r in rows[2:]}
+    assert by_org["ORG_A1"] == (2, 75.5, 1, 12, 87.5)
+    assert by_org["ORG_B1"] == (1, 45.5, 0, 0, 45.5)
+    assert [r for r in rows if r[0] == "Total"] == [("Total", None, 3, 121, 1, 12, 133)]
+    etabs = {r[1]: r[4:] for r in list(book["Par établissement"].iter_rows(
+        values_only=True))[2:]}
+    assert etabs == {"ETAB_A1": (2, 75.5, 1, 12, 87.5), "ETAB_B1": (1, 45.5, 0, 0, 45.5)}
+    tarifs_lus = list(book["Tarifs"].iter_rows(values_only=True))[1:]
+    assert [(r[0], r[1].date(), r[2]) for r in tarifs_lus] == [
+        ("Certificat délivré", dt.date(2020, 1, 1), 12),
+        ("Évaluation préalable finalisée", dt.date(2020, 1, 1), 30),
+        ("Évaluation préalable finalisée", changement, 45.5)]
+    assert book["Facturation"].freeze_panes == "A3"
+    garde = dict(r[:2] for r in book["Export"].iter_rows(min_row=2, values_only=True))
+    assert garde["Export"] == "Facturation par organisme"
+    assert garde["Filtres"] == "Aucun : toute la période, tout le périmètre"
+    # a period: the acts of its days only, each at its own day's tariff
+    debut = TODAY - dt.timedelta(days=5)
+    exports.facturation(user("certif_pro_a"), stats.Filtres(debut=debut), path)
+    book = load_workbook(path)
+    by_org = {r[1]: r[2:] for r in list(book["Facturation"].iter_rows(values_only=True))[2:]}
+    assert by_org["ORG_A1"] == (1, 45.5, 1, 12, 57.5)
+    garde = dict(r[:2] for r in book["Export"].iter_rows(min_row=2, values_only=True))
+    assert garde["Période"] == f"{debut.strftime('%d/%m/%Y')} — …"
+    # a broken tariffs file refuses the export in French, it writes nothing
+    grille.write_text(json.dumps({"tarifs": [{"acte": "prealable", "depuis": "2020-13-01",
+                                              "montant": "30"}]}))
+    from app.services.tarifs import TarifsInvalides
+    with pytest.raises(TarifsInvalides, match="date « depuis » invalide"):
+        exports.facturation(user("certif_pro_a"), stats.Filtres(), str(tmp_path / "x.xlsx"))
