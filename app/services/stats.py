@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, false, func, literal_column, or_, select
 
 from app.extensions import db
-from app.models import Etablissement, Habilitation
+from app.models import REGIONS, Certificateur, Etablissement, Habilitation
 from app.models.agregats import (StatsAcquisition, StatsCompteurs, StatsDossier, StatsFluxJour,
                                  StatsFluxMois)
 from app.models import candidature as C
@@ -47,6 +47,8 @@ class Filtres:
     etablissement_id: Optional[int] = None
     type_public: Optional[str] = None
     niveau: Optional[int] = None
+    region: Optional[str] = None    # the établissements' region
+    jury_id: Optional[int] = None   # the jury the dossiers were sent to
 
     @classmethod
     def depuis(cls, args: Any) -> "Filtres":
@@ -67,9 +69,18 @@ class Filtres:
         type_public = args.get("type_public") or None
         if type_public and type_public not in dossiers.TYPES_PUBLIC:
             raise RuleError(_("Type de public inconnu."), field="type_public")
+        region = args.get("region") or None
+        if region and region not in REGIONS:
+            raise RuleError(_("Région inconnue."), field="region")
+        organisme_id, etablissement_id = entier("organisme_id"), entier("etablissement_id")
+        if organisme_id and etablissement_id:  # the établissement follows the organisme
+            etab = db.session.get(Etablissement, perimeter.bounded_id(etablissement_id) or 0)
+            if etab is not None and etab.organisme_id != organisme_id:
+                raise RuleError(_("L'établissement choisi n'appartient pas à l'organisme "
+                                  "choisi."), field="etablissement_id")
         return cls(debut=debut, fin=fin, organisme_id=entier("organisme_id"),
                    etablissement_id=entier("etablissement_id"), type_public=type_public,
-                   niveau=entier("niveau"))
+                   niveau=entier("niveau"), region=region, jury_id=entier("jury_id"))
 
 
 def filtres_lisibles(f: Filtres) -> list[tuple[str, str]]:
@@ -93,7 +104,20 @@ def filtres_lisibles(f: Filtres) -> list[tuple[str, str]]:
                                                                       f.type_public))))
     if f.niveau:
         out.append((_("Niveau de formation"), str(f.niveau)))
+    if f.region:
+        out.append((_("Région"), REGIONS.get(f.region, f.region)))
+    if f.jury_id:
+        jury = db.session.get(Certificateur, f.jury_id)
+        out.append((_("Jury"), jury.nom if jury else f"n° {f.jury_id}"))
     return out
+
+
+def _etablissements_de_la_region(region: str):
+    return select(Etablissement.id).where(Etablissement.region == region)
+
+
+def _dossiers_du_jury(jury_id: int):
+    return select(Candidature.id).where(Candidature.certificateur_id == jury_id)
 
 
 def verifier_acces(by: Any) -> None:
@@ -112,6 +136,11 @@ def _dossiers(by: Any, f: Filtres, cohorte: bool = True):
         query = query.where(Candidature.type_public == f.type_public)
     if f.niveau:
         query = query.where(Candidature.niveau_formation == f.niveau)
+    if f.region:
+        query = query.where(Candidature.etablissement_id.in_(
+            _etablissements_de_la_region(f.region)))
+    if f.jury_id:
+        query = query.where(Candidature.certificateur_id == f.jury_id)
     if cohorte:
         query = _periode(query, Candidature.created_on, f)
     return query
@@ -189,7 +218,8 @@ def _par_agregats(by: Any, f: Filtres) -> bool:
     counts: the perimeter is national, a réseau or an organisme, and no filter is finer than
     the organisme."""
     return (_portee(by)[0] in (R.NATIONAL, R.RESEAU, R.ORGANISME, "none")
-            and not (f.etablissement_id or f.type_public or f.niveau))
+            and not (f.etablissement_id or f.type_public or f.niveau or f.region
+                     or f.jury_id))
 
 
 def _faits(by: Any, f: Filtres, cohorte: bool = True) -> list:
@@ -211,6 +241,10 @@ def _faits(by: Any, f: Filtres, cohorte: bool = True) -> list:
         conditions.append(F.type_public == f.type_public)
     if f.niveau:
         conditions.append(F.niveau == f.niveau)
+    if f.region:
+        conditions.append(F.etablissement_id.in_(_etablissements_de_la_region(f.region)))
+    if f.jury_id:
+        conditions.append(F.candidature_id.in_(_dossiers_du_jury(f.jury_id)))
     if cohorte:
         conditions += _bornes(F.cree_le, f)
     return conditions
@@ -303,6 +337,9 @@ def indicateurs(by: Any, f: Filtres) -> Indicateurs:
     if f.organisme_id:
         habs = habs.where(Habilitation.etablissement_id.in_(
             select(Etablissement.id).where(Etablissement.organisme_id == f.organisme_id)))
+    if f.region:  # (a habilitation is not a jury's: the jury filter leaves these alone)
+        habs = habs.where(Habilitation.etablissement_id.in_(
+            _etablissements_de_la_region(f.region)))
     par_statut = dict(db.session.execute(habs.group_by(Habilitation.statut)).all())
     out.habilitations = [(code, label, par_statut.get(code, 0)) for code, label in (
         ("en_attente", _("En attente")), ("validee", _("Validée")),
@@ -496,6 +533,12 @@ def _medianes_indexees(colonnes: list) -> list[tuple[Optional[float], int]]:
         haut = milieu[1] if n % 2 == 0 else bas
         out.append((round(bas + (haut - bas) * 0.5, 1), n))
     return out
+
+
+def jurys() -> list:
+    """(id, name) of the juries the « Jury » filter offers (public: the calendar shows them)."""
+    return db.session.execute(select(Certificateur.id, Certificateur.nom).where(
+        Certificateur.type != "certif_pro").order_by(Certificateur.nom)).all()
 
 
 def choix_filtres(by: Any, f: Filtres) -> dict:

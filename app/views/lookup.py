@@ -1,4 +1,5 @@
-"""/lookup/<kind>?q=: search-as-you-type for select fields, inside the user's perimeter."""
+"""/lookup/<kind>?q=&parent=: search-as-you-type for select fields, inside the user's
+perimeter (and, with `parent`, the children of one row: an organisme's établissements)."""
 from __future__ import annotations
 
 from flask import abort, jsonify, request
@@ -19,6 +20,8 @@ LOOKUPS = {
     "certificateur": (Certificateur, Certificateur.nom),
 }
 LIMIT = 20
+# ?parent=: the rows of one parent (the établissements of the organisme chosen beside them)
+PARENTS = {"etablissement": Etablissement.organisme_id, "organisme": Organisme.reseau_id}
 
 
 def _in_perimeter(model, user):
@@ -64,6 +67,9 @@ class LookupView(BaseView):
             return jsonify(results=[])
         if condition is not True:
             query = query.where(condition)
+        parent = request.args.get("parent")
+        if parent not in (None, "") and kind in PARENTS:
+            query = query.where(PARENTS[kind] == (perimeter.bounded_id(parent) or 0))
         term = (request.args.get("q") or "").strip()
         if term:
             query = query.where(column.ilike(f"%{term}%"))

@@ -43,6 +43,7 @@ class StatsView(BaseView):
             "clea/stats/tableau.html", ind=ind, f=filtres, args=request.args,
             choix=service.choix_filtres(actor(), filtres), types_public=dossiers.TYPES_PUBLIC,
             niveaux=dossiers.NIVEAUX, national=is_national(actor()),
+            regions=service.REGIONS, jurys=service.jurys(),
             query=request.query_string.decode(),
             paires=lambda rows: [(label, n) for _code, label, n in rows])
 

@@ -38,7 +38,7 @@ def test_export_prepared_in_the_background(page, sign_in, live_app, shoot, tmp_p
     path = tmp_path / "parcours.xlsx"
     download.value.save_as(path)
     book = load_workbook(path, read_only=True)
-    assert book.sheetnames == ["Parcours", "Indicateurs"]
+    assert book.sheetnames == ["Export", "Parcours", "Indicateurs"]
     header = next(book["Parcours"].iter_rows(values_only=True))
     assert header[:4] == ("N° de dossier", "Nom de naissance", "Nom d'usage", "Prénom(s)")
     assert len(list(book["Parcours"].iter_rows(values_only=True))) > 1

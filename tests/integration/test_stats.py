@@ -268,3 +268,41 @@ def test_invoicing_amounts_at_the_dated_tariffs_per_organisme_and_etablissement(
     from app.services.tarifs import TarifsInvalides
     with pytest.raises(TarifsInvalides, match="date « depuis » invalide"):
         exports.facturation(user("certif_pro_a"), stats.Filtres(), str(tmp_path / "x.xlsx"))
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_region_and_jury_filters(app, world, jeu, login):
+    """Réseau A: d1, d2, d4 at ETAB_A1 (Île-de-France), d3 at ETAB_A1B (Auvergne-Rhône-
+    Alpes); only d1 went to a jury (Transitions Pro Île-de-France)."""
+    admin = user("admin_reseau_a")
+    ara = stats.indicateurs(admin, stats.Filtres(region="ARA"))
+    assert ara.total == 1 and as_map(ara.par_statut)["abandonnee"] == 1
+    idf = stats.indicateurs(user("certif_pro_a"), stats.Filtres(region="IDF"))
+    assert idf.total == 4  # d1, d2, d4 and réseau B's d5
+    jury = stats.indicateurs(admin, stats.Filtres(jury_id=world.ids["tp_idf"]))
+    assert jury.total == 1 and as_map(jury.par_statut)["certifiee"] == 1
+    assert as_map(jury.jury)["certifiee"] == 1
+    both = stats.indicateurs(admin, stats.Filtres(region="ARA", jury_id=world.ids["tp_idf"]))
+    assert both.total == 0
+    with pytest.raises(RuleError, match="Région inconnue"):
+        stats.Filtres.depuis({"region": "XX"})
+    with pytest.raises(RuleError, match="n'appartient pas à l'organisme choisi") as refus:
+        stats.Filtres.depuis({"organisme_id": str(world.ids["org_a1"]),
+                              "etablissement_id": str(world.ids["etab_b1"])})
+    assert refus.value.field == "etablissement_id"
+    assert stats.filtres_lisibles(stats.Filtres(region="ARA", jury_id=world.ids["tp_idf"])) == [
+        ("Région", "Auvergne-Rhône-Alpes"), ("Jury", "Transitions Pro Île-de-France")]
+    # the page: the filters offered and applied
+    client = login("admin_reseau_a")
+    page = client.get(f"/stats/?region=ARA&jury_id={world.ids['tp_idf']}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert '<option value="ARA" selected>Auvergne-Rhône-Alpes</option>' in text
+    assert f'<option value="{world.ids["tp_idf"]}" selected>Transitions Pro' in text
+    refused = client.get(f"/stats/?organisme_id={world.ids['org_a1']}"
+                         f"&etablissement_id={world.ids['etab_a2']}")
+    assert "n&#39;appartient pas à l&#39;organisme choisi" in refused.get_data(as_text=True)
+    # the établissements offered follow the organisme chosen
+    found = client.get(f"/lookup/etablissement?parent={world.ids['org_a1']}").json["results"]
+    assert sorted(r["text"] for r in found) == ["ETAB_A1", "ETAB_A1B"]
+    assert client.get("/lookup/etablissement?parent=abc").json["results"] == []

@@ -14,12 +14,27 @@
                     url: el.data("url"),
                     dataType: "json",
                     delay: 250,
-                    data: function (params) { return { q: params.term || "" }; },
+                    // a select that follows another (data-clea-suit: the établissements
+                    // of the chosen organisme) sends that choice along
+                    data: function (params) {
+                        var args = { q: params.term || "" };
+                        var suit = el.data("clea-suit");
+                        if (suit && $("#" + suit).val()) { args.parent = $("#" + suit).val(); }
+                        return args;
+                    },
                     processResults: function (data) { return data; }
                 }
             });
         });
     }
+    // A new organisme: the établissement chosen for the former one no longer applies.
+    $(document).on("change", "select", function () {
+        var id = this.id;
+        if (!id) { return; }
+        $("select[data-clea-suit='" + id + "']").each(function () {
+            $(this).val(null).trigger("change");
+        });
+    });
     // User form: show only the perimeter field the chosen role needs.
     function initRoleScopes() {
         var role = $("select#role");
