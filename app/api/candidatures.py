@@ -626,8 +626,9 @@ class RattachementApi(ScopedModelRestApi):
     show_columns = list_columns
     add_columns = ["candidature_id", "etablissement_cible_id", "motif", "motif_texte"]
     edit_columns = add_columns
-    include_route_methods = {"get", "get_list", "info", "post", "decision"}
-    method_permission_name = {**ScopedModelRestApi.method_permission_name, "decision": "update"}
+    include_route_methods = {"get", "get_list", "info", "post", "decision", "decision_en_lot"}
+    method_permission_name = {**ScopedModelRestApi.method_permission_name, "decision": "update",
+                              "decision_en_lot": "update"}
 
     def __init__(self):
         super().__init__()
@@ -645,6 +646,84 @@ class RattachementApi(ScopedModelRestApi):
         dossier = rattachements.dossier_demande(data.get("candidature_id"), data.get("jeton"),
                                                 self.user)
         return rattachements.demander(dossier.id, {**data, "jeton": None}, self.user)
+
+    @expose("/decision-en-lot", methods=["POST"])
+    @protect()
+    @safe
+    def decision_en_lot(self):
+        """Décider plusieurs demandes de rattachement à la fois (Certif Pro)
+        ---
+        post:
+          summary: Décider plusieurs demandes de rattachement à la fois (Certif Pro)
+          description: >-
+            La même décision pour chaque demande, dans une seule transaction : une demande
+            qui ne peut pas la recevoir (déjà traitée, dossier qui a changé) ne bloque pas
+            les autres ; la réponse dit ce qu'il advient de chacune.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [ids, decision]
+                  properties:
+                    ids:
+                      type: array
+                      minItems: 1
+                      maxItems: 200
+                      items:
+                        type: integer
+                        minimum: 1
+                    decision:
+                      type: string
+                      enum: [acceptee, refusee]
+                    motif_refus:
+                      type: string
+                      maxLength: 2000
+                    motif_type:
+                      type: integer
+                      minimum: 1
+          responses:
+            200:
+              description: une ligne par demande
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      decidees:
+                        type: integer
+                      refusees:
+                        type: integer
+                      resultats:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            id:
+                              type: integer
+                            candidat:
+                              type: string
+                            decidee:
+                              type: boolean
+                            message:
+                              type: string
+        """
+        data = request.get_json(silent=True) or {}
+        if data.get("decision") not in ("acceptee", "refusee"):
+            return self.response(400, message=_("Indiquez « decision » : acceptee ou refusee."),
+                                 field="decision")
+        try:
+            rapport = rattachements.decider_en_lot(
+                data.get("ids") or [], data["decision"] == "acceptee",
+                data.get("motif_refus", ""), self.user, motif_type=data.get("motif_type"))
+        except ServiceError as error:
+            return self._refuse(error)
+        return self.response(200, decidees=sum(r.decidee for r in rapport),
+                             refusees=sum(not r.decidee for r in rapport),
+                             resultats=[{"id": r.id, "candidat": r.candidat,
+                                         "decidee": r.decidee, "message": r.message}
+                                        for r in rapport])
 
     @expose("/<int:pk>/decision", methods=["POST"])
     @protect()

@@ -101,6 +101,7 @@ ACTION_LABELS = {
     "decider_habilitation": _l("Décision sur une habilitation"),
     "decider_habilitations_en_lot": _l("Décision groupée sur des habilitations"),
     "decider_rattachement": _l("Décision sur un rattachement"),
+    "decider_rattachements_en_lot": _l("Décision groupée sur des rattachements"),
     "decision_jury": _l("Décision du jury"),
     "deplacer_dossier_jury": _l("Dossier déplacé vers une autre session"),
     "deconnexion": _l("Déconnexion"),
@@ -150,7 +151,7 @@ KNOWN_ACTIONS = (
     "exporter_parcours", "exporter_facturation", "exporter_registre", "exporter_adresses",
     "exporter_journal", "envoyer_en_certification", "annuler_envoi", "vote_jury", "decision_jury",
     "demander_habilitation", "decider_habilitation", "demander_rattachement",
-    "decider_rattachement", "decider_habilitations_en_lot", "signaler_retour_envoi",
+    "decider_rattachement", "decider_habilitations_en_lot", "decider_rattachements_en_lot", "signaler_retour_envoi",
     "reexpedier_envoi", "telecharger_dossier_de_seance", ANONYMISATION,
 )
 KNOWN_TYPES = tuple(sorted(AUDITED - {"ResultatEvaluation"}))

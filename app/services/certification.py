@@ -755,11 +755,13 @@ def dossier_de_seance(session: SessionJury) -> bytes:
                        for ev in complet["evaluations"]]
         domaines = []
         for domaine, lignes in complet["grille"]:
-            acquis = sum(1 for _sd, a in lignes if a)
-            manquants = [sd.code for sd, a in lignes if not a]
+            acquis = sum(1 for _sd, a, _c in lignes if a)
+            manquants = [sd.code for sd, a, _c in lignes if not a]
             texte = _("%(acquis)d / %(total)d acquis", acquis=acquis, total=len(lignes))
             if manquants:
                 texte += " — " + _("non acquis : %(codes)s", codes=", ".join(manquants))
+            texte += "".join(f"\n{sd.code} : {commentaire}" for sd, _a, commentaire in lignes
+                             if commentaire)
             domaines.append((f"{domaine.numero}. {domaine.intitule}", texte))
         formations = [[f.intitule, f.organisme_formateur or "", jour(f.date_debut),
                        jour(f.date_fin), formats.nombre(f.duree_heures)]
@@ -1003,15 +1005,18 @@ def _numero_suivant(annee: int) -> str:
     return f"CLEA-{annee}-{dernier:06d}"
 
 
-def grille(evaluation) -> list[tuple[Any, list[tuple[Any, Optional[bool]]]]]:
-    """The results of an evaluation by domaine, for the jury's read-only view."""
+def grille(evaluation) -> list[tuple[Any, list[tuple[Any, Optional[bool], str]]]]:
+    """The results of an evaluation by domaine, for the jury's read-only view: each
+    sous-domaine with acquis (True / False / None) and the evaluator's comment."""
     from app.models.referentiel import Domaine, SousDomaine
 
-    acquis = {r.sous_domaine_id: r.acquis for r in evaluation.resultats}
+    resultats = {r.sous_domaine_id: r for r in evaluation.resultats}
     domaines = db.session.scalars(select(Domaine).join(SousDomaine).where(
-        SousDomaine.id.in_(list(acquis) or [0])).options(joinedload(Domaine.sous_domaines))
+        SousDomaine.id.in_(list(resultats) or [0])).options(joinedload(Domaine.sous_domaines))
         .order_by(Domaine.ordre)).unique().all()
-    return [(d, [(sd, acquis.get(sd.id)) for sd in d.sous_domaines]) for d in domaines]
+    return [(d, [(sd, getattr(resultats.get(sd.id), "acquis", None),
+                  getattr(resultats.get(sd.id), "commentaire", None) or "")
+                 for sd in d.sous_domaines]) for d in domaines]
 
 
 def derniere_decision(candidature: Candidature) -> Optional[DecisionJury]:

@@ -191,7 +191,8 @@ def dossier_de_seance(*, certificateur: str, date_session: dt.date, mode: str, l
     cell.leading = 11
 
     def table(rows, widths, header=True):
-        data = [[Paragraph(escape(str(text)), cell) for text in row] for row in rows]
+        data = [[Paragraph(escape(str(text)).replace("\n", "<br/>"), cell) for text in row]
+                for row in rows]
         t = Table(data, colWidths=widths, repeatRows=1 if header else 0)
         style = [("GRID", (0, 0), (-1, -1), 0.5, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
         if header:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from flask import current_app
@@ -14,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import NotFound
 
 from app.extensions import db
 from app.models import Etablissement
@@ -25,7 +27,7 @@ from app.security.matrix import CREATE, UPDATE
 
 from . import audit, motifs, notifications, perimetre
 from .candidatures import NON_TRANSFERABLE, _historique, statut_label
-from .errors import ConflictError, RuleError
+from .errors import ConflictError, RuleError, ServiceError
 from .pages import Page, paginate
 
 MOTIFS = {
@@ -200,6 +202,18 @@ def peut_decider(demande: Rattachement, by: Any) -> bool:
 def decider(demande: Rattachement, accepter: bool, motif_refus: str, by: Any,
             motif_type: Any = None) -> Rattachement:
     """Certif Pro accepts (the dossier moves) or refuses with a motive."""
+    try:
+        _decider(demande, accepter, motif_refus, by, motif_type)
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return demande
+
+
+def _decider(demande: Rattachement, accepter: bool, motif_refus: str, by: Any,
+             motif_type: Any = None) -> Rattachement:
+    """One decision, checked, written and told; the caller commits (or rolls back)."""
     ensure_can(by, "Rattachement", UPDATE)
     perimeter.get_or_404(Rattachement, demande.id, by)
     if demande.statut != EN_ATTENTE:
@@ -218,7 +232,6 @@ def decider(demande: Rattachement, accepter: bool, motif_refus: str, by: Any,
         update(Rattachement).where(Rattachement.id == demande.id,
                                    Rattachement.statut == EN_ATTENTE).values(**values)).rowcount
     if not changed:
-        db.session.rollback()
         raise ConflictError(_("Cette demande a déjà été traitée."))
     if accepter:
         moved = db.session.execute(
@@ -229,7 +242,6 @@ def decider(demande: Rattachement, accepter: bool, motif_refus: str, by: Any,
             .values(etablissement_id=demande.etablissement_cible_id,
                     updated_on=dt.datetime.now())).rowcount
         if not moved:
-            db.session.rollback()
             raise ConflictError(_("Le dossier a changé entre-temps : il ne peut plus être "
                                   "rattaché."))
         perimetre.recalculer(Candidature.id == candidature.id)  # its organisme, its réseau
@@ -250,5 +262,56 @@ def decider(demande: Rattachement, accepter: bool, motif_refus: str, by: Any,
                          lien=(f"/candidature/{candidature.id}" if accepter
                                else f"/rattachements/{demande.id}"))
     audit.record(by, "decider_rattachement", demande, "acceptee" if accepter else "refusee")
-    db.session.commit()
     return demande
+
+
+LOT_MAX = 200  # requests decided at once
+
+
+@dataclass
+class Resultat:
+    """What became of one request of a bulk decision."""
+
+    id: int
+    candidat: str
+    decidee: bool
+    message: str
+
+
+def decider_en_lot(ids: Any, accepter: bool, motif_refus: str, by: Any,
+                   motif_type: Any = None) -> list[Resultat]:
+    """The same decision for the requests ticked, in one transaction: each request in a
+    savepoint, so that one that cannot take it (already decided, a dossier that moved on)
+    refuses none of the others; one report line per request. A refusal's motive is checked
+    first: without it nothing is decided."""
+    ensure_can(by, "Rattachement", UPDATE)
+    uniques = [i for i in dict.fromkeys(perimeter.bounded_id(i) for i in (ids or [])) if i]
+    if not uniques:
+        raise RuleError(_("Cochez au moins une demande."), field="ids")
+    if len(uniques) > LOT_MAX:
+        raise RuleError(_("Au plus %(n)d demandes à la fois.", n=LOT_MAX), field="ids")
+    if not accepter and not motifs.texte(motifs.RATTACHEMENT, motif_type, motif_refus):
+        raise RuleError(_("Indiquez le motif du refus."), field="motif_refus")
+    rapport = []
+    for pk in uniques:
+        demande = db.session.get(Rattachement, pk)
+        nom = demande.candidature.candidat.nom_complet if demande is not None else ""
+        try:
+            if demande is None:
+                raise NotFound()
+            with db.session.begin_nested():
+                _decider(demande, accepter, motif_refus, by, motif_type)
+        except NotFound:
+            rapport.append(Resultat(pk, "", False, _("Demande introuvable.")))
+        except ServiceError as error:
+            db.session.expire_all()
+            rapport.append(Resultat(pk, nom, False, error.message))
+        else:
+            rapport.append(Resultat(pk, nom, True, _(
+                "Acceptée : le dossier est transféré à %(cible)s.",
+                cible=demande.etablissement_cible.nom) if accepter else _(
+                "Refusée : %(motif)s", motif=demande.motif_refus)))
+    audit.record(by, "decider_rattachements_en_lot", None, _(
+        "%(ok)d décidée(s) sur %(n)d", ok=sum(r.decidee for r in rapport), n=len(rapport)))
+    db.session.commit()
+    return rapport

@@ -5,17 +5,20 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Etablissement
 from app.models.rattachement import Rattachement
 from app.security import perimeter
+from app.security.access import can
+from app.security.matrix import UPDATE
 from app.security.perimeter import actor
 from app.services import motifs
 from app.services import rattachements as service
 from app.services.candidatures import statut_label
-from app.services.errors import ServiceError
+from app.services.errors import RuleError, ServiceError
 
 
 class RattachementsView(BaseView):
@@ -23,14 +26,49 @@ class RattachementsView(BaseView):
     default_view = "liste"
     class_permission_name = "Rattachement"
     method_permission_name = {"liste": "read", "fiche": "read", "demander": "create",
-                              "decider": "update"}
+                              "decider": "update", "lot": "update"}
 
     @expose("/")
     @has_access
     def liste(self):
-        rows = service.lister(actor(), request.args.get("page"))
-        return self.render_template("clea/rattachements/liste.html", rows=rows,
-                                    motifs=service.MOTIFS, statuts=service.STATUTS)
+        return self._liste()
+
+    def _liste(self, errors=None, saisie=None, coches=(), rapport=None, status=200):
+        """The list; Certif Pro ticks pending requests and decides them at once, each one
+        reported (a refused bulk decision comes back with its error and what was typed)."""
+        user = actor()
+        decideur = can(user, "Rattachement", UPDATE)
+        rows = service.lister(user, request.args.get("page"))
+        return self.render_template(
+            "clea/rattachements/liste.html", rows=rows, motifs=service.MOTIFS,
+            statuts=service.STATUTS, decideur=decideur, en_attente=service.EN_ATTENTE,
+            motifs_types=motifs.proposes(motifs.RATTACHEMENT) if decideur else [],
+            errors=errors or {}, saisie=saisie or {}, coches={str(c) for c in coches},
+            rapport=rapport, lot_max=service.LOT_MAX), status
+
+    @expose("/lot", methods=["POST"])
+    @has_access
+    def lot(self):
+        ids = request.form.getlist("ids")
+        accepter = request.form.get("decision") == "accepter"
+        form = {k: request.form.get(k, "") for k in ("decision", "motif_refus", "motif_type")}
+        try:
+            if request.form.get("decision") not in ("accepter", "refuser"):
+                raise RuleError(_("Choisissez « Accepter » ou « Refuser »."), field="decision")
+            rapport = service.decider_en_lot(ids, accepter, form["motif_refus"], actor(),
+                                             motif_type=form["motif_type"])
+        except ServiceError as error:
+            db.session.rollback()
+            return self._liste(errors={error.field or "form": error.message}, saisie=form,
+                               coches=ids, status=400)
+        decidees = sum(r.decidee for r in rapport)
+        if decidees == len(rapport):
+            flash(ngettext("%(num)d demande décidée.", "%(num)d demandes décidées.", decidees),
+                  "success")
+        else:
+            flash(_("%(ok)d demande(s) décidée(s), %(ko)d refusée(s) : voir le compte rendu "
+                    "ci-dessous.", ok=decidees, ko=len(rapport) - decidees), "warning")
+        return self._liste(rapport=rapport)
 
     @expose("/<int:pk>")
     @has_access

@@ -10,7 +10,7 @@ import re
 import pdfplumber
 from playwright.sync_api import expect
 
-from .ui import confirm, panel_title
+from .ui import confirm, programmer_session
 
 
 def _prealable_validee(live_app, **identite) -> int:
@@ -61,18 +61,10 @@ def test_send_session_certify_download_verify(page, browser, live_server, live_a
     page.goto("/logout/")  # GET asks; the button logs out (POST with the CSRF token)
     page.get_by_role("button", name="Se déconnecter").click()
     sign_in(page, "certifpro")
-    page.goto("/jury/")
-    page.get_by_role("link", name="Programmer une session").click()
-    expect(panel_title(page)).to_have_text("Programmer une session de jury")
-    form = page.locator("main form")
-    form.locator("#certificateur_id").select_option(label="Transitions Pro Île-de-France")
     day = dt.date.today()  # the jury decides from the session's date on
-    form.locator("#date_session").fill(day.isoformat())
-    form.locator("#date_limite").fill(day.isoformat())
-    form.locator("#mode").select_option("presentiel")
-    form.locator("#lieu").fill("Paris, 12 rue de la Paix")
-    form.locator("#membre_nom_0").fill("Anne Employeur")
-    form.locator("#membre_nom_1").fill("Paul Salarié")
+    programmer_session(page, day, "Paris, 12 rue de la Paix",
+                       membres=("Anne Employeur", "Paul Salarié"))
+    form = page.locator("main form")
     shoot(page, "session-jury-formulaire")
     form.get_by_role("button", name="Enregistrer la session").click()
     expect(page.locator(".clea-flashes")).to_contain_text("est créée")

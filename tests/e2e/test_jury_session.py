@@ -15,7 +15,7 @@ import pdfplumber
 from playwright.sync_api import expect
 
 from .test_certification import _prealable_validee
-from .ui import confirm, log_out, panel_title
+from .ui import confirm, log_out, programmer_session
 
 MEMBRES = [  # (username, first name, last name, college); the first presides
     ("jury.dubois", "Claire", "Dubois", "employeurs"),
@@ -76,16 +76,8 @@ def test_joint_session_votes_decision_closing_and_proces_verbal(page, live_app, 
 
     # Certif Pro programmes the session, adds the four accounts, and opens it.
     sign_in(page, "certifpro")
-    page.goto("/jury/")
-    page.get_by_role("link", name="Programmer une session").click()
-    expect(panel_title(page)).to_have_text("Programmer une session de jury")
-    form = page.locator("main form")
-    form.locator("#certificateur_id").select_option(label="Transitions Pro Île-de-France")
-    form.locator("#date_session").fill(day.isoformat())
-    form.locator("#date_limite").fill(day.isoformat())
-    form.locator("#mode").select_option("presentiel")
-    form.locator("#lieu").fill("Paris, 4 rue de la Paix")
-    form.get_by_role("button", name="Enregistrer la session").click()
+    programmer_session(page, day, "Paris, 4 rue de la Paix")
+    page.locator("main form").get_by_role("button", name="Enregistrer la session").click()
     expect(page.locator(".clea-flashes")).to_contain_text("est créée")
     for i, (username, _p, _n, college) in enumerate(MEMBRES):
         page.locator("#user_id").select_option(label=noms[username])

@@ -46,3 +46,21 @@ def log_out(page) -> None:
     if button.count():
         button.click()
         page.wait_for_load_state("load")
+
+
+def programmer_session(page, day, lieu: str, membres=()) -> None:
+    """Certif Pro programmes a présentiel session of the Île-de-France jury on `day` from
+    « Sessions de jury », with `membres` (name only) typed in the form's rows."""
+    from playwright.sync_api import expect
+
+    page.goto("/jury/")
+    page.get_by_role("link", name="Programmer une session").click()
+    expect(panel_title(page)).to_have_text("Programmer une session de jury")
+    form = page.locator("main form")
+    form.locator("#certificateur_id").select_option(label="Transitions Pro Île-de-France")
+    form.locator("#date_session").fill(day.isoformat())
+    form.locator("#date_limite").fill(day.isoformat())
+    form.locator("#mode").select_option("presentiel")
+    form.locator("#lieu").fill(lieu)
+    for i, nom in enumerate(membres):
+        form.locator(f"#membre_nom_{i}").fill(nom)

@@ -333,3 +333,49 @@ def test_standard_motives_are_data_certif_pro_keeps(app, world, login):
     assert added.status_code == 200
     assert "Fermeture" in [x.libelle for x in motifs.proposes("rattachement")]
     assert login("admin_reseau_a").get("/motiftypeview/list/").status_code in (302, 403)
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_bulk_rattachement_decisions_with_a_report(app, world, login, api_token):
+    from app.models import Rattachement
+    from app.services import candidatures
+
+    habiliter(world, "etab_a1", "etab_b1")
+    demandes = []
+    for nom in ("Durand", "Martin", "Petit"):
+        c = candidatures.creer(dossier(world, etab="etab_b1", nom_naissance=nom),
+                               user("utilisateur_etablissement_b"), True)
+        demandes.append(rattachements.demander(c.id, {
+            "etablissement_cible_id": world.ids["etab_a1"], "motif": "demenagement",
+            "motif_texte": "Déménagement à Paris."}, user("admin_etablissement_a")))
+    d1, d2, d3 = demandes
+    rattachements.decider(d3, False, "Déjà refusée.", user(CP))
+    client = login(CP)
+    page = T(client.get("/rattachements/"))
+    assert page.count('name="ids"') == 2  # the pending ones only
+    refus = client.post("/rattachements/lot", data={"ids": [d1.id], "decision": "refuser"})
+    assert refus.status_code == 400 and "Indiquez le motif du refus." in T(refus)
+    ok = T(client.post("/rattachements/lot", data={
+        "ids": [d1.id, d3.id], "decision": "accepter"}))
+    assert "1 demande(s) décidée(s), 1 refusée(s)" in ok
+    assert "Acceptée : le dossier est transféré à ETAB_A1." in ok
+    assert "Cette demande a déjà été traitée." in ok
+    db.session.expire_all()
+    statuts = dict(db.session.execute(select(Rattachement.id, Rattachement.statut)).all())
+    assert (statuts[d1.id], statuts[d2.id], statuts[d3.id]) == ("acceptee", "en_attente",
+                                                                 "refusee")
+    assert db.session.get(Candidature, d1.candidature_id).etablissement_id == \
+        world.ids["etab_a1"]
+    # the API: the same decision for several
+    response = app.test_client().post("/api/v1/rattachement/decision-en-lot",
+                                      headers=api_token(CP), json={
+                                          "ids": [d2.id, d1.id], "decision": "refusee",
+                                          "motif_refus": "Pas de justificatif."})
+    assert response.status_code == 200, response.json
+    assert [r["decidee"] for r in response.json["resultats"]] == [True, False]
+    forbidden = app.test_client().post("/api/v1/rattachement/decision-en-lot",
+                                       headers=api_token("admin_reseau_a"),
+                                       json={"ids": [d2.id], "decision": "refusee"})
+    assert forbidden.status_code == 403
+    assert login("admin_etablissement_a").post("/rattachements/lot", data={
+        "ids": [d2.id], "decision": "accepter"}).status_code == 403

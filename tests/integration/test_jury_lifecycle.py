@@ -627,9 +627,26 @@ def test_the_session_pack_has_every_dossier_of_the_session(app, ready, login):
 
     import pdfplumber
 
+    from app.models.evaluation import Evaluation, ResultatEvaluation
+    from app.models.referentiel import Referentiel, SousDomaine
+
     s = session(ready)
-    noms = [envoye(ready, nom).candidat.nom_complet for nom in ("Durand", "Martin")]
+    dossiers = [envoye(ready, nom) for nom in ("Durand", "Martin")]
+    noms = [c.candidat.nom_complet for c in dossiers]
+    # the first dossier's préalable: 27 acquis, 1.2 non acquis with the evaluator's comment
+    sous_domaines = db.session.scalars(select(SousDomaine).order_by(SousDomaine.code)).all()
+    db.session.add(Evaluation(
+        candidature_id=dossiers[0].id, referentiel_id=db.session.scalars(
+            select(Referentiel.id)).first(), type="prealable", statut="finalisee",
+        resultat="non_valide", evaluateur="Nadia Évaluatrice", date_evaluation=TODAY,
+        resultats=[ResultatEvaluation(sous_domaine_id=sd.id, acquis=sd.code != "1.2",
+                                      commentaire="Lecture hésitante des consignes."
+                                      if sd.code == "1.2" else None)
+                   for sd in sous_domaines]))
+    db.session.commit()
     client = login("jury_a")
+    fiche = _texte(client.get(f"/jury/dossier/{dossiers[0].id}").data)
+    assert ("Commentaire de l'évaluateur : Lecture hésitante des consignes." in fiche)
     page = _texte(client.get(f"/jury/session/{s.id}").data)
     assert "Dossier de séance (PDF)" in page
     response = client.get(f"/jury/session/{s.id}/dossier-de-seance")
@@ -643,6 +660,8 @@ def test_the_session_pack_has_every_dossier_of_the_session(app, ready, login):
         assert f"Dossier {i} sur 2 — {nom}" in pages[i]
         assert "Identité" in pages[i] and "Évaluations" in pages[i]
         assert "ETAB_A1" in pages[i]
+    assert "non acquis : 1.2" in pages[1] and "1.2 : Lecture hésitante des consignes." in pages[1]
+    assert "Aucune évaluation." in pages[2]
     # the OF does not read the sessions; another jury does not see this one
     assert login(OF).get(f"/jury/session/{s.id}/dossier-de-seance").status_code in (302, 403)
     autre = cpne_session()

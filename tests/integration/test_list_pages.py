@@ -19,7 +19,7 @@ from app.models.habilitation import Habilitation
 from app.models.jury import Certificat, EnvoiCertificat, LotEnvoi, SessionJury
 from app.models.rattachement import Rattachement
 from app.security import roles as R
-from app.services import candidatures, certification, envois, notifications, rattachements
+from app.services import candidatures, envois, notifications, rattachements
 from app.services.texte import normalize
 from tests.conftest import BACKENDS
 from tests.integration.test_candidatures import habiliter
@@ -225,19 +225,26 @@ def test_jury_sessions_every_page(app, world, login):
         assert "statut=close" in PREVIOUS.search(pages[2]).group(1)
 
 
-def test_certificate_shipments_and_batches_every_page(app, world, login):
-    """« Envois de certificats » showed the first 200 certificates and the last 50 batches,
-    without paging."""
+def certificats_papier(world, prefix: str, count: int) -> list[Certificat]:
+    """`count` certified dossiers asking for a paper certificate, numbered CLEA-2026-000001…,
+    from a closed session of the Île-de-France jury."""
     session = SessionJury(certificateur_id=world.ids["tp_idf"], date_session=dt.date(2026, 1, 5),
                           date_limite=dt.date(2025, 12, 20), mode="distanciel", statut="close")
     db.session.add(session)
-    dossiers = bulk_dossiers(world.ids["etab_a1"], "DIPLOME", 80, statut="certifiee",
+    dossiers = bulk_dossiers(world.ids["etab_a1"], prefix, count, statut="certifiee",
                              certificat_papier=True)
     certificats = [Certificat(numero=f"CLEA-2026-{i + 1:06d}", candidature_id=c.id,
                               session=session, certificateur_id=world.ids["tp_idf"],
                               date_jury=dt.date(2026, 1, 5)) for i, c in enumerate(dossiers)]
     db.session.add_all(certificats)
     db.session.flush()
+    return certificats
+
+
+def test_certificate_shipments_and_batches_every_page(app, world, login):
+    """« Envois de certificats » showed the first 200 certificates and the last 50 batches,
+    without paging."""
+    certificats = certificats_papier(world, "DIPLOME", 80)
     poster = user("certif_pro_a")
     for i, cert in enumerate(certificats[55:]):  # 25 batches of one certificate each
         lot = LotEnvoi(date_envoi=dt.date(2026, 1, 6), par_id=poster.id)
@@ -269,16 +276,7 @@ def test_certificate_shipments_and_batches_every_page(app, world, login):
 
 def test_a_batchs_letters_and_the_returns_every_page(app, world, login):
     """A batch of 55 letters reads on two pages; 25 returned letters on two pages too."""
-    session = SessionJury(certificateur_id=world.ids["tp_idf"], date_session=dt.date(2026, 1, 5),
-                          date_limite=dt.date(2025, 12, 20), mode="distanciel", statut="close")
-    db.session.add(session)
-    dossiers = bulk_dossiers(world.ids["etab_a1"], "LETTRE", 55, statut="certifiee",
-                             certificat_papier=True)
-    certificats = [Certificat(numero=f"CLEA-2026-{i + 1:06d}", candidature_id=c.id,
-                              session=session, certificateur_id=world.ids["tp_idf"],
-                              date_jury=dt.date(2026, 1, 5)) for i, c in enumerate(dossiers)]
-    db.session.add_all(certificats)
-    db.session.flush()
+    certificats = certificats_papier(world, "LETTRE", 55)
     lot = LotEnvoi(date_envoi=dt.date(2026, 1, 6), par_id=user("certif_pro_a").id)
     db.session.add(lot)
     db.session.flush()
