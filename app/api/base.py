@@ -90,6 +90,14 @@ class FrenchResponses:
     def response_403(self):
         return self.response(403, message=_("Votre rôle ne permet pas cette action."))
 
+    def _rapport(self, rapport, cle: str):
+        """A bulk decision's answer (services/lots): counts and one line per request, what
+        it is about under `cle` (« etablissement », « candidat »)."""
+        return self.response(200, decidees=sum(r.decidee for r in rapport),
+                             refusees=sum(not r.decidee for r in rapport),
+                             resultats=[{"id": r.id, cle: r.nom, "decidee": r.decidee,
+                                         "message": r.message} for r in rapport])
+
     def _refuse(self, error: ServiceError):
         """A service's refusal as French JSON; nothing of the request is kept."""
         db.session.rollback()

@@ -719,11 +719,7 @@ class RattachementApi(ScopedModelRestApi):
                 data.get("motif_refus", ""), self.user, motif_type=data.get("motif_type"))
         except ServiceError as error:
             return self._refuse(error)
-        return self.response(200, decidees=sum(r.decidee for r in rapport),
-                             refusees=sum(not r.decidee for r in rapport),
-                             resultats=[{"id": r.id, "candidat": r.candidat,
-                                         "decidee": r.decidee, "message": r.message}
-                                        for r in rapport])
+        return self._rapport(rapport, "candidat")
 
     @expose("/<int:pk>/decision", methods=["POST"])
     @protect()

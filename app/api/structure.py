@@ -356,11 +356,7 @@ class HabilitationApi(ScopedModelRestApi):
             rapport = habilitations.decider_en_lot(data.get("ids") or [], data, self.user)
         except ServiceError as error:
             return self._refuse(error)
-        return self.response(200, decidees=sum(r.decidee for r in rapport),
-                             refusees=sum(not r.decidee for r in rapport),
-                             resultats=[{"id": r.id, "etablissement": r.etablissement,
-                                         "decidee": r.decidee, "message": r.message}
-                                        for r in rapport])
+        return self._rapport(rapport, "etablissement")
 
     @expose("/<int:pk>/renouveler", methods=["POST"])
     @protect()

@@ -16,7 +16,6 @@ from flask_babel import ngettext
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
-from werkzeug.exceptions import NotFound
 
 from app.extensions import db
 from app.models import Branche, Certificateur, Etablissement, Organisme, Utilisateur
@@ -28,15 +27,14 @@ from app.security.access import ensure_can
 from app.security.matrix import CREATE, UPDATE
 from app.security.request_cache import forget, per_request
 
-from . import audit, motifs, notifications
+from . import audit, lots, motifs, notifications
 from .dates import parse_date
-from .errors import ConflictError, ForbiddenError, RuleError, ServiceError
+from .errors import ConflictError, ForbiddenError, RuleError
 from .pages import Page, paginate
 from .texte import contient_les_mots
 
 RENEWAL_WINDOW = dt.timedelta(days=90)
 REMINDERS = (90, 30)
-LOT_MAX = 200  # requests decided at once from Certif Pro's queue
 
 
 def _today() -> dt.date:
@@ -319,51 +317,21 @@ def _valeurs(data: dict) -> dict[str, Any]:
     raise RuleError(_("Choisissez « Valider » ou « Rejeter »."), field="decision")
 
 
-@dataclass
-class Resultat:
-    """What became of one request of a bulk decision."""
-
-    id: int
-    etablissement: str
-    decidee: bool
-    message: str
-
-
-def decider_en_lot(ids: Iterable[Any], data: dict, by: Any) -> list[Resultat]:
-    """The same decision for the requests ticked in Certif Pro's queue, in one transaction:
-    each request in a savepoint, so that one refused request (already decided, outside the
-    perimeter, a CPNE's) refuses none of the others; one report line per request."""
+def decider_en_lot(ids: Iterable[Any], data: dict, by: Any) -> list[lots.Resultat]:
+    """The same decision for the requests ticked in Certif Pro's queue (services/lots: one
+    transaction, a savepoint per request, a report line each). The decision itself (dates,
+    motive) is checked first: refused, nothing is decided."""
     ensure_can(by, "Habilitation", UPDATE)
-    uniques = list(dict.fromkeys(perimeter.bounded_id(i) for i in ids))
-    uniques = [i for i in uniques if i]
-    if not uniques:
-        raise RuleError(_("Cochez au moins une demande."), field="ids")
-    if len(uniques) > LOT_MAX:
-        raise RuleError(_("Au plus %(n)d demandes à la fois.", n=LOT_MAX), field="ids")
-    _valeurs(data)  # the decision itself is refused before any request is touched
-    rapport = []
-    for pk in uniques:
-        hab = db.session.get(Habilitation, pk)
-        nom = hab.etablissement.nom if hab is not None else ""
-        try:
-            if hab is None:
-                raise NotFound()
-            with db.session.begin_nested():
-                _decider(hab, data, by)
-        except NotFound:
-            rapport.append(Resultat(pk, "", False, _("Demande introuvable.")))
-        except ServiceError as error:
-            db.session.expire_all()
-            rapport.append(Resultat(pk, nom, False, error.message))
-        else:
-            rapport.append(Resultat(pk, nom, True, (
-                _("Validée du %(debut)s au %(fin)s.", debut=hab.date_debut.strftime("%d/%m/%Y"),
-                  fin=hab.date_fin.strftime("%d/%m/%Y")) if hab.statut == VALIDEE
-                else _("Rejetée : %(motif)s", motif=hab.motif_rejet))))
-    audit.record(by, "decider_habilitations_en_lot", None, _("%(ok)d décidée(s) sur %(n)d",
-                 ok=sum(r.decidee for r in rapport), n=len(rapport)))
-    db.session.commit()
-    return rapport
+    uniques = lots.identifiants(ids)
+    _valeurs(data)
+    return lots.decider(
+        uniques, lambda pk: db.session.get(Habilitation, pk),
+        lambda hab: hab.etablissement.nom, lambda hab: _decider(hab, data, by),
+        lambda hab: _("Validée du %(debut)s au %(fin)s.",
+                      debut=hab.date_debut.strftime("%d/%m/%Y"),
+                      fin=hab.date_fin.strftime("%d/%m/%Y")) if hab.statut == VALIDEE
+        else _("Rejetée : %(motif)s", motif=hab.motif_rejet),
+        by, "decider_habilitations_en_lot")
 
 
 A_DECIDER_PAGE = 50

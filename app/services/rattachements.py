@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
 from typing import Any, Optional
 
 from flask import current_app
@@ -15,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from werkzeug.exceptions import NotFound
 
 from app.extensions import db
 from app.models import Etablissement
@@ -25,9 +23,9 @@ from app.security import perimeter
 from app.security.access import can, ensure_can
 from app.security.matrix import CREATE, UPDATE
 
-from . import audit, motifs, notifications, perimetre
+from . import audit, lots, motifs, notifications, perimetre
 from .candidatures import NON_TRANSFERABLE, _historique, statut_label
-from .errors import ConflictError, RuleError, ServiceError
+from .errors import ConflictError, RuleError
 from .pages import Page, paginate
 
 MOTIFS = {
@@ -265,53 +263,20 @@ def _decider(demande: Rattachement, accepter: bool, motif_refus: str, by: Any,
     return demande
 
 
-LOT_MAX = 200  # requests decided at once
-
-
-@dataclass
-class Resultat:
-    """What became of one request of a bulk decision."""
-
-    id: int
-    candidat: str
-    decidee: bool
-    message: str
-
-
 def decider_en_lot(ids: Any, accepter: bool, motif_refus: str, by: Any,
-                   motif_type: Any = None) -> list[Resultat]:
-    """The same decision for the requests ticked, in one transaction: each request in a
-    savepoint, so that one that cannot take it (already decided, a dossier that moved on)
-    refuses none of the others; one report line per request. A refusal's motive is checked
-    first: without it nothing is decided."""
+                   motif_type: Any = None) -> list[lots.Resultat]:
+    """The same decision for the requests ticked (services/lots: one transaction, a
+    savepoint per request, a report line each). A refusal's motive is checked first:
+    without it nothing is decided."""
     ensure_can(by, "Rattachement", UPDATE)
-    uniques = [i for i in dict.fromkeys(perimeter.bounded_id(i) for i in (ids or [])) if i]
-    if not uniques:
-        raise RuleError(_("Cochez au moins une demande."), field="ids")
-    if len(uniques) > LOT_MAX:
-        raise RuleError(_("Au plus %(n)d demandes à la fois.", n=LOT_MAX), field="ids")
+    uniques = lots.identifiants(ids)
     if not accepter and not motifs.texte(motifs.RATTACHEMENT, motif_type, motif_refus):
         raise RuleError(_("Indiquez le motif du refus."), field="motif_refus")
-    rapport = []
-    for pk in uniques:
-        demande = db.session.get(Rattachement, pk)
-        nom = demande.candidature.candidat.nom_complet if demande is not None else ""
-        try:
-            if demande is None:
-                raise NotFound()
-            with db.session.begin_nested():
-                _decider(demande, accepter, motif_refus, by, motif_type)
-        except NotFound:
-            rapport.append(Resultat(pk, "", False, _("Demande introuvable.")))
-        except ServiceError as error:
-            db.session.expire_all()
-            rapport.append(Resultat(pk, nom, False, error.message))
-        else:
-            rapport.append(Resultat(pk, nom, True, _(
-                "Acceptée : le dossier est transféré à %(cible)s.",
-                cible=demande.etablissement_cible.nom) if accepter else _(
-                "Refusée : %(motif)s", motif=demande.motif_refus)))
-    audit.record(by, "decider_rattachements_en_lot", None, _(
-        "%(ok)d décidée(s) sur %(n)d", ok=sum(r.decidee for r in rapport), n=len(rapport)))
-    db.session.commit()
-    return rapport
+    return lots.decider(
+        uniques, lambda pk: db.session.get(Rattachement, pk),
+        lambda d: d.candidature.candidat.nom_complet,
+        lambda d: _decider(d, accepter, motif_refus, by, motif_type),
+        lambda d: _("Acceptée : le dossier est transféré à %(cible)s.",
+                    cible=d.etablissement_cible.nom) if accepter
+        else _("Refusée : %(motif)s", motif=d.motif_refus),
+        by, "decider_rattachements_en_lot")

@@ -47,6 +47,20 @@ class CleaFormWidget(FormWidget):
     template = "clea/widgets/form.html"
 
 
+def annoncer_rapport(rapport) -> None:
+    """The flash after a bulk decision (services/lots): all decided, or how many were not."""
+    from flask_babel import gettext as _
+    from flask_babel import ngettext
+
+    decidees = sum(r.decidee for r in rapport)
+    if decidees == len(rapport):
+        flash(ngettext("%(num)d demande décidée.", "%(num)d demandes décidées.", decidees),
+              "success")
+    else:
+        flash(_("%(ok)d demande(s) décidée(s), %(ko)d refusée(s) : voir le compte rendu "
+                "ci-dessous.", ok=decidees, ko=len(rapport) - decidees), "warning")
+
+
 def yes_no(value: Any) -> str:
     from flask_babel import gettext as _
 

@@ -9,7 +9,6 @@ from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2Widget
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField, TextAreaField
 
@@ -19,10 +18,10 @@ from app.models.habilitation import BRANCHE, EN_ATTENTE, NATIONAL, STATUT_LABELS
 from app.security import perimeter
 from app.security.perimeter import actor
 from app.services import habilitations as service
-from app.services import motifs
+from app.services import lots, motifs
 from app.services.errors import ServiceError
 
-from .base import EagerInterface, ScopedModelView
+from .base import EagerInterface, ScopedModelView, annoncer_rapport
 
 
 def _date(value):
@@ -208,14 +207,10 @@ class HabilitationsADeciderView(BaseView):
             db.session.rollback()
             return self._page(errors={error.field or "form": error.message}, saisie=form,
                               coches=ids, status=400)
-        decidees = sum(r.decidee for r in rapport)
-        if decidees == len(rapport):
-            flash(ngettext("%(num)d demande décidée.", "%(num)d demandes décidées.", decidees),
-                  "success")
-        else:
-            flash(_("%(ok)d demande(s) décidée(s), %(ko)d refusée(s) : voir le compte rendu "
-                    "ci-dessous.", ok=decidees, ko=len(rapport) - decidees), "warning")
-        return self._page(rapport=rapport, saisie=form if decidees < len(rapport) else None)
+        annoncer_rapport(rapport)
+        # some refused: the decision stays typed, to be applied again to the others
+        refusees = any(not r.decidee for r in rapport)
+        return self._page(rapport=rapport, saisie=form if refusees else None)
 
     def _page(self, errors=None, saisie=None, coches=(), rapport=None, status=200):
         user = actor()
@@ -225,4 +220,4 @@ class HabilitationsADeciderView(BaseView):
             saisie=saisie or {}, coches={str(c) for c in coches}, rapport=rapport,
             motifs_types=motifs.proposes(motifs.HABILITATION),
             duree_usuelle=current_app.config.get("HABILITATION_DUREE_USUELLE_MOIS") or 36,
-            lot_max=service.LOT_MAX), status
+            lot_max=lots.LOT_MAX), status

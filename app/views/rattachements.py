@@ -5,7 +5,6 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.extensions import db
@@ -15,10 +14,12 @@ from app.security import perimeter
 from app.security.access import can
 from app.security.matrix import UPDATE
 from app.security.perimeter import actor
-from app.services import motifs
+from app.services import lots, motifs
 from app.services import rattachements as service
 from app.services.candidatures import statut_label
 from app.services.errors import RuleError, ServiceError
+
+from .base import annoncer_rapport
 
 
 class RattachementsView(BaseView):
@@ -44,7 +45,7 @@ class RattachementsView(BaseView):
             statuts=service.STATUTS, decideur=decideur, en_attente=service.EN_ATTENTE,
             motifs_types=motifs.proposes(motifs.RATTACHEMENT) if decideur else [],
             errors=errors or {}, saisie=saisie or {}, coches={str(c) for c in coches},
-            rapport=rapport, lot_max=service.LOT_MAX), status
+            rapport=rapport, lot_max=lots.LOT_MAX), status
 
     @expose("/lot", methods=["POST"])
     @has_access
@@ -61,13 +62,7 @@ class RattachementsView(BaseView):
             db.session.rollback()
             return self._liste(errors={error.field or "form": error.message}, saisie=form,
                                coches=ids, status=400)
-        decidees = sum(r.decidee for r in rapport)
-        if decidees == len(rapport):
-            flash(ngettext("%(num)d demande décidée.", "%(num)d demandes décidées.", decidees),
-                  "success")
-        else:
-            flash(_("%(ok)d demande(s) décidée(s), %(ko)d refusée(s) : voir le compte rendu "
-                    "ci-dessous.", ok=decidees, ko=len(rapport) - decidees), "warning")
+        annoncer_rapport(rapport)
         return self._liste(rapport=rapport)
 
     @expose("/<int:pk>")
