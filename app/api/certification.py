@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from app import telechargement
 from app.extensions import db
 from app.models.jury import Certificat, EnvoiCertificat, LotEnvoi, SessionJury
+from app.security import perimeter
 from app.security.perimeter import actor
 from app.services import audit, envois
 from app.services import certification as service
@@ -478,7 +479,7 @@ class EnvoiApi(FrenchResponses, BaseApi):
                         items:
                           type: object
         """
-        lot = db.session.get(LotEnvoi, pk)
+        lot = db.session.get(LotEnvoi, perimeter.bounded_id(pk) or 0)
         if lot is None:
             return self.response_404()
         return self.response(200, id=lot.id, date_envoi=lot.date_envoi.isoformat(),
@@ -613,18 +614,12 @@ class EnvoiApi(FrenchResponses, BaseApi):
                             etat:
                               type: string
         """
-        etat = request.args.get("etat")
-        if etat not in (None, "", "envoye", "retour"):
-            return refuse_field("etat", _("« etat » vaut envoye ou retour."))
         try:
             page = envois.lister(request.args, request.args.get("page"))
         except ServiceError as error:
             return self._refuse(error)
         return self.response(200, count=page.total, page=page.number,
                              result=[_envoi(e) for e in page.rows])
-
-    def _envoi_ou_404(self, pk):
-        return db.session.get(EnvoiCertificat, pk)
 
     @expose("/<int:pk>/retour", methods=["POST"])
     @protect()
@@ -661,7 +656,7 @@ class EnvoiApi(FrenchResponses, BaseApi):
                   schema:
                     type: object
         """
-        envoi = self._envoi_ou_404(pk)
+        envoi = db.session.get(EnvoiCertificat, perimeter.bounded_id(pk) or 0)
         if envoi is None:
             return self.response_404()
         try:
@@ -705,7 +700,7 @@ class EnvoiApi(FrenchResponses, BaseApi):
                   schema:
                     type: object
         """
-        envoi = self._envoi_ou_404(pk)
+        envoi = db.session.get(EnvoiCertificat, perimeter.bounded_id(pk) or 0)
         if envoi is None:
             return self.response_404()
         try:

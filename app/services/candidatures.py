@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.extensions import db
-from app.models import Branche, Certificateur, Etablissement
+from app.models import Branche, Etablissement
 from app.models import candidature as C
 from app.models.candidature import Candidat, Candidature, HistoriqueStatut
 from app.models.evaluation import Evaluation, Formation
@@ -285,12 +285,13 @@ def etablissements_du_filtre(user: Any, choisi: Any = None) -> FiltreEtablisseme
 def jurys_du_filtre(user: Any) -> list:
     """(id, nom) of the juries the lists' « Jury » filter offers: Certif Pro's (its desk
     opens the dossiers waiting for each jury's session); nobody else has several."""
-    from app.security import roles as R
+    from app.security.access import is_national
 
-    if user is None or not (R.role_of(user) is R.CERTIF_PRO or R.is_technical_admin(user)):
+    from .certification import noms_des_jurys
+
+    if user is None or not is_national(user):
         return []
-    return db.session.execute(select(Certificateur.id, Certificateur.nom).where(
-        Certificateur.type != "certif_pro").order_by(Certificateur.nom)).all()
+    return noms_des_jurys()
 
 
 # --- creation ---------------------------------------------------------------------------------------

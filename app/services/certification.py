@@ -214,11 +214,21 @@ def _informer(candidature: Candidature, titre: str, texte: str) -> None:
         notifications.CERTIFICATION, titre, texte, lien=f"/candidature/{candidature.id}")
 
 
+def _jurys():
+    """Every jury (Transitions Pro, CPNE) by name: Certif Pro certifies no dossier itself."""
+    return select(Certificateur).where(Certificateur.type != "certif_pro").order_by(
+        Certificateur.nom)
+
+
+def noms_des_jurys() -> list:
+    """(id, nom) of every jury: the « Jury » filters' choices (lists, Stats)."""
+    return db.session.execute(_jurys().with_only_columns(Certificateur.id,
+                                                         Certificateur.nom)).all()
+
+
 def certificateurs_geres(by: Any) -> list[Certificateur]:
     """The juries whose sessions this user manages (the session form's choices)."""
-    return [c for c in db.session.scalars(select(Certificateur).where(
-        Certificateur.type != "certif_pro").order_by(Certificateur.nom))
-        if peut_gerer_sessions(by, c.id)]
+    return [c for c in db.session.scalars(_jurys()) if peut_gerer_sessions(by, c.id)]
 
 
 def peut_gerer_sessions(by: Any, certificateur_id: int) -> bool:
@@ -563,15 +573,23 @@ def assigner_en_attente(certificateur_id: Optional[int] = None) -> int:
                if affecter_session(c))
 
 
-def dossiers_de_session(session: SessionJury) -> list[Candidature]:
+ORDRE_SEANCE = (Candidature.envoye_le, Candidature.id)  # the session page's order
+
+
+def _de_la_session(session: SessionJury):
     """The dossiers a session examines: assigned to it and awaiting a decision, or decided
     in it (by its decisions)."""
     decided = select(DecisionJury.candidature_id).where(DecisionJury.session_jury_id == session.id)
+    return or_(Candidature.session_jury_id == session.id, Candidature.id.in_(decided))
+
+
+def dossiers_de_session(session: SessionJury) -> list[Candidature]:
+    """The dossiers a session examines (_de_la_session), with their candidat and
+    établissement."""
     return list(db.session.scalars(
-        select(Candidature).where(or_(Candidature.session_jury_id == session.id,
-                                      Candidature.id.in_(decided)))
+        select(Candidature).where(_de_la_session(session))
         .options(joinedload(Candidature.candidat), joinedload(Candidature.etablissement))
-        .order_by(Candidature.envoye_le, Candidature.id)).unique())
+        .order_by(*ORDRE_SEANCE)).unique())
 
 
 @dataclasses.dataclass
@@ -599,18 +617,16 @@ def seance(candidature: Candidature, session: Optional[SessionJury] = None
             session = derniere.session if derniere is not None else None
     if session is None:
         return None
-    decided = select(DecisionJury.candidature_id).where(DecisionJury.session_jury_id == session.id)
     rows = db.session.execute(
         select(Candidature.id, Candidature.statut, Candidature.session_jury_id)
-        .where(or_(Candidature.session_jury_id == session.id, Candidature.id.in_(decided)))
-        .order_by(Candidature.envoye_le, Candidature.id)).all()
+        .where(_de_la_session(session)).order_by(*ORDRE_SEANCE)).all()
     ids = [row.id for row in rows]
     if candidature.id not in ids:
         return None
     i = ids.index(candidature.id)
-    attente = [row.id for row in rows
-               if row.session_jury_id == session.id and row.statut in EN_EXAMEN]
-    apres = [pk for pk in ids[i + 1:] + ids[:i] if pk in set(attente)]
+    attente = [row.id for row in rows if en_attente_de_decision(row, session)]
+    a_decider = set(attente)
+    apres = [pk for pk in ids[i + 1:] + ids[:i] if pk in a_decider]
     return Seance(session, i + 1, len(ids), ids[i - 1] if i > 0 else None,
                   ids[i + 1] if i + 1 < len(ids) else None, apres[0] if apres else None,
                   len(attente))

@@ -6,13 +6,12 @@ is paginated."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from typing import Any, Optional
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.extensions import db
@@ -106,13 +105,17 @@ def envois_du_lot(lot_id: int, page: Any = 0) -> Page:
                     page, ENVOIS_PAGE)
 
 
+def _a_reexpedier():
+    """Returned letters not posted again yet."""
+    renvoi = aliased(EnvoiCertificat)
+    return and_(EnvoiCertificat.retour_le.is_not(None),
+                ~select(renvoi.id).where(renvoi.renvoi_de_id == EnvoiCertificat.id).exists())
+
+
 def retours_a_traiter(page: Any = 0) -> Page:
     """The returned letters not posted again yet, oldest return first."""
-    renvoi = aliased(EnvoiCertificat)
-    return paginate(_envois_query().where(
-        EnvoiCertificat.retour_le.is_not(None),
-        ~select(renvoi.id).where(renvoi.renvoi_de_id == EnvoiCertificat.id).exists())
-        .order_by(EnvoiCertificat.retour_le, EnvoiCertificat.id), page, RETOURS_PAGE)
+    return paginate(_envois_query().where(_a_reexpedier())
+                    .order_by(EnvoiCertificat.retour_le, EnvoiCertificat.id), page, RETOURS_PAGE)
 
 
 def lister(filtres: Any, page: Any = 0, clamp: bool = False) -> Page:
@@ -122,11 +125,11 @@ def lister(filtres: Any, page: Any = 0, clamp: bool = False) -> Page:
     query = _envois_query()
     etat = filtres.get("etat")
     if etat == "retour":
-        renvoi = aliased(EnvoiCertificat)
-        query = query.where(EnvoiCertificat.retour_le.is_not(None), ~select(renvoi.id).where(
-            renvoi.renvoi_de_id == EnvoiCertificat.id).exists())
+        query = query.where(_a_reexpedier())
     elif etat == "envoye":
         query = query.where(EnvoiCertificat.retour_le.is_(None))
+    elif etat not in (None, ""):
+        raise RuleError(_("« etat » vaut envoye ou retour."), field="etat")
     for key, column in (("lot", EnvoiCertificat.lot_id),
                         ("certificat", EnvoiCertificat.certificat_id)):
         value = perimeter.bounded_id(filtres.get(key))
@@ -226,11 +229,16 @@ def enregistrer_envois(certificat_ids: list[int], date_envoi: Any, by: Any,
     return lot
 
 
+def peut_signaler_retour(envoi: EnvoiCertificat) -> bool:
+    """« Signaler un retour » is offered: the letter is still out (no return recorded)."""
+    return envoi.retour_le is None
+
+
 def signaler_retour(envoi: EnvoiCertificat, data: dict, by: Any) -> EnvoiCertificat:
     """« Signaler un retour »: the letter came back (date, reason; « Autre » says which).
     The dossier's managers are told to check the candidate's address."""
     ensure_can(by, "EnvoiCertificat", UPDATE)
-    if envoi.retour_le is not None:
+    if not peut_signaler_retour(envoi):
         raise ConflictError(_("Ce retour est déjà enregistré (le %(date)s).",
                               date=envoi.retour_le.strftime("%d/%m/%Y")))
     motif = data.get("motif")
@@ -295,47 +303,26 @@ def reexpedier(envoi: EnvoiCertificat, data: dict, by: Any) -> EnvoiCertificat:
 
 
 def export_adresses(certificats: list[Certificat], by: Any = None, quoi: str = "") -> bytes:
-    """The address labels as .xlsx (write-only: constant memory): a first sheet says what it
-    holds (`quoi`), for whom and when; then the addresses, the jury's date as a date, the
-    header frozen and filtered."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    """The address labels as .xlsx, written as every export is (services/exports.ecrire): a
+    first sheet saying what it holds (`quoi`), for whom and when; then the addresses, the
+    jury's date as a date, the header frozen and filtered."""
+    import shutil
+    import tempfile
+    from pathlib import Path
 
-    from .audit import _user_name
+    from .exports import Feuille, ecrire, feuille_de_garde
 
-    book = Workbook(write_only=True)
-    garde = book.create_sheet(_("Export"))
-    gras = Font(bold=True)
-
-    def entete(sheet, titres):
-        cells = []
-        for titre in titres:
-            cell = WriteOnlyCell(sheet, value=titre)
-            cell.font = gras
-            cells.append(cell)
-        sheet.append(cells)
-
-    entete(garde, [_("Information"), _("Valeur")])
-    maintenant = WriteOnlyCell(garde, value=dt.datetime.now().replace(microsecond=0))
-    maintenant.number_format = "DD/MM/YYYY HH:MM"
-    for ligne in ([_("Export"), quoi or _("Adresses des certificats à expédier")],
-                  [_("Établi pour"), _user_name(by) or _("la plateforme")],
-                  [_("Le"), maintenant],
-                  [_("Certificats"), len(certificats)]):
-        garde.append(ligne)
-    sheet = book.create_sheet(_("Adresses"))
-    sheet.freeze_panes = "A2"
-    titres = [_("N° de certificat"), _("Civilité"), _("Prénom(s)"), _("Nom"), _("Adresse"),
-              _("Code postal"), _("Ville"), _("Date du jury")]
-    sheet.auto_filter.ref = f"A1:H{len(certificats) + 1}"
-    entete(sheet, titres)
-    for certificat in certificats:
-        c = certificat.candidature.candidat
-        jour = WriteOnlyCell(sheet, value=certificat.date_jury)
-        jour.number_format = "DD/MM/YYYY"
-        sheet.append([certificat.numero, c.civilite, c.prenoms, c.nom_naissance.upper(),
-                      c.adresse or "", c.code_postal or "", c.ville or "", jour])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    dossier = tempfile.mkdtemp(prefix="clea-adresses-")
+    try:
+        path = str(Path(dossier) / "adresses.xlsx")
+        ecrire(path, [Feuille(_("Adresses"), [
+            _("N° de certificat"), _("Civilité"), _("Prénom(s)"), _("Nom"), _("Adresse"),
+            _("Code postal"), _("Ville"), _("Date du jury")], [
+            [certificat.numero, c.civilite, c.prenoms, c.nom_naissance.upper(),
+             c.adresse or "", c.code_postal or "", c.ville or "", certificat.date_jury]
+            for certificat in certificats for c in (certificat.candidature.candidat,)])],
+            garde=feuille_de_garde(by, quoi or _("Adresses des certificats à expédier"),
+                                   [(_("Certificats"), len(certificats))]))
+        return Path(path).read_bytes()
+    finally:
+        shutil.rmtree(dossier, ignore_errors=True)

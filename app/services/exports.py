@@ -300,21 +300,25 @@ class Feuille:
     bandeau: Optional[str] = None  # a line above the header (facturation: the period)
 
 
-def _garde(by: Any, kind: str, f: Filtres) -> Feuille:
-    """The first sheet of every export: what it is, the filters that made it, who asked for
-    it and when (so that a file forwarded later still says what it holds)."""
-    filtres = filtres_lisibles(f)
-    lignes = [[_("Export"), str(KINDS[kind][0])],
+def feuille_de_garde(by: Any, titre: str, details: list) -> Feuille:
+    """The first sheet of every export: what it is, for whom and when, the perimeter, then
+    `details` ((label, value): the filters that made it), so that a file forwarded later
+    still says what it holds."""
+    lignes = [[_("Export"), titre],
               [_("Établi pour"), audit._user_name(by) or _("la plateforme")],
               [_("Le"), dt.datetime.now().replace(microsecond=0)],
               [_("Périmètre"), (getattr(by, "perimetre_label", None) or _("National"))
                if by is not None else _("National")]]
-    lignes += [[label, valeur] for label, valeur in filtres] or [
-        [_("Filtres"), _("Aucun : toute la période, tout le périmètre")]]
+    lignes += [[label, valeur] for label, valeur in details]
     return Feuille(_("Export"), [_("Information"), _("Valeur")], lignes, figee=False)
 
 
-def _ecrire(path: str, feuilles: list[Feuille], garde: Optional[Feuille] = None) -> None:
+def _garde(by: Any, kind: str, f: Filtres) -> Feuille:
+    return feuille_de_garde(by, str(KINDS[kind][0]), filtres_lisibles(f) or [
+        (_("Filtres"), _("Aucun : toute la période, tout le périmètre"))])
+
+
+def ecrire(path: str, feuilles: list[Feuille], garde: Optional[Feuille] = None) -> None:
     """The workbook, with rustpy-xlsxwriter (Rust, constant memory: rows streamed): the
     export's description first (`garde`), then bold headers, dates as dates (jj/mm/aaaa),
     the header frozen and filtered."""
@@ -599,7 +603,7 @@ def exporter(by: Any, f: Filtres, path: str, avancer: Progression = lambda n: No
     try:
         ind_rows = list(lignes_indicateurs(indicateurs(by, f)))
         compte, rows = _compte(itertools.chain.from_iterable(source), avancer)
-        _ecrire(path, [Feuille(_("Parcours"), entetes_parcours(sous_domaines), rows),
+        ecrire(path, [Feuille(_("Parcours"), entetes_parcours(sous_domaines), rows),
                        Feuille(_("Indicateurs"), [_("Indicateur"), _("Valeur"),
                                                    _("Valeur 2"), _("Valeur 3"),
                                                    _("Valeur 4"), _("Valeur 5")],
@@ -711,7 +715,7 @@ def facturation(by: Any, f: Filtres, path: str, avancer: Progression = lambda n:
     montants = [_("Évaluations préalables"), _("Montant des préalables (€ HT)"),
                 _("Certificats délivrés"), _("Montant des certificats (€ HT)"),
                 _("Total (€ HT)")]
-    _ecrire(path, [
+    ecrire(path, [
         Feuille(_("Facturation"), [_("SIREN"), _("Organisme")] + montants,
                 par_org_rows + ([total] if par_org_rows else []), bandeau=periode),
         Feuille(_("Par établissement"), [_("SIRET"), _("Établissement"), _("SIREN"),
@@ -750,7 +754,7 @@ def registre(by: Any, f: Filtres, path: str, avancer: Progression = lambda n: No
             dernier = batch[-1][0]
 
     compte, lignes = _compte(rows(), avancer)
-    _ecrire(path, [Feuille(_("Titulaires"), [
+    ecrire(path, [Feuille(_("Titulaires"), [
         _("N° de certificat"), _("Civilité"), _("Nom de naissance"), _("Nom d'usage"),
         _("Prénom(s)"), _("Date de naissance"), _("Lieu de naissance"), _("Date du jury"),
         _("Certificateur")], lignes)], garde=_garde(by, "registre", f))

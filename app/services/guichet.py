@@ -14,11 +14,11 @@ from app.extensions import db
 from app.models import Certificateur, EmailMessage, Habilitation
 from app.models import candidature as C
 from app.models.candidature import Candidature
-from app.models.habilitation import EN_ATTENTE as HAB_EN_ATTENTE
-from app.models.habilitation import NATIONAL
 from app.models.rattachement import EN_ATTENTE as RAT_EN_ATTENTE
 from app.models.rattachement import Rattachement
-from app.security import roles as R
+from app.security.access import is_national
+
+from . import habilitations
 
 
 @dataclass
@@ -40,12 +40,7 @@ class File:
 
 def visible(user: Any) -> bool:
     """The desk is Certif Pro's (and the technical administrator's)."""
-    return user is not None and (R.role_of(user) is R.CERTIF_PRO or R.is_technical_admin(user))
-
-
-def habilitations_a_decider():
-    """The requests Certif Pro decides: the socle's, still pending (the CPNE decide theirs)."""
-    return (Habilitation.statut == HAB_EN_ATTENTE, Habilitation.portee == NATIONAL)
+    return user is not None and is_national(user)
 
 
 def files(user: Any) -> list[File]:
@@ -54,7 +49,8 @@ def files(user: Any) -> list[File]:
         return []
     # the three request queues in one statement: each count and its oldest date
     compteurs = [
-        select(func.count(), func.min(Habilitation.demande_le)).where(*habilitations_a_decider()),
+        select(func.count(), func.min(Habilitation.demande_le)).where(
+            *habilitations.a_decider_clauses(user)),
         select(func.count(), func.min(Rattachement.demande_le)).where(
             Rattachement.statut == RAT_EN_ATTENTE),
         select(func.count(), func.min(EmailMessage.created_on)).where(

@@ -238,10 +238,15 @@ def demander(data: dict, by: Any, renouvellement_de: Optional[Habilitation] = No
         _("Nouvelle demande d'habilitation : %(etab)s", etab=etab.nom),
         _("%(etab)s (%(org)s) demande une habilitation — %(portee)s.", etab=etab.nom,
           org=etab.organisme.raison_sociale, portee=hab.portee_label),
-        lien=f"/habilitationview/show/{hab.id}")
+        lien=_lien(hab))
     audit.record(by, "demander_habilitation", hab)
     db.session.commit()
     return hab
+
+
+def _lien(hab: Habilitation) -> str:
+    """The request's page: the link of its notifications (marked done once it is decided)."""
+    return f"/habilitationview/show/{hab.id}"
 
 
 def renouveler(hab: Habilitation, by: Any) -> Habilitation:
@@ -286,8 +291,7 @@ def _decider(hab: Habilitation, data: dict, by: Any) -> Habilitation:
         raise ConflictError(_("Cette demande a déjà été décidée."))
     db.session.refresh(hab)
     forget("habilitation")  # the gates of this request are asked again
-    lien = f"/habilitationview/show/{hab.id}"
-    notifications.marquer_traitees(notifications.HABILITATION, lien)
+    notifications.marquer_traitees(notifications.HABILITATION, _lien(hab))
     _notify_decision(hab)
     audit.record(by, "decider_habilitation", hab, decision)
     return hab
@@ -337,13 +341,18 @@ def decider_en_lot(ids: Iterable[Any], data: dict, by: Any) -> list[lots.Resulta
 A_DECIDER_PAGE = 50
 
 
-def a_decider(user: Any, page: Any = 0) -> Page:
-    """The queue of the requests `user` decides, oldest first: Certif Pro the socle's, a
-    CPNE's jury its branche's (their perimeter)."""
-    query = select(Habilitation).where(Habilitation.statut == EN_ATTENTE,
-                                       perimeter.clause(Habilitation, user))
+def a_decider_clauses(user: Any) -> list:
+    """The requests `user` decides, still pending: Certif Pro the socle's, a CPNE's jury its
+    branche's (their perimeter). The queue's page and the desk's count read the same."""
+    clauses = [Habilitation.statut == EN_ATTENTE, perimeter.clause(Habilitation, user)]
     if R.role_of(user) is R.CERTIF_PRO:
-        query = query.where(Habilitation.portee == NATIONAL)
+        clauses.append(Habilitation.portee == NATIONAL)
+    return clauses
+
+
+def a_decider(user: Any, page: Any = 0) -> Page:
+    """The queue of the requests `user` decides (a_decider_clauses), oldest first."""
+    query = select(Habilitation).where(*a_decider_clauses(user))
     return paginate(query.order_by(Habilitation.demande_le, Habilitation.id), page,
                     A_DECIDER_PAGE, options=(
                         joinedload(Habilitation.etablissement).joinedload(
@@ -395,10 +404,15 @@ def historique(hab: Habilitation) -> Historique:
                       total - certifies - non_certifies - abandonnes)
 
 
+def duree_usuelle_mois() -> int:
+    """The usual duration of a habilitation (HABILITATION_DUREE_USUELLE_MOIS, 36 by default)."""
+    return int(current_app.config.get("HABILITATION_DUREE_USUELLE_MOIS") or 36)
+
+
 def duree_inhabituelle(debut: dt.date, fin: dt.date) -> Optional[str]:
     """A warning when a habilitation would last longer than the usual duration
     (HABILITATION_DUREE_USUELLE_MOIS, 36 months by default)."""
-    mois = int(current_app.config.get("HABILITATION_DUREE_USUELLE_MOIS") or 36)
+    mois = duree_usuelle_mois()
     limite = _plus_mois(debut, mois)
     if fin <= limite:
         return None
@@ -438,7 +452,7 @@ def _notify_decision(hab: Habilitation) -> None:
         texte = _("La demande d'habilitation de %(etab)s (%(portee)s) est rejetée. Motif : "
                   "%(motif)s", etab=etab.nom, portee=hab.portee_label, motif=hab.motif_rejet)
     notifications.notify(_interesses(hab), notifications.HABILITATION, titre, texte,
-                         lien=f"/habilitationview/show/{hab.id}")
+                         lien=_lien(hab))
 
 
 def _interesses(hab: Habilitation) -> list[Utilisateur]:

@@ -186,10 +186,23 @@ def demander(candidature_id: Any, data: dict, by: Any) -> Rattachement:
         _("%(cible)s demande le rattachement du dossier de %(nom)s (géré par %(origine)s).",
           cible=cible.nom, nom=candidature.candidat.nom_complet,
           origine=candidature.etablissement.nom),
-        lien=f"/rattachements/{demande.id}")
+        lien=_lien(demande))
     audit.record(by, "demander_rattachement", demande)
     db.session.commit()
     return demande
+
+
+def _lien(demande: Rattachement) -> str:
+    """The request's page: the link of its notifications (marked done once it is decided)."""
+    return f"/rattachements/{demande.id}"
+
+
+def _motif_refus(motif_refus: Any, motif_type: Any) -> str:
+    """A refusal's motive: typed, or a standard motive's; refused when there is none."""
+    motif = motifs.texte(motifs.RATTACHEMENT, motif_type, motif_refus)
+    if not motif:
+        raise RuleError(_("Indiquez le motif du refus."), field="motif_refus")
+    return motif
 
 
 def peut_decider(demande: Rattachement, by: Any) -> bool:
@@ -222,9 +235,7 @@ def _decider(demande: Rattachement, accepter: bool, motif_refus: str, by: Any,
         _transferable(candidature)  # checked again: the dossier may have moved on meanwhile
         values["statut"] = ACCEPTEE
     else:
-        motif_refus = motifs.texte(motifs.RATTACHEMENT, motif_type, motif_refus)
-        if not motif_refus:
-            raise RuleError(_("Indiquez le motif du refus."), field="motif_refus")
+        motif_refus = _motif_refus(motif_refus, motif_type)
         values.update(statut=REFUSEE, motif_refus=motif_refus)
     changed = db.session.execute(
         update(Rattachement).where(Rattachement.id == demande.id,
@@ -249,7 +260,7 @@ def _decider(demande: Rattachement, accepter: bool, motif_refus: str, by: Any,
                       origine=demande.etablissement_origine.nom,
                       cible=demande.etablissement_cible.nom))
     db.session.refresh(demande)
-    notifications.marquer_traitees(notifications.RATTACHEMENT, f"/rattachements/{demande.id}")
+    notifications.marquer_traitees(notifications.RATTACHEMENT, _lien(demande))
     titre = (_("Rattachement accepté : %(nom)s", nom=candidature.candidat.nom_complet)
              if accepter else
              _("Rattachement refusé : %(nom)s", nom=candidature.candidat.nom_complet))
@@ -258,7 +269,7 @@ def _decider(demande: Rattachement, accepter: bool, motif_refus: str, by: Any,
     notifications.notify([demande.demande_par] if demande.demande_par else [],
                          notifications.RATTACHEMENT, titre, texte,
                          lien=(f"/candidature/{candidature.id}" if accepter
-                               else f"/rattachements/{demande.id}"))
+                               else _lien(demande)))
     audit.record(by, "decider_rattachement", demande, "acceptee" if accepter else "refusee")
     return demande
 
@@ -270,8 +281,8 @@ def decider_en_lot(ids: Any, accepter: bool, motif_refus: str, by: Any,
     without it nothing is decided."""
     ensure_can(by, "Rattachement", UPDATE)
     uniques = lots.identifiants(ids)
-    if not accepter and not motifs.texte(motifs.RATTACHEMENT, motif_type, motif_refus):
-        raise RuleError(_("Indiquez le motif du refus."), field="motif_refus")
+    if not accepter:
+        _motif_refus(motif_refus, motif_type)
     return lots.decider(
         uniques, lambda pk: db.session.get(Rattachement, pk),
         lambda d: d.candidature.candidat.nom_complet,

@@ -535,12 +535,6 @@ def _medianes_indexees(colonnes: list) -> list[tuple[Optional[float], int]]:
     return out
 
 
-def jurys() -> list:
-    """(id, name) of the juries the « Jury » filter offers (public: the calendar shows them)."""
-    return db.session.execute(select(Certificateur.id, Certificateur.nom).where(
-        Certificateur.type != "certif_pro").order_by(Certificateur.nom)).all()
-
-
 def choix_filtres(by: Any, f: Filtres) -> dict:
     """The organisme / établissement chosen in the filters, as (id, name), if inside the
     perimeter (the lists themselves are searched as you type, through /lookup)."""

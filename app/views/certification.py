@@ -354,16 +354,17 @@ class EnvoisView(BaseView):
     def lot(self, pk):
         """A batch's letters: their address, tracking number and state; « Signaler un
         retour » on each letter still out."""
-        lot = db.session.get(LotEnvoi, perimeter.bounded_id(pk) or 0) or abort(404)
+        lot = perimeter.get_or_404(LotEnvoi, pk, actor())
         return self.render_template(
             "clea/certification/lot.html", lot=lot,
             rows=envois.envois_du_lot(lot.id, request.args.get("page")), etat=envois.etat,
-            retours=envois.RETOURS, today=dt.date.today())
+            peut_signaler_retour=envois.peut_signaler_retour, retours=envois.RETOURS,
+            today=dt.date.today())
 
     @expose("/envoi/<int:pk>/retour", methods=["POST"])
     @has_access
     def retour(self, pk):
-        envoi = db.session.get(EnvoiCertificat, perimeter.bounded_id(pk) or 0) or abort(404)
+        envoi = perimeter.get_or_404(EnvoiCertificat, pk, actor())
         _run(lambda: envois.signaler_retour(envoi, request.form, actor()),
              _("Retour enregistré : les gestionnaires du dossier sont prévenus de vérifier "
                "l'adresse. Le certificat est dans « Retours à réexpédier »."))
@@ -372,7 +373,7 @@ class EnvoisView(BaseView):
     @expose("/envoi/<int:pk>/reexpedier", methods=["POST"])
     @has_access
     def reexpedier(self, pk):
-        envoi = db.session.get(EnvoiCertificat, perimeter.bounded_id(pk) or 0) or abort(404)
+        envoi = perimeter.get_or_404(EnvoiCertificat, pk, actor())
         _run(lambda: envois.reexpedier(envoi, request.form, actor()),
              lambda nouveau: _("Certificat n° %(numero)s réexpédié le %(date)s (lot n° "
                                "%(lot)d).", numero=envoi.certificat.numero,
@@ -393,7 +394,7 @@ class EnvoisView(BaseView):
     @expose("/lot/<int:pk>/export")
     @has_access
     def export_lot(self, pk):
-        lot = db.session.get(LotEnvoi, perimeter.bounded_id(pk) or 0) or abort(404)
+        lot = perimeter.get_or_404(LotEnvoi, pk, actor())
         return self._xlsx(envois.certificats_du_lot(lot.id), f"lot-{lot.id}-adresses.xlsx",
                           _("Adresses du lot n° %(lot)d du %(date)s", lot=lot.id,
                             date=lot.date_envoi.strftime("%d/%m/%Y")))

@@ -3,7 +3,7 @@ demande », « Renouveler », the motive behind the eye), the decision of Certif
 and the public directory of habilitated établissements."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2Widget
 from flask_appbuilder.security.decorators import has_access
@@ -138,8 +138,7 @@ class HabilitationView(ScopedModelView):
                 # beside the form: the établissement's history, the standard motives
                 "historique": service.historique(hab) if peut_decider else None,
                 "motifs_types": motifs.proposes(motifs.HABILITATION) if peut_decider else [],
-                "duree_usuelle": current_app.config.get("HABILITATION_DUREE_USUELLE_MOIS")
-                or 36}
+                "duree_usuelle": service.duree_usuelle_mois()}
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access
@@ -219,5 +218,5 @@ class HabilitationsADeciderView(BaseView):
             "clea/habilitations_a_decider.html", rows=rows, errors=errors or {},
             saisie=saisie or {}, coches={str(c) for c in coches}, rapport=rapport,
             motifs_types=motifs.proposes(motifs.HABILITATION),
-            duree_usuelle=current_app.config.get("HABILITATION_DUREE_USUELLE_MOIS") or 36,
+            duree_usuelle=service.duree_usuelle_mois(),
             lot_max=lots.LOT_MAX), status

@@ -42,7 +42,8 @@ class RattachementsView(BaseView):
         rows = service.lister(user, request.args.get("page"))
         return self.render_template(
             "clea/rattachements/liste.html", rows=rows, motifs=service.MOTIFS,
-            statuts=service.STATUTS, decideur=decideur, en_attente=service.EN_ATTENTE,
+            statuts=service.STATUTS, decideur=decideur,
+            peut_decider=lambda demande: service.peut_decider(demande, user),
             motifs_types=motifs.proposes(motifs.RATTACHEMENT) if decideur else [],
             errors=errors or {}, saisie=saisie or {}, coches={str(c) for c in coches},
             rapport=rapport, lot_max=lots.LOT_MAX), status

@@ -15,6 +15,7 @@ from app.security.perimeter import actor
 from app.services import candidatures as dossiers
 from app.services import exports
 from app.services import stats as service
+from app.services.certification import noms_des_jurys
 from app.services.errors import ServiceError
 
 
@@ -43,7 +44,7 @@ class StatsView(BaseView):
             "clea/stats/tableau.html", ind=ind, f=filtres, args=request.args,
             choix=service.choix_filtres(actor(), filtres), types_public=dossiers.TYPES_PUBLIC,
             niveaux=dossiers.NIVEAUX, national=is_national(actor()),
-            regions=service.REGIONS, jurys=service.jurys(),
+            regions=service.REGIONS, jurys=noms_des_jurys(),
             query=request.query_string.decode(),
             paires=lambda rows: [(label, n) for _code, label, n in rows])
 
