@@ -128,9 +128,14 @@ def test_search_hit_outside_carries_an_opaque_handle_for_a_rattachement(app, wor
     (hit,) = [h for h in hits if h["nom_naissance"] == "Lambert"]
     assert hit["dans_perimetre"] is False and hit["candidature_id"] is None
     handle = hit["jeton_rattachement"]
-    # encrypted: neither the text nor its base64 decoding shows the dossier's id
+    # encrypted: neither the text nor its base64 decoding shows what it names (the dossier's
+    # and the user's ids; random ciphertext bytes may well contain « 2: » by chance, the whole
+    # plain text practically never), and the same search gives another handle each time
     assert isinstance(handle, str) and len(handle) > 40
-    assert f"{theirs}:".encode() not in base64.urlsafe_b64decode(handle)
+    plain = f"{theirs}:{user(OF).id}".encode()
+    assert plain not in handle.encode() and plain not in base64.urlsafe_b64decode(handle)
+    again = client.get("/api/v1/recherche/?q=Lambert Hugo", headers=headers).json["result"]
+    assert [h["jeton_rattachement"] for h in again if h["nom_naissance"] == "Lambert"] != [handle]
     demande = {"etablissement_cible_id": world.ids["etab_a1"], "motif": "demenagement",
                "motif_texte": "Le candidat habite désormais à Paris."}
     # another user's handle, or a made-up one: refused in French, nothing asked
