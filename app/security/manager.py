@@ -36,7 +36,7 @@ from .fab_views import (
     KnownActionsOnly,
 )
 from .redirects import local_url
-from .request_cache import per_request
+from .request_cache import per_request, remember
 
 
 class Droits(NamedTuple):
@@ -46,11 +46,9 @@ class Droits(NamedTuple):
     permissions: frozenset
 
 
-@lru_cache(maxsize=1)
-def _roles_and_fingerprint():
-    """The statement of CleaSecurityManager._lire_droits (built once: building it cost more
-    than running it), for the user `:uid`."""
-    uid = bindparam("uid")
+def _roles_of(uid):
+    """The user's roles (own and through groups) and the fingerprint of those roles'
+    permission rows, for the user `uid` (a bind parameter)."""
     direct = select(assoc_user_role.c.role_id).where(assoc_user_role.c.user_id == uid)
     via_groups = (select(assoc_group_role.c.role_id)
                   .join(assoc_user_group, assoc_user_group.c.group_id == assoc_group_role.c.group_id)
@@ -64,9 +62,34 @@ def _roles_and_fingerprint():
              + cast(granted.c.role_id, BigInteger) * 40503) % 4294967291
     fingerprint = select(cast(func.count(), BigInteger) * 10 ** 13
                          + func.coalesce(func.sum(mixed), 0)).select_from(granted)
-    return (select(Role, Role.id.in_(direct).label("direct"),
-                   fingerprint.scalar_subquery().label("empreinte"))
-            .where(or_(Role.id.in_(direct), Role.id.in_(via_groups))).order_by(Role.id))
+    return (or_(Role.id.in_(direct), Role.id.in_(via_groups)), Role.id.in_(direct),
+            fingerprint.scalar_subquery())
+
+
+@lru_cache(maxsize=1)
+def _roles_and_fingerprint():
+    """The statement of CleaSecurityManager._lire_droits (built once: building it cost more
+    than running it), for the user `:uid`."""
+    roles, direct, fingerprint = _roles_of(bindparam("uid"))
+    return (select(Role, direct.label("direct"), fingerprint.label("empreinte"))
+            .where(roles).order_by(Role.id))
+
+
+@lru_cache(maxsize=1)
+def _user_roles_and_bell():
+    """The statement of CleaSecurityManager.utilisateur_et_droits, built once: the user `:uid`
+    (one row per role, the user alone when they have none) with the roles' fingerprint and
+    the number of their unread notifications (the header bell's badge)."""
+    from app.models import Notification
+
+    uid = bindparam("uid")
+    roles, direct, fingerprint = _roles_of(uid)
+    unread = (select(func.count()).select_from(Notification)
+              .where(Notification.user_id == uid, Notification.lu.is_(False)).scalar_subquery())
+    return (select(Utilisateur, Role, direct.label("direct"), fingerprint.label("empreinte"),
+                   unread.label("non_lues"))
+            .select_from(Utilisateur).outerjoin(Role, roles)
+            .where(Utilisateur.id == uid).order_by(Role.id))
 
 
 def _paires(*conditions) -> frozenset:
@@ -155,16 +178,19 @@ class CleaSecurityManager(SecurityManager):
     def _utilisateur_de_session(self, user_id):
         """The session's user, with their roles and permissions read in the same go (one
         statement for the request, before anything asks for a role or a right)."""
-        user = sessions.utilisateur_de_session(user_id)
-        if user is not None:
-            self.droits(user)
-        return user
+        return sessions.utilisateur_de_session(user_id, charger=self.utilisateur_et_droits)
 
     def load_user_jwt(self, _jwt_header, jwt_data):
-        user = super().load_user_jwt(_jwt_header, jwt_data)
-        if user is not None:
-            self.droits(user)
-        return user
+        """An API token's user, with their roles in the same statement (FAB's loader, then
+        another statement for the roles, took two)."""
+        try:
+            user = self.utilisateur_et_droits(int(jwt_data["sub"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+        if user is not None and user.is_active:
+            g.user = user  # as FAB's loader does: the API's views read it
+            return user
+        return None
 
     def create_jwt_manager(self, app):
         """API tokens carry the user's session generation; a raised one refuses them."""
@@ -193,6 +219,23 @@ class CleaSecurityManager(SecurityManager):
         every server reads them again; a user given another role is seen at once, the roles
         being read on every request."""
         rows = db.session.execute(_roles_and_fingerprint(), {"uid": user.id}).all()
+        return self._droits_des_lignes(user, rows)
+
+    def utilisateur_et_droits(self, user_id: int):
+        """The active user `user_id` read with their roles, the roles' fingerprint and their
+        unread notifications' count, in one statement (the session's loader, on every
+        request): the request then knows its rights and the bell's badge (None: no such
+        user)."""
+        rows = db.session.execute(_user_roles_and_bell(), {"uid": user_id}).all()
+        if not rows:
+            return None
+        user = rows[0].Utilisateur
+        remember(("non_lues", user.id), int(rows[0].non_lues or 0))
+        remember(("droits", user.id),
+                 self._droits_des_lignes(user, [row for row in rows if row.Role is not None]))
+        return user
+
+    def _droits_des_lignes(self, user, rows) -> Droits:
         roles = tuple(row.Role for row in rows)
         own = [row.Role for row in rows if row.direct]
         if "roles" not in vars(user):  # the same roles, without another statement

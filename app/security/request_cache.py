@@ -22,6 +22,12 @@ def per_request(key: Hashable, compute: Callable[[], Any]) -> Any:
     return store[key]
 
 
+def remember(key: Hashable, value: Any) -> None:
+    """Keep `value` for `key` for the rest of this request (read with another value)."""
+    if has_request_context():
+        request.environ.setdefault(_STORE, {})[key] = value
+
+
 def forget(kind: str) -> None:
     """Drop this request's values of one kind (keys are tuples starting with `kind`), after a
     write that changes them."""

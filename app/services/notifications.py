@@ -15,6 +15,8 @@ from app.models import (Etablissement, FabRole, Notification, Organisme, Prefere
                         Utilisateur)
 from app.security import roles as R
 
+from app.security.request_cache import forget, per_request
+
 from .mail import absolute_url, queue_email
 from .pages import Page, paginate
 
@@ -100,6 +102,8 @@ def notify(recipients: Iterable[Utilisateur], rubrique: str, titre: str, texte: 
             queue_email(user.email, "notification", titre, rubrique=rubrique, user=user,
                         titre=titre, texte=texte, rubrique_label=RUBRIQUES[rubrique],
                         lien=absolute_url(lien) if lien else absolute_url("/notifications/"))
+    if created:  # a count of unread read earlier in this request no longer holds
+        forget("non_lues")
     return created
 
 
@@ -121,6 +125,8 @@ def cloche(user: Utilisateur, limit: int = 5) -> tuple[int, list[Notification]]:
     """The header bell on every page, in one statement: the number of unread notifications
     and the latest `limit` of them (the count is taken over all unread rows, before the
     limit)."""
+    if per_request(("non_lues", user.id), lambda: None) == 0:
+        return 0, []  # none unread: the count came with the user (security.manager)
     rows = db.session.execute(
         select(Notification, func.count().over())
         .where(Notification.user_id == user.id, Notification.lu.is_(False))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from typing import Any, NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from flask import current_app, has_request_context, request, session
 from flask_login import login_user
@@ -106,31 +106,31 @@ class _Ouverte(NamedTuple):
     user_id: int
     created_on: dt.datetime
     last_seen: dt.datetime
-    user: Optional[Utilisateur] = None  # read with the row (database store)
 
 
 def _ouverte(digest: str) -> Optional[_Ouverte]:
-    """The open session of this digest: one Redis read (shared store), else its row and its
-    user in one statement (the row's end and the user's account read fresh, together)."""
+    """The open session of this digest: one Redis read (shared store), else its row (read
+    fresh on every request, so that a session ended by another app server is seen at
+    once)."""
     if partage.actif():
         live = partage.session_lire(digest)
         return None if live is None else _Ouverte(live["row"], live["uid"], live["debut"],
                                                   live["vu"])
     row = db.session.execute(
         select(UserSession.id, UserSession.user_id, UserSession.created_on,
-               UserSession.last_seen, UserSession.ended_on, Utilisateur)
-        .join(Utilisateur, Utilisateur.id == UserSession.user_id)
+               UserSession.last_seen, UserSession.ended_on)
         .where(UserSession.token_hash == digest)).first()
     if row is None or row.ended_on is not None:
         return None
-    return _Ouverte(row.id, row.user_id, row.created_on, row.last_seen, row.Utilisateur)
+    return _Ouverte(row.id, row.user_id, row.created_on, row.last_seen)
 
 
-def utilisateur_de_session(user_id: Any) -> Optional[Utilisateur]:
+def utilisateur_de_session(user_id: Any, charger: Optional[Callable[[int], Any]] = None
+                            ) -> Optional[Utilisateur]:
     """Flask-Login's user loader: the user only while this browser's session is open and
-    within the idle and absolute timeouts. Reads Redis (shared store) then the user, or the
-    row's columns with the user in one statement (database store): the row is read on every
-    request, so that a session ended by another app server is seen at once."""
+    within the idle and absolute timeouts. Reads the session in Redis (shared store) or its
+    row (database store), then the user by `charger`, which the security manager gives so
+    that the user comes with their roles and their bell's count in one statement."""
     digest = _current_hash()
     if digest is None:
         _forget()
@@ -149,7 +149,7 @@ def utilisateur_de_session(user_id: Any) -> Optional[Utilisateur]:
         if partage.actif():
             partage.sessions_fermer([digest])
         _end(UserSession.id == row.id, reason)
-        audit.record(None, "fin_session", row.user or db.session.get(Utilisateur, row.user_id),
+        audit.record(None, "fin_session", db.session.get(Utilisateur, row.user_id),
                      reason)
         db.session.commit()
         _forget()
@@ -161,7 +161,7 @@ def utilisateur_de_session(user_id: Any) -> Optional[Utilisateur]:
                                                      UserSession.ended_on.is_(None))
                            .values(last_seen=now))
         db.session.commit()
-    user = row.user if row.user is not None else db.session.get(Utilisateur, row.user_id)
+    user = (charger or (lambda uid: db.session.get(Utilisateur, uid)))(row.user_id)
     if user is None or not user.is_active:
         _forget()
         return None

@@ -13,6 +13,7 @@ API lists 10 → 8."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import itertools
 
 import pytest
@@ -213,6 +214,49 @@ def test_permissions_and_habilitation_gate_read_once_per_request(app, world, log
     gates = [s for s in counter.statements if "FROM habilitation" in s]
     assert len(permissions) == 1, permissions
     assert len(gates) == 1, gates
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_user_roles_and_bell_count_in_one_statement(app, world, login, api_token,
+                                                    count_queries):
+    """Every page read the user, then their roles, then the bell (three statements before
+    anything of the page): now the user comes with their roles and their unread count in one,
+    and the bell reads its latest notifications only when there are some. The badge stays
+    right: a notification written earlier in the same request is counted."""
+    client = login("admin_etablissement_a")
+    client.get("/")
+    db.session.remove()
+    with count_queries() as counter:
+        page = html.unescape(client.get("/").get_data(as_text=True))
+    users = [s for s in counter.statements if "ab_user.password" in s]  # the user's row
+    assert len(users) == 1 and "ab_user_role" in users[0] and "notification" in users[0], users
+    assert not [s for s in counter.statements if "FROM notification" in s.split("FROM ab_user")[0]]
+    assert 'data-count="0"' in page and "Aucune nouvelle notification" in page
+    notifications.notify([user("admin_etablissement_a")], notifications.CERTIFICATION,
+                         "Dossier certifié", "Texte")
+    db.session.commit()
+    db.session.remove()
+    with count_queries() as counter:
+        page = html.unescape(client.get("/").get_data(as_text=True))
+    assert 'data-count="1"' in page and "Dossier certifié" in page
+    # the same request notifies then renders the bell: the count read with the user is dropped
+    with app.test_request_context("/"):
+        from app.security.request_cache import remember
+
+        me = user("admin_etablissement_a")
+        remember(("non_lues", me.id), 0)
+        notifications.notify([me], notifications.CERTIFICATION, "Autre", "Texte")
+        db.session.flush()
+        count, latest = notifications.cloche(me)
+        assert count == 2 and latest[0].titre == "Autre"
+        db.session.rollback()
+    # an API token's user: the same single statement
+    headers = api_token("admin_etablissement_a")
+    db.session.remove()
+    with count_queries() as counter:
+        assert client.get("/api/v1/notification/", headers=headers).status_code == 200
+    users = [s for s in counter.statements if "ab_user.password" in s]
+    assert len(users) == 1 and "ab_user_role" in users[0], users
 
 
 def test_search_tells_each_hit_in_one_go(app, world, login, count_queries):
