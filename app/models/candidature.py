@@ -113,6 +113,8 @@ class Candidature(Model):
         # a status in the lists' order: « Derniers dossiers certifiés » of the home page
         # (certified long ago, far down ix_candidature_liste) and the counts by status
         Index("ix_candidature_statut_liste", "statut", "updated_on", "id"),
+        # a period of creation (the Stats filters, the export's ids): one index range
+        Index("ix_candidature_creation", "created_on", "id"),
         # « Dossiers à examiner par le jury »: the few in examination, per certificateur
         Index("ix_candidature_en_examen", "certificateur_id",
               postgresql_where=text(EN_EXAMEN_SQL), sqlite_where=text(EN_EXAMEN_SQL)),

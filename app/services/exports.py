@@ -39,6 +39,7 @@ from typing import Any, Callable, Iterator, Optional
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import Date, Integer, any_, case, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from werkzeug.exceptions import NotFound
@@ -461,9 +462,11 @@ def requete_parcours(by: Any, f: Filtres, dates_en_sql: bool) -> Callable[[list[
 
     # the ids of the perimeter and filters, read once, in order: each batch then names its
     # own (a filter such as a period spreads them over the whole range of ids, and a
-    # subquery repeated in the batch's condition would scan the candidatures each time)
-    lot_de.ids = select(Candidature.id).where(  # type: ignore[attr-defined]
-        Candidature.id.in_(ids)).order_by(Candidature.id)
+    # subquery repeated in the batch's condition would scan the candidatures each time);
+    # _dossiers is itself a select of the candidatures' ids: ordered as it is, not wrapped in
+    # « id IN (…) », which made PostgreSQL join the whole table to it (0.28 s for 100 000 of
+    # 1 000 000 ids, 0.05 s ordered as it is)
+    lot_de.ids = ids.order_by(Candidature.id)  # type: ignore[attr-defined]
     return lot_de
 
 
@@ -516,6 +519,27 @@ def lignes_parcours(by: Any, f: Filtres, sous_domaines: list[tuple[int, str]]
         yield from lot
 
 
+class _Brut:
+    """A batch's rows as the driver gives them (plain tuples), for the reader of a large
+    export: SQLAlchemy's Row objects took a third of its time, and its time is taken from
+    the writer (one interpreter lock for both). The statement goes through SQLAlchemy all
+    the same (compiled, cached, seen by its events); only its rows are fetched raw, their
+    types being those the driver gives (text, integers, dates, floats)."""
+
+    def __init__(self, connection, statement):
+        self.result = connection.execute(statement)
+
+    def all(self) -> list:
+        try:
+            return self.result.cursor.fetchall()
+        finally:
+            self.result.close()
+
+
+def _brut(connection) -> Callable[[Any], _Brut]:
+    return lambda statement: _Brut(connection, statement)
+
+
 class _LotsEnAvance:
     """The rows by batches of BATCH (_lots), read and formatted by a thread of its own on a
     connection of its own, started at once and at most `profondeur` batches ahead of the
@@ -556,7 +580,7 @@ class _LotsEnAvance:
                 connection.exec_driver_sql(
                     "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0; "
                     "SET LOCAL enable_seqscan = off")
-                for lot in _lots(connection.execute, self.lot_de, self.ligne, self.ids):
+                for lot in _lots(_brut(connection), self.lot_de, self.ligne, self.ids):
                     if not self._poser(lot):
                         return
             self._poser(self.fin)
@@ -565,7 +589,12 @@ class _LotsEnAvance:
 
     def __iter__(self) -> Iterator[list]:
         while True:
-            item = self.lots.get()
+            try:
+                item = self.lots.get(timeout=0.2)
+            except queue.Empty:
+                if self.arret.is_set():  # closed before its end: the writer stops too
+                    raise RuntimeError("export interrompu") from None
+                continue
             if item is self.fin:
                 return
             if isinstance(item, BaseException):
@@ -596,21 +625,101 @@ def exporter(by: Any, f: Filtres, path: str, avancer: Progression = lambda n: No
     ids = _ids(db.session.execute, lot_de)  # read once: the total, then the batches
     _total(avancer, len(ids))
     ligne = _formateur(sous_domaines, en_sql)
-    if en_sql:  # the reader starts now, while the indicators are read
-        source: Any = _LotsEnAvance(db.engine, lot_de, ligne, ids)
-    else:
+    garde = _garde(by, "parcours", f)
+    garde.lignes = _textes(garde.lignes)
+    parcours = (_("Parcours"), entetes_parcours(sous_domaines))
+    entetes_ind = [_("Indicateurs"), [_("Indicateur"), _("Valeur"), _("Valeur 2"),
+                                      _("Valeur 3"), _("Valeur 4"), _("Valeur 5")]]
+    if not en_sql:  # in line: the indicators, then the rows read as they are written
         source = _lots(db.session.execute, lot_de, ligne, ids)
-    try:
-        ind_rows = list(lignes_indicateurs(indicateurs(by, f)))
         compte, rows = _compte(itertools.chain.from_iterable(source), avancer)
-        ecrire(path, [Feuille(_("Parcours"), entetes_parcours(sous_domaines), rows),
-                       Feuille(_("Indicateurs"), [_("Indicateur"), _("Valeur"),
-                                                   _("Valeur 2"), _("Valeur 3"),
-                                                   _("Valeur 4"), _("Valeur 5")],
-                               ind_rows, figee=False)], garde=_garde(by, "parcours", f))
+        ind_rows = _textes(lignes_indicateurs(indicateurs(by, f)))
+        ecrire(path, [Feuille(*parcours, rows), Feuille(*entetes_ind, ind_rows, figee=False)],
+               garde=garde)
+        return compte.n
+    # PostgreSQL: the reader starts now, the writer at once on a thread of its own; this
+    # thread reads the indicators meanwhile (their sheet comes last: the writer waits for
+    # them there) and then commits the progress the writer reports
+    source: Any = _LotsEnAvance(db.engine, lot_de, ligne, ids)
+    ind_rows = _Promesse()
+    ecriture = _EcritureEnFond()
+    compte, rows = _compte(itertools.chain.from_iterable(source), ecriture.progres.put)
+    try:
+        ecriture.demarrer(path, [Feuille(*parcours, rows),
+                                 Feuille(*entetes_ind, ind_rows, figee=False)], garde)
+        try:
+            ind_rows.tenir(_textes(lignes_indicateurs(indicateurs(by, f))))
+        except BaseException as error:
+            ind_rows.tenir(erreur=error)
+            raise
+        ecriture.suivre(avancer)
     finally:
-        source.close()  # the reader stops (its connection goes back) if the writer failed
+        source.close()  # the reader stops (its connection goes back) if anything failed
+        ecriture.attendre()
     return compte.n
+
+
+def _textes(lignes) -> list[list]:
+    """Rows with their lazy (translated) labels made text, in the thread that knows the
+    language: the writer's thread has no request."""
+    return [[str(c) if isinstance(c, LazyString) else c for c in ligne] for ligne in lignes]
+
+
+class _Promesse:
+    """A sheet's rows given later (the indicators): the writer's thread waits for them when
+    it reaches their sheet; an error given instead is raised there."""
+
+    def __init__(self):
+        self.pret = threading.Event()
+        self.lignes: list = []
+        self.erreur: Optional[BaseException] = None
+
+    def tenir(self, lignes: Optional[list] = None, erreur: Optional[BaseException] = None):
+        self.lignes, self.erreur = lignes or [], erreur
+        self.pret.set()
+
+    def __iter__(self) -> Iterator[list]:
+        self.pret.wait()
+        if self.erreur is not None:
+            raise RuntimeError("indicateurs en échec") from self.erreur
+        yield from self.lignes
+
+
+class _EcritureEnFond:
+    """ecrire() on a thread of its own (PostgreSQL path), so that the indicators are read
+    while the rows are written (0.4 to 0.8 s at 1 000 000 dossiers with a period filter).
+    The writer only reports its progress (`progres`, one count per BATCH rows); the calling
+    thread commits it (suivre), being the only one to use the session."""
+
+    def __init__(self):
+        self.progres: queue.Queue = queue.Queue()
+        self.erreur: Optional[BaseException] = None
+        self.fil: Optional[threading.Thread] = None
+
+    def demarrer(self, path: str, feuilles: list, garde: Feuille) -> None:
+        self.fil = threading.Thread(target=self._ecrire, args=(path, feuilles, garde),
+                                    name="export-ecriture", daemon=True)
+        self.fil.start()
+
+    def _ecrire(self, path, feuilles, garde) -> None:
+        try:
+            ecrire(path, feuilles, garde=garde)
+        except BaseException as error:  # noqa: BLE001  (raised again by suivre)
+            self.erreur = error
+        finally:
+            self.progres.put(None)
+
+    def suivre(self, avancer: Progression) -> None:
+        """Tell each progress reported until the writer ends; its error is raised here."""
+        while (faites := self.progres.get()) is not None:
+            avancer(faites)
+        self.attendre()
+        if self.erreur is not None:
+            raise self.erreur
+
+    def attendre(self) -> None:
+        if self.fil is not None:
+            self.fil.join()
 
 
 def _total(avancer: Progression, total: int) -> None:

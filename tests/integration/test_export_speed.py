@@ -208,3 +208,41 @@ def test_statements_do_not_grow_with_the_rows(app, world, jeu, count_queries,  #
     assert progress == [5, 10, 15, 20]
     assert len(batched) == len(few_statements) + 4  # one more per batch read
     assert lire(tmp_path / "c.xlsx")["Parcours"] == lire(tmp_path / "b.xlsx")["Parcours"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+@pytest.mark.parametrize("panne", ["lecture", "indicateurs", "ecriture"])
+def test_a_failure_anywhere_fails_the_export_and_leaves_no_thread(app, world, jeu,  # noqa: F811
+                                                                  monkeypatch, tmp_path, panne):
+    """On PostgreSQL the rows are read by one thread and written by another while the
+    indicators are read: whichever fails (the batches' statement, the indicators, the
+    writer), the export raises that error, every thread it started has ended and the
+    connections are back in the pool; the session then serves as before."""
+    import threading
+
+    admin, f = user(ADMIN), stats.Filtres()
+    monkeypatch.setattr(exports, "BATCH", 2)
+
+    class Panne(Exception):
+        pass
+
+    def casse(*_args, **_kwargs):
+        raise Panne(panne)
+
+    if panne == "lecture":
+        monkeypatch.setattr(exports, "_formateur", lambda *_a: casse)
+    elif panne == "indicateurs":
+        monkeypatch.setattr(exports, "indicateurs", casse)
+    else:
+        monkeypatch.setattr(exports, "ecrire", casse)
+    avant = {t.name for t in threading.enumerate()}
+    with app.test_request_context(), pytest.raises(Exception) as raised:
+        exports.exporter(admin, f, str(tmp_path / "x.xlsx"))
+    chain, error = [], raised.value
+    while error is not None:  # raised as it is, or as the cause of the writer's error
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    assert any(isinstance(e, Panne) for e in chain)
+    assert not {t.name for t in threading.enumerate()} - avant
+    assert db.engine.pool.checkedout() <= 1  # the test's own session at most
+    assert db.session.scalar(select(Candidature.id).limit(1)) is not None

