@@ -506,13 +506,25 @@ def measure_import(client: Client, etablissement_id: int) -> dict:
     return result
 
 
-def xlsx_rows(path: Path) -> int:
-    """Data rows of the first sheet (« Parcours ») of an .xlsx: its <row> elements but the
-    header, counted in the sheet's XML as it streams out of the zip."""
+def xlsx_rows(path: Path, name: str = "Parcours") -> int:
+    """Data rows of the sheet `name` of an .xlsx (« Parcours », after the export's
+    description sheet): its <row> elements but the header, counted in the sheet's XML as it
+    streams out of the zip (the sheet found by its name in the workbook, then its file in
+    the workbook's relationships)."""
+    import re as re_
     import zipfile
 
     count, tail = 0, b""
-    with zipfile.ZipFile(path) as book, book.open("xl/worksheets/sheet1.xml") as sheet:
+    with zipfile.ZipFile(path) as book:
+        workbook = book.read("xl/workbook.xml").decode()
+        rels = book.read("xl/_rels/workbook.xml.rels").decode()
+    sheet_tag = next(t for t in re_.findall(r"<sheet\b[^>]*>", workbook)
+                     if f'name="{name}"' in t)
+    rid = re_.search(r'r:id="([^"]+)"', sheet_tag).group(1)
+    rel = next(t for t in re_.findall(r"<Relationship\b[^>]*>", rels) if f'Id="{rid}"' in t)
+    target = re_.search(r'Target="([^"]+)"', rel).group(1).lstrip("/")
+    member = target if target.startswith("xl/") else "xl/" + target
+    with zipfile.ZipFile(path) as book, book.open(member) as sheet:
         while chunk := sheet.read(1 << 20):
             text = tail + chunk
             count += text.count(b"<row ") + text.count(b"<row>")

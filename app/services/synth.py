@@ -263,10 +263,13 @@ class _Generateur:
         t0 = time.monotonic()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             # the tables the lists and the Stats page read by index only are vacuumed (their
-            # visibility map set, as autovacuum leaves a base in service); the rest analysed
-            conn.execute(text("VACUUM (ANALYZE) candidature, candidat, stats_dossier, "
-                              "stats_compteurs, stats_flux_mois, stats_flux_jour, "
-                              "stats_acquisition"))
+            # visibility map set, as autovacuum leaves a base in service), then every table
+            # analysed. Not « VACUUM (ANALYZE) » of the list: the analysis of each table held
+            # back the vacuum of the next ones, which left every table but the first two
+            # unmarked (stats_dossier among them: the national Stats medians, read by index
+            # only, then visited a million heap rows, 1.5 s instead of 0.2 s at 1 000 000)
+            conn.execute(text("VACUUM candidature, candidat, stats_dossier, stats_compteurs, "
+                              "stats_flux_mois, stats_flux_jour, stats_acquisition"))
             conn.execute(text("ANALYZE"))
         self.etape("VACUUM et ANALYZE", t0)
         self.bilan.total = time.monotonic() - started

@@ -190,6 +190,20 @@ def test_evaluations_list_pages_for_a_synthetic_reseau_admin(synth_app):
 
 
 @pytest.mark.postgres
+def test_the_tables_read_by_index_only_are_left_all_visible(synth_app):
+    """The load ends as a base in service is: the tables the lists, the home counts and the
+    Stats medians read by index only have their visibility map set (else each index entry
+    costs a visit to the heap: 1.5 s instead of 0.2 s for the national medians at
+    1 000 000). « VACUUM (ANALYZE) » of the list left all but its first two unmarked."""
+    tables = ["candidature", "candidat", "stats_dossier", "stats_compteurs", "stats_flux_mois",
+              "stats_flux_jour", "stats_acquisition"]
+    rows = q("SELECT relname, relpages, relallvisible FROM pg_class WHERE relname = ANY(:t) "
+             "AND relkind = 'r'", t=tables).all()
+    assert {r.relname for r in rows} == set(tables)
+    assert [r.relname for r in rows if r.relallvisible < r.relpages * 0.99] == []
+
+
+@pytest.mark.postgres
 def test_audit_chain_still_verifies_and_records_the_load(synth_app):
     from app.services import audit
 
