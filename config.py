@@ -190,6 +190,15 @@ class Config:
     CLEA_EXPORT_HEURES = int(os.environ.get("CLEA_EXPORT_HEURES", "24"))
     CLEA_EXPORT_INTERVAL_SECONDS = int(os.environ.get("CLEA_EXPORT_INTERVAL_SECONDS", "5"))
 
+    # The platform's signature on the certificates it generates (services/signature.py): a key
+    # and its certificate, PEM files. Where neither exists, `flask clea init` (or the first
+    # certificate) creates a self-signed development pair there, which the verification page
+    # then calls a development signature; in production, give a pair issued for Certif Pro.
+    CLEA_SIGNATURE_CLE = os.environ.get("CLEA_SIGNATURE_CLE",
+                                        str(INSTANCE_DIR / "signature" / "cle.pem"))
+    CLEA_SIGNATURE_CERTIFICAT = os.environ.get(
+        "CLEA_SIGNATURE_CERTIFICAT", str(INSTANCE_DIR / "signature" / "certificat.pem"))
+
     CLEA_REFERENTIEL_FILE = str(BASE_DIR / "app" / "data" / "referentiel-clea-socle.json")
     # The invoicing's tariffs per act, dated (services/tarifs.py reads and checks them)
     CLEA_TARIFS_FILE = os.environ.get("CLEA_TARIFS_FILE",

@@ -31,6 +31,14 @@ def init_command():
     ref, created = load_referentiel(current_app.config["CLEA_REFERENTIEL_FILE"])
     click.echo(f"Schéma à jour ; {len(counts)} rôles synchronisés ; référentiel {ref} "
                f"{'chargé' if created else 'déjà présent'}.")
+    from app.services import signature
+
+    paire = signature.creer_paire_developpement()
+    if paire:
+        click.echo(f"Paire de signature de développement créée (certificat auto-signé) : "
+                   f"{paire[0]}, {paire[1]}. En production, indiquez une clé et un "
+                   f"certificat délivrés pour Certif Pro (CLEA_SIGNATURE_CLE, "
+                   f"CLEA_SIGNATURE_CERTIFICAT).")
 
 
 @clea.command("demo")

@@ -31,7 +31,7 @@ from app.security.access import can, ensure_can
 from app.security.matrix import UPDATE
 
 from . import (audit, documents, formats, habilitations, inspection, motifs, notifications, pdf,
-               stockage)
+               signature, stockage)
 from .candidatures import exiger_ecriture, transition
 from .candidatures import noter_historique as candidatures_historique
 from .dates import parse_date
@@ -1117,16 +1117,19 @@ def url_verification(numero: str) -> str:
 
 
 def certificat_pdf(certificat: Certificat) -> bytes:
-    """The signed PDF the jury uploaded, else the generated certificate."""
+    """The signed PDF the jury uploaded (its own signature kept), else the generated
+    certificate, with the platform's PAdES signature (services/signature.py)."""
     if certificat.fichier_signe:
         return stockage.chemin(certificat.fichier_signe, db.session).read_bytes()
     candidat = certificat.candidature.candidat
     lieu = ", ".join(p for p in (candidat.commune_naissance, candidat.pays_naissance) if p)
-    return pdf.certificat(pdf.DonneesCertificat(
+    return signature.signer_pdf(pdf.certificat(pdf.DonneesCertificat(
         numero=certificat.numero, civilite=candidat.civilite, nom=candidat.nom_naissance.upper(),
         prenoms=candidat.prenoms, date_naissance=candidat.date_naissance, lieu_naissance=lieu,
         date_jury=certificat.date_jury, certificateur=certificat.certificateur.nom,
-        url_verification=url_verification(certificat.numero)))
+        url_verification=url_verification(certificat.numero))),
+        motif=_("Certificat CléA n° %(numero)s délivré par le jury du %(date)s",
+                numero=certificat.numero, date=certificat.date_jury.strftime("%d/%m/%Y")))
 
 
 def deposer_certificat_signe(certificat: Certificat, nom: str, content: bytes, by: Any) -> None:

@@ -21,7 +21,7 @@ from app.security.perimeter import actor
 from app.services import audit
 from app.services import candidatures as dossiers
 from app.services import certification as service
-from app.services import envois, motifs
+from app.services import envois, motifs, signature
 from app.services.errors import ServiceError
 
 def _pdf(content: bytes, name: str):
@@ -418,4 +418,7 @@ class VerifierView(BaseView):
     def verifier(self, numero):
         resultat = service.verifier(numero)
         return self.render_template("clea/certification/verifier.html", numero=numero[:40],
-                                    resultat=resultat, cherche=True), (200 if resultat else 404)
+                                    resultat=resultat, cherche=True,
+                                    developpement=resultat is not None
+                                    and signature.est_de_developpement()), \
+            (200 if resultat else 404)
