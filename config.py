@@ -199,6 +199,11 @@ class Config:
     CLEA_SIGNATURE_CERTIFICAT = os.environ.get(
         "CLEA_SIGNATURE_CERTIFICAT", str(INSTANCE_DIR / "signature" / "certificat.pem"))
 
+    # The Ed25519 key that signs the certificates' Open Badges credentials (services/
+    # credential.py), published with Certif Pro's profile at /issuer; created where missing
+    CLEA_CREDENTIAL_CLE = os.environ.get("CLEA_CREDENTIAL_CLE",
+                                         str(INSTANCE_DIR / "signature" / "ed25519.pem"))
+
     CLEA_REFERENTIEL_FILE = str(BASE_DIR / "app" / "data" / "referentiel-clea-socle.json")
     # The invoicing's tariffs per act, dated (services/tarifs.py reads and checks them)
     CLEA_TARIFS_FILE = os.environ.get("CLEA_TARIFS_FILE",

@@ -31,8 +31,13 @@ def init_command():
     ref, created = load_referentiel(current_app.config["CLEA_REFERENTIEL_FILE"])
     click.echo(f"Schéma à jour ; {len(counts)} rôles synchronisés ; référentiel {ref} "
                f"{'chargé' if created else 'déjà présent'}.")
-    from app.services import signature
+    from app.services import credential, signature
 
+    cle_credential = credential.creer_cle_developpement()
+    if cle_credential:
+        click.echo(f"Clé Ed25519 des certificats numériques (Open Badges) créée : "
+                   f"{cle_credential} (CLEA_CREDENTIAL_CLE) ; sa clé publique est publiée "
+                   f"sur /issuer.")
     paire = signature.creer_paire_developpement()
     if paire:
         click.echo(f"Paire de signature de développement créée (certificat auto-signé) : "

@@ -8,7 +8,7 @@ from app.security import matrix
 from .audit import AuditView
 from .account import CompteView, ProfilView, register_error_pages
 from .actualites import ActualiteView
-from .certification import CalendrierView, EnvoisView, SessionsJuryView, VerifierView
+from .certification import CalendrierView, EmetteurView, EnvoisView, SessionsJuryView, VerifierView
 from .candidatures import AbandonneesView, CandidatureView, DossiersView, RechercheView
 from .imports import ImportView
 from .deux_facteurs import register as register_deux_facteurs
@@ -75,6 +75,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(HabilitationsEtablissementView)
     appbuilder.add_view_no_menu(HabilitationsADeciderView)
     appbuilder.add_view_no_menu(AnnuaireView)
+    appbuilder.add_view_no_menu(EmetteurView)
     verifier = appbuilder.add_view_no_menu(VerifierView)
     appbuilder.sm.limiter.limit(lambda: current_app.config["CLEA_VERIFY_RATE_LIMIT"])(
         verifier.blueprint)

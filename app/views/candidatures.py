@@ -206,7 +206,7 @@ class CandidatureView(BaseView):
                               "supprimer": "delete", "deposer": "update",
                               "supprimer_document": "update", "envoyer": "update",
                               "annuler_envoi": "update", "completer": "update", "reprendre": "update",
-                              "certificat": "read"}
+                              "certificat": "read", "credential": "read"}
 
     @expose("/<int:pk>/envoyer", methods=["POST"])
     @has_access
@@ -250,6 +250,19 @@ class CandidatureView(BaseView):
         if certificat is None:
             abort(404)
         return certificat_response(certificat)
+
+    @expose("/<int:pk>/credential")
+    @has_access
+    def credential(self, pk):
+        """The certificate's Open Badges 3.0 credential (signed JSON-LD), to keep or to give
+        to the holder for a wallet."""
+        from .certification import credential_response
+
+        candidature = perimeter.get_or_404(Candidature, pk, actor())
+        certificat = certification.certificat_de(candidature)
+        if certificat is None:
+            abort(404)
+        return credential_response(certificat)
 
     @expose("/<int:pk>/documents", methods=["POST"])
     @has_access

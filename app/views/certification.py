@@ -5,8 +5,9 @@ Thin: services.certification holds every rule."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -21,7 +22,7 @@ from app.security.perimeter import actor
 from app.services import audit
 from app.services import candidatures as dossiers
 from app.services import certification as service
-from app.services import envois, motifs, signature
+from app.services import credential, envois, motifs, signature
 from app.services.errors import ServiceError
 
 def _pdf(content: bytes, name: str):
@@ -32,6 +33,15 @@ def certificat_response(certificat: Certificat):
     """The certificate PDF as a download (the caller checked the perimeter)."""
     audit.consigner(actor(), "telecharger_certificat", certificat, certificat.numero)
     return _pdf(service.certificat_pdf(certificat), f"{certificat.numero}.pdf")
+
+
+def credential_response(certificat: Certificat):
+    """The certificate's signed credential as a JSON-LD download (the caller checked the
+    perimeter)."""
+    audit.consigner(actor(), "telecharger_credential", certificat, certificat.numero)
+    contenu = json.dumps(credential.credential(certificat), ensure_ascii=False, indent=2)
+    return telechargement.fichier(contenu.encode("utf-8"), f"{certificat.numero}.json",
+                                  "application/ld+json")
 
 
 def _run(command, message):
@@ -398,6 +408,21 @@ class EnvoisView(BaseView):
         return self._xlsx(envois.certificats_du_lot(lot.id), f"lot-{lot.id}-adresses.xlsx",
                           _("Adresses du lot n° %(lot)d du %(date)s", lot=lot.id,
                             date=lot.date_envoi.strftime("%d/%m/%Y")))
+
+
+class EmetteurView(BaseView):
+    """Public: Certif Pro's issuer profile (Open Badges 3.0 Profile), with the key that signs
+    the credentials, which a verifier reads to check one without an account."""
+
+    route_base = "/issuer"
+    default_view = "profil"
+
+    @expose("/")
+    def profil(self):
+        response = jsonify(credential.profil_emetteur())
+        response.mimetype = "application/ld+json"
+        response.headers["Access-Control-Allow-Origin"] = "*"  # any verifier may read it
+        return response
 
 
 class VerifierView(BaseView):
