@@ -3,7 +3,7 @@ certificat (read, PDF), and the candidature's workflow verbs /envoyer, /annuler-
 /completer, /decision (in api/candidatures.py). Same services as the screens."""
 from __future__ import annotations
 
-from flask import request
+from flask import jsonify, request
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
@@ -14,6 +14,7 @@ from app.models.jury import Certificat, EnvoiCertificat, LotEnvoi, SessionJury
 from app.security import perimeter
 from app.security.perimeter import actor
 from app.services import audit, envois
+from app.services import credential as credentials
 from app.services import certification as service
 from app.services.errors import RuleError, ServiceError
 from app.views.refusals import refuse_field
@@ -264,9 +265,37 @@ class CertificatApi(ScopedModelRestApi):
                     "date_jury", "signe_le", "created_on"]
     show_columns = list_columns
     search_columns = ["numero", "candidature_id", "date_jury"]
-    include_route_methods = {"get", "get_list", "info", "pdf", "signe"}
+    include_route_methods = {"get", "get_list", "info", "pdf", "credential", "signe"}
     method_permission_name = {**ScopedModelRestApi.method_permission_name, "pdf": "read",
-                              "signe": "update"}
+                              "credential": "read", "signe": "update"}
+
+    @expose("/<int:pk>/credential", methods=["GET"])
+    @protect()
+    @safe
+    def credential(self, pk):
+        """Le certificat numérique Open Badges 3.0 (JSON-LD signé, preuve eddsa-jcs-2022)
+        ---
+        get:
+          summary: Le certificat numérique Open Badges 3.0 (JSON-LD signé, preuve eddsa-jcs-2022)
+          description: La clé publique qui le vérifie est publiée dans le profil de Certif Pro,
+            à l'adresse publique /issuer (verificationMethod).
+          responses:
+            200:
+              description: le certificat numérique, signé
+              content:
+                application/ld+json:
+                  schema:
+                    type: object
+            404:
+              description: certificat inconnu ou hors de votre périmètre
+        """
+        certificat = self.datamodel.get(pk, self._base_filters)
+        if certificat is None:
+            return self.response_404()
+        audit.consigner(self.user, "telecharger_credential", certificat, certificat.numero)
+        response = jsonify(credentials.credential(certificat))
+        response.mimetype = "application/ld+json"
+        return response
 
     @expose("/<int:pk>/pdf", methods=["GET"])
     @protect()

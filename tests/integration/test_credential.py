@@ -168,3 +168,20 @@ def test_the_of_downloads_it_from_the_dossier_and_no_one_else(app, ready, cle, l
         f"/candidature/{c.id}/credential").status_code == 404
     sans = a_envoyer(ready, nom_naissance="Sanscertificat")  # no certificate yet
     assert login(OF).get(f"/candidature/{sans.id}/credential").status_code == 404
+
+
+def test_the_api_gives_it_to_the_perimeter_only(app, ready, cle, api_token):  # noqa: F811
+    c, certificat = certifie(ready)
+    client = app.test_client()
+    headers = api_token(OF)
+    response = client.get(f"/api/v1/certificat/{certificat.id}/credential", headers=headers)
+    assert response.status_code == 200 and response.mimetype == "application/ld+json"
+    cred = response.get_json()
+    check_open_badges_3(cred)
+    with app.test_request_context():
+        assert credential.verifier_preuve(cred)
+    outsider = api_token("utilisateur_etablissement_b")
+    refused = client.get(f"/api/v1/certificat/{certificat.id}/credential", headers=outsider)
+    assert refused.status_code == 404
+    assert client.get("/api/v1/certificat/999999999/credential",
+                      headers=headers).status_code == 404
