@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
+import re
 import uuid
 from typing import Any, Optional
 
@@ -1173,6 +1175,45 @@ def verifier(numero: str) -> Optional[dict]:
               if row.socle_contextualise and row.branche else _("CléA — socle"))
     return {"numero": row.numero, "date": row.date_jury, "niveau": niveau,
             "nom": None if anonymise else f"{row.prenoms} {row.nom_naissance.upper()}"}
+
+
+NUMERO = re.compile(r"CLEA-\d{4}-\d{6}")
+
+
+@dataclasses.dataclass
+class FichierVerifie:
+    """What « Vérifier un fichier » says of a dropped file (nothing of it is kept)."""
+    nature: str                  # "pdf", "credential" or "" (neither)
+    authentique: bool = False    # issued here and unchanged since
+    numero: str = ""
+    certificat: Optional[dict] = None  # the public answer for its number (verifier)
+
+
+def verifier_fichier(contenu: bytes) -> FichierVerifie:
+    """A certificate's PDF or its Open Badges credential, dropped on the verification page:
+    whether the platform issued it and it is unchanged (the PDF's PAdES signature, the
+    credential's proof, both checked with the platform's keys), then its number's public
+    answer. The file is read here and forgotten."""
+    from . import credential, signature
+
+    if contenu[:5] == b"%PDF-":
+        verification = signature.verifier_pdf(contenu)
+        trouve = NUMERO.search(verification.motif) if verification.valide else None
+        numero = trouve.group(0) if trouve else ""
+        return FichierVerifie("pdf", verification.valide and bool(numero), numero,
+                              verifier(numero) if numero else None)
+    try:
+        document = json.loads(contenu.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return FichierVerifie("")
+    if not isinstance(document, dict) or "credentialSubject" not in document:
+        return FichierVerifie("")
+    sujet = document.get("credentialSubject")
+    numero = sujet.get("licenseNumber", "") if isinstance(sujet, dict) else ""
+    numero = numero if isinstance(numero, str) and NUMERO.fullmatch(numero) else ""
+    authentique = bool(numero) and credential.verifier_preuve(document)
+    return FichierVerifie("credential", authentique, numero if authentique else "",
+                          verifier(numero) if authentique else None)
 
 
 def statut_session(code: str) -> str:

@@ -135,6 +135,7 @@ class Verification:
     intact: bool         # the signed bytes are unchanged
     valide: bool         # intact, made with our certificate, nothing added after it
     signataire: str = ""
+    motif: str = ""      # the signature's reason (it names the certificate's number)
 
 
 def verifier_pdf(contenu: bytes) -> Verification:
@@ -161,5 +162,6 @@ def verifier_pdf(contenu: bytes) -> Verification:
         statut.signing_cert.sha256 == signataire.certificat.sha256)
     intact = bool(statut.intact and statut.valid)
     couvre_tout = statut.coverage is not None and statut.coverage.name == "ENTIRE_FILE"
+    motif = str(signatures[-1].sig_object.get("/Reason", "") or "")
     return Verification(True, intact, bool(intact and de_nous and statut.trusted
-                                           and couvre_tout), sujet)
+                                           and couvre_tout), sujet, motif)

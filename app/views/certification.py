@@ -21,6 +21,7 @@ from app.security import perimeter
 from app.security.perimeter import actor
 from app.services import audit
 from app.services import candidatures as dossiers
+from app.services import documents
 from app.services import certification as service
 from app.services import credential, envois, motifs, signature
 from app.services.errors import ServiceError
@@ -438,6 +439,26 @@ class VerifierView(BaseView):
             return redirect(url_for("VerifierView.verifier", numero=numero[:40]))
         return self.render_template("clea/certification/verifier.html", numero="",
                                     resultat=None, cherche=False)
+
+    @expose("/fichier", methods=["POST"])
+    def fichier(self):
+        """« Vérifier un fichier »: the certificate's PDF or its credential, checked and
+        forgotten (never stored)."""
+        envoi = request.files.get("fichier")
+        contenu = envoi.read(documents.MAX_BYTES + 1) if envoi else b""
+        erreur = None
+        if not contenu:
+            erreur = _("Choisissez le fichier du certificat (PDF) ou du certificat numérique "
+                       "(.json) à vérifier.")
+        elif len(contenu) > documents.MAX_BYTES:
+            erreur = _("Le fichier dépasse la taille maximale de 4 Mo.")
+        resultat = None if erreur else service.verifier_fichier(contenu)
+        if resultat is not None and not resultat.nature:
+            erreur = _("Ce fichier n'est ni un certificat CléA au format PDF ni un certificat "
+                       "numérique (.json) : déposez l'un ou l'autre.")
+        return self.render_template("clea/certification/verifier.html", numero="",
+                                    resultat=None, cherche=False, fichier=resultat,
+                                    erreur_fichier=erreur), 200 if not erreur else 400
 
     @expose("/<numero>")
     def verifier(self, numero):

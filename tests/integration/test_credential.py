@@ -185,3 +185,49 @@ def test_the_api_gives_it_to_the_perimeter_only(app, ready, cle, api_token):  # 
     assert refused.status_code == 404
     assert client.get("/api/v1/certificat/999999999/credential",
                       headers=headers).status_code == 404
+
+
+def test_a_file_dropped_on_the_verification_page_is_checked_and_not_kept(app, ready, cle,  # noqa: F811
+                                                                         tmp_path):
+    """« Vérifier un fichier »: the certificate's PDF and its credential read « authentique,
+    valide »; the same files changed by one byte or one field read « non authentique »;
+    anything else, nothing or too big is refused in French; no file is kept."""
+    import io as io_
+
+    from tests.integration.test_candidatures import T
+
+    app.config["CLEA_SIGNATURE_CLE"] = str(tmp_path / "sig" / "cle.pem")
+    app.config["CLEA_SIGNATURE_CERTIFICAT"] = str(tmp_path / "sig" / "certificat.pem")
+    app.extensions.pop("clea_signataire", None)
+    _c, certificat = certifie(ready)
+    with app.test_request_context():
+        pdf = certification.certificat_pdf(certificat)
+        cred = json.dumps(credential.credential(certificat)).encode()
+    uploads = list((tmp_path / "uploads").rglob("*")) if (tmp_path / "uploads").exists() else []
+    visitor = app.test_client()
+
+    def drop(content: bytes, name: str):
+        return visitor.post("/verifier/fichier", data={"fichier": (io_.BytesIO(content), name)},
+                            content_type="multipart/form-data")
+
+    for content, name in ((pdf, "certificat.pdf"), (cred, "certificat.json")):
+        response = drop(content, name)
+        page = T(response)
+        assert response.status_code == 200, page
+        assert "Fichier authentique : certificat valide" in page
+        assert f"Le certificat CléA n° {certificat.numero} a été délivré à Élodie Marie DUPRÉAA" \
+            in page
+    altered = bytearray(pdf)
+    altered[len(pdf) // 4] ^= 0x01
+    assert "Fichier non authentique" in T(drop(bytes(altered), "certificat.pdf"))
+    faux = json.loads(cred)
+    faux["credentialSubject"]["identifier"][0]["identityHash"] = "Jean DUPONT"
+    assert "Fichier non authentique" in T(drop(json.dumps(faux).encode(), "faux.json"))
+    refused = drop(b"GIF89a not a certificate", "photo.gif")
+    assert refused.status_code == 400 and "ni un certificat CléA au format PDF" in T(refused)
+    empty = visitor.post("/verifier/fichier", data={}, content_type="multipart/form-data")
+    assert empty.status_code == 400 and "Choisissez le fichier du certificat" in T(empty)
+    big = drop(b"%PDF-" + b"0" * (4 * 1024 * 1024), "gros.pdf")
+    assert big.status_code == 400 and "taille maximale de 4 Mo" in T(big)
+    after = list((tmp_path / "uploads").rglob("*")) if (tmp_path / "uploads").exists() else []
+    assert after == uploads  # nothing was stored
