@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 
 import pdfplumber
@@ -107,6 +108,11 @@ def test_send_session_certify_download_verify(page, browser, live_server, live_a
     assert "Karim BESNARD" in text
     url = re.search(r"https?://\S+/verifier/CLEA-\d{4}-\d{6}", text).group(0)
     assert url == f"{live_server}/verifier/{numero}"
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger le certificat numérique (Open Badges)").click()
+    badge = tmp_path / f"{numero}.json"
+    download.value.save_as(badge)
+    assert json.loads(badge.read_text())["credentialSubject"]["licenseNumber"] == numero
 
     # The public page, without any login, confirms it — name and date only.
     public = browser.new_context(locale="fr-FR")
@@ -118,6 +124,16 @@ def test_send_session_certify_download_verify(page, browser, live_server, live_a
         expect(visitor.locator("main")).not_to_contain_text("12 rue des Lilas")
         expect(visitor.locator("main")).not_to_contain_text("15/06/1988")
         shoot(visitor, "verification-publique")
+        # the downloaded PDF dropped on the page: issued here, unchanged, valid
+        visitor.get_by_label(re.compile("Ou vérifiez un fichier")).set_input_files(str(path))
+        visitor.get_by_role("button", name="Vérifier le fichier").click()
+        expect(visitor.locator("main")).to_contain_text("Fichier authentique : certificat valide")
+        expect(visitor.locator("main")).to_contain_text("Karim BESNARD")
+        shoot(visitor, "verification-fichier")
+        # and its credential, downloaded by the OF from the dossier
+        visitor.get_by_label(re.compile("Ou vérifiez un fichier")).set_input_files(str(badge))
+        visitor.get_by_role("button", name="Vérifier le fichier").click()
+        expect(visitor.locator("main")).to_contain_text("Fichier authentique : certificat valide")
         visitor.goto(f"{live_server}/verifier/CLEA-2000-000000")
         expect(visitor.locator("main")).to_contain_text("Certificat inconnu")
     finally:
