@@ -45,12 +45,19 @@ def _page_statements(browser, count_queries) -> list[str]:
     return list(counter.statements)
 
 
-def test_database_store_reads_the_session_and_its_user_in_one_statement(app, login,
-                                                                         count_queries):
+def test_database_store_reads_the_session_then_its_user_with_roles_and_bell(app, login,
+                                                                             count_queries):
+    """Two statements before the page's own: the session's row (read fresh on every
+    request, so that a session ended elsewhere is seen at once), then the user with their
+    roles, the roles' fingerprint and the bell's count together (security.manager); the
+    user is never read alone by its id."""
     statements = _page_statements(login(USERNAME), count_queries)
     check = [s for s in statements if "user_session" in s]
     assert len(check) == 1, check
-    assert "JOIN ab_user" in check[0] and "token_hash =" in check[0]
+    assert "token_hash =" in check[0] and "ab_user" not in check[0]
+    loaded = [s for s in statements if "FROM ab_user" in s and "ab_user_role" in s]
+    assert len(loaded) == 1 and "notification" in loaded[0], statements
+    assert statements.index(check[0]) < statements.index(loaded[0])
     assert not [s for s in statements if USER_BY_ID.search(s)], statements
 
 
