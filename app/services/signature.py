@@ -14,11 +14,13 @@ A certificate the jury uploaded already signed is served as it is: it keeps its 
 signature (services/certification.certificat_pdf)."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -30,6 +32,19 @@ log = logging.getLogger(__name__)
 CHAMP = "SignatureCleA"  # the signature field of our certificates
 NOM_DEVELOPPEMENT = "Plateforme CléA — signature de développement"
 _VERROU = threading.Lock()
+
+
+def _hors_boucle(fonction, *args, **kwargs):
+    """Call one of pyHanko's synchronous functions, which run their coroutine with
+    asyncio.run: that refuses to run in a thread where an event loop is already running
+    (a server or a test harness built on asyncio, Playwright's in the browser tests), so
+    there the call goes to a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fonction(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pyhanko") as fil:
+        return fil.submit(fonction, *args, **kwargs).result()
 
 
 def chemins() -> tuple[Path, Path]:
@@ -126,7 +141,7 @@ def signer_pdf(contenu: bytes, motif: str, lieu: str = "France") -> bytes:
     meta = signers.PdfSignatureMetadata(
         field_name=CHAMP, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
         reason=motif, location=lieu, name="Certif Pro")
-    return signers.sign_pdf(writer, meta, signer=signataire.signer).getvalue()
+    return _hors_boucle(signers.sign_pdf, writer, meta, signer=signataire.signer).getvalue()
 
 
 @dataclass
@@ -154,7 +169,7 @@ def verifier_pdf(contenu: bytes) -> Verification:
         if not signatures:
             return Verification(False, False, False)
         contexte = ValidationContext(trust_roots=[signataire.certificat])
-        statut = validate_pdf_signature(signatures[-1], contexte)
+        statut = _hors_boucle(validate_pdf_signature, signatures[-1], contexte)
     except Exception:  # noqa: BLE001  (a malformed or truncated file: not our signature)
         return Verification(False, False, False)
     sujet = statut.signing_cert.subject.human_friendly if statut.signing_cert else ""

@@ -40,7 +40,10 @@ def _statut(content: bytes, app):
         racine = signature._signataire().certificat
     reader = PdfFileReader(io.BytesIO(content), strict=False)
     (sig,) = reader.embedded_signatures
-    return sig, validate_pdf_signature(sig, ValidationContext(trust_roots=[racine]))
+    # pyHanko's own validator (in a thread of its own where an event loop runs: the browser
+    # tests' Playwright leaves one in this process)
+    return sig, signature._hors_boucle(validate_pdf_signature, sig,
+                                       ValidationContext(trust_roots=[racine]))
 
 
 def test_generated_certificate_is_signed_and_validates(app, ready, paire):  # noqa: F811
@@ -115,3 +118,33 @@ def test_the_verification_page_says_the_signature_is_a_development_one(app, read
     page = T(app.test_client().get(f"/verifier/{certificat.numero}"))
     assert "Certificat valide" in page
     assert "signature de développement" in page
+
+
+def test_signs_and_checks_where_an_event_loop_is_running(app, paire):
+    """pyHanko's synchronous calls run asyncio.run, refused where a loop already runs (an
+    asyncio server, Playwright's harness in the same process): a PDF is signed and checked
+    there all the same (here inside a coroutine, on a thread of the test's own)."""
+    import asyncio
+    import threading
+
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(72, 720, "Certificat CléA n° CLEA-2026-000042")
+    page.save()
+    result = {}
+
+    async def sous_une_boucle():
+        with app.app_context():
+            signed = signature.signer_pdf(buffer.getvalue(), "CLEA-2026-000042")
+            return signature.verifier_pdf(signed)
+
+    def fil():
+        result["verification"] = asyncio.run(sous_une_boucle())
+
+    worker = threading.Thread(target=fil)
+    worker.start()
+    worker.join()
+    assert result["verification"].valide
+    assert result["verification"].motif == "CLEA-2026-000042"
