@@ -1183,7 +1183,7 @@ NUMERO = re.compile(r"CLEA-\d{4}-\d{6}")
 @dataclasses.dataclass
 class FichierVerifie:
     """What « Vérifier un fichier » says of a dropped file (nothing of it is kept)."""
-    nature: str                  # "pdf", "credential" or "" (neither)
+    nature: str                  # "pdf" or "credential"
     authentique: bool = False    # issued here and unchanged since
     numero: str = ""
     certificat: Optional[dict] = None  # the public answer for its number (verifier)
@@ -1193,21 +1193,30 @@ def verifier_fichier(contenu: bytes) -> FichierVerifie:
     """A certificate's PDF or its Open Badges credential, dropped on the verification page:
     whether the platform issued it and it is unchanged (the PDF's PAdES signature, the
     credential's proof, both checked with the platform's keys), then its number's public
-    answer. The file is read here and forgotten."""
+    answer. The file is read here and forgotten. Refused (RuleError, in French): no file, a
+    file over documents.MAX_BYTES, a file that is neither."""
     from . import credential, signature
 
+    if not contenu:
+        raise RuleError(_("Choisissez le fichier du certificat (PDF) ou du certificat "
+                          "numérique (.json) à vérifier."), field="fichier")
+    if len(contenu) > documents.MAX_BYTES:
+        raise RuleError(_("Le fichier dépasse la taille maximale de 4 Mo."), field="fichier")
     if contenu[:5] == b"%PDF-":
         verification = signature.verifier_pdf(contenu)
         trouve = NUMERO.search(verification.motif) if verification.valide else None
         numero = trouve.group(0) if trouve else ""
         return FichierVerifie("pdf", verification.valide and bool(numero), numero,
                               verifier(numero) if numero else None)
+    ni_l_un_ni_l_autre = RuleError(_(
+        "Ce fichier n'est ni un certificat CléA au format PDF ni un certificat numérique "
+        "(.json) : déposez l'un ou l'autre."), field="fichier")
     try:
         document = json.loads(contenu.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        return FichierVerifie("")
+        raise ni_l_un_ni_l_autre from None
     if not isinstance(document, dict) or "credentialSubject" not in document:
-        return FichierVerifie("")
+        raise ni_l_un_ni_l_autre
     sujet = document.get("credentialSubject")
     numero = sujet.get("licenseNumber", "") if isinstance(sujet, dict) else ""
     numero = numero if isinstance(numero, str) and NUMERO.fullmatch(numero) else ""

@@ -20,7 +20,6 @@ import copy
 import datetime as dt
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any, Optional
 
@@ -77,22 +76,17 @@ def _chemin() -> Path:
 def creer_cle_developpement() -> Optional[Path]:
     """Create the Ed25519 key where there is none (readable by its owner only); its path
     when created."""
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from .signature import ecrire_cle_privee
 
     chemin = _chemin()
     if chemin.exists():
         return None
-    chemin.parent.mkdir(parents=True, exist_ok=True)
-    key = Ed25519PrivateKey.generate()
     try:
-        descripteur = os.open(chemin, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        ecrire_cle_privee(chemin, Ed25519PrivateKey.generate())
     except FileExistsError:  # another process created it meanwhile: theirs is kept
         return None
-    with os.fdopen(descripteur, "wb") as sortie:
-        sortie.write(key.private_bytes(serialization.Encoding.PEM,
-                                       serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
     return chemin
 
 

@@ -53,6 +53,19 @@ def chemins() -> tuple[Path, Path]:
     return Path(config["CLEA_SIGNATURE_CLE"]), Path(config["CLEA_SIGNATURE_CERTIFICAT"])
 
 
+def ecrire_cle_privee(chemin: Path, key) -> None:
+    """Write a private key (PEM, PKCS#8) to a new file readable by its owner only; an
+    existing file is never overwritten (FileExistsError)."""
+    from cryptography.hazmat.primitives import serialization
+
+    chemin.parent.mkdir(parents=True, exist_ok=True)
+    descripteur = os.open(chemin, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descripteur, "wb") as sortie:
+        sortie.write(key.private_bytes(serialization.Encoding.PEM,
+                                       serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+
+
 def creer_paire_developpement() -> Optional[tuple[Path, Path]]:
     """Create the self-signed development pair where neither file exists (the key readable by
     its owner only); returns the two paths when it created them, None when a pair (or half
@@ -82,13 +95,8 @@ def creer_paire_developpement() -> Optional[tuple[Path, Path]]:
                     key_agreement=False, encipher_only=False, decipher_only=False),
                     critical=True)
                 .sign(key, hashes.SHA256()))
-        cle.parent.mkdir(parents=True, exist_ok=True)
         certificat.parent.mkdir(parents=True, exist_ok=True)
-        descripteur = os.open(cle, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descripteur, "wb") as sortie:
-            sortie.write(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+        ecrire_cle_privee(cle, key)
         certificat.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     log.warning("Paire de signature de développement créée (auto-signée) : %s, %s", cle,
                 certificat)

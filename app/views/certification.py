@@ -445,17 +445,12 @@ class VerifierView(BaseView):
         """« Vérifier un fichier »: the certificate's PDF or its credential, checked and
         forgotten (never stored)."""
         envoi = request.files.get("fichier")
-        contenu = envoi.read(documents.MAX_BYTES + 1) if envoi else b""
-        erreur = None
-        if not contenu:
-            erreur = _("Choisissez le fichier du certificat (PDF) ou du certificat numérique "
-                       "(.json) à vérifier.")
-        elif len(contenu) > documents.MAX_BYTES:
-            erreur = _("Le fichier dépasse la taille maximale de 4 Mo.")
-        resultat = None if erreur else service.verifier_fichier(contenu)
-        if resultat is not None and not resultat.nature:
-            erreur = _("Ce fichier n'est ni un certificat CléA au format PDF ni un certificat "
-                       "numérique (.json) : déposez l'un ou l'autre.")
+        resultat, erreur = None, None
+        try:  # read one byte past the limit: the service refuses what is over it
+            resultat = service.verifier_fichier(
+                envoi.read(documents.MAX_BYTES + 1) if envoi else b"")
+        except ServiceError as error:
+            erreur = error.message
         return self.render_template("clea/certification/verifier.html", numero="",
                                     resultat=None, cherche=False, fichier=resultat,
                                     erreur_fichier=erreur), 200 if not erreur else 400
